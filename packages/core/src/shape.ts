@@ -1,0 +1,203 @@
+import { fail, HypercolumnError } from './errors.js';
+import type { Conv2dGeometry, Pool2dGeometry } from './kernels.js';
+import { checkNonNegativeInt, checkPositiveInt, checkTuple, shapeText } from './validate.js';
+
+/** Padding as users write it (DESIGN §3). */
+export type Padding2d = number | [number, number] | [number, number, number, number] | 'valid' | 'same';
+export type Padding1d = number | [number] | [number, number] | 'valid' | 'same';
+
+/** Output length of a conv/pool axis: floor((x + padBefore + padAfter − d(f−1) − 1)/s) + 1. */
+export function convOutputSize(inSize: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation = 1): number {
+  return Math.floor((inSize + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/** 'same' padding of one axis: output ceil(x/s), the odd pixel after (ONNX SAME_UPPER). */
+export function samePadding(inSize: number, kernel: number, stride: number, dilation = 1): [number, number] {
+  const out = Math.ceil(inSize / stride);
+  const total = Math.max((out - 1) * stride + dilation * (kernel - 1) + 1 - inSize, 0);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
+}
+
+/**
+ * Resolves padding of a 2-d window op to [top, bottom, left, right].
+ * Accepts a number, [ph, pw], [top, bottom, left, right], 'valid' or 'same'.
+ */
+export function resolvePadding2d(
+  op: string,
+  padding: unknown,
+  inSize: [number, number],
+  kernel: [number, number],
+  stride: [number, number],
+  dilation: [number, number],
+): [number, number, number, number] {
+  if (padding === 'valid') return [0, 0, 0, 0];
+  if (padding === 'same') {
+    const [t, b] = samePadding(inSize[0], kernel[0], stride[0], dilation[0]);
+    const [l, r] = samePadding(inSize[1], kernel[1], stride[1], dilation[1]);
+    return [t, b, l, r];
+  }
+  if (typeof padding === 'string') fail(op, 'padding', `a number, [ph, pw], [top, bottom, left, right], "valid" or "same"`, padding);
+  if (typeof padding === 'number') {
+    const p = checkNonNegativeInt(op, 'padding', padding);
+    return [p, p, p, p];
+  }
+  if (Array.isArray(padding) && padding.length === 2) {
+    const [ph, pw] = padding.map((p, i) => checkNonNegativeInt(op, `padding[${i}]`, p)) as [number, number];
+    return [ph, ph, pw, pw];
+  }
+  if (Array.isArray(padding) && padding.length === 4) {
+    return padding.map((p, i) => checkNonNegativeInt(op, `padding[${i}]`, p)) as [number, number, number, number];
+  }
+  fail(op, 'padding', `a number, [ph, pw], [top, bottom, left, right], "valid" or "same"`, padding);
+}
+
+/** 1-d padding → the 2-d form with no padding on the (unit) height axis. */
+export function padding1dTo2d(op: string, padding: unknown): Padding2d {
+  if (padding === 'valid' || padding === 'same') return padding;
+  if (typeof padding === 'number') return [0, 0, padding, padding];
+  if (Array.isArray(padding) && padding.length === 1) return [0, 0, padding[0], padding[0]];
+  if (Array.isArray(padding) && padding.length === 2) return [0, 0, padding[0], padding[1]];
+  fail(op, 'padding', 'a number, [p], [left, right], "valid" or "same"', padding);
+}
+
+export interface ConvOptions2d {
+  stride?: number | [number, number];
+  padding?: Padding2d;
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+/** Checks and resolves a 2-d convolution: every size a kernel needs, or a HypercolumnError. */
+export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], options: ConvOptions2d): Conv2dGeometry {
+  const [batch, inChannels, inHeight, inWidth] = xShape as [number, number, number, number];
+  const [outChannels, wInChannels, kernelHeight, kernelWidth] = wShape as [number, number, number, number];
+  const [strideHeight, strideWidth] = checkTuple(op, 'stride', options.stride ?? 1, 2, checkPositiveInt) as [number, number];
+  const [dilationHeight, dilationWidth] = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkPositiveInt) as [number, number];
+  const groups = checkPositiveInt(op, 'groups', options.groups ?? 1);
+  if (inChannels % groups !== 0) fail(op, 'groups', `a divisor of the input channels (${inChannels})`, groups);
+  if (outChannels % groups !== 0) fail(op, 'groups', `a divisor of the output channels (${outChannels})`, groups);
+  if (wInChannels !== inChannels / groups) {
+    throw new HypercolumnError(
+      `${op}: w expected shape [${outChannels}, ${inChannels / groups}, kh, kw] (input channels ${inChannels} / groups ${groups}), got ${shapeText(wShape)}`,
+      op,
+      'w',
+    );
+  }
+  const [padTop, padBottom, padLeft, padRight] = resolvePadding2d(
+    op,
+    options.padding ?? 0,
+    [inHeight, inWidth],
+    [kernelHeight, kernelWidth],
+    [strideHeight, strideWidth],
+    [dilationHeight, dilationWidth],
+  );
+  const outHeight = convOutputSize(inHeight, kernelHeight, strideHeight, padTop, padBottom, dilationHeight);
+  const outWidth = convOutputSize(inWidth, kernelWidth, strideWidth, padLeft, padRight, dilationWidth);
+  checkWindowFits(op, 'w', [inHeight, inWidth], [kernelHeight, kernelWidth], [dilationHeight, dilationWidth], [padTop + padBottom, padLeft + padRight], outHeight, outWidth);
+  return {
+    batch, inChannels, inHeight, inWidth, outChannels, kernelHeight, kernelWidth,
+    strideHeight, strideWidth, dilationHeight, dilationWidth,
+    padTop, padBottom, padLeft, padRight, groups, outHeight, outWidth,
+    xShape: [batch, inChannels, inHeight, inWidth],
+    wShape: [outChannels, wInChannels, kernelHeight, kernelWidth],
+    yShape: [batch, outChannels, outHeight, outWidth],
+  };
+}
+
+function checkWindowFits(
+  op: string,
+  arg: string,
+  inSize: [number, number],
+  kernel: [number, number],
+  dilation: [number, number],
+  padTotal: [number, number],
+  outHeight: number,
+  outWidth: number,
+): void {
+  if (outHeight >= 1 && outWidth >= 1) return;
+  const eff = [dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1];
+  const padded = [inSize[0] + padTotal[0], inSize[1] + padTotal[1]];
+  throw new HypercolumnError(
+    `${op}: ${arg} expected a (dilated) kernel of at most the padded input size ${padded[0]}×${padded[1]}, got ${eff[0]}×${eff[1]} (output would be ${outHeight}×${outWidth})`,
+    op,
+    arg,
+  );
+}
+
+export interface PoolOptions2d {
+  kernelSize: number | [number, number];
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  ceilMode?: boolean;
+}
+
+/** Pool output length with PyTorch's ceilMode rule (a last window starting in the end padding is dropped). */
+export function poolOutputSize(inSize: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number, ceilMode: boolean): number {
+  const span = inSize + padBefore + padAfter - dilation * (kernel - 1) - 1;
+  if (!ceilMode) return Math.floor(span / stride) + 1;
+  let out = Math.ceil(span / stride) + 1;
+  if ((out - 1) * stride >= inSize + padBefore) out--;
+  return out;
+}
+
+/** Checks and resolves a 2-d pooling window on x [N, C, H, W]. */
+export function pool2dGeometry(op: string, xShape: readonly number[], options: PoolOptions2d): Pool2dGeometry {
+  const [batch, channels, inHeight, inWidth] = xShape as [number, number, number, number];
+  if (options.kernelSize === undefined) fail(op, 'kernelSize', 'a positive integer or [kh, kw]', undefined);
+  const [kernelHeight, kernelWidth] = checkTuple(op, 'kernelSize', options.kernelSize, 2, checkPositiveInt) as [number, number];
+  const [strideHeight, strideWidth] = checkTuple(op, 'stride', options.stride ?? [kernelHeight, kernelWidth], 2, checkPositiveInt) as [number, number];
+  const [dilationHeight, dilationWidth] = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkPositiveInt) as [number, number];
+  const [padHeight, padWidth] = checkTuple(op, 'padding', options.padding ?? 0, 2, checkNonNegativeInt) as [number, number];
+  if (padHeight > Math.floor(kernelHeight / 2) || padWidth > Math.floor(kernelWidth / 2)) {
+    fail(op, 'padding', `at most half the kernel size (${Math.floor(kernelHeight / 2)}, ${Math.floor(kernelWidth / 2)})`, [padHeight, padWidth]);
+  }
+  const ceilMode = options.ceilMode ?? false;
+  if (typeof ceilMode !== 'boolean') fail(op, 'ceilMode', 'a boolean', ceilMode);
+  const outHeight = poolOutputSize(inHeight, kernelHeight, strideHeight, padHeight, padHeight, dilationHeight, ceilMode);
+  const outWidth = poolOutputSize(inWidth, kernelWidth, strideWidth, padWidth, padWidth, dilationWidth, ceilMode);
+  checkWindowFits(op, 'kernelSize', [inHeight, inWidth], [kernelHeight, kernelWidth], [dilationHeight, dilationWidth], [2 * padHeight, 2 * padWidth], outHeight, outWidth);
+  return {
+    batch, channels, inHeight, inWidth, kernelHeight, kernelWidth, strideHeight, strideWidth,
+    dilationHeight, dilationWidth, padTop: padHeight, padBottom: padHeight, padLeft: padWidth, padRight: padWidth,
+    outHeight, outWidth,
+    xShape: [batch, channels, inHeight, inWidth],
+    yShape: [batch, channels, outHeight, outWidth],
+  };
+}
+
+/** NumPy broadcast of two shapes, or a HypercolumnError. */
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new HypercolumnError(`${op}: b expected a shape broadcastable with ${shapeText(a)}, got ${shapeText(b)}`, op, 'b');
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Axes of `outShape` that broadcasting expanded from `shape` (for reducing gradients back). */
+export function broadcastAxes(shape: readonly number[], outShape: readonly number[]): number[] {
+  const axes: number[] = [];
+  const offset = outShape.length - shape.length;
+  for (let i = 0; i < outShape.length; i++) {
+    const s = i < offset ? 1 : shape[i - offset]!;
+    if (s === 1 && outShape[i] !== 1) axes.push(i);
+    else if (i < offset) axes.push(i);
+  }
+  return axes;
+}
+
+/** Normalises a possibly negative axis for a tensor of `rank`. */
+export function normalizeAxis(op: string, arg: string, axis: unknown, rank: number): number {
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    fail(op, arg, `an integer axis in [${-rank}, ${rank - 1}]`, axis);
+  }
+  return axis < 0 ? axis + rank : axis;
+}

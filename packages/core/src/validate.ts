@@ -1,0 +1,81 @@
+import { describe, fail, HypercolumnError } from './errors.js';
+import { Tensor } from './tensor.js';
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** A live Tensor (not a disposed one, not something else). */
+export function checkTensor(op: string, arg: string, t: unknown): Tensor {
+  if (!(t instanceof Tensor)) fail(op, arg, 'a Tensor', t);
+  t.assertUsable(op, arg);
+  return t;
+}
+
+/** A live tensor of rank `rank` (or one of several ranks); `layout` names the axes in the message. */
+export function checkRank(op: string, arg: string, t: unknown, rank: number | number[], layout?: string): Tensor {
+  const tensor = checkTensor(op, arg, t);
+  const ranks = Array.isArray(rank) ? rank : [rank];
+  if (!ranks.includes(tensor.rank)) {
+    const what = `rank ${ranks.join(' or ')}${layout ? ` (${layout})` : ''}`;
+    throw new HypercolumnError(`${op}: ${arg} expected ${what}, got rank ${tensor.rank} with shape ${shapeText(tensor.shape)}`, op, arg);
+  }
+  return tensor;
+}
+
+/** A live tensor of exactly `shape`. */
+export function checkShape(op: string, arg: string, t: unknown, shape: readonly number[]): Tensor {
+  const tensor = checkTensor(op, arg, t);
+  if (tensor.shape.length !== shape.length || tensor.shape.some((s, i) => s !== shape[i])) {
+    throw new HypercolumnError(`${op}: ${arg} expected shape ${shapeText(shape)}, got ${shapeText(tensor.shape)}`, op, arg);
+  }
+  return tensor;
+}
+
+/** Optional tensor of exactly `shape`. */
+export function checkOptionalShape(op: string, arg: string, t: unknown, shape: readonly number[]): Tensor | undefined {
+  if (t === undefined || t === null) return undefined;
+  return checkShape(op, arg, t, shape);
+}
+
+/** A positive integer (sizes, strides, dilations, groups). */
+export function checkPositiveInt(op: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(op, arg, 'a positive integer', value);
+  return value;
+}
+
+/** A non-negative integer (paddings). */
+export function checkNonNegativeInt(op: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(op, arg, 'a non-negative integer', value);
+  return value;
+}
+
+/** A finite number (eps, momentum, learning rates). */
+export function checkFinite(op: string, arg: string, value: unknown, min?: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || (min !== undefined && value < min)) {
+    fail(op, arg, min === undefined ? 'a finite number' : `a finite number ≥ ${min}`, value);
+  }
+  return value;
+}
+
+export function checkBoolean(op: string, arg: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') fail(op, arg, 'a boolean', value);
+  return value;
+}
+
+/** A number or an array of `count` numbers, each checked by `check`; a number is repeated. */
+export function checkTuple(op: string, arg: string, value: unknown, count: number, check: (op: string, arg: string, v: unknown) => number): number[] {
+  if (typeof value === 'number') return Array.from({ length: count }, () => check(op, arg, value));
+  if (!Array.isArray(value) || value.length !== count) fail(op, arg, `a number or ${count} numbers`, value);
+  return value.map((v, i) => check(op, `${arg}[${i}]`, v));
+}
+
+/** Options must be a plain object with only known keys (typos fail loudly instead of being ignored). */
+export function checkOptions<T extends object>(op: string, options: unknown, known: readonly string[]): Partial<T> {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) fail(op, 'options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) fail(op, 'options', `only keys ${known.map((k) => JSON.stringify(k)).join(', ')}`, key);
+  }
+  return options as Partial<T>;
+}
+
+export { describe, shapeText };
