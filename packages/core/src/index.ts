@@ -1,3 +1,8 @@
+/**
+ * @hypercolumn/core — tensors, the kernel contract, the backend registry, autograd, functional ops,
+ * layers (`nn`) and optimizers (`optim`). Import a backend package (e.g. `@hypercolumn/backend-cpu`)
+ * to register it.
+ */
 export { HypercolumnError } from './errors.js';
 export { Tensor } from './tensor.js';
 export type { Backend, BackendFactory, KernelImpl, KernelTable } from './backend.js';
@@ -6,4 +11,8 @@ export {
   registerBackend, removeBackend, setBackend, getBackend, listBackends, ready, memory, scope, keep, noGrad,
   isGradEnabled, runKernel, DEFAULT_PRIORITIES, type BackendInfo, type MemoryInfo,
 } from './engine.js';
-export * from './shape.js';
+export {
+  convOutputSize, samePadding, resolvePadding2d, conv2dGeometry, pool2dGeometry, poolOutputSize, broadcastShapes,
+  type Padding1d, type Padding2d, type ConvOptions2d, type PoolOptions2d,
+} from './shape.js';
+export * from './ops/index.js';

@@ -1,0 +1,96 @@
+import { record } from '../autograd.js';
+import { runKernel } from '../engine.js';
+import { fail, HypercolumnError } from '../errors.js';
+import { conv2dGeometry, padding1dTo2d, type Padding1d, type Padding2d } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { checkOptionalShape, checkOptions, checkPositiveInt, checkRank, shapeText } from '../validate.js';
+import { sum } from './reduce.js';
+import { reshape } from './reshape.js';
+
+/** 'correlation' (deep learning's "convolution", the default) or 'convolution' (kernel flipped). */
+export type ConvMode = 'correlation' | 'convolution';
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: Padding2d;
+  dilation?: number | [number, number];
+  groups?: number;
+  mode?: ConvMode;
+}
+
+export interface Conv1dOptions {
+  stride?: number;
+  padding?: Padding1d;
+  dilation?: number;
+  groups?: number;
+  mode?: ConvMode;
+}
+
+const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups', 'mode'] as const;
+
+function checkMode(op: string, mode: unknown): ConvMode {
+  if (mode === undefined) return 'correlation';
+  if (mode !== 'correlation' && mode !== 'convolution') fail(op, 'mode', '"correlation" or "convolution"', mode);
+  return mode;
+}
+
+/** Reverses the last two axes (differentiable; its own inverse). */
+export function reverseSpatial(x: Tensor): Tensor {
+  const op = 'reverseSpatial';
+  checkRank(op, 'x', x, [2, 3, 4, 5]);
+  const [y] = runKernel(op, { x }, {}) as [Tensor];
+  record(op, y, [x], [], (dy) => [reverseSpatial(dy)]);
+  return y;
+}
+
+function conv2dCore(op: string, x: Tensor, w: Tensor, b: Tensor | undefined, options: Conv2dOptions): Tensor {
+  const mode = checkMode(op, options.mode);
+  const geometry = conv2dGeometry(op, x.shape, w.shape, options);
+  checkOptionalShape(op, 'b', b, [geometry.outChannels]);
+  const kernel = mode === 'convolution' ? reverseSpatial(w) : w;
+  const [y] = runKernel('conv2d', { x, w: kernel, b }, { geometry }) as [Tensor];
+  record(op, y, [x, kernel, b], [x, kernel], (dy, [sx, sw], needs) => [
+    needs[0] ? runKernel('conv2dBackpropInput', { dy, w: sw }, { geometry })[0] : undefined,
+    needs[1] ? runKernel('conv2dBackpropFilter', { x: sx, dy }, { geometry })[0] : undefined,
+    needs[2] ? sum(dy, [0, 2, 3]) : undefined,
+  ]);
+  if (kernel !== w) kernel.dispose();
+  return y;
+}
+
+/**
+ * 2-d convolution of x [N, C, H, W] with w [O, C/groups, kh, kw] and optional bias b [O]
+ * (PyTorch F.conv2d semantics; padding may also be 4-sided or 'same' with any stride).
+ */
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  checkRank(op, 'x', x, 4, 'N, C, H, W');
+  checkRank(op, 'w', w, 4, 'O, C/groups, kh, kw');
+  return conv2dCore(op, x, w, b ?? undefined, checkOptions<Conv2dOptions>(op, options, CONV_KEYS));
+}
+
+/** 1-d convolution of x [N, C, L] with w [O, C/groups, k] and optional bias b [O]. */
+export function conv1d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  const op = 'conv1d';
+  checkRank(op, 'x', x, 3, 'N, C, L');
+  checkRank(op, 'w', w, 3, 'O, C/groups, k');
+  const opts = checkOptions<Conv1dOptions>(op, options, CONV_KEYS);
+  const groups = checkPositiveInt(op, 'groups', opts.groups ?? 1);
+  if (x.shape[1]! % groups === 0 && w.shape[1] !== x.shape[1]! / groups) {
+    throw new HypercolumnError(`${op}: w expected shape [${w.shape[0]}, ${x.shape[1]! / groups}, k] (input channels ${x.shape[1]} / groups ${groups}), got ${shapeText(w.shape)}`, op, 'w');
+  }
+  const stride = checkPositiveInt(op, 'stride', opts.stride ?? 1);
+  const dilation = checkPositiveInt(op, 'dilation', opts.dilation ?? 1);
+  const x2 = reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
+  const w2 = reshape(w, [w.shape[0]!, w.shape[1]!, 1, w.shape[2]!]);
+  const y2 = conv2dCore(op, x2, w2, b ?? undefined, {
+    stride: [1, stride],
+    dilation: [1, dilation],
+    groups,
+    padding: padding1dTo2d(op, opts.padding ?? 0),
+    mode: opts.mode,
+  });
+  const y = reshape(y2, [y2.shape[0]!, y2.shape[1]!, y2.shape[3]!]);
+  for (const t of [x2, w2, y2]) t.dispose();
+  return y;
+}

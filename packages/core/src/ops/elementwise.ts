@@ -1,0 +1,103 @@
+import { record, type BackwardFn } from '../autograd.js';
+import { runKernel } from '../engine.js';
+import { HypercolumnError } from '../errors.js';
+import { broadcastAxes, broadcastShapes } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { checkTensor } from '../validate.js';
+import { constantLike } from './creation.js';
+
+/** A tensor, or a number that becomes a constant on the other operand's backend. */
+export type Operand = Tensor | number;
+type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+type UnaryKernel = 'neg' | 'sqrt' | 'abs' | 'exp' | 'log';
+
+/** Sums a broadcast gradient back to `shape` (the shape of the operand it flows to). */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  const axes = broadcastAxes(shape, g.shape);
+  if (axes.length === 0) return g.shape.length === shape.length ? g : Tensor.view(g, shape);
+  const outShape = g.shape.map((s, i) => (axes.includes(i) ? 1 : s));
+  const [s] = runKernel('sum', { x: g }, { axes, outShape });
+  const result = Tensor.view(s!, shape);
+  s!.dispose();
+  return result;
+}
+
+function binaryOp(kernel: BinaryKernel, a: Operand, b: Operand, backward?: (ta: Tensor, tb: Tensor) => BackwardFn, save?: 'ab'): Tensor {
+  if (typeof a === 'number' && typeof b === 'number') {
+    throw new HypercolumnError(`${kernel}: a expected a Tensor (at least one operand), got two numbers`, kernel, 'a');
+  }
+  const ta = typeof a === 'number' ? constantLike(checkTensor(kernel, 'b', b), a) : checkTensor(kernel, 'a', a);
+  const tb = typeof b === 'number' ? constantLike(ta, b) : checkTensor(kernel, 'b', b);
+  const outShape = broadcastShapes(kernel, ta.shape, tb.shape);
+  const [y] = runKernel(kernel, { a: ta, b: tb }, { outShape }) as [Tensor];
+  if (backward) record(kernel, y, [ta, tb], save ? [ta, tb] : [], backward(ta, tb));
+  // constants made for number operands belong to this op (the graph holds its own alias)
+  if (typeof a === 'number') ta.dispose();
+  if (typeof b === 'number') tb.dispose();
+  return y;
+}
+
+/** a + b with NumPy broadcasting. */
+export function add(a: Operand, b: Operand): Tensor {
+  return binaryOp('add', a, b, (ta, tb) => (dy, _s, needs) => [
+    needs[0] ? sumToShape(dy, ta.shape) : undefined,
+    needs[1] ? sumToShape(dy, tb.shape) : undefined,
+  ]);
+}
+
+/** a − b with NumPy broadcasting. */
+export function sub(a: Operand, b: Operand): Tensor {
+  return binaryOp('sub', a, b, (ta, tb) => (dy, _s, needs) => [
+    needs[0] ? sumToShape(dy, ta.shape) : undefined,
+    needs[1] ? sumToShape(neg(dy), tb.shape) : undefined,
+  ]);
+}
+
+/** a · b elementwise with NumPy broadcasting. */
+export function mul(a: Operand, b: Operand): Tensor {
+  return binaryOp(
+    'mul', a, b,
+    (ta, tb) => (dy, [sa, sb], needs) => [
+      needs[0] ? sumToShape(mul(dy, sb!), ta.shape) : undefined,
+      needs[1] ? sumToShape(mul(dy, sa!), tb.shape) : undefined,
+    ],
+    'ab',
+  );
+}
+
+/** a / b elementwise with NumPy broadcasting. */
+export function div(a: Operand, b: Operand): Tensor {
+  return binaryOp(
+    'div', a, b,
+    (ta, tb) => (dy, [sa, sb], needs) => [
+      needs[0] ? sumToShape(div(dy, sb!), ta.shape) : undefined,
+      needs[1] ? sumToShape(neg(div(mul(dy, sa!), mul(sb!, sb!))), tb.shape) : undefined,
+    ],
+    'ab',
+  );
+}
+
+/** Elementwise maximum (not differentiated: the result is a constant for autograd). */
+export function maximum(a: Operand, b: Operand): Tensor {
+  return binaryOp('maximum', a, b);
+}
+
+/** Elementwise minimum (not differentiated: the result is a constant for autograd). */
+export function minimum(a: Operand, b: Operand): Tensor {
+  return binaryOp('minimum', a, b);
+}
+
+function unaryOp(kernel: UnaryKernel, x: Tensor, backward?: BackwardFn, saveOutput = false): Tensor {
+  checkTensor(kernel, 'x', x);
+  const [y] = runKernel(kernel, { x }, {}) as [Tensor];
+  if (backward) record(kernel, y, [x], [saveOutput ? y : x], backward);
+  return y;
+}
+
+export const neg = (x: Tensor): Tensor => unaryOp('neg', x, (dy) => [neg(dy)]);
+/** √x; gradient dy / (2√x). */
+export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', x, (dy, [y]) => [div(dy, mul(y!, 2))], true);
+/** |x| (not differentiated). */
+export const abs = (x: Tensor): Tensor => unaryOp('abs', x);
+export const exp = (x: Tensor): Tensor => unaryOp('exp', x, (dy, [y]) => [mul(dy, y!)], true);
+export const log = (x: Tensor): Tensor => unaryOp('log', x, (dy, [sx]) => [div(dy, sx!)]);

@@ -1,0 +1,117 @@
+import { record } from '../autograd.js';
+import { runKernel } from '../engine.js';
+import { fail } from '../errors.js';
+import type { Pool2dGeometry } from '../kernels.js';
+import { pool2dGeometry, type PoolOptions2d } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { checkBoolean, checkOptions, checkRank } from '../validate.js';
+import { mul } from './elementwise.js';
+import { broadcastTo } from './reduce.js';
+import { reshape } from './reshape.js';
+
+export type MaxPool2dOptions = PoolOptions2d;
+export interface AvgPool2dOptions extends Omit<PoolOptions2d, 'dilation'> {
+  countIncludePad?: boolean;
+}
+export interface Pool1dOptions {
+  kernelSize: number;
+  stride?: number;
+  padding?: number;
+  dilation?: number;
+  ceilMode?: boolean;
+}
+export interface AvgPool1dOptions extends Omit<Pool1dOptions, 'dilation'> {
+  countIncludePad?: boolean;
+}
+
+const MAX_KEYS = ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'] as const;
+const AVG_KEYS = ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad'] as const;
+
+function checkPoolOptions<T>(op: string, options: unknown, keys: readonly string[]): T {
+  if (options === undefined || options === null || typeof options !== 'object') fail(op, 'options', 'an object with kernelSize', options);
+  return checkOptions<T & object>(op, options, keys) as T;
+}
+
+function maxPool2dCore(op: string, x: Tensor, options: PoolOptions2d): Tensor {
+  const geometry = pool2dGeometry(op, x.shape, options);
+  const [y] = runKernel('maxPool2d', { x }, { geometry }) as [Tensor];
+  record(op, y, [x], [x], (dy, [sx]) => [runKernel('maxPool2dBackward', { dy, x: sx! }, { geometry })[0]]);
+  return y;
+}
+
+function avgPool2dCore(op: string, x: Tensor, options: PoolOptions2d, countIncludePad: boolean): Tensor {
+  const geometry: Pool2dGeometry = pool2dGeometry(op, x.shape, options);
+  const attrs = { geometry, countIncludePad };
+  const [y] = runKernel('avgPool2d', { x }, attrs) as [Tensor];
+  record(op, y, [x], [], (dy) => [runKernel('avgPool2dBackward', { dy }, attrs)[0]]);
+  return y;
+}
+
+/** Max pooling over x [N, C, H, W]; padding is ignored (−∞), ties go to the first maximum. */
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
+  const op = 'maxPool2d';
+  checkRank(op, 'x', x, 4, 'N, C, H, W');
+  return maxPool2dCore(op, x, checkPoolOptions(op, options, MAX_KEYS));
+}
+
+/** Average pooling over x [N, C, H, W] (countIncludePad defaults to true, as in PyTorch). */
+export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
+  const op = 'avgPool2d';
+  checkRank(op, 'x', x, 4, 'N, C, H, W');
+  const opts = checkPoolOptions<AvgPool2dOptions>(op, options, AVG_KEYS);
+  const { countIncludePad = true, ...window } = opts;
+  return avgPool2dCore(op, x, window, checkBoolean(op, 'countIncludePad', countIncludePad));
+}
+
+/** The 1-d pools run the 2-d kernels on [N, C, 1, L]. */
+function as2d(options: Pool1dOptions): PoolOptions2d {
+  const pair = (v: number | undefined, unit: number) => (v === undefined ? undefined : ([unit, v] as [number, number]));
+  return {
+    kernelSize: pair(options.kernelSize, 1) ?? (options.kernelSize as never),
+    stride: pair(options.stride ?? options.kernelSize, 1),
+    padding: pair(options.padding, 0),
+    dilation: pair(options.dilation, 1),
+    ceilMode: options.ceilMode,
+  };
+}
+
+function pool1d(op: string, x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
+  checkRank(op, 'x', x, 3, 'N, C, L');
+  const x4 = reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
+  const y4 = run(x4);
+  const y = reshape(y4, [y4.shape[0]!, y4.shape[1]!, y4.shape[3]!]);
+  x4.dispose();
+  y4.dispose();
+  return y;
+}
+
+export function maxPool1d(x: Tensor, options: Pool1dOptions): Tensor {
+  const op = 'maxPool1d';
+  const opts = checkPoolOptions<Pool1dOptions>(op, options, MAX_KEYS);
+  return pool1d(op, x, (x4) => maxPool2dCore(op, x4, as2d(opts)));
+}
+
+export function avgPool1d(x: Tensor, options: AvgPool1dOptions): Tensor {
+  const op = 'avgPool1d';
+  const { countIncludePad = true, ...window } = checkPoolOptions<AvgPool1dOptions>(op, options, AVG_KEYS);
+  return pool1d(op, x, (x4) => avgPool2dCore(op, x4, as2d(window), checkBoolean(op, 'countIncludePad', countIncludePad)));
+}
+
+function globalAvgPool(op: string, x: Tensor): Tensor {
+  const [y] = runKernel('globalAvgPool', { x }, {}) as [Tensor];
+  const count = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  record(op, y, [x], [], (dy) => [mul(broadcastTo(dy, x.shape), 1 / count)]);
+  return y;
+}
+
+/** Mean over H, W: x [N, C, H, W] → [N, C, 1, 1]. */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  checkRank('globalAvgPool2d', 'x', x, 4, 'N, C, H, W');
+  return globalAvgPool('globalAvgPool2d', x);
+}
+
+/** Mean over L: x [N, C, L] → [N, C, 1]. */
+export function globalAvgPool1d(x: Tensor): Tensor {
+  checkRank('globalAvgPool1d', 'x', x, 3, 'N, C, L');
+  return globalAvgPool('globalAvgPool1d', x);
+}
