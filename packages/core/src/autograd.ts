@@ -144,6 +144,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         throw new HypercolumnError(`${op}: graph expected to be intact, got a graph already freed by an earlier backward() (run the forward pass again)`, op, 'graph');
       }
     }
+    for (const node of order) node.retain(); // freeing a node releases its inputs' nodes: hold each until its turn (intermediates may be disposed already)
     const pending = new Map<GradNode, Tensor>([[rootNode, keep(start)]]);
     for (const node of order) {
       const dy = pending.get(node);

@@ -16,3 +16,7 @@ export {
   type Padding1d, type Padding2d, type ConvOptions2d, type PoolOptions2d,
 } from './shape.js';
 export * from './ops/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export { manualSeed, randn, rand } from './random.js';
+export { fuseConvBatchNorm } from './nn/fuse.js';

@@ -192,7 +192,8 @@ type OutputNames<K extends KernelName> = KernelContract[K]['outputs'];
 /** A single-output kernel returns one TensorInfo; a multi-output kernel a tuple in the listed order. */
 export type KernelOutputs<K extends KernelName, D = unknown> = OutputNames<K> extends readonly [string]
   ? TensorInfo<D>
-  : { [P in keyof OutputNames<K>]: TensorInfo<D> };
+  : TensorTuple<OutputNames<K>, D>;
+type TensorTuple<T extends readonly string[], D> = { -readonly [P in keyof T]: TensorInfo<D> };
 
 /** What the runtime knows about each kernel (capability lists, reports, docs). */
 export interface KernelDescriptor {

@@ -14,7 +14,7 @@ type UnaryKernel = 'neg' | 'sqrt' | 'abs' | 'exp' | 'log';
 /** Sums a broadcast gradient back to `shape` (the shape of the operand it flows to). */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   const axes = broadcastAxes(shape, g.shape);
-  if (axes.length === 0) return g.shape.length === shape.length ? g : Tensor.view(g, shape);
+  if (axes.length === 0) return Tensor.view(g, shape); // always a new tensor: backward() disposes dy after the backward function returns
   const outShape = g.shape.map((s, i) => (axes.includes(i) ? 1 : s));
   const [s] = runKernel('sum', { x: g }, { axes, outShape });
   const result = Tensor.view(s!, shape);

@@ -1,0 +1,29 @@
+import type { Backend, KernelImpl, KernelName, KernelTable } from '@hypercolumn/core';
+
+/** A cpu kernel: plain TypeScript on Float32Array data, allocating its outputs. */
+export type CpuKernel<K extends KernelName> = KernelImpl<K, Float32Array, CpuBackend>;
+
+export interface CpuBackendOptions {
+  /** Kernels to register (default: all of `cpuKernels`); tests pass a subset to exercise fallback. */
+  kernels?: KernelTable<Float32Array, CpuBackend>;
+  /** Backend name (default 'cpu'). */
+  name?: string;
+}
+
+/** Tensors live in ordinary Float32Arrays; the garbage collector frees them once core drops them. */
+export class CpuBackend implements Backend<Float32Array> {
+  constructor(
+    readonly kernels: KernelTable<Float32Array, CpuBackend>,
+    readonly name = 'cpu',
+  ) {}
+  write(values: Float32Array): Float32Array {
+    return values.slice();
+  }
+  read(data: Float32Array): Promise<Float32Array> {
+    return Promise.resolve(data.slice());
+  }
+  readSync(data: Float32Array): Float32Array {
+    return data.slice();
+  }
+  free(): void {}
+}

@@ -1,0 +1,397 @@
+import { scope } from '../engine.js';
+import { fail } from '../errors.js';
+import { relu } from '../ops/activation.js';
+import { ones, tensor, zeros } from '../ops/creation.js';
+import { add, div, mul } from '../ops/elementwise.js';
+import { linear } from '../ops/linear.js';
+import { batchNorm, batchRenorm, frn, groupNorm, instanceNorm, layerNorm, tlu } from '../ops/norm.js';
+import { avgPool2d, globalAvgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
+import { flatten } from '../ops/reshape.js';
+import type { Tensor } from '../tensor.js';
+import { checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank } from '../validate.js';
+import { defaultInit } from './conv.js';
+import { Module } from './module.js';
+
+// ------------------------------------------------------------------ pools and activations
+
+/** Max pooling layer (options as the functional `maxPool2d`; stride defaults to kernelSize). */
+export class MaxPool2d extends Module {
+  readonly options: Readonly<MaxPool2dOptions>;
+  constructor(options: MaxPool2dOptions | number) {
+    super();
+    this.options = Object.freeze(typeof options === 'number' ? { kernelSize: options } : { ...checkOptions<MaxPool2dOptions>('MaxPool2d', options, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode']) } as MaxPool2dOptions);
+    if (this.options.kernelSize === undefined) fail('MaxPool2d', 'kernelSize', 'a positive integer or [kh, kw]', undefined);
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.options);
+  }
+}
+
+/** Average pooling layer (options as the functional `avgPool2d`; countIncludePad default true). */
+export class AvgPool2d extends Module {
+  readonly options: Readonly<AvgPool2dOptions>;
+  constructor(options: AvgPool2dOptions | number) {
+    super();
+    this.options = Object.freeze(typeof options === 'number' ? { kernelSize: options } : { ...checkOptions<AvgPool2dOptions>('AvgPool2d', options, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad']) } as AvgPool2dOptions);
+    if (this.options.kernelSize === undefined) fail('AvgPool2d', 'kernelSize', 'a positive integer or [kh, kw]', undefined);
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.options);
+  }
+}
+
+/** Mean over H, W: [N, C, H, W] → [N, C, 1, 1]. */
+export class GlobalAvgPool2d extends Module {
+  forward(x: Tensor): Tensor {
+    return globalAvgPool2d(x);
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+/** Flattens axes startDim..endDim (defaults 1, −1: [N, …] → [N, features]). */
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim, this.endDim);
+  }
+}
+
+// ------------------------------------------------------------------ linear
+
+export interface LinearOptions {
+  bias?: boolean;
+}
+
+/** y = x·Wᵀ + b with W [out, in], b [out]; PyTorch default initialisation U(±1/√in). */
+export class Linear extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
+    super();
+    const op = 'Linear';
+    checkPositiveInt(op, 'inFeatures', inFeatures);
+    checkPositiveInt(op, 'outFeatures', outFeatures);
+    const useBias = checkBoolean(op, 'bias', checkOptions<LinearOptions>(op, options, ['bias']).bias ?? true);
+    this.weight = this.registerParameter('weight', defaultInit([outFeatures, inFeatures], inFeatures));
+    this.bias = this.registerParameter('bias', useBias ? defaultInit([outFeatures], inFeatures) : null);
+  }
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+// ------------------------------------------------------------------ normalization
+
+export interface BatchNormLayerOptions {
+  /** Default 1e-5. */
+  eps?: number;
+  /** Running-statistics momentum (default 0.1; PyTorch convention: running ← (1−m)·running + m·batch). */
+  momentum?: number;
+  /** Learnable weight (ones) and bias (zeros) [C] (default true). */
+  affine?: boolean;
+  /** Keep running statistics as buffers and use them in eval (default true). */
+  trackRunningStats?: boolean;
+}
+
+function checkNormChannels(op: string, x: Tensor, channels: number): void {
+  checkRank(op, 'x', x, 4, 'N, C, H, W');
+  if (x.shape[1] !== channels) fail(op, 'x', `${channels} channels (shape [N, ${channels}, H, W])`, x.shape);
+}
+
+/**
+ * Batch normalization over [N, C, H, W]: batch statistics in training (running mean/var updated in
+ * place with the unbiased variance), running statistics in eval. Buffers `runningMean` (zeros),
+ * `runningVar` (ones); parameters `weight` (ones), `bias` (zeros).
+ */
+export class BatchNorm2d extends Module {
+  readonly eps: number;
+  readonly momentum: number;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNormLayerOptions = {},
+  ) {
+    super();
+    const op = new.target.name;
+    const opts = checkOptions<BatchNormLayerOptions>(op, options, ['eps', 'momentum', 'affine', 'trackRunningStats']);
+    checkPositiveInt(op, 'numFeatures', numFeatures);
+    this.eps = checkFinite(op, 'eps', opts.eps ?? 1e-5, 0);
+    this.momentum = checkFinite(op, 'momentum', opts.momentum ?? 0.1, 0);
+    if (this.momentum > 1) fail(op, 'momentum', 'a number in [0, 1]', this.momentum);
+    const affine = checkBoolean(op, 'affine', opts.affine ?? true);
+    const track = checkBoolean(op, 'trackRunningStats', opts.trackRunningStats ?? true);
+    this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : null);
+    this.bias = this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
+    this.runningMean = this.registerBuffer('runningMean', track ? zeros([numFeatures]) : null);
+    this.runningVar = this.registerBuffer('runningVar', track ? ones([numFeatures]) : null);
+  }
+
+  /** Batch statistics when training or when running statistics are not tracked. */
+  protected get useBatchStats(): boolean {
+    return this.training || this.runningMean === null;
+  }
+
+  forward(x: Tensor): Tensor {
+    checkNormChannels(this.opName, x, this.numFeatures);
+    return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      training: this.useBatchStats,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+  }
+}
+
+export interface BatchRenormLayerOptions extends Omit<BatchNormLayerOptions, 'trackRunningStats'> {
+  /** r clipped to [1/rMax, rMax] (default 3). */
+  rMax?: number;
+  /** d clipped to [−dMax, dMax] (default 5). */
+  dMax?: number;
+}
+
+/**
+ * Batch renormalization (Ioffe 2017) over [N, C, H, W]. rMax/dMax are plain fields: schedules
+ * (start at 1 and 0, then relax) set them between steps. Eval behaves as BatchNorm2d.
+ */
+export class BatchRenorm2d extends BatchNorm2d {
+  rMax: number;
+  dMax: number;
+  constructor(numFeatures: number, options: BatchRenormLayerOptions = {}) {
+    const { rMax = 3, dMax = 5, ...rest } = checkOptions<BatchRenormLayerOptions>('BatchRenorm2d', options, ['eps', 'momentum', 'affine', 'rMax', 'dMax']);
+    super(numFeatures, rest);
+    this.rMax = checkFinite('BatchRenorm2d', 'rMax', rMax, 1);
+    this.dMax = checkFinite('BatchRenorm2d', 'dMax', dMax, 0);
+  }
+  override forward(x: Tensor): Tensor {
+    checkNormChannels(this.opName, x, this.numFeatures);
+    return batchRenorm(x, this.runningMean!, this.runningVar!, this.weight, this.bias, {
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+      rMax: this.rMax,
+      dMax: this.dMax,
+    });
+  }
+}
+
+export interface LayerNormOptions {
+  eps?: number;
+  /** Learnable weight (ones) and bias (zeros) of normalizedShape (default true). */
+  elementwiseAffine?: boolean;
+}
+
+/** Layer normalization over the trailing `normalizedShape` axes. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: readonly number[];
+  readonly eps: number;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  constructor(normalizedShape: number | number[], options: LayerNormOptions = {}) {
+    super();
+    const op = 'LayerNorm';
+    const opts = checkOptions<LayerNormOptions>(op, options, ['eps', 'elementwiseAffine']);
+    const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+    if (!Array.isArray(shape) || shape.length === 0) fail(op, 'normalizedShape', 'a positive integer or a non-empty array', normalizedShape);
+    shape.forEach((s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
+    this.normalizedShape = Object.freeze([...shape]);
+    this.eps = checkFinite(op, 'eps', opts.eps ?? 1e-5, 0);
+    const affine = checkBoolean(op, 'elementwiseAffine', opts.elementwiseAffine ?? true);
+    this.weight = this.registerParameter('weight', affine ? ones(shape) : null);
+    this.bias = this.registerParameter('bias', affine ? zeros(shape) : null);
+  }
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, [...this.normalizedShape], this.weight, this.bias, { eps: this.eps });
+  }
+}
+
+export interface AffineNormOptions {
+  eps?: number;
+  affine?: boolean;
+}
+
+/**
+ * Instance normalization of [N, C, H, W]: statistics per (n, c), in training and eval alike
+ * (PyTorch's default trackRunningStats = false; no running statistics here). Affine off by default.
+ */
+export class InstanceNorm2d extends Module {
+  readonly eps: number;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  constructor(
+    readonly numFeatures: number,
+    options: AffineNormOptions = {},
+  ) {
+    super();
+    const op = 'InstanceNorm2d';
+    const opts = checkOptions<AffineNormOptions>(op, options, ['eps', 'affine']);
+    checkPositiveInt(op, 'numFeatures', numFeatures);
+    this.eps = checkFinite(op, 'eps', opts.eps ?? 1e-5, 0);
+    const affine = checkBoolean(op, 'affine', opts.affine ?? false);
+    this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : null);
+    this.bias = this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
+  }
+  forward(x: Tensor): Tensor {
+    checkNormChannels(this.opName, x, this.numFeatures);
+    return instanceNorm(x, this.weight, this.bias, { eps: this.eps });
+  }
+}
+
+/** Group normalization: statistics per (n, group), affine per channel (default on). */
+export class GroupNorm extends Module {
+  readonly eps: number;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    options: AffineNormOptions = {},
+  ) {
+    super();
+    const op = 'GroupNorm';
+    const opts = checkOptions<AffineNormOptions>(op, options, ['eps', 'affine']);
+    checkPositiveInt(op, 'numGroups', numGroups);
+    checkPositiveInt(op, 'numChannels', numChannels);
+    if (numChannels % numGroups !== 0) fail(op, 'numGroups', `a divisor of numChannels (${numChannels})`, numGroups);
+    this.eps = checkFinite(op, 'eps', opts.eps ?? 1e-5, 0);
+    const affine = checkBoolean(op, 'affine', opts.affine ?? true);
+    this.weight = this.registerParameter('weight', affine ? ones([numChannels]) : null);
+    this.bias = this.registerParameter('bias', affine ? zeros([numChannels]) : null);
+  }
+  forward(x: Tensor): Tensor {
+    checkRank('GroupNorm', 'x', x, [2, 3, 4, 5], 'N, C, …');
+    if (x.shape[1] !== this.numChannels) fail('GroupNorm', 'x', `${this.numChannels} channels on axis 1`, x.shape);
+    return groupNorm(x, this.numGroups, this.weight, this.bias, { eps: this.eps });
+  }
+}
+
+export interface FilterResponseNormOptions {
+  /** Initial eps (default 1e-6). */
+  eps?: number;
+  /** Make eps a learnable [1] parameter named "eps" (|eps| is used; default false). */
+  learnableEps?: boolean;
+}
+
+/**
+ * Filter response normalization + TLU (Singh & Krishnan 2020) over [N, C, H, W]:
+ * y = max(γ·x/√(mean(x²) + |eps|) + β, τ). Parameters weight (ones), bias (zeros), tau (zeros), and
+ * eps [1] when learnable. No running statistics: train and eval are identical.
+ */
+export class FilterResponseNorm2d extends Module {
+  weight: Tensor;
+  bias: Tensor;
+  tau: Tensor;
+  /** A [1] parameter when learnable, else the number. */
+  eps: Tensor | number;
+  constructor(
+    readonly numFeatures: number,
+    options: FilterResponseNormOptions = {},
+  ) {
+    super();
+    const op = 'FilterResponseNorm2d';
+    const opts = checkOptions<FilterResponseNormOptions>(op, options, ['eps', 'learnableEps']);
+    checkPositiveInt(op, 'numFeatures', numFeatures);
+    const eps = checkFinite(op, 'eps', opts.eps ?? 1e-6, 0);
+    const learnable = checkBoolean(op, 'learnableEps', opts.learnableEps ?? false);
+    this.weight = this.registerParameter('weight', ones([numFeatures]));
+    this.bias = this.registerParameter('bias', zeros([numFeatures]));
+    this.tau = this.registerParameter('tau', zeros([numFeatures]));
+    this.eps = learnable ? this.registerParameter('eps', tensor([eps], [1])) : eps;
+  }
+  forward(x: Tensor): Tensor {
+    checkNormChannels(this.opName, x, this.numFeatures);
+    return scope(() => tlu(frn(x, this.weight, this.bias, { eps: this.eps }), this.tau));
+  }
+}
+
+// ------------------------------------------------------------------ containers
+
+/** Applies its children in order; they are registered as "0", "1", …. */
+export class Sequential extends Module {
+  private readonly layers: Module[] = [];
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m) => this.append(m));
+  }
+  /** Adds a layer at the end (named by its index). */
+  append(m: Module): this {
+    this.registerModule(String(this.layers.length), m);
+    this.layers.push(m);
+    return this;
+  }
+  get length(): number {
+    return this.layers.length;
+  }
+  at(i: number): Module | undefined {
+    return this.layers.at(i);
+  }
+  [Symbol.iterator](): Iterator<Module> {
+    return this.layers[Symbol.iterator]();
+  }
+  forward(x: Tensor): Tensor {
+    // intermediate activations are freed; the autograd graph keeps its own references
+    return scope(() => this.layers.reduce((h, layer) => layer.forward(h), x));
+  }
+}
+
+export interface ResidualOptions {
+  /** Applied to the (scaled) input instead of the identity, e.g. a 1×1 conv when shapes change. */
+  shortcut?: Module;
+  /** Output scale of the residual branch (default 1). */
+  alpha?: number;
+  /** The branch (and a shortcut module) sees x/β (default 1: NF-ResNets use β = expected std of x). */
+  beta?: number;
+}
+
+/**
+ * y = s + α·f(x/β) with s = x (identity) or s = shortcut(x/β) (NF-ResNets, Brock et al. 2021:
+ * h_{i+1} = h_i + α·f_i(h_i/β_i); defaults α = β = 1 give the plain y = x + f(x)). Children are
+ * registered as "body" and "shortcut".
+ */
+export class Residual extends Module {
+  readonly body: Module;
+  readonly shortcut: Module | undefined;
+  readonly alpha: number;
+  readonly beta: number;
+  constructor(body: Module, options: ResidualOptions = {}) {
+    super();
+    const op = 'Residual';
+    const opts = checkOptions<ResidualOptions>(op, options, ['shortcut', 'alpha', 'beta']);
+    if (!(body instanceof Module)) fail(op, 'body', 'a Module', body);
+    this.body = this.registerModule('body', body);
+    this.shortcut = opts.shortcut === undefined ? undefined : this.registerModule('shortcut', opts.shortcut);
+    this.alpha = checkFinite(op, 'alpha', opts.alpha ?? 1);
+    this.beta = checkFinite(op, 'beta', opts.beta ?? 1);
+    if (this.beta <= 0) fail(op, 'beta', 'a positive number', this.beta);
+  }
+  forward(x: Tensor): Tensor {
+    return scope(() => {
+      const input = this.beta === 1 ? x : div(x, this.beta);
+      let branch = this.body.forward(input);
+      if (this.alpha !== 1) branch = mul(branch, this.alpha);
+      const skip = this.shortcut ? this.shortcut.forward(input) : x;
+      if (skip.shape.length !== branch.shape.length || skip.shape.some((s, i) => s !== branch.shape[i])) {
+        fail(op(this), 'body', `an output of the shortcut's shape [${skip.shape.join(', ')}]`, branch.shape);
+      }
+      return add(skip, branch);
+    });
+  }
+}
+
+const op = (m: Module) => `${m.constructor.name}.forward`;

@@ -1,0 +1,128 @@
+import { createCpuBackend, cpuKernels } from '@hypercolumn/backend-cpu';
+import * as hc from '@hypercolumn/core';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+beforeAll(async () => {
+  await hc.setBackend('cpu');
+});
+afterEach(async () => {
+  await hc.setBackend('cpu');
+});
+
+describe('registry', () => {
+  it('lists backends with availability, reason and kernels', async () => {
+    hc.registerBackend('broken', () => {
+      throw new Error('no adapter found');
+    }, 9);
+    const list = await hc.listBackends();
+    const broken = list.find((b) => b.name === 'broken')!;
+    expect(broken).toMatchObject({ available: false, reason: 'no adapter found', kernels: [] });
+    const cpu = list.find((b) => b.name === 'cpu')!;
+    expect(cpu.available).toBe(true);
+    expect(new Set(cpu.kernels)).toEqual(new Set(hc.kernelNames));
+    expect(list[0]!.name).toBe('broken'); // sorted by priority
+    await expect(hc.setBackend('broken')).rejects.toThrow(/"broken" is not available: no adapter found/);
+    await expect(hc.setBackend('nope')).rejects.toBeInstanceOf(hc.HypercolumnError);
+    // ready() skips the unavailable backend
+    hc.removeBackend('broken');
+  });
+
+  it('ready() picks the highest-priority available backend', async () => {
+    hc.registerBackend('cpu-high', () => createCpuBackend({ name: 'cpu-high' }), 50);
+    hc.registerBackend('failing', async () => {
+      throw new Error('addon not built');
+    }, 60);
+    // reset the current choice by re-registering cpu
+    expect(await hc.ready()).toBe('cpu');
+    await hc.setBackend('cpu-high');
+    expect(hc.getBackend()).toBe('cpu-high');
+    hc.removeBackend('cpu-high');
+    hc.removeBackend('failing');
+  });
+
+  it('falls back to cpu per kernel, warning once per op', async () => {
+    const { relu: _relu, ...withoutRelu } = cpuKernels;
+    hc.registerBackend('partial', () => createCpuBackend({ name: 'partial', kernels: withoutRelu }), 0);
+    await hc.setBackend('partial');
+    const info = (await hc.listBackends()).find((b) => b.name === 'partial')!;
+    expect(info.kernels).not.toContain('relu');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const x = hc.tensor([-1, 2, -3, 4], [4]);
+    const y = hc.relu(x);
+    const y2 = hc.relu(x);
+    expect(y.backend).toBe('partial');
+    expect(Array.from(y.dataSync())).toEqual([0, 2, 0, 4]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain('relu');
+    warn.mockRestore();
+    for (const t of [x, y, y2]) t.dispose();
+    hc.removeBackend('partial');
+  });
+
+  it('refuses inputs from two backends, and moves tensors with to()', async () => {
+    hc.registerBackend('other', () => createCpuBackend({ name: 'other' }), 0);
+    const a = hc.tensor([1, 2], [2], { backend: 'cpu' });
+    const b = hc.tensor([3, 4], [2], { backend: 'other' });
+    expect(() => hc.add(a, b)).toThrow(/on backend "cpu".*got one on "other"/);
+    const moved = b.to('cpu');
+    const sum = hc.add(a, moved);
+    expect(Array.from(await sum.data())).toEqual([4, 6]);
+    for (const t of [a, b, moved, sum]) t.dispose();
+    hc.removeBackend('other');
+  });
+});
+
+describe('tensors, scope and memory', () => {
+  it('data() and dataSync() copy out; item() reads scalars', async () => {
+    const x = hc.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    expect(x.shape).toEqual([2, 3]);
+    expect(x.size).toBe(6);
+    const d = await x.data();
+    d[0] = 99;
+    expect(x.dataSync()[0]).toBe(1);
+    expect(hc.scalar(7).item()).toBe(7);
+    x.dispose();
+  });
+
+  it('scope disposes what it does not return, nested scopes move returned tensors out', () => {
+    const start = hc.memory();
+    const kept = hc.scope(() => {
+      const a = hc.ones([2, 2]);
+      const inner = hc.scope(() => {
+        const b = hc.add(a, 1);
+        hc.mul(b, 3);
+        return b;
+      });
+      return { result: hc.add(inner, a) };
+    });
+    expect(hc.memory().numTensors).toBe(start.numTensors + 1);
+    expect(Array.from(kept.result.dataSync())).toEqual([3, 3, 3, 3]);
+    kept.result.dispose();
+    expect(hc.memory()).toEqual(start);
+  });
+
+  it('async scopes dispose after the promise settles', async () => {
+    const start = hc.memory().numTensors;
+    const value = await hc.scope(async () => {
+      const a = hc.ones([3]);
+      const s = hc.sum(a);
+      return (await s.data())[0];
+    });
+    expect(value).toBe(3);
+    expect(hc.memory().numTensors).toBe(start);
+  });
+
+  it('memory() reports tensors and bytes per backend, views share storage', () => {
+    const before = hc.memory();
+    const x = hc.zeros([4, 5]);
+    const v = hc.reshape(x, [20]);
+    const after = hc.memory();
+    expect(after.numTensors - before.numTensors).toBe(2);
+    expect(after.numBytes - before.numBytes).toBe(80); // one storage for both
+    expect(after.backends.cpu!.bytes - (before.backends.cpu?.bytes ?? 0)).toBe(80);
+    x.dispose();
+    expect(Array.from(v.dataSync())).toHaveLength(20); // the view keeps the storage alive
+    v.dispose();
+    expect(hc.memory()).toEqual(before);
+  });
+});
