@@ -4,7 +4,7 @@ import type { Tensor } from './tensor.js';
 
 /** Gradients for each input of an op, in input order (undefined where none flows). */
 /** `needs[i]` says whether input i wants a gradient (skip work for the others). */
-export type BackwardFn = (dy: Tensor, saved: Tensor[], needs: boolean[]) => (Tensor | undefined)[];
+export type BackwardFn = (dy: Tensor, saved: (Tensor | undefined)[], needs: boolean[]) => (Tensor | undefined)[];
 
 interface Edge {
   /** A leaf tensor with requiresGrad: its `.grad` accumulates. */
@@ -23,7 +23,7 @@ export class GradNode {
   constructor(
     readonly op: string,
     readonly edges: (Edge | undefined)[],
-    readonly saved: Tensor[],
+    readonly saved: (Tensor | undefined)[],
     readonly backwardFn: BackwardFn,
   ) {}
 
@@ -37,7 +37,7 @@ export class GradNode {
   free(): void {
     if (this.freed) return;
     this.freed = true;
-    for (const t of this.saved) t.dispose();
+    for (const t of this.saved) t?.dispose();
     this.saved.length = 0;
     for (const e of this.edges) e?.node?.release();
   }
@@ -58,7 +58,7 @@ export function record(op: string, output: Tensor, inputs: (Tensor | undefined)[
     return { leaf: t };
   });
   const TensorClass = output.constructor as typeof Tensor;
-  const aliases = saved.map((t) => (t ? TensorClass.savedAlias(t) : (undefined as unknown as Tensor)));
+  const aliases = saved.map((t) => t && TensorClass.savedAlias(t));
   output.gradNode = new GradNode(op, edges, aliases, backwardFn);
 }
 

@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@hypercolumn/backend-cpu';
 import * as hc from '../src/index.js';
-import { HypercolumnError, Tensor } from '../src/index.js';
+import { HypercolumnError, Tensor, nn } from '../src/index.js';
 
-const { nn } = hc;
 
 beforeAll(async () => {
   await hc.setBackend('cpu');

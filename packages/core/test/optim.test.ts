@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@hypercolumn/backend-cpu';
 import * as hc from '../src/index.js';
-import { HypercolumnError, Tensor } from '../src/index.js';
+import { HypercolumnError, Tensor, nn, optim } from '../src/index.js';
 
-const { nn, optim } = hc;
 
 beforeAll(async () => {
   await hc.setBackend('cpu');
@@ -290,7 +289,7 @@ describe('training', () => {
     expect(late).toBeLessThan(0.5 * early);
     // eval mode uses the running statistics and also classifies the memorised batch
     model.eval();
-    const logits = hc.scope(() => Array.from(model.forward(x).dataSync()));
+    const logits: number[] = hc.scope(() => Array.from(model.forward(x).dataSync()));
     const correct = labels.filter((l, i) => logits.slice(i * 10, i * 10 + 10).indexOf(Math.max(...logits.slice(i * 10, i * 10 + 10))) === l).length;
     expect(correct).toBeGreaterThanOrEqual(12);
   }, 120_000);

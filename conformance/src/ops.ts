@@ -1,0 +1,370 @@
+/**
+ * How each public op is called on hypercolumn, on the float64 reference and on ONNX Runtime.
+ * The case table (cases.ts) is data; this file is the one place that turns a case into calls.
+ */
+import type * as HC from '@hypercolumn/core';
+import type { Tensor } from '@hypercolumn/core';
+import type { OnnxNode } from './oracle/onnx.js';
+import * as R from './reference/index.js';
+import type { F64, WithMagnitude } from './reference/index.js';
+
+export type Attrs = Record<string, any>;
+
+/** A reference output with its tolerance magnitude. */
+export type RefOut = WithMagnitude;
+
+export interface OnnxCall {
+  node: OnnxNode;
+  feeds: Record<string, ArrayLike<number>>;
+}
+
+export interface OpSpec {
+  /** Input names in call order (optional ones may be absent from a case). */
+  inputs: string[];
+  /** Inputs that are not float tensors (class labels): passed to the op as plain arrays. */
+  plainInputs?: string[];
+  /** Calls hypercolumn; returns the outputs to compare (the first is the differentiable output y). */
+  run(hc: typeof HC, t: Record<string, Tensor | undefined>, a: Attrs, plain: Record<string, number[]>): Tensor[];
+  /** Float64 reference of the same outputs. `base` is the unperturbed input (FD: constants such as renorm's r, d). */
+  reference(v: Record<string, F64 | undefined>, a: Attrs, base?: Record<string, F64 | undefined>): RefOut[];
+  /** One-node ONNX model and its feeds, or a string: why there is none (the case is float64 only). */
+  onnx?(v: Record<string, F64 | undefined>, a: Attrs): OnnxCall | string;
+  /** Kernels the op runs (forward, and backward). */
+  kernels(a: Attrs, present: Record<string, boolean>): { forward: string[]; backward: string[] };
+  /** Inputs that get gradients in backward cases. */
+  differentiable?: string[];
+  /** Adjusts generated inputs in place (keep FD away from kinks). */
+  prepare?(v: Record<string, Float32Array>, shapes: Record<string, number[]>, a: Attrs): void;
+}
+
+const withAbs = (op: (...args: any[]) => F64, ...args: any[]): RefOut => ({ ...op(...args), magnitude: R.magnitude(op, ...args) });
+const exactMag = (y: F64): RefOut => ({ ...y, magnitude: R.absOf(y) });
+const feeds = (v: Record<string, F64 | undefined>) =>
+  Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, x!.data]));
+const inp = (name: string, x: F64 | undefined) => (x ? { name, shape: x.shape } : { name: '', shape: [] });
+const fillF64 = (shape: number[], value: number) => R.f64(shape, new Array(R.numel(shape)).fill(value));
+const pairOf = (v: any, d: number): [number, number] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+function flipSpatial(w: F64): F64 {
+  const sp = w.shape.slice(2);
+  const S = R.numel(sp);
+  const out = R.f64(w.shape);
+  for (let oc = 0; oc < w.shape[0] * w.shape[1]; oc++) for (let k = 0; k < S; k++) out.data[oc * S + k] = w.data[oc * S + (S - 1 - k)];
+  return out;
+}
+
+function convOnnx(v: Record<string, F64 | undefined>, a: Attrs, oneD: boolean): OnnxCall {
+  const x = v.x!;
+  const w = a.mode === 'convolution' ? flipSpatial(v.w!) : v.w!;
+  let pads: number[];
+  let strides: number[];
+  let dilations: number[];
+  if (oneD) {
+    const p = a.padding;
+    const d = a.dilation ?? 1;
+    const s = a.stride ?? 1;
+    const [, , l, r] = R.refPads2d(p === 'same' || p === 'valid' || p === undefined ? p : typeof p === 'number' ? [0, 0, p, p] : p.length === 1 ? [0, 0, p[0], p[0]] : [0, 0, p[0], p[1]], [1, x.shape[2]], [1, w.shape[2]], [1, s], [1, d]);
+    pads = [l, r];
+    strides = [s];
+    dilations = [d];
+  } else {
+    strides = pairOf(a.stride, 1);
+    dilations = pairOf(a.dilation, 1);
+    const [t, b, l, r] = R.refPads2d(a.padding, [x.shape[2], x.shape[3]], [w.shape[2], w.shape[3]], strides as [number, number], dilations as [number, number]);
+    pads = [t, l, b, r];
+  }
+  return {
+    node: {
+      opType: 'Conv',
+      inputs: [inp('x', x), inp('w', w), ...(v.b ? [inp('b', v.b)] : [])],
+      outputs: ['y'],
+      attrs: { pads, strides, dilations, group: a.groups ?? 1, kernel_shape: w.shape.slice(2) },
+    },
+    feeds: { ...feeds(v), w: w.data },
+  };
+}
+
+function convKernels(a: Attrs, present: Record<string, boolean>) {
+  const flip = a.mode === 'convolution' ? ['reverseSpatial'] : [];
+  return { forward: ['conv2d', ...flip], backward: ['conv2dBackpropInput', 'conv2dBackpropFilter', ...(present.b ? ['sum'] : []), ...flip] };
+}
+
+function poolOnnx(opType: 'MaxPool' | 'AveragePool', x: F64, a: Attrs, oneD: boolean): OnnxCall {
+  const k = oneD ? [a.kernelSize] : pairOf(a.kernelSize, 1);
+  const s = oneD ? [a.stride ?? a.kernelSize] : a.stride === undefined ? k : pairOf(a.stride, 1);
+  const p = oneD ? [a.padding ?? 0] : pairOf(a.padding, 0);
+  const attrs: Record<string, number | number[]> = { kernel_shape: k, strides: s, pads: [...p, ...p], ceil_mode: a.ceilMode ? 1 : 0 };
+  if (opType === 'MaxPool') attrs.dilations = oneD ? [a.dilation ?? 1] : pairOf(a.dilation, 1);
+  else attrs.count_include_pad = a.countIncludePad === false ? 0 : 1;
+  return { node: { opType, opset: 19, inputs: [inp('x', x)], outputs: ['y'], attrs }, feeds: { x: x.data } };
+}
+
+/** Moves values that sit within `margin` of a kink (0, or τ) off it, so FD never straddles one. */
+function awayFrom(values: Float32Array, kinkOf: (i: number) => number, margin: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const d = values[i] - kinkOf(i);
+    if (Math.abs(d) < margin) values[i] = kinkOf(i) + (d < 0 ? -margin : margin) * (1 + (i % 7) / 7);
+  }
+}
+
+function normOnnx(opType: string, v: Record<string, F64 | undefined>, attrs: Record<string, number>, scaleShape: number[], extra: Partial<OnnxNode> = {}): OnnxCall {
+  const scale = v.weight ?? fillF64(scaleShape, 1);
+  const bias = v.bias ?? fillF64(scaleShape, 0);
+  return {
+    node: { opType, inputs: [inp('x', v.x), inp('scale', scale), inp('bias', bias)], outputs: ['y'], attrs, ...extra },
+    feeds: { x: v.x!.data, scale: scale.data, bias: bias.data },
+  };
+}
+
+const bnInputs = ['x', 'runningMean', 'runningVar', 'weight', 'bias'];
+
+export const OPS: Record<string, OpSpec> = {
+  conv2d: {
+    inputs: ['x', 'w', 'b'],
+    run: (hc, t, a) => [hc.conv2d(t.x!, t.w!, t.b, a)],
+    reference: (v, a) => [withAbs(R.conv2d, v.x, v.w, v.b, a)],
+    onnx: (v, a) => convOnnx(v, a, false),
+    kernels: convKernels,
+    differentiable: ['x', 'w', 'b'],
+  },
+  conv1d: {
+    inputs: ['x', 'w', 'b'],
+    run: (hc, t, a) => [hc.conv1d(t.x!, t.w!, t.b, a)],
+    reference: (v, a) => [withAbs(R.conv1d, v.x, v.w, v.b, a)],
+    onnx: (v, a) => convOnnx(v, a, true),
+    kernels: convKernels,
+    differentiable: ['x', 'w', 'b'],
+  },
+  maxPool2d: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.maxPool2d(t.x!, a as any)],
+    reference: (v, a) => [exactMag(R.maxPool2d(v.x!, a as any))],
+    onnx: (v, a) => poolOnnx('MaxPool', v.x!, a, false),
+    kernels: () => ({ forward: ['maxPool2d'], backward: ['maxPool2dBackward'] }),
+    differentiable: ['x'],
+  },
+  maxPool1d: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.maxPool1d(t.x!, a as any)],
+    reference: (v, a) => [exactMag(R.maxPool1d(v.x!, a as any))],
+    onnx: (v, a) => poolOnnx('MaxPool', v.x!, a, true),
+    kernels: () => ({ forward: ['maxPool2d'], backward: ['maxPool2dBackward'] }),
+    differentiable: ['x'],
+  },
+  avgPool2d: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.avgPool2d(t.x!, a as any)],
+    reference: (v, a) => [withAbs(R.avgPool2d, v.x, a)],
+    onnx: (v, a) => poolOnnx('AveragePool', v.x!, a, false),
+    kernels: () => ({ forward: ['avgPool2d'], backward: ['avgPool2dBackward'] }),
+    differentiable: ['x'],
+  },
+  avgPool1d: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.avgPool1d(t.x!, a as any)],
+    reference: (v, a) => [withAbs(R.avgPool1d, v.x, a)],
+    onnx: (v, a) => poolOnnx('AveragePool', v.x!, a, true),
+    kernels: () => ({ forward: ['avgPool2d'], backward: ['avgPool2dBackward'] }),
+    differentiable: ['x'],
+  },
+  globalAvgPool2d: {
+    inputs: ['x'],
+    run: (hc, t) => [hc.globalAvgPool2d(t.x!)],
+    reference: (v) => [withAbs(R.globalAvgPool2d, v.x)],
+    onnx: (v) => ({ node: { opType: 'GlobalAveragePool', inputs: [inp('x', v.x)], outputs: ['y'] }, feeds: feeds(v) }),
+    kernels: () => ({ forward: ['globalAvgPool'], backward: ['broadcastTo', 'mul'] }),
+    differentiable: ['x'],
+  },
+  batchNorm: {
+    inputs: bnInputs,
+    // outputs: y, then the running statistics after the call (updated in place in training)
+    run: (hc, t, a) => [hc.batchNorm(t.x!, t.runningMean, t.runningVar, t.weight, t.bias, a), t.runningMean!, t.runningVar!],
+    reference: (v, a) => {
+      const r = R.batchNorm(v.x!, v.runningMean!, v.runningVar!, v.weight, v.bias, a);
+      return [r.y, r.runningMean, r.runningVar];
+    },
+    onnx: (v, a) => {
+      if (a.training) {
+        return 'ONNX BatchNormalization training_mode updates running_var with the biased batch variance; PyTorch and DESIGN §3 use the unbiased one';
+      }
+      const C = v.x!.shape[1];
+      const call = normOnnx('BatchNormalization', { x: v.x, weight: v.weight, bias: v.bias }, { epsilon: a.eps ?? 1e-5 }, [C]);
+      call.node.inputs.push(inp('mean', v.runningMean), inp('var', v.runningVar));
+      call.node.outputs = ['y'];
+      return { node: call.node, feeds: { ...call.feeds, mean: v.runningMean!.data, var: v.runningVar!.data } };
+    },
+    kernels: (a) => ({
+      forward: a.training ? ['batchNormTraining', 'add', 'mul'] : ['batchNormInference'],
+      backward: a.training ? ['batchNormBackward'] : ['mul', 'sum', 'sub', 'div', 'sqrt', 'add'],
+    }),
+    differentiable: ['x', 'weight', 'bias'],
+  },
+  batchRenorm: {
+    inputs: bnInputs,
+    run: (hc, t, a) => [hc.batchRenorm(t.x!, t.runningMean!, t.runningVar!, t.weight, t.bias, a), t.runningMean!, t.runningVar!],
+    reference: (v, a, base) => {
+      // r and d are constants in backward (Ioffe 2017): hold them at their values for the unperturbed input
+      const fixed = base && a.training ? R.renormCorrection(base.x!, base.runningMean!, base.runningVar!, a) : undefined;
+      const r = R.batchRenorm(v.x!, v.runningMean!, v.runningVar!, v.weight, v.bias, { ...a, fixed });
+      return [r.y, r.runningMean, r.runningVar];
+    },
+    onnx: () => 'ONNX has no batch renormalization op',
+    kernels: (a) => ({
+      forward: a.training ? ['batchNormTraining', 'add', 'mul', 'sqrt', 'div', 'sub', 'maximum', 'minimum'] : ['batchNormInference'],
+      backward: a.training ? ['batchNormBackward', 'mul', 'sum'] : ['mul', 'sum'],
+    }),
+    differentiable: ['x', 'weight', 'bias'],
+  },
+  layerNorm: {
+    inputs: ['x', 'weight', 'bias'],
+    run: (hc, t, a) => [hc.layerNorm(t.x!, a.normalizedShape, t.weight, t.bias, { eps: a.eps })],
+    reference: (v, a) => [R.layerNorm(v.x!, a.normalizedShape, v.weight, v.bias, { eps: a.eps })],
+    onnx: (v, a) => normOnnx('LayerNormalization', v, { axis: -a.normalizedShape.length, epsilon: a.eps ?? 1e-5 }, a.normalizedShape, { opset: 18 }),
+    kernels: () => ({ forward: ['layerNorm'], backward: ['layerNormBackward'] }),
+    differentiable: ['x', 'weight', 'bias'],
+  },
+  instanceNorm: {
+    inputs: ['x', 'weight', 'bias'],
+    run: (hc, t, a) => [hc.instanceNorm(t.x!, t.weight, t.bias, { eps: a.eps })],
+    reference: (v, a) => [R.instanceNorm(v.x!, v.weight, v.bias, { eps: a.eps })],
+    onnx: (v, a) => normOnnx('InstanceNormalization', v, { epsilon: a.eps ?? 1e-5 }, [v.x!.shape[1]]),
+    kernels: () => ({ forward: ['groupNorm'], backward: ['groupNormBackward'] }),
+    differentiable: ['x', 'weight', 'bias'],
+  },
+  groupNorm: {
+    inputs: ['x', 'weight', 'bias'],
+    run: (hc, t, a) => [hc.groupNorm(t.x!, a.numGroups, t.weight, t.bias, { eps: a.eps })],
+    reference: (v, a) => [R.groupNorm(v.x!, a.numGroups, v.weight, v.bias, { eps: a.eps })],
+    // opset 21: scale and bias per channel (opset 18's per-group scale was a spec bug)
+    onnx: (v, a) => normOnnx('GroupNormalization', v, { num_groups: a.numGroups, epsilon: a.eps ?? 1e-5 }, [v.x!.shape[1]], { opset: 21 }),
+    kernels: () => ({ forward: ['groupNorm'], backward: ['groupNormBackward'] }),
+    differentiable: ['x', 'weight', 'bias'],
+  },
+  frn: {
+    // eps: a [1] input tensor when the case makes it learnable, else the attribute
+    inputs: ['x', 'weight', 'bias', 'eps'],
+    run: (hc, t, a) => [hc.frn(t.x!, t.weight, t.bias, { eps: t.eps ?? a.eps })],
+    reference: (v, a) => [R.frn(v.x!, v.weight, v.bias, { eps: v.eps ? v.eps.data[0] : a.eps })],
+    onnx: () => 'ONNX has no filter response normalization op',
+    kernels: () => ({ forward: ['frn'], backward: ['frnBackward'] }),
+    differentiable: ['x', 'weight', 'bias', 'eps'],
+  },
+  tlu: {
+    inputs: ['x', 'tau'],
+    run: (hc, t) => [hc.tlu(t.x!, t.tau!)],
+    reference: (v) => [R.tlu(v.x!, v.tau!)],
+    onnx: (v) => {
+      const C = v.x!.shape[1];
+      const tauShape = [1, C, ...v.x!.shape.slice(2).map(() => 1)];
+      return { node: { opType: 'Max', inputs: [inp('x', v.x), { name: 'tau', shape: tauShape }], outputs: ['y'] }, feeds: feeds(v) };
+    },
+    kernels: () => ({ forward: ['tlu'], backward: ['tluBackward'] }),
+    differentiable: ['x', 'tau'],
+    prepare: (v, shapes) => {
+      const [N, C] = shapes.x;
+      const S = v.x.length / (N * C);
+      awayFrom(v.x, (i) => v.tau[Math.floor(i / S) % C], 0.05);
+    },
+  },
+  relu: {
+    inputs: ['x'],
+    run: (hc, t) => [hc.relu(t.x!)],
+    reference: (v) => [R.relu(v.x!)],
+    onnx: (v) => ({ node: { opType: 'Relu', inputs: [inp('x', v.x)], outputs: ['y'] }, feeds: feeds(v) }),
+    kernels: () => ({ forward: ['relu'], backward: ['reluBackward'] }),
+    differentiable: ['x'],
+    prepare: (v) => awayFrom(v.x, () => 0, 0.05),
+  },
+  linear: {
+    inputs: ['x', 'w', 'b'],
+    run: (hc, t) => [hc.linear(t.x!, t.w!, t.b)],
+    reference: (v) => [withAbs(R.linear, v.x, v.w, v.b)],
+    onnx: (v) => ({
+      node: { opType: 'Gemm', inputs: [inp('x', v.x), inp('w', v.w), ...(v.b ? [inp('b', v.b)] : [])], outputs: ['y'], attrs: { transB: 1 } },
+      feeds: feeds(v),
+    }),
+    kernels: (_a, present) => ({ forward: ['linear'], backward: ['matMul', ...(present.b ? ['sum'] : [])] }),
+    differentiable: ['x', 'w', 'b'],
+  },
+  softmax: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.softmax(t.x!, a.dim ?? -1)],
+    reference: (v, a) => [R.softmax(v.x!, a.dim ?? -1)],
+    onnx: (v, a) => ({ node: { opType: 'Softmax', inputs: [inp('x', v.x)], outputs: ['y'], attrs: { axis: a.dim ?? -1 } }, feeds: feeds(v) }),
+    kernels: () => ({ forward: ['softmax'], backward: ['softmaxBackward'] }),
+    differentiable: ['x'],
+  },
+  logSoftmax: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.logSoftmax(t.x!, a.dim ?? -1)],
+    reference: (v, a) => [R.logSoftmax(v.x!, a.dim ?? -1)],
+    onnx: (v, a) => ({ node: { opType: 'LogSoftmax', inputs: [inp('x', v.x)], outputs: ['y'], attrs: { axis: a.dim ?? -1 } }, feeds: feeds(v) }),
+    kernels: () => ({ forward: ['logSoftmax'], backward: ['logSoftmaxBackward'] }),
+    differentiable: ['x'],
+  },
+  crossEntropy: {
+    inputs: ['logits', 'labels'],
+    plainInputs: ['labels'],
+    run: (hc, t, _a, p) => [hc.crossEntropy(t.logits!, p.labels)],
+    reference: (v) => [R.crossEntropy(v.logits!, v.labels!.data)],
+    onnx: (v) => ({
+      node: {
+        opType: 'SoftmaxCrossEntropyLoss',
+        inputs: [inp('logits', v.logits), { name: 'labels', shape: v.labels!.shape, dtype: 'int64' }],
+        outputs: ['loss'],
+        attrs: { reduction: 'mean' },
+      },
+      feeds: feeds(v),
+    }),
+    kernels: () => ({ forward: ['softmaxCrossEntropy'], backward: ['softmaxCrossEntropyBackward'] }),
+    differentiable: ['logits'],
+  },
+  convToMatrix: {
+    inputs: ['w'],
+    run: (hc, t, a) => [hc.convToMatrix(t.w!, a.inputShape, a.options ?? {})],
+    reference: (v, a) => {
+      const w = v.w!;
+      if (w.shape.length === 3) {
+        const o = a.options ?? {};
+        const p = o.padding;
+        const pad2 = p === undefined || p === 'same' || p === 'valid' ? p : typeof p === 'number' ? [0, 0, p, p] : p.length === 1 ? [0, 0, p[0], p[0]] : [0, 0, p[0], p[1]];
+        const w4 = { shape: [w.shape[0], w.shape[1], 1, w.shape[2]], data: w.data };
+        const opts = { stride: [1, o.stride ?? 1], dilation: [1, o.dilation ?? 1], groups: o.groups, mode: o.mode, padding: pad2 };
+        const inShape = a.inputShape.slice(-2);
+        return [withAbs(R.convToMatrix, w4, [inShape[0], 1, inShape[1]], opts)];
+      }
+      return [withAbs(R.convToMatrix, w, a.inputShape, a.options ?? {})];
+    },
+    onnx: () => 'a teaching transform (dense Toeplitz matrix); ONNX has no such op',
+    kernels: () => ({ forward: [], backward: [] }),
+  },
+  fuseConvBatchNorm: {
+    inputs: ['w', 'b', 'runningMean', 'runningVar', 'gamma', 'beta'],
+    run: (hc, t, a) => {
+      const r = hc.fuseConvBatchNormParams({ weight: t.w!, bias: t.b }, { runningMean: t.runningMean!, runningVar: t.runningVar!, weight: t.gamma, bias: t.beta, eps: a.eps });
+      return [r.weight, r.bias];
+    },
+    reference: (v, a) => {
+      const r = R.fuseConvBatchNorm(v.w!, v.b, v.runningMean!, v.runningVar!, v.gamma, v.beta, a.eps ?? 1e-5);
+      const abs = R.fuseConvBatchNorm(R.absOf(v.w!), v.b && R.absOf(v.b), R.absOf(v.runningMean!), v.runningVar!, v.gamma && R.absOf(v.gamma), v.beta && R.absOf(v.beta), a.eps ?? 1e-5);
+      return [{ ...r.w, magnitude: abs.w }, { ...r.b, magnitude: abs.b }];
+    },
+    onnx: () => 'a parameter transform; ONNX has no such op',
+    kernels: () => ({ forward: ['div', 'sqrt', 'add', 'mul', 'sub'], backward: [] }),
+  },
+  flatten: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.flatten(t.x!, a.startDim ?? 1, a.endDim ?? -1)],
+    reference: (v, a) => [exactMag(R.flatten(v.x!, a.startDim ?? 1, a.endDim ?? -1))],
+    onnx: () => 'torch.flatten(startDim, endDim) has no single ONNX equivalent (ONNX Flatten always makes 2-d)',
+    kernels: () => ({ forward: [], backward: [] }),
+    differentiable: ['x'],
+  },
+};
+
+/** Loss for backward cases: L = Σ y ⊙ r (float64). */
+export function weightedSum(y: F64, r: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < y.data.length; i++) s += y.data[i] * r[i];
+  return s;
+}
