@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { type Attrs, OPS } from './ops.js';
+import { elementwiseCases, randomBackwardCases, trainingCases } from './training/cases.js';
 
 export type ReferenceKind = 'float64' | 'onnxruntime' | 'finite-difference';
 
@@ -43,7 +44,7 @@ export interface Case {
 /** Name of the op row a case lands in: "conv2d" or "conv2dBackward". */
 export const rowOf = (c: Case): string => (c.kind === 'backward' ? `${c.op}Backward` : c.op);
 
-type Draft = Omit<Case, 'references' | 'kernels' | 'seed' | 'kind'> & { seed?: number; kind?: Case['kind'] };
+export type Draft = Omit<Case, 'references' | 'kernels' | 'seed' | 'kind'> & { seed?: number; kind?: Case['kind'] };
 
 let seedCounter = 1;
 function mk(d: Draft): Case {
@@ -57,7 +58,7 @@ function mk(d: Draft): Case {
     const probe = spec.onnx(Object.fromEntries(Object.entries(d.inputs).map(([n, s]) => [n, { shape: s.shape, data: new Float64Array(s.shape.reduce((a, b) => a * b, 1)) }])), d.attrs);
     if (typeof probe === 'string') float64Only = probe;
   } else if (kind === 'forward' && !spec.onnx) float64Only ??= 'no ONNX equivalent';
-  const references: ReferenceKind[] = kind === 'backward' ? ['finite-difference'] : float64Only ? ['float64'] : ['float64', 'onnxruntime'];
+  const references: ReferenceKind[] = kind === 'backward' || spec.referenceKind === 'finite-difference' ? ['finite-difference'] : float64Only ? ['float64'] : ['float64', 'onnxruntime'];
   const kernels = kind === 'backward' ? [...new Set([...k.forward, ...k.backward, 'mul', 'sum', 'broadcastTo'])] : k.forward;
   return { ...d, kind, seed: d.seed ?? seedCounter++, references, kernels, ...(float64Only ? { float64Only } : {}) };
 }
@@ -494,7 +495,11 @@ export function buildCases(options: CaseOptions = {}): Case[] {
   seedCounter = 1;
   const seed = options.seed ?? 20240611;
   const random = options.quick ? 4 : 20;
-  const all = [...textbookCases(), ...fixedForward(), ...randomForward(random, seed), ...backwardCases(options.quick ? 3 : 12, seed)];
+  const all = [
+    ...textbookCases(), ...fixedForward(), ...randomForward(random, seed), ...backwardCases(options.quick ? 3 : 12, seed),
+    // training issue: elementwise ops, random FD backward for every differentiable op, training checks (training/cases.ts)
+    ...elementwiseCases(mk, options.quick ? 2 : 10, seed), ...randomBackwardCases(mk, options.quick ? 2 : 6, seed), ...trainingCases(mk, options.quick ?? false),
+  ];
   const ids = new Set<string>();
   for (const c of all) {
     if (ids.has(c.id)) throw new Error(`cases: duplicate id ${c.id}`);

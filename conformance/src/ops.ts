@@ -7,6 +7,7 @@ import type { Tensor } from '@hypercolumn/core';
 import type { OnnxNode } from './oracle/onnx.js';
 import * as R from './reference/index.js';
 import type { F64, WithMagnitude } from './reference/index.js';
+import { TRAINING_OPS } from './training/ops.js';
 
 export type Attrs = Record<string, any>;
 
@@ -19,6 +20,10 @@ export interface OnnxCall {
 }
 
 export interface OpSpec {
+  /** The public API the row exercises, as a path under `hc` (default: the op name); 'missing' when absent. */
+  api?: string;
+  /** Forward-kind rows whose float64 reference is itself central finite differences: label them so. */
+  referenceKind?: 'finite-difference';
   /** Input names in call order (optional ones may be absent from a case). */
   inputs: string[];
   /** Inputs that are not float tensors (class labels): passed to the op as plain arrays. */
@@ -339,18 +344,50 @@ export const OPS: Record<string, OpSpec> = {
     kernels: () => ({ forward: [], backward: [] }),
   },
   fuseConvBatchNorm: {
-    inputs: ['w', 'b', 'runningMean', 'runningVar', 'gamma', 'beta'],
+    // Without x: the parameter transform hc.fuseConvBatchNormParams (outputs W', b').
+    // With x (a.module): the module transform hc.fuseConvBatchNorm(conv, bn) on a Conv2d and an eval
+    // BatchNorm2d built from these values; outputs the fused conv's output and the unfused
+    // conv → BN(eval) pair's output, both against the float64 unfused pair.
+    inputs: ['x', 'w', 'b', 'runningMean', 'runningVar', 'gamma', 'beta'],
     run: (hc, t, a) => {
-      const r = hc.fuseConvBatchNormParams({ weight: t.w!, bias: t.b }, { runningMean: t.runningMean!, runningVar: t.runningVar!, weight: t.gamma, bias: t.beta, eps: a.eps });
-      return [r.weight, r.bias];
+      if (!t.x) {
+        const r = hc.fuseConvBatchNormParams({ weight: t.w!, bias: t.b }, { runningMean: t.runningMean!, runningVar: t.runningVar!, weight: t.gamma, bias: t.beta, eps: a.eps });
+        return [r.weight, r.bias];
+      }
+      const [O, Cg, kh, kw] = t.w!.shape as number[];
+      const conv = new hc.nn.Conv2d(Cg * (a.conv?.groups ?? 1), O, [kh, kw], { ...a.conv, bias: !!t.b });
+      const bn = new hc.nn.BatchNorm2d(O, { eps: a.eps ?? 1e-5, affine: !!t.gamma });
+      let fused: InstanceType<typeof hc.nn.Conv2d> | undefined;
+      try {
+        conv.loadStateDict({ weight: t.w!, ...(t.b ? { bias: t.b } : {}) });
+        bn.loadStateDict({ runningMean: t.runningMean!, runningVar: t.runningVar!, ...(t.gamma ? { weight: t.gamma, bias: t.beta! } : {}) });
+        bn.eval();
+        fused = hc.fuseConvBatchNorm(conv, bn);
+        return hc.noGrad(() => [fused!.forward(t.x!), bn.forward(conv.forward(t.x!))]);
+      } finally {
+        conv.dispose();
+        bn.dispose();
+        fused?.dispose();
+      }
     },
     reference: (v, a) => {
+      if (v.x) {
+        // the unfused pair from the definitions: BN_eval(conv(x)); magnitude: the fused conv's terms
+        // conv(|x|, |γ|·|W|/σ) + |γ|(|b| + |μ|)/σ + |β| (what float32 rounding acts on, fused or not)
+        const y = R.batchNorm(R.conv2d(v.x, v.w!, v.b, a.conv ?? {}), v.runningMean!, v.runningVar!, v.gamma, v.beta, { eps: a.eps ?? 1e-5 }).y;
+        const abs = R.fuseConvBatchNorm(R.absOf(v.w!), v.b && R.absOf(v.b), R.absOf(v.runningMean!), v.runningVar!, v.gamma && R.absOf(v.gamma), v.beta && R.absOf(v.beta), a.eps ?? 1e-5);
+        const m = R.conv2d(R.absOf(v.x), abs.w, abs.b, a.conv ?? {});
+        return [{ ...y, magnitude: m }, { ...y, magnitude: m }];
+      }
       const r = R.fuseConvBatchNorm(v.w!, v.b, v.runningMean!, v.runningVar!, v.gamma, v.beta, a.eps ?? 1e-5);
       const abs = R.fuseConvBatchNorm(R.absOf(v.w!), v.b && R.absOf(v.b), R.absOf(v.runningMean!), v.runningVar!, v.gamma && R.absOf(v.gamma), v.beta && R.absOf(v.beta), a.eps ?? 1e-5);
       return [{ ...r.w, magnitude: abs.w }, { ...r.b, magnitude: abs.b }];
     },
     onnx: () => 'a parameter transform; ONNX has no such op',
-    kernels: () => ({ forward: ['div', 'sqrt', 'add', 'mul', 'sub'], backward: [] }),
+    kernels: (a, present) => ({
+      forward: ['div', 'sqrt', 'add', 'mul', 'sub', ...(present.x ? ['conv2d', 'batchNormInference', ...(a.conv?.mode === 'convolution' ? ['reverseSpatial'] : [])] : [])],
+      backward: [],
+    }),
   },
   flatten: {
     inputs: ['x'],
@@ -360,6 +397,7 @@ export const OPS: Record<string, OpSpec> = {
     kernels: () => ({ forward: [], backward: [] }),
     differentiable: ['x'],
   },
+  ...TRAINING_OPS,
 };
 
 /** Loss for backward cases: L = Σ y ⊙ r (float64). */

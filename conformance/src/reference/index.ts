@@ -9,3 +9,5 @@ export * from './norm.js';
 export * from './dense.js';
 export * from './train.js';
 export { magnitude } from './magnitude.js';
+export * from './elementwise.js';
+export * from './network.js';

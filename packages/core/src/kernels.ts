@@ -14,13 +14,15 @@ export interface TensorInfo<D = unknown> {
   readonly shape: readonly number[];
 }
 
-/** Fully resolved 2-d convolution geometry (cross-correlation; core flips weights for true convolution). */
-export interface Conv2dGeometry {
+/**
+ * A 2-d sliding window, fully resolved. Output (oh, ow) reads input rows
+ * `oh * strideHeight - padTop + i * dilationHeight` for i in [0, kernelHeight), likewise columns;
+ * positions outside the input are padding.
+ */
+export interface Window2dGeometry {
   batch: number;
-  inChannels: number;
   inHeight: number;
   inWidth: number;
-  outChannels: number;
   kernelHeight: number;
   kernelWidth: number;
   strideHeight: number;
@@ -31,9 +33,15 @@ export interface Conv2dGeometry {
   padBottom: number;
   padLeft: number;
   padRight: number;
-  groups: number;
   outHeight: number;
   outWidth: number;
+}
+
+/** 2-d convolution geometry (cross-correlation; core flips weights for true convolution). */
+export interface Conv2dGeometry extends Window2dGeometry {
+  inChannels: number;
+  outChannels: number;
+  groups: number;
   /** x: [batch, inChannels, inHeight, inWidth] */
   xShape: [number, number, number, number];
   /** w: [outChannels, inChannels / groups, kernelHeight, kernelWidth] */
@@ -43,28 +51,11 @@ export interface Conv2dGeometry {
 }
 
 /**
- * Fully resolved 2-d pooling geometry. Window (oh, ow) covers input rows
- * `oh * strideHeight - padTop + i * dilationHeight` for i in [0, kernelHeight), likewise columns.
- * Positions outside the input are padding: ignored by max pooling, counted by average pooling
- * only when `countIncludePad` (and then only up to the padded extent, PyTorch's divisor rule).
+ * 2-d pooling geometry. Padding is ignored by max pooling and counted by average pooling only when
+ * `countIncludePad` (and then only up to the padded extent, PyTorch's divisor rule).
  */
-export interface Pool2dGeometry {
-  batch: number;
+export interface Pool2dGeometry extends Window2dGeometry {
   channels: number;
-  inHeight: number;
-  inWidth: number;
-  kernelHeight: number;
-  kernelWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padTop: number;
-  padBottom: number;
-  padLeft: number;
-  padRight: number;
-  outHeight: number;
-  outWidth: number;
   xShape: [number, number, number, number];
   yShape: [number, number, number, number];
 }
