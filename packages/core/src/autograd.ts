@@ -2,8 +2,10 @@ import { isGradEnabled, keep, noGrad, scope } from './engine.js';
 import { HypercolumnError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
-/** Gradients for each input of an op, in input order (undefined where none flows). */
-/** `needs[i]` says whether input i wants a gradient (skip work for the others). */
+/**
+ * Gradients for each input of an op, in input order (undefined where none flows). `needs[i]` says
+ * whether input i wants a gradient (skip work for the others).
+ */
 export type BackwardFn = (dy: Tensor, saved: (Tensor | undefined)[], needs: boolean[]) => (Tensor | undefined)[];
 
 interface Edge {
@@ -109,6 +111,9 @@ export function setGradHelpers(add: (a: Tensor, b: Tensor) => Tensor, ones: (t: 
   onesLike = ones;
 }
 
+const graphFreed = () =>
+  new HypercolumnError('backward: graph expected to be intact, got a graph already freed by an earlier backward() (run the forward pass again)', 'backward', 'graph');
+
 /** Reverse-mode differentiation from `root`; frees the graph afterwards. */
 export function backward(root: Tensor, gradient?: Tensor): void {
   const op = 'backward';
@@ -127,7 +132,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   }
   const rootNode = root.gradNode;
   if (rootNode?.freed) {
-    throw new HypercolumnError(`${op}: graph expected to be intact, got a graph already freed by an earlier backward() (run the forward pass again)`, op, 'graph');
+    throw graphFreed();
   }
   const add = addForGrad!;
   noGrad(() => {
@@ -141,36 +146,47 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     for (const node of order) {
       if (node.freed) {
         start.dispose();
-        throw new HypercolumnError(`${op}: graph expected to be intact, got a graph already freed by an earlier backward() (run the forward pass again)`, op, 'graph');
+        throw graphFreed();
       }
     }
-    for (const node of order) node.retain(); // freeing a node releases its inputs' nodes: hold each until its turn (intermediates may be disposed already)
+    // freeing a node releases its inputs' nodes: hold each until its turn (intermediates may be disposed already)
+    for (const node of order) node.retain();
     const pending = new Map<GradNode, Tensor>([[rootNode, keep(start)]]);
-    for (const node of order) {
-      const dy = pending.get(node);
-      pending.delete(node);
-      if (!dy) {
-        node.free();
-        continue;
-      }
-      const grads = scope(() => node.backwardFn(dy, node.saved, node.edges.map((e) => e !== undefined)));
-      dy.dispose();
-      node.edges.forEach((edge, i) => {
-        const g = grads[i];
-        if (!g) return;
-        keep(g);
-        if (!edge) g.dispose();
-        else if (edge.leaf) accumulateLeaf(edge.leaf, g, add);
-        else if (edge.node) {
-          const before = pending.get(edge.node);
-          if (before) {
-            pending.set(edge.node, keep(add(before, g)));
-            before.dispose();
-            g.dispose();
-          } else pending.set(edge.node, g);
+    try {
+      for (const node of order) {
+        const dy = pending.get(node);
+        pending.delete(node);
+        if (!dy) {
+          node.free();
+          continue;
         }
-      });
-      node.free();
+        let grads: (Tensor | undefined)[];
+        try {
+          grads = scope(() => node.backwardFn(dy, node.saved, node.edges.map((e) => e !== undefined)));
+        } finally {
+          dy.dispose();
+        }
+        node.edges.forEach((edge, i) => {
+          const g = grads[i];
+          if (!g) return;
+          keep(g);
+          if (!edge) g.dispose();
+          else if (edge.leaf) accumulateLeaf(edge.leaf, g, add);
+          else if (edge.node) {
+            const before = pending.get(edge.node);
+            if (before) {
+              pending.set(edge.node, keep(add(before, g)));
+              before.dispose();
+              g.dispose();
+            } else pending.set(edge.node, g);
+          }
+        });
+        node.free();
+      }
+    } finally {
+      // also on an error part-way: the graph is freed and no gradient is left behind
+      for (const node of order) node.free();
+      for (const g of pending.values()) g.dispose();
     }
   });
 }
