@@ -1,0 +1,108 @@
+// Conv benchmark: hypercolumn cpu kernels vs TensorFlow.js cpu, same process, 1 thread each.
+//   node packages/backend-cpu/bench/conv.bench.mjs        (from the repo root or anywhere)
+// The TypeScript sources are transpiled on the fly (typescript.transpileModule) into a temp folder,
+// so no build of the package (or of the other kernels) is needed.
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = resolve(here, '..');
+const root = resolve(pkg, '../..');
+const require = createRequire(join(root, 'package.json'));
+const ts = require('typescript');
+
+const out = join(tmpdir(), `hc-cpu-bench-${process.pid}`);
+const files = ['gemm.ts', 'im2col.ts', 'winograd.ts', 'kernels/conv2d.ts', 'kernels/conv2d_backprop_input.ts', 'kernels/conv2d_backprop_filter.ts'];
+for (const f of files) {
+  const src = readFileSync(join(pkg, 'src', f), 'utf8');
+  const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const dst = join(out, f.replace(/\.ts$/, '.js'));
+  mkdirSync(dirname(dst), { recursive: true });
+  writeFileSync(dst, js);
+}
+const load = async (f) => import(pathToFileURL(join(out, f)).href);
+const { conv2d } = await load('kernels/conv2d.js');
+const { conv2dBackpropInput } = await load('kernels/conv2d_backprop_input.js');
+const { conv2dBackpropFilter } = await load('kernels/conv2d_backprop_filter.js');
+rmSync(out, { recursive: true, force: true });
+
+let tf = null;
+for (const dir of process.env.NO_TFJS ? [] : ['conformance', 'apps/train-mnist']) {
+  try {
+    const req = createRequire(join(root, dir, 'package.json'));
+    tf = req('@tensorflow/tfjs-core');
+    req('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    break;
+  } catch { tf = null; }
+}
+if (!tf) console.log('(tfjs-cpu not found: hypercolumn numbers only)');
+
+function geometry(N, C, H, W, O, k, s, p) {
+  const OH = Math.floor((H + 2 * p - k) / s) + 1, OW = Math.floor((W + 2 * p - k) / s) + 1;
+  return {
+    batch: N, inChannels: C, inHeight: H, inWidth: W, outChannels: O, kernelHeight: k, kernelWidth: k,
+    strideHeight: s, strideWidth: s, dilationHeight: 1, dilationWidth: 1, padTop: p, padBottom: p, padLeft: p, padRight: p,
+    groups: 1, outHeight: OH, outWidth: OW, xShape: [N, C, H, W], wShape: [O, C, k, k], yShape: [N, O, OH, OW],
+  };
+}
+const rand = (n) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = Math.random() * 2 - 1; return a; };
+function median(fn, runs, warmup = 2) {
+  for (let i = 0; i < warmup; i++) fn();
+  const ts = [];
+  for (let i = 0; i < runs; i++) { const t = performance.now(); fn(); ts.push(performance.now() - t); }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(runs / 2)];
+}
+
+const workloads = [
+  ['A', 1, 64, 56, 56, 64, 3, 1, 1],
+  ['E', 64, 1, 28, 28, 6, 5, 1, 2],
+];
+const runs = Number(process.env.RUNS ?? 10);
+const rows = [];
+for (const [name, N, C, H, W, O, k, s, p] of workloads) {
+  const g = geometry(N, C, H, W, O, k, s, p);
+  const flops = 2 * N * O * g.outHeight * g.outWidth * C * k * k;
+  const x = rand(N * C * H * W), w = rand(O * C * k * k), b = rand(O), dy = rand(N * O * g.outHeight * g.outWidth);
+  const X = { data: x, shape: g.xShape }, Wt = { data: w, shape: g.wShape }, B = { data: b, shape: [O] }, DY = { data: dy, shape: g.yShape };
+  const ours = {
+    forward: median(() => conv2d({ x: X, w: Wt, b: B }, { geometry: g }), runs),
+    backpropInput: median(() => conv2dBackpropInput({ dy: DY, w: Wt }, { geometry: g }), runs),
+    backpropFilter: median(() => conv2dBackpropFilter({ x: X, dy: DY }, { geometry: g }), runs),
+  };
+  let theirs = null;
+  if (tf) {
+    // tfjs works in NHWC / HWIO, its native layout
+    const tx = tf.tensor4d(rand(N * H * W * C), [N, H, W, C]);
+    const tw = tf.tensor4d(rand(k * k * C * O), [k, k, C, O]);
+    const tb = tf.tensor1d(b);
+    const tdy = tf.tensor4d(rand(N * g.outHeight * g.outWidth * O), [N, g.outHeight, g.outWidth, O]);
+    const pad = [[0, 0], [p, p], [p, p], [0, 0]];
+    const run = (f) => () => { const r = f(); r.dataSync(); r.dispose(); };
+    theirs = {
+      forward: median(run(() => tf.add(tf.conv2d(tx, tw, s, pad), tb)), runs),
+      backpropInput: median(run(() => tf.engine().runKernel('Conv2DBackpropInput', { dy: tdy, filter: tw },
+        { inputShape: [N, H, W, C], strides: s, pad, dataFormat: 'NHWC', dimRoundingMode: undefined })), runs),
+      backpropFilter: median(run(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tx, dy: tdy },
+        { strides: s, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [k, k, C, O] })),
+        // tfjs-cpu's filter gradient is very slow (tens of seconds on conv A): fewer runs there
+        Math.min(runs, Number(process.env.TFJS_FILTER_RUNS ?? 3)), 1),
+    };
+  }
+  for (const pass of ['forward', 'backpropInput', 'backpropFilter']) {
+    const gf = flops / ours[pass] / 1e6;
+    const row = { workload: `conv ${name} ${pass}`, ms: +ours[pass].toFixed(2), 'GFLOP/s': +gf.toFixed(2) };
+    if (theirs) {
+      row['tfjs-cpu ms'] = +theirs[pass].toFixed(2);
+      row['tfjs GFLOP/s'] = +(flops / theirs[pass] / 1e6).toFixed(2);
+      row['speedup'] = +(theirs[pass] / ours[pass]).toFixed(1);
+    }
+    rows.push(row);
+  }
+}
+console.log(`median of ${runs} runs after warm-up (tfjs backpropFilter: ${Math.min(runs, Number(process.env.TFJS_FILTER_RUNS ?? 3))}), 1 thread, nominal direct-convolution FLOPs`);
+console.table(rows);

@@ -1,0 +1,34 @@
+import type { CpuKernel } from '../backend.js';
+import { gemm } from '../gemm.js';
+import { colBuffer, im2col, isPointwiseIdentity } from '../im2col.js';
+
+/**
+ * dw of conv2d given x and dy (shape geometry.wShape):
+ * dw[o, c, ky, kx] = Σ_{n, oy, ox} dy[n, o, oy, ox] · x[n, g·Cg + c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw].
+ * Per image and group: dW[g] (Og × Cg·kh·kw) += dy[g] (Og × P) · im2col(x[g])ᵀ (P × Cg·kh·kw).
+ */
+export const conv2dBackpropFilter: CpuKernel<'conv2dBackpropFilter'> = ({ x, dy }, { geometry: g }) => {
+  const xd = x.data, dyd = dy.data;
+  const N = g.batch, C = g.inChannels, O = g.outChannels, G = g.groups;
+  const cg = C / G, og = O / G;
+  const HW = g.inHeight * g.inWidth;
+  const P = g.outHeight * g.outWidth;
+  const K = cg * g.kernelHeight * g.kernelWidth;
+  const dw = new Float32Array(O * K);
+  if (dw.length === 0 || P === 0 || N === 0) return { data: dw, shape: g.wShape };
+  const direct = isPointwiseIdentity(g);
+  const col = direct ? null : colBuffer(K * P);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < G; grp++) {
+      const xOff = (n * C + grp * cg) * HW;
+      const dyOff = (n * O + grp * og) * P;
+      if (col === null) {
+        gemm(og, K, P, dyd, dyOff, P, 1, xd, xOff, 1, HW, dw, grp * og * K, K, true);
+      } else {
+        im2col(xd, xOff, cg, g, col);
+        gemm(og, K, P, dyd, dyOff, P, 1, col, 0, 1, P, dw, grp * og * K, K, true);
+      }
+    }
+  }
+  return { data: dw, shape: g.wShape };
+};

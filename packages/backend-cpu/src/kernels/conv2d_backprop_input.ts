@@ -1,0 +1,50 @@
+import type { CpuKernel } from '../backend.js';
+import { gemm } from '../gemm.js';
+import { col2im, colBuffer, isPointwiseIdentity } from '../im2col.js';
+import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.js';
+
+/**
+ * dx of conv2d given dy and w (shape geometry.xShape):
+ * dx[n, g·Cg + c, iy, ix] = Σ dy[n, o, oy, ox] · w[o, c, ky, kx] over iy = oy·sh − pt + ky·dh (likewise x).
+ *
+ * 3×3 stride-1 layers run as a Winograd correlation of dy with the transposed, flipped filter
+ * (padding 2 − pt); everything else is col2im(W[g]ᵀ · dy[g]) per image and group.
+ */
+export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w }, { geometry: g }) => {
+  const dyd = dy.data, wd = w.data;
+  const N = g.batch, C = g.inChannels, O = g.outChannels, G = g.groups;
+  const cg = C / G, og = O / G;
+  const H = g.inHeight, W = g.inWidth, HW = H * W;
+  const OH = g.outHeight, OW = g.outWidth, P = OH * OW;
+  const dx = new Float32Array(N * C * HW);
+  if (dx.length === 0) return { data: dx, shape: g.xShape };
+
+  if (
+    g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 &&
+    g.dilationHeight === 1 && g.dilationWidth === 1 && winogradWorthIt(og, cg, H, W)
+  ) {
+    const u = winogradWeights(wd, O, cg, G, true);
+    winogradConv3x3(dyd, N, O, OH, OW, u, C, G, H, W, 2 - g.padTop, 2 - g.padLeft, null, dx);
+    return { data: dx, shape: g.xShape };
+  }
+
+  const K = cg * g.kernelHeight * g.kernelWidth;
+  if (isPointwiseIdentity(g)) {
+    // dx[g] = W[g]ᵀ · dy[g] directly (the column matrix is dx itself)
+    for (let n = 0; n < N; n++) {
+      for (let grp = 0; grp < G; grp++) {
+        gemm(cg, P, og, wd, grp * og * K, 1, K, dyd, (n * O + grp * og) * P, P, 1, dx, (n * C + grp * cg) * HW, HW, false);
+      }
+    }
+    return { data: dx, shape: g.xShape };
+  }
+  const col = colBuffer(K * P);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < G; grp++) {
+      // dcol (K × P) = W[g]ᵀ (K × Og) · dy[g] (Og × P)
+      gemm(K, P, og, wd, grp * og * K, 1, K, dyd, (n * O + grp * og) * P, P, 1, col, 0, P, false);
+      col2im(col, cg, g, dx, (n * C + grp * cg) * HW);
+    }
+  }
+  return { data: dx, shape: g.xShape };
+};
