@@ -1,0 +1,160 @@
+/**
+ * The hypercolumn runners (`hypercolumn:<backend>`): each workload is the backend's kernel run
+ * through `runKernel` (the public ops add only core's argument checks on top), then `await y.data()`
+ * of every output that matters (the readback), then `dispose()` of every output.
+ *
+ * conv1d runs the conv2d kernel with H = 1, as core does. Backward workloads time the backward kernel
+ * alone: the statistics a norm's backward needs come from its forward kernel, run once untimed.
+ * A backend that lacks a workload's kernel would time the cpu fallback instead, so that is `skipped`.
+ */
+import os from 'node:os';
+import * as hc from '@hypercolumn/core';
+import type { BenchArray, BenchInputs, BenchRunner, PreparedRun } from './runner.js';
+import type { Workload } from './workloads.js';
+
+const EPS = 1e-5;
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+}
+
+/** Threads a backend uses: its own `threads` field when it has one, else 1 for cpu and all cores otherwise. */
+export function backendThreads(name: string, backend: unknown): number {
+  const own = (backend as { threads?: unknown } | undefined)?.threads;
+  if (typeof own === 'number' && own > 0) return own;
+  return name === 'cpu' ? 1 : typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+interface KernelCall {
+  kernel: hc.KernelName;
+  inputs: Record<string, hc.Tensor | undefined>;
+  attrs: unknown;
+  /** How many leading outputs are read back. */
+  read: number;
+}
+
+function plan(w: Workload, t: (name: string, shape?: number[]) => hc.Tensor, inputs: BenchInputs): KernelCall | undefined {
+  const s = w.spec;
+  switch (s.type) {
+    case 'conv': {
+      const [x4, w4] = s.dims === 1 ? [[s.x[0]!, s.x[1]!, 1, s.x[2]!], [s.w[0]!, s.w[1]!, 1, s.w[2]!]] : [s.x, s.w];
+      const geometry = hc.conv2dGeometry(w.op, x4, w4, {
+        stride: s.dims === 1 ? [1, s.stride] : s.stride,
+        padding: s.dims === 1 ? [0, s.pad] : s.pad,
+        groups: s.groups,
+      });
+      if (s.pass === 'forward') return { kernel: 'conv2d', inputs: { x: t('x', x4), w: t('w', w4) }, attrs: { geometry }, read: 1 };
+      if (s.pass === 'backpropInput') return { kernel: 'conv2dBackpropInput', inputs: { dy: t('dy', geometry.yShape), w: t('w', w4) }, attrs: { geometry }, read: 1 };
+      return { kernel: 'conv2dBackpropFilter', inputs: { x: t('x', x4), dy: t('dy', geometry.yShape) }, attrs: { geometry }, read: 1 };
+    }
+    case 'maxPool2d':
+    case 'avgPool2d': {
+      const geometry = hc.pool2dGeometry(s.type, s.x, { kernelSize: s.kernel, stride: s.stride, padding: s.pad });
+      const attrs = s.type === 'avgPool2d' ? { geometry, countIncludePad: true } : { geometry };
+      return { kernel: s.type, inputs: { x: t('x') }, attrs, read: 1 };
+    }
+    case 'globalAvgPool':
+      return { kernel: 'globalAvgPool', inputs: { x: t('x') }, attrs: {}, read: 1 };
+    case 'norm': {
+      const [, c, h, wd] = s.x;
+      const x = t('x');
+      let forward: KernelCall;
+      if (s.norm === 'batchNorm') {
+        if (s.pass === 'forward') {
+          return { kernel: 'batchNormInference', inputs: { x, mean: t('mean'), variance: t('variance'), scale: t('scale'), offset: t('offset') }, attrs: { eps: EPS }, read: 1 };
+        }
+        forward = { kernel: 'batchNormTraining', inputs: { x, scale: t('scale'), offset: t('offset') }, attrs: { eps: EPS }, read: 1 };
+      } else if (s.norm === 'layerNorm') {
+        forward = { kernel: 'layerNorm', inputs: { x, weight: t('weight'), bias: t('bias') }, attrs: { rowSize: c * h * wd, eps: EPS }, read: 1 };
+      } else {
+        const numGroups = s.norm === 'instanceNorm' ? c : s.groups!;
+        forward = { kernel: 'groupNorm', inputs: { x, weight: t('weight'), bias: t('bias') }, attrs: { numGroups, eps: EPS }, read: 1 };
+      }
+      if (s.pass === 'forward') return forward;
+      // Statistics for the backward kernel: one untimed forward run.
+      const outs = hc.runKernel(forward.kernel, forward.inputs, forward.attrs as never);
+      outs[0]!.dispose();
+      const [mean, variance] = [outs[1]!, outs[2]!];
+      const kernel = s.norm === 'batchNorm' ? 'batchNormBackward' : s.norm === 'layerNorm' ? 'layerNormBackward' : 'groupNormBackward';
+      const affine = s.norm === 'batchNorm' ? { scale: forward.inputs.scale } : { weight: forward.inputs.weight };
+      return { kernel, inputs: { dy: t('dy'), x, mean, variance, ...affine }, attrs: forward.attrs, read: 3 };
+    }
+  }
+  return undefined;
+}
+
+/** A runner for hypercolumn backend `backend` (registered by importing its package). */
+export function hypercolumnRunner(backend: string): BenchRunner {
+  let kernels: string[] = [];
+  let threads = backendThreads(backend, undefined);
+  return {
+    name: `hypercolumn:${backend}`,
+    get threads() {
+      return threads;
+    },
+    async init() {
+      const info = (await hc.listBackends()).find((b) => b.name === backend);
+      if (!info) return `backend "${backend}" is not registered (its package is not installed)`;
+      if (!info.available) return `backend "${backend}" is not available: ${info.reason ?? 'unknown reason'}`;
+      kernels = info.kernels;
+      await hc.setBackend(backend);
+      const probe = hc.tensor(new Float32Array(1), [1]);
+      threads = backendThreads(backend, probe.storage.backend);
+      probe.dispose();
+      return undefined;
+    },
+    async prepare(w, inputs) {
+      await hc.setBackend(backend);
+      const made: hc.Tensor[] = [];
+      const t = (name: string, shape?: number[]) => {
+        const a: BenchArray = inputs[name]!;
+        const x = hc.tensor(a.data, shape ?? a.shape);
+        made.push(x);
+        return x;
+      };
+      const disposeAll = () => {
+        for (const x of made) x.dispose();
+      };
+      let call: KernelCall | undefined;
+      try {
+        call = plan(w, t, inputs);
+        if (call) for (const v of Object.values(call.inputs)) if (v && !made.includes(v)) made.push(v);
+      } catch (err) {
+        disposeAll();
+        return `cannot set it up: ${errorText(err)}`;
+      }
+      if (!call) {
+        disposeAll();
+        return 'no such workload';
+      }
+      if (!kernels.includes(call.kernel)) {
+        disposeAll();
+        return `no ${call.kernel} kernel on "${backend}" (it would fall back to cpu)`;
+      }
+      const c = call;
+      const prepared: PreparedRun = {
+        async run() {
+          const outs = hc.runKernel(c.kernel, c.inputs, c.attrs as never);
+          let first: Float32Array | undefined;
+          try {
+            for (let i = 0; i < c.read; i++) {
+              const data = await outs[i]!.data();
+              first ??= data;
+            }
+          } finally {
+            for (const o of outs) o.dispose();
+          }
+          return first;
+        },
+        dispose: disposeAll,
+      };
+      try {
+        await prepared.run();
+      } catch (err) {
+        disposeAll();
+        return `failed: ${errorText(err)}`;
+      }
+      return prepared;
+    },
+  };
+}

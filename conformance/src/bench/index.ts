@@ -1,0 +1,129 @@
+/**
+ * The benchmark (DESIGN §4): the fixed workload list on every available hypercolumn backend and on
+ * the peers — TensorFlow.js cpu and wasm, ONNX Runtime node (1 thread and all cores) and web (wasm,
+ * in Node) — measured in one run as the median of timed runs after warm-up.
+ *
+ * What is timed, for every runner alike: the op on inputs already in the runner's own storage, plus
+ * reading the output back into a JavaScript Float32Array, plus freeing the output. Input generation,
+ * uploads, layout conversion (NHWC for TensorFlow.js) and session creation are outside the timing.
+ */
+import os from 'node:os';
+import * as hc from '@hypercolumn/core';
+import type { BenchResult } from '../types.js';
+import { hypercolumnRunner } from './hypercolumn.js';
+import { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
+import { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.js';
+import { makeInputs, measure, MEASURE, type BenchRunner, type MeasureOptions } from './runner.js';
+import { attachRatios, gflopsPerSecond, gigabytesPerSecond, median } from './stats.js';
+import { selectWorkloads, type Workload } from './workloads.js';
+
+export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'onnxruntime-node', 'onnxruntime-web'] as const;
+export type PeerName = (typeof PEERS)[number];
+
+export interface BenchOptions {
+  /** quick: a few workloads, 5 runs each (seconds); full: the whole list, ≥ 10 runs each. */
+  mode: 'quick' | 'full';
+  /** hypercolumn backends to measure (default: every available one). */
+  backends?: string[];
+  /** Peers to measure (default: all). */
+  peers?: readonly PeerName[];
+  /** Only workloads of these ops (prefix match: "conv2d" includes its backward kernels). */
+  ops?: string[];
+  /** Only these workload ids. */
+  workloads?: string[];
+  /** Extra workloads (tests use tiny ones); measured in place of the list when `only` is set. */
+  custom?: { workloads: Workload[]; only?: boolean };
+  /** Peer thread counts (default: 1 and every core). */
+  threads?: number[];
+  /** Overrides the mode's run counts. */
+  measure?: Partial<MeasureOptions>;
+  seed?: number;
+  /** Explicit runners (default: `benchRunners(options)`). */
+  runners?: BenchRunner[];
+  /** Called after each (workload, runner) measurement. */
+  onResult?: (result: BenchResult, done: number, total: number) => void;
+}
+
+export function coreCount(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** The runners of a benchmark run, hypercolumn first. */
+export async function benchRunners(options: Pick<BenchOptions, 'backends' | 'peers' | 'threads'> = {}): Promise<BenchRunner[]> {
+  const threads = [...new Set(options.threads ?? [1, coreCount()])].sort((a, b) => a - b);
+  const registered = (await hc.listBackends()).map((b) => b.name);
+  const backends = options.backends ?? registered;
+  const peers = new Set<string>(options.peers ?? PEERS);
+  const runners: BenchRunner[] = backends.map((b) => hypercolumnRunner(b));
+  if (peers.has('tfjs-cpu')) runners.push(tfjsCpuRunner());
+  if (peers.has('tfjs-wasm')) for (const t of threads) runners.push(tfjsWasmRunner(t));
+  if (peers.has('onnxruntime-node')) for (const t of threads) runners.push(onnxruntimeNodeRunner(t));
+  if (peers.has('onnxruntime-web')) for (const t of threads) runners.push(onnxruntimeWebRunner(t));
+  return runners;
+}
+
+function result(w: Workload, runner: BenchRunner, times: number[]): BenchResult {
+  const medianMs = median(times);
+  return {
+    workload: w.id,
+    op: w.op,
+    runner: runner.name,
+    threads: runner.threads,
+    medianMs,
+    runs: times.length,
+    ...(w.flops !== undefined ? { gflops: gflopsPerSecond(w.flops, medianMs) } : {}),
+    ...(w.bytes !== undefined ? { gbps: gigabytesPerSecond(w.bytes, medianMs) } : {}),
+  };
+}
+
+function skipped(w: Workload, runner: BenchRunner, reason: string): BenchResult {
+  return { workload: w.id, op: w.op, runner: runner.name, threads: runner.threads, medianMs: 0, runs: 0, skipped: reason };
+}
+
+/** Runs the benchmark; results carry `ratioToBestPeer` / `bestPeer` for hypercolumn runners. */
+export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
+  const listed = options.custom?.only ? [] : selectWorkloads(options.mode, { ops: options.ops, ids: options.workloads });
+  const workloads = [...listed, ...(options.custom?.workloads ?? [])];
+  const runners = options.runners ?? (await benchRunners(options));
+  const base = MEASURE[options.mode];
+  if (!base) throw new Error(`runBench: mode expected "quick" or "full", got ${JSON.stringify(options.mode)}`);
+  const settings: MeasureOptions = { ...base, ...options.measure };
+  const why = new Map<BenchRunner, string | undefined>();
+  for (const r of runners) why.set(r, await r.init());
+  const results: BenchResult[] = [];
+  const total = workloads.length * runners.length;
+  for (const w of workloads) {
+    const inputs = makeInputs(w, options.seed);
+    for (const runner of runners) {
+      let r: BenchResult;
+      const reason = why.get(runner);
+      if (reason) {
+        r = skipped(w, runner, reason);
+      } else {
+        const prepared = await runner.prepare(w, inputs).catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (typeof prepared === 'string') {
+          r = skipped(w, runner, prepared);
+        } else {
+          try {
+            r = result(w, runner, await (prepared.measure ? prepared.measure(settings) : measure(prepared, settings)));
+          } catch (err) {
+            r = skipped(w, runner, `failed while timing: ${err instanceof Error ? err.message : String(err)}`);
+          } finally {
+            await prepared.dispose();
+          }
+        }
+      }
+      results.push(r);
+      options.onResult?.(r, results.length, total);
+    }
+  }
+  for (const r of runners) await r.close?.();
+  return attachRatios(results);
+}
+
+export { WORKLOADS, selectWorkloads, convFlops, convOutShape, poolOutShape, workloadBytes, type Workload, type WorkloadSpec } from './workloads.js';
+export { median, gflopsPerSecond, gigabytesPerSecond, attachRatios } from './stats.js';
+export { measure, makeInputs, MEASURE, type BenchRunner, type PreparedRun, type MeasureOptions, type BenchInputs } from './runner.js';
+export { hypercolumnRunner } from './hypercolumn.js';
+export { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.js';
+export { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';

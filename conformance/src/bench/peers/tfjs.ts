@@ -1,0 +1,195 @@
+/**
+ * TensorFlow.js peers: `tfjs-cpu` (@tensorflow/tfjs-backend-cpu, plain JavaScript, one thread) and
+ * `tfjs-wasm` (@tensorflow/tfjs-backend-wasm, XNNPACK + SIMD; binaries loaded from node_modules).
+ *
+ * TensorFlow.js is channels-last: inputs are converted NCHW → NHWC (filters OIHW → HWIO) once, outside
+ * the timing, as a TensorFlow.js model holds them; each run is the op plus `dataSync()` of its output,
+ * then `dispose()`. Both backends share TensorFlow.js's one engine, so `prepare` selects the backend.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type * as TF from '@tensorflow/tfjs-core';
+import { filterToHWIO, toChannelsLast, type BenchArray, type BenchInputs, type BenchRunner, type PreparedRun } from '../runner.js';
+import type { Workload } from '../workloads.js';
+
+type Tf = typeof TF;
+let tfModule: Promise<Tf> | undefined;
+let wasmReady: Promise<{ threads: number; simd: boolean }> | undefined;
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+}
+
+/** Runs `fn` with console.warn/log silenced (TensorFlow.js greets Node users on first use). */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const { warn, log } = console;
+  console.warn = () => {};
+  console.log = () => {};
+  try {
+    return await fn();
+  } finally {
+    console.warn = warn;
+    console.log = log;
+  }
+}
+
+async function loadTf(): Promise<Tf> {
+  tfModule ??= import('@tensorflow/tfjs-core') as Promise<Tf>;
+  return tfModule;
+}
+
+/** Which TensorFlow.js ops exist for a workload; the rest are skipped with the reason. */
+function unsupported(w: Workload): string | undefined {
+  const s = w.spec;
+  if (s.type === 'norm') {
+    if (s.pass === 'backward') return 'TensorFlow.js has no normalization backward kernel (only autodiff of a composition)';
+    if (s.norm !== 'batchNorm') return `TensorFlow.js has no ${s.norm} op (only a composition of moments and arithmetic)`;
+  }
+  if (s.type === 'conv' && s.dims === 1 && s.pass !== 'forward') return 'conv1d backward is not in the workload list';
+  return undefined;
+}
+
+function prepareTf(tf: Tf, w: Workload, inputs: BenchInputs): PreparedRun | string {
+  const why = unsupported(w);
+  if (why) return why;
+  const made: TF.Tensor[] = [];
+  const t = (a: BenchArray) => {
+    const x = tf.tensor(a.data, a.shape, 'float32');
+    made.push(x);
+    return x;
+  };
+  const nhwc = (name: string) => t(toChannelsLast(inputs[name]!));
+  const s = w.spec;
+  let op: () => TF.Tensor;
+  try {
+    switch (s.type) {
+      case 'conv': {
+        const pad = s.pad;
+        if (s.dims === 1) {
+          // tf.conv1d pads its dummy height axis too when given a number; it is conv2d on [N, 1, L, C]
+          // underneath, so that is what runs here, with the padding on the length axis only.
+          const [n, c, l] = s.x as [number, number, number];
+          const [o, ci, k] = s.w as [number, number, number];
+          const x = tf.reshape(nhwc('x'), [n, 1, l, c]) as TF.Tensor4D;
+          const f = tf.reshape(t(filterToHWIO(inputs.w!)), [1, k, ci, o]) as TF.Tensor4D;
+          made.push(x, f);
+          op = () => tf.conv2d(x, f, [1, s.stride], [[0, 0], [0, 0], [pad, pad], [0, 0]]);
+        } else if (s.pass === 'forward') {
+          const x = nhwc('x') as TF.Tensor4D;
+          const f = t(filterToHWIO(inputs.w!)) as TF.Tensor4D;
+          op = () => tf.conv2d(x, f, s.stride, pad);
+        } else if (s.pass === 'backpropInput') {
+          const dy = nhwc('dy') as TF.Tensor4D;
+          const f = t(filterToHWIO(inputs.w!)) as TF.Tensor4D;
+          const [n, c, h, wd] = s.x as [number, number, number, number];
+          op = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { strides: s.stride, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: [n, h, wd, c] } as never) as TF.Tensor;
+        } else {
+          const x = nhwc('x') as TF.Tensor4D;
+          const dy = nhwc('dy') as TF.Tensor4D;
+          const [o, ci, kh, kw] = s.w as [number, number, number, number];
+          op = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: s.stride, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [kh, kw, ci, o] } as never) as TF.Tensor;
+        }
+        break;
+      }
+      case 'maxPool2d':
+      case 'avgPool2d': {
+        const x = nhwc('x') as TF.Tensor4D;
+        const pool = s.type === 'maxPool2d' ? tf.maxPool : tf.avgPool;
+        op = () => pool(x, s.kernel, s.stride, s.pad);
+        break;
+      }
+      case 'globalAvgPool': {
+        const x = nhwc('x');
+        op = () => tf.mean(x, [1, 2], true);
+        break;
+      }
+      case 'norm': {
+        const x = nhwc('x') as TF.Tensor4D;
+        const [mean, variance, offset, scale] = ['mean', 'variance', 'offset', 'scale'].map((n) => t(inputs[n]!) as TF.Tensor1D);
+        op = () => tf.batchNorm(x, mean!, variance!, offset, scale, 1e-5);
+        break;
+      }
+    }
+  } catch (err) {
+    for (const x of made) x.dispose();
+    throw err;
+  }
+  return {
+    run() {
+      const y = op();
+      const data = y.dataSync();
+      y.dispose();
+      return data; // channels-last (filters HWIO)
+    },
+    dispose() {
+      for (const x of made) x.dispose();
+    },
+  };
+}
+
+function tfRunner(name: 'tfjs-cpu' | 'tfjs-wasm', backend: 'cpu' | 'wasm', threads: number, start: (tf: Tf) => Promise<string | undefined>): BenchRunner {
+  let tf: Tf | undefined;
+  return {
+    name,
+    threads,
+    async init() {
+      try {
+        tf = await loadTf();
+        return await quietly(() => start(tf!));
+      } catch (err) {
+        return `${name} does not load: ${errorText(err)}`;
+      }
+    },
+    async prepare(w, inputs) {
+      await quietly(() => tf!.setBackend(backend));
+      let prepared: PreparedRun | string;
+      try {
+        prepared = prepareTf(tf!, w, inputs);
+      } catch (err) {
+        return `TensorFlow.js ${backend} cannot set it up: ${errorText(err)}`;
+      }
+      if (typeof prepared === 'string') return prepared;
+      try {
+        prepared.run();
+        return prepared;
+      } catch (err) {
+        prepared.dispose();
+        return `TensorFlow.js ${backend} cannot run it: ${errorText(err)}`;
+      }
+    },
+  };
+}
+
+/** TensorFlow.js cpu backend (single-threaded JavaScript). */
+export function tfjsCpuRunner(): BenchRunner {
+  return tfRunner('tfjs-cpu', 'cpu', 1, async (tf) => {
+    await import('@tensorflow/tfjs-backend-cpu');
+    if (!(await tf.setBackend('cpu'))) return 'the TensorFlow.js cpu backend did not start';
+    tf.tensor([0]).dispose(); // its first write prints a "use tfjs-node" banner: here, silenced
+    return undefined;
+  });
+}
+
+/**
+ * TensorFlow.js wasm backend with the binaries from node_modules. Multi-threading needs
+ * SharedArrayBuffer + workers, which it does not use in Node: a request for more than one thread
+ * is reported as skipped with the reason.
+ */
+export function tfjsWasmRunner(threads: number): BenchRunner {
+  return tfRunner('tfjs-wasm', 'wasm', threads, async (tf) => {
+    wasmReady ??= (async () => {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      const require = createRequire(import.meta.url);
+      const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+      wasm.setWasmPaths(path.join(dir, 'dist') + path.sep);
+      wasm.setThreadsCount(threads);
+      if (!(await tf.setBackend('wasm'))) throw new Error('the TensorFlow.js wasm backend did not start');
+      return { threads: wasm.getThreadsCount(), simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean };
+    })();
+    const got = await wasmReady;
+    if (got.threads !== threads) {
+      return `TensorFlow.js wasm runs ${got.threads} thread(s) here (multi-threading needs SharedArrayBuffer workers, unavailable to it in Node)`;
+    }
+    return undefined;
+  });
+}

@@ -1,0 +1,144 @@
+import type { Workload } from './workloads.js';
+import { convOutShape } from './workloads.js';
+import { randomArray, seededRandom } from './stats.js';
+
+/** A float32 array with its NCHW (or [N, C, L], OIHW, …) shape. */
+export interface BenchArray {
+  data: Float32Array;
+  shape: number[];
+}
+
+/**
+ * Inputs of one workload, generated once (seeded) and handed to every runner, in PyTorch layout:
+ * x / dy NCHW (conv1d NCL), w OIHW (OIK); per-channel `mean`, `variance` (positive), `scale`,
+ * `offset` for batch norm; `weight`, `bias` for instance / group norm ([C]) and layer norm ([C, H, W]).
+ */
+export type BenchInputs = Record<string, BenchArray>;
+
+/** One workload ready to run on one runner: every untimed set-up (upload, layout, session) is done. */
+export interface PreparedRun {
+  /**
+   * One timed run, data readback included. Resolves to the (first) output's values, in the runner's
+   * own layout (TensorFlow.js: channels-last, filters HWIO): the benchmark ignores them, tests
+   * compare them to check every runner computes the same thing.
+   */
+  run(): unknown | Promise<unknown>;
+  /** Releases what `prepare` made; `run`'s outputs are released by `run` itself. */
+  dispose(): void | Promise<void>;
+  /** Runners that time themselves elsewhere (a worker thread) provide the whole timing loop. */
+  measure?(options: MeasureOptions): Promise<number[]>;
+}
+
+export interface BenchRunner {
+  /** "hypercolumn:cpu", "tfjs-wasm", "onnxruntime-node", … */
+  readonly name: string;
+  readonly threads: number;
+  /** Starts the runner; resolves to a reason when it cannot run at all here. */
+  init(): Promise<string | undefined>;
+  /** Prepares a workload, or resolves to the reason this runner cannot run it (`skipped`). */
+  prepare(workload: Workload, inputs: BenchInputs): Promise<PreparedRun | string>;
+  close?(): Promise<void>;
+}
+
+export interface MeasureOptions {
+  /** Untimed runs first (at least one; fewer when they pass `warmupMaxMs`). */
+  warmup: number;
+  /** Stop warming up once this much time went by (slow peers: one multi-second run is warm enough). */
+  warmupMaxMs?: number;
+  minRuns: number;
+  maxRuns: number;
+  /** Keep running (up to maxRuns) until this much time was spent on timed runs. */
+  minTimeMs: number;
+  /**
+   * Time budget of one measurement: when the first warm-up run shows that `minRuns` runs would
+   * take longer, fewer runs are timed (at least 3), and a run longer than a third of the budget is
+   * not repeated at all: that first run is the measurement (`runs: 1`). Only multi-second runs hit
+   * it (TensorFlow.js cpu's filter gradient for conv2d A takes over a minute a run).
+   */
+  budgetMs?: number;
+}
+
+export const MEASURE: Record<'quick' | 'full', MeasureOptions> = {
+  quick: { warmup: 1, minRuns: 3, maxRuns: 7, minTimeMs: 250 },
+  full: { warmup: 3, warmupMaxMs: 1000, minRuns: 10, maxRuns: 40, minTimeMs: 1500, budgetMs: 40_000 },
+};
+
+/** Runs `warmup` untimed runs, then timed runs; returns every run's milliseconds. */
+export async function measure(prepared: PreparedRun, options: MeasureOptions, now: () => number = () => performance.now()): Promise<number[]> {
+  const warmStart = now();
+  let firstRunMs: number | undefined;
+  for (let i = 0; i < options.warmup; i++) {
+    await prepared.run();
+    firstRunMs ??= now() - warmStart;
+    if (options.warmupMaxMs !== undefined && now() - warmStart >= options.warmupMaxMs) break;
+  }
+  if (options.budgetMs !== undefined && firstRunMs !== undefined && firstRunMs * 3 > options.budgetMs) return [firstRunMs];
+  let minRuns = options.minRuns;
+  if (options.budgetMs !== undefined && firstRunMs !== undefined && firstRunMs * minRuns > options.budgetMs) {
+    minRuns = Math.min(minRuns, Math.max(3, Math.floor(options.budgetMs / firstRunMs)));
+  }
+  const times: number[] = [];
+  let spent = 0;
+  while (times.length < minRuns || (spent < options.minTimeMs && times.length < options.maxRuns)) {
+    const t0 = now();
+    await prepared.run();
+    const dt = now() - t0;
+    times.push(dt);
+    spent += dt;
+  }
+  return times;
+}
+
+/** The inputs of `workload` (seeded; identical for every runner). */
+export function makeInputs(workload: Workload, seed = 1234): BenchInputs {
+  const rand = seededRandom(seed);
+  const arr = (shape: number[], lo = -1, hi = 1): BenchArray => ({ data: randomArray(shape.reduce((a, b) => a * b, 1), rand, lo, hi), shape });
+  const s = workload.spec;
+  switch (s.type) {
+    case 'conv': {
+      const y = convOutShape(s);
+      if (s.pass === 'forward') return { x: arr(s.x), w: arr(s.w) };
+      if (s.pass === 'backpropInput') return { dy: arr(y), w: arr(s.w) };
+      return { x: arr(s.x), dy: arr(y) };
+    }
+    case 'maxPool2d':
+    case 'avgPool2d':
+    case 'globalAvgPool':
+      return { x: arr(s.x) };
+    case 'norm': {
+      const c = s.x[1];
+      const inputs: BenchInputs = { x: arr(s.x) };
+      if (s.pass === 'backward') inputs.dy = arr(s.x);
+      if (s.norm === 'batchNorm') {
+        Object.assign(inputs, { mean: arr([c], -0.1, 0.1), variance: arr([c], 0.5, 1.5), scale: arr([c], 0.5, 1.5), offset: arr([c]) });
+      } else {
+        const p = s.norm === 'layerNorm' ? s.x.slice(1) : [c];
+        Object.assign(inputs, { weight: arr(p, 0.5, 1.5), bias: arr(p) });
+      }
+      return inputs;
+    }
+  }
+}
+
+/** NCHW → NHWC (or NCL → NLC) copy, for TensorFlow.js's channels-last layout. */
+export function toChannelsLast(a: BenchArray): BenchArray {
+  const [n, c, ...sp] = a.shape as [number, number, ...number[]];
+  const hw = sp.reduce((p, q) => p * q, 1);
+  const out = new Float32Array(a.data.length);
+  for (let i = 0; i < n; i++) {
+    for (let ch = 0; ch < c; ch++) {
+      const src = (i * c + ch) * hw;
+      for (let k = 0; k < hw; k++) out[(i * hw + k) * c + ch] = a.data[src + k]!;
+    }
+  }
+  return { data: out, shape: [n, ...sp, c] };
+}
+
+/** OIHW → HWIO (TensorFlow.js filter layout; conv1d OIK → KIO). */
+export function filterToHWIO(a: BenchArray): BenchArray {
+  const [o, i, ...k] = a.shape as [number, number, ...number[]];
+  const kk = k.reduce((p, q) => p * q, 1);
+  const out = new Float32Array(a.data.length);
+  for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < i; ic++) for (let s = 0; s < kk; s++) out[(s * i + ic) * o + oc] = a.data[(oc * i + ic) * kk + s]!;
+  return { data: out, shape: [...k, i, o] };
+}

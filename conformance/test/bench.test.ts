@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import '@hypercolumn/backend-cpu';
+import {
+  attachRatios, convFlops, hypercolumnRunner, measure, median, onnxruntimeNodeRunner, runBench, selectWorkloads, tfjsCpuRunner,
+  WORKLOADS, workloadBytes, type Workload,
+} from '../src/bench/index.js';
+import type { ConvSpec } from '../src/bench/workloads.js';
+import type { BenchResult } from '../src/types.js';
+
+const byId = (id: string) => {
+  const w = WORKLOADS.find((x) => x.id === id);
+  if (!w) throw new Error(`no workload ${id}`);
+  return w;
+};
+
+describe('workload list', () => {
+  it('has every workload of DESIGN §4', () => {
+    const ids = WORKLOADS.map((w) => w.id);
+    for (const id of [
+      'conv2d A', 'conv2d B', 'conv2d C', 'conv2d D', 'conv2d E', 'conv1d', 'maxPool2d 2×2 s2', 'maxPool2d 3×3 s2 p1',
+      'avgPool2d 2×2 s2', 'globalAvgPool 8×512×7²', 'globalAvgPool 8×64×56²', 'batchNorm', 'instanceNorm', 'groupNorm', 'layerNorm',
+      'conv2d A ∂x', 'conv2d A ∂w', 'conv2d E ∂x', 'conv2d E ∂w',
+      'batchNorm backward', 'instanceNorm backward', 'groupNorm backward', 'layerNorm backward',
+    ]) expect(ids).toContain(id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(selectWorkloads('quick').length).toBeLessThan(WORKLOADS.length);
+    expect(selectWorkloads('full', { ops: ['maxPool2d'] }).map((w) => w.id)).toEqual(['maxPool2d 2×2 s2', 'maxPool2d 3×3 s2 p1']);
+  });
+
+  it('counts conv FLOPs as 2·N·O·OH·OW·C/g·kh·kw', () => {
+    expect(byId('conv2d A').flops).toBe(2 * 1 * 64 * 56 * 56 * 64 * 3 * 3);
+    expect(byId('conv2d B').flops).toBe(2 * 8 * 64 * 112 * 112 * 3 * 7 * 7);
+    expect(byId('conv2d C').flops).toBe(2 * 1 * 256 * 14 * 14 * 256 * 3 * 3);
+    expect(byId('conv2d D').flops).toBe(2 * 1 * 64 * 56 * 56 * 256);
+    expect(byId('conv2d E').flops).toBe(2 * 64 * 6 * 28 * 28 * 1 * 5 * 5);
+    expect(byId('conv1d').flops).toBe(2 * 8 * 64 * 1024 * 64 * 9);
+    // Backward kernels count what the forward pass counts.
+    expect(byId('conv2d A ∂x').flops).toBe(byId('conv2d A').flops);
+    expect(byId('conv2d E ∂w').flops).toBe(byId('conv2d E').flops);
+    // Groups divide the per-output work.
+    const grouped: ConvSpec = { type: 'conv', dims: 2, x: [2, 8, 10, 10], w: [4, 2, 3, 3], stride: 2, pad: 1, groups: 4, pass: 'forward' };
+    expect(convFlops(grouped)).toBe(2 * 2 * 4 * 5 * 5 * 2 * 3 * 3);
+  });
+
+  it('counts bytes read + written for memory-bound workloads', () => {
+    const big = 8 * 64 * 112 * 112;
+    expect(byId('maxPool2d 2×2 s2').bytes).toBe(4 * (big + 8 * 64 * 56 * 56));
+    expect(byId('maxPool2d 3×3 s2 p1').bytes).toBe(4 * (big + 8 * 64 * 56 * 56));
+    expect(byId('globalAvgPool 8×512×7²').bytes).toBe(4 * (8 * 512 * 49 + 8 * 512));
+    const x = 8 * 64 * 56 * 56;
+    expect(byId('batchNorm').bytes).toBe(4 * (2 * x + 4 * 64));
+    expect(byId('groupNorm').bytes).toBe(4 * (2 * x + 2 * 64));
+    expect(byId('layerNorm').bytes).toBe(4 * (2 * x + 2 * 64 * 56 * 56));
+    expect(byId('instanceNorm backward').bytes).toBe(4 * (3 * x + 3 * 64));
+    expect(() => workloadBytes(byId('conv2d A').spec)).toThrow();
+    for (const w of WORKLOADS) expect(w.kind === 'compute' ? w.flops! > 0 && w.bytes === undefined : w.bytes! > 0 && w.flops === undefined).toBe(true);
+  });
+});
+
+describe('median and ratio maths', () => {
+  it('takes the median of odd and even counts without reordering the input', () => {
+    const xs = [5, 1, 4, 2, 3];
+    expect(median(xs)).toBe(3);
+    expect(xs).toEqual([5, 1, 4, 2, 3]);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(() => median([])).toThrow();
+  });
+
+  it('compares hypercolumn runners with the fastest peer at the same thread count', () => {
+    const r = (runner: string, threads: number, medianMs: number, extra: Partial<BenchResult> = {}): BenchResult => ({
+      workload: 'w', op: 'conv2d', runner, threads, medianMs, runs: 10, ...extra,
+    });
+    const results = attachRatios([
+      r('hypercolumn:cpu', 1, 20),
+      r('hypercolumn:wasm', 2, 5),
+      r('tfjs-cpu', 1, 100),
+      r('onnxruntime-node', 1, 10),
+      r('onnxruntime-node', 2, 4),
+      r('tfjs-wasm', 1, 1, { skipped: 'no', medianMs: 0, runs: 0 }),
+      r('onnxruntime-web', 1, 8, { workload: 'other' }),
+      r('hypercolumn:native', 4, 1),
+    ]);
+    expect(results[0]).toMatchObject({ ratioToBestPeer: 0.5, bestPeer: 'onnxruntime-node' });
+    expect(results[1]).toMatchObject({ ratioToBestPeer: 0.8, bestPeer: 'onnxruntime-node' });
+    expect(results[2]!.ratioToBestPeer).toBeUndefined(); // peers get no ratio
+    expect(results[7]!.ratioToBestPeer).toBeUndefined(); // no peer at 4 threads
+    expect(results[7]!.bestPeer).toBeUndefined();
+  });
+
+  it('measures warm-up plus at least minRuns, extending to minTimeMs up to maxRuns', async () => {
+    let clock = 0;
+    let calls = 0;
+    const prepared = { run: () => { calls++; clock += 10; }, dispose() {} };
+    const times = await measure(prepared, { warmup: 2, minRuns: 3, maxRuns: 8, minTimeMs: 55 }, () => clock);
+    expect(calls).toBe(2 + 6); // 6 runs of 10 ms reach 55 ms
+    expect(times).toEqual([10, 10, 10, 10, 10, 10]);
+    calls = 0;
+    expect(await measure(prepared, { warmup: 0, minRuns: 3, maxRuns: 4, minTimeMs: 1e9 }, () => clock)).toHaveLength(4);
+  });
+});
+
+describe('a tiny workload on hypercolumn cpu and on peers', () => {
+  const spec: ConvSpec = { type: 'conv', dims: 2, x: [1, 2, 6, 6], w: [3, 2, 3, 3], stride: 1, pad: 1, groups: 1, pass: 'forward' };
+  const tiny: Workload = { id: 'tiny conv', op: 'conv2d', description: '1×2×6² 3×3 p1 →3', kind: 'compute', quick: true, spec, flops: convFlops(spec) };
+
+  it('times the same workload on every runner and fills GFLOP/s and ratios', async () => {
+    const results = await runBench({
+      mode: 'quick',
+      custom: { workloads: [tiny], only: true },
+      runners: [hypercolumnRunner('cpu'), onnxruntimeNodeRunner(1), tfjsCpuRunner()],
+      measure: { warmup: 1, minRuns: 3, maxRuns: 3, minTimeMs: 0 },
+    });
+    expect(results.map((r) => r.runner)).toEqual(['hypercolumn:cpu', 'onnxruntime-node', 'tfjs-cpu']);
+    for (const r of results) {
+      expect(r.skipped, `${r.runner}: ${r.skipped}`).toBeUndefined();
+      expect(r.runs).toBe(3);
+      expect(r.threads).toBe(1);
+      expect(r.medianMs).toBeGreaterThan(0);
+      expect(r.gflops).toBeCloseTo(2 * 3 * 36 * 2 * 9 / (r.medianMs * 1e6), 12);
+      expect(r.gbps).toBeUndefined();
+    }
+    const [own, ...peers] = results;
+    const best = peers.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
+    expect(own!.bestPeer).toBe(best.runner);
+    expect(own!.ratioToBestPeer).toBeCloseTo(best.medianMs / own!.medianMs, 12);
+  });
+
+  it('reports a runner that cannot start, and a missing op, as skipped with the reason', async () => {
+    const results = await runBench({
+      mode: 'quick',
+      custom: { workloads: [{ ...WORKLOADS.find((w) => w.id === 'conv2d E ∂w')!, spec: { ...spec, pass: 'backpropFilter' } }], only: true },
+      runners: [hypercolumnRunner('no-such-backend'), onnxruntimeNodeRunner(1)],
+      measure: { warmup: 0, minRuns: 1, maxRuns: 1, minTimeMs: 0 },
+    });
+    expect(results[0]!.skipped).toMatch(/not registered/);
+    expect(results[1]!.skipped).toMatch(/ONNX has no filter-gradient op/);
+    expect(results[0]!.ratioToBestPeer).toBeUndefined();
+  });
+});
+
+describe('every runner computes the same thing', () => {
+  const toNCHW = (a: Float32Array, nchw: number[]) => {
+    const [n, c, ...sp] = nchw as [number, number, ...number[]];
+    const hw = sp.reduce((p, q) => p * q, 1);
+    const out = new Float32Array(a.length);
+    for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let k = 0; k < hw; k++) out[(i * c + ch) * hw + k] = a[(i * hw + k) * c + ch]!;
+    return out;
+  };
+  const hwioToOIHW = (a: Float32Array, oihw: number[]) => {
+    const [o, i, ...k] = oihw as [number, number, ...number[]];
+    const kk = k.reduce((p, q) => p * q, 1);
+    const out = new Float32Array(a.length);
+    for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < i; ic++) for (let s = 0; s < kk; s++) out[(oc * i + ic) * kk + s] = a[(s * i + ic) * o + oc]!;
+    return out;
+  };
+  const conv = (x: number[], w: number[], stride: number, pad: number, pass: ConvSpec['pass']): ConvSpec => ({ type: 'conv', dims: x.length === 3 ? 1 : 2, x, w, stride, pad, groups: 1, pass });
+  const cases: [string, Workload['spec'], number[]][] = [
+    ['conv2d', conv([2, 3, 7, 7], [4, 3, 3, 3], 2, 1, 'forward'), [2, 4, 4, 4]],
+    ['conv1d', conv([2, 3, 9], [4, 3, 3], 1, 1, 'forward'), [2, 4, 9]],
+    ['conv2dBackpropInput', conv([2, 3, 6, 6], [4, 3, 3, 3], 1, 1, 'backpropInput'), [2, 3, 6, 6]],
+    ['conv2dBackpropFilter', conv([2, 3, 6, 6], [4, 3, 3, 3], 1, 1, 'backpropFilter'), [4, 3, 3, 3]],
+    ['maxPool2d', { type: 'maxPool2d', x: [2, 3, 8, 8], kernel: 3, stride: 2, pad: 1 }, [2, 3, 4, 4]],
+    ['avgPool2d', { type: 'avgPool2d', x: [2, 3, 8, 8], kernel: 2, stride: 2, pad: 0 }, [2, 3, 4, 4]],
+    ['globalAvgPool2d', { type: 'globalAvgPool', x: [2, 3, 5, 5] }, [2, 3, 1, 1]],
+    ['batchNorm', { type: 'norm', norm: 'batchNorm', x: [2, 4, 3, 3], pass: 'forward' }, [2, 4, 3, 3]],
+    ['instanceNorm', { type: 'norm', norm: 'instanceNorm', x: [2, 4, 3, 3], pass: 'forward' }, [2, 4, 3, 3]],
+    ['groupNorm', { type: 'norm', norm: 'groupNorm', groups: 2, x: [2, 4, 3, 3], pass: 'forward' }, [2, 4, 3, 3]],
+    ['layerNorm', { type: 'norm', norm: 'layerNorm', x: [2, 4, 3, 3], pass: 'forward' }, [2, 4, 3, 3]],
+  ];
+  const runners = [hypercolumnRunner('cpu'), onnxruntimeNodeRunner(1), tfjsCpuRunner()];
+
+  it.each(cases)('%s', async (op, spec, outShape) => {
+    const w: Workload = { id: `tiny ${op}`, op, description: '', kind: 'memory', quick: true, spec };
+    const { makeInputs } = await import('../src/bench/runner.js');
+    const inputs = makeInputs(w, 7);
+    const outputs: [string, Float32Array][] = [];
+    for (const r of runners) {
+      expect(await r.init()).toBeUndefined();
+      const prepared = await r.prepare(w, inputs);
+      if (typeof prepared === 'string') {
+        expect(prepared, `${r.name} ${op}`).toMatch(/has no/); // only a peer without the op may skip
+        continue;
+      }
+      let y = (await prepared.run()) as Float32Array;
+      await prepared.dispose();
+      if (r.name === 'tfjs-cpu') y = op === 'conv2dBackpropFilter' ? hwioToOIHW(y, outShape) : toNCHW(y, outShape);
+      outputs.push([r.name, y]);
+    }
+    expect(outputs[0]![0]).toBe('hypercolumn:cpu');
+    expect(outputs.length).toBeGreaterThan(1); // at least one peer has every op here
+    const ref = outputs[0]![1];
+    expect(ref.length).toBe(outShape.reduce((a, b) => a * b, 1));
+    for (const [name, y] of outputs.slice(1)) {
+      expect(y.length, name).toBe(ref.length);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(y[i]! - ref[i]!), `${name}[${i}]`).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!)));
+    }
+  });
+});
+
+describe('warm-up', () => {
+  it('stops warming up after warmupMaxMs (at least one run)', async () => {
+    let clock = 0;
+    let calls = 0;
+    const prepared = { run: () => { calls++; clock += 700; }, dispose() {} };
+    const times = await measure(prepared, { warmup: 3, warmupMaxMs: 1000, minRuns: 2, maxRuns: 2, minTimeMs: 0 }, () => clock);
+    expect(calls).toBe(2 + 2);
+    expect(times).toEqual([700, 700]);
+  });
+});
+
+describe('time budget', () => {
+  it('times fewer runs (never below 3) when the warm-up run shows minRuns would overrun the budget', async () => {
+    let clock = 0;
+    const slow = (ms: number) => ({ run: () => { clock += ms; }, dispose() {} });
+    const opts = { warmup: 1, minRuns: 10, maxRuns: 40, minTimeMs: 1500, budgetMs: 40_000 };
+    expect(await measure(slow(8000), opts, () => clock)).toHaveLength(5);
+    expect(await measure(slow(13_000), opts, () => clock)).toHaveLength(3);
+    expect(await measure(slow(30_000), opts, () => clock)).toEqual([30_000]); // not repeated
+    expect(await measure(slow(3000), opts, () => clock)).toHaveLength(10);
+    expect(await measure(slow(10), opts, () => clock)).toHaveLength(40); // fast: up to maxRuns within minTimeMs
+  });
+});

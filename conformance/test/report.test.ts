@@ -1,0 +1,154 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCli, UsageError } from '../src/cli.js';
+import { goalSummary, parseReport, renderHtml, renderTerminal, reportToJson, writeReport } from '../src/report.js';
+import type { Report } from '../src/types.js';
+
+function synthetic(): Report {
+  return {
+    date: '2026-01-02T03:04:05.000Z',
+    machine: { cpu: 'Test CPU <AVX-512>', cores: 2, node: 'v20.0.0', platform: 'linux-x64' },
+    conformance: {
+      backends: [
+        { name: 'cpu', available: true, kernels: ['conv2d', 'maxPool2d'] },
+        { name: 'wasm', available: true, kernels: ['conv2d'] },
+        { name: 'webgpu', available: false, reason: 'no adapter', kernels: [] },
+      ],
+      cases: [
+        { id: 'conv2d/basic#1', op: 'conv2d', backend: 'cpu', status: 'pass', reference: 'float64', worstRatio: 0.02, worstAbsError: 1e-7 },
+        { id: 'conv2d/basic#1', op: 'conv2d', backend: 'wasm', status: 'fail', reference: 'float64', worstRatio: 3.25, worstAbsError: 0.004, message: 'off by one' },
+        { id: 'maxPool2d/basic#1', op: 'maxPool2d', backend: 'wasm', status: 'fallback', reference: 'float64', worstRatio: 0, fallbackKernels: ['maxPool2d'] },
+        { id: 'x<y>', op: 'a<b>', backend: 'cpu', status: 'error', reference: 'onnxruntime', worstRatio: Infinity, message: 'NaN out' },
+      ],
+      matrix: {
+        cpu: {
+          conv2d: { status: 'pass', cases: 12, passed: 12, worstRatio: 0.02, worstAbsError: 1e-7 },
+          maxPool2d: { status: 'pass', cases: 4, passed: 4, worstRatio: 0, worstAbsError: 0 },
+          'a<b>': { status: 'error', cases: 1, passed: 0, worstRatio: Infinity },
+        },
+        wasm: {
+          conv2d: { status: 'fail', cases: 12, passed: 11, worstRatio: 3.25, worstAbsError: 0.004 },
+          maxPool2d: { status: 'fallback', cases: 4, passed: 4, worstRatio: 0, worstAbsError: 0 },
+          'a<b>': { status: 'missing', cases: 1, passed: 0 },
+        },
+      },
+      ok: false,
+    },
+    bench: [
+      { workload: 'conv2d A', op: 'conv2d', runner: 'hypercolumn:cpu', threads: 1, medianMs: 50, runs: 10, gflops: 4.62, ratioToBestPeer: 0.1, bestPeer: 'onnxruntime-node' },
+      { workload: 'conv2d A', op: 'conv2d', runner: 'tfjs-cpu', threads: 1, medianMs: 600, runs: 10, gflops: 0.385 },
+      { workload: 'conv2d A', op: 'conv2d', runner: 'onnxruntime-node', threads: 1, medianMs: 5, runs: 10, gflops: 46.2 },
+      { workload: 'conv2d A', op: 'conv2d', runner: 'tfjs-wasm', threads: 2, medianMs: 0, runs: 0, skipped: 'single-threaded in Node' },
+      { workload: 'batchNorm', op: 'batchNorm', runner: 'hypercolumn:cpu', threads: 1, medianMs: 8, runs: 10, gbps: 6.4 },
+      { workload: 'batchNorm', op: 'batchNorm', runner: 'tfjs-cpu', threads: 1, medianMs: 40, runs: 10, gbps: 1.28 },
+    ],
+  };
+}
+
+describe('report.json', () => {
+  it('round-trips, non-finite numbers included', () => {
+    const r = synthetic();
+    const text = reportToJson(r);
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(parseReport(text)).toEqual(r);
+    expect(parseReport(text).conformance.matrix.cpu!['a<b>']!.worstRatio).toBe(Infinity);
+  });
+
+  it('writes report.json and report.html', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hc-report-'));
+    try {
+      const paths = await writeReport(path.join(dir, 'nested'), synthetic());
+      expect(parseReport(await readFile(paths.json, 'utf8'))).toEqual(synthetic());
+      expect(await readFile(paths.html, 'utf8')).toMatch(/^<!doctype html>/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('report.html', () => {
+  const html = renderHtml(synthetic());
+
+  it('is self-contained: inline CSS and SVG, no external assets or scripts', () => {
+    expect(html).toMatch(/<style>[^<]+<\/style>/);
+    expect(html).not.toMatch(/<link\b|<script\b|<img\b|<iframe\b|@import|url\(|\bsrc=|\bhref=/i);
+    // The only URL is the SVG namespace.
+    const urls = html.match(/https?:\/\/[^\s"'<>]+/g) ?? [];
+    expect(new Set(urls)).toEqual(new Set(['http://www.w3.org/2000/svg']));
+  });
+
+  it('colours every matrix cell by status and shows the worst error', () => {
+    const cells = [...html.matchAll(/<td class="cell (\w+)" data-backend="([^"]+)" data-op="([^"]+)"[^>]*>(.*?)<\/td>/g)].map((m) => ({
+      status: m[1], backend: m[2], op: m[3], text: m[4]!,
+    }));
+    const cell = (backend: string, op: string) => cells.find((c) => c.backend === backend && c.op === op);
+    expect(cells).toHaveLength(6);
+    expect(cell('cpu', 'conv2d')).toMatchObject({ status: 'pass' });
+    expect(cell('cpu', 'conv2d')!.text).toContain('12/12');
+    expect(cell('cpu', 'conv2d')!.text).toContain('worst |err| 1.00e-7');
+    expect(cell('wasm', 'conv2d')).toMatchObject({ status: 'fail' });
+    expect(cell('wasm', 'conv2d')!.text).toContain('worst ratio 3.25');
+    expect(cell('wasm', 'conv2d')!.text).toContain('worst |err| 0.00400');
+    expect(cell('wasm', 'maxPool2d')).toMatchObject({ status: 'fallback' });
+    expect(cell('wasm', 'a&lt;b&gt;')).toMatchObject({ status: 'missing' });
+    expect(cell('cpu', 'a&lt;b&gt;')!.text).toContain('Infinity');
+    expect(html).toContain('.pass{background:');
+    expect(html).toContain('webgpu: not available — no adapter');
+  });
+
+  it('escapes text and draws one SVG chart per workload', () => {
+    expect(html).toContain('Test CPU &lt;AVX-512&gt;');
+    expect(html).not.toContain('<AVX-512>');
+    expect(html.match(/<svg\b/g)).toHaveLength(2);
+    expect(html).toContain('0.100× best peer');
+    expect(html).toContain('tfjs-wasm ×2: skipped — single-threaded in Node');
+  });
+});
+
+describe('terminal report', () => {
+  const text = renderTerminal(synthetic());
+
+  it('shows the matrix with pass / FAIL (worst ratio) / fallback / missing', () => {
+    const conv = text.split('\n').find((l) => l.startsWith('conv2d '))!;
+    expect(conv).toMatch(/pass 12\/12\s+FAIL 3\.25/);
+    const pool = text.split('\n').find((l) => l.startsWith('maxPool2d '))!;
+    expect(pool).toMatch(/pass 4\/4\s+fallback 4\/4/);
+    expect(text).toMatch(/a<b>\s+error\s+missing/);
+    expect(text).toContain('FAILED');
+    expect(text).toContain('wasm conv2d/basic#1 [float64] fail worst ratio 3.25');
+    expect(text).not.toMatch(/\x1b\[/); // no colour unless asked
+    expect(renderTerminal(synthetic(), { color: true })).toMatch(/\x1b\[32mpass 12\/12\x1b\[0m  \x1b\[31mFAIL 3\.25 *\x1b\[0m/);
+  });
+
+  it('lists the benchmark, the skipped runners and the goals', () => {
+    expect(text).toMatch(/conv2d A\s+hypercolumn:cpu\s+1\s+50\.0\s+10\s+4\.62 GFLOP\/s\s+0\.100× onnxruntime-node/);
+    expect(text).toMatch(/batchNorm\s+tfjs-cpu\s+1\s+40\.0\s+10\s+1\.28 GB\/s/);
+    expect(text).toContain('tfjs-wasm ×2: single-threaded in Node (conv2d A)');
+    expect(text).toMatch(/cpu: ≥ 5× tfjs-cpu .*min 5\.00×, geomean 7\.75× over 2 workloads/);
+  });
+
+  it('computes the goal ratios against the named peer', () => {
+    const [cpu] = goalSummary(synthetic().bench);
+    expect(cpu).toMatchObject({ backend: 'cpu', workloads: 2, min: 5 });
+    expect(cpu!.geomean).toBeCloseTo(Math.sqrt(12 * 5), 12);
+  });
+});
+
+describe('command line', () => {
+  it('parses the documented flags', () => {
+    expect(parseCli(['--backends', 'cpu,wasm', '--quick', '--report', 'out', '--bench', 'quick', '--ops', 'conv2d,maxPool2d', '--json'])).toEqual({
+      backends: ['cpu', 'wasm'], quick: true, report: 'out', bench: 'quick', ops: ['conv2d', 'maxPool2d'], json: true, help: false,
+    });
+    expect(parseCli([])).toMatchObject({ bench: 'none', quick: false, json: false });
+  });
+
+  it('rejects bad arguments with a usage error', () => {
+    expect(() => parseCli(['--bench', 'fast'])).toThrow(UsageError);
+    expect(() => parseCli(['--bench', 'fast'])).toThrow(/--bench expected none, quick or full, got "fast"/);
+    expect(() => parseCli(['--frobnicate'])).toThrow(UsageError);
+    expect(() => parseCli(['--backends', ','])).toThrow(UsageError);
+    expect(() => parseCli(['extra'])).toThrow(UsageError);
+  });
+});
