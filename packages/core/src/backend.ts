@@ -20,6 +20,8 @@ export type KernelTable<D, B extends Backend<D> = Backend<D>> = { [K in KernelNa
 export interface Backend<D = unknown> {
   readonly name: string;
   readonly kernels: KernelTable<D, any>;
+  /** Threads the kernels use (benchmarks compare peers at the same count); default 1. */
+  readonly threads?: number;
   /** Copies `values` into new backend storage of the given shape. */
   write(values: Float32Array, shape: readonly number[]): D;
   /** Reads the whole buffer back into a new Float32Array of `size` elements. */
