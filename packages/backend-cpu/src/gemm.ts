@@ -26,7 +26,8 @@ let packA = new Float64Array(MC * KC);
 let packB = new Float64Array(NC * KC);
 const tile = new Float64Array(MR * NR);
 
-function microKernel(kc: number, ap: Float64Array, ai: number, bp: Float64Array, bi: number, t: Float64Array): void {
+/** The 6 × 8 register tile: t[i·8 + j] = Σ_p ap[ai + 6p + i] · bp[bi + 8p + j], p < kc (also used by direct.ts). */
+export function microKernel(kc: number, ap: Float64Array, ai: number, bp: Float64Array, bi: number, t: Float64Array): void {
   let c00 = 0.0; let c01 = 0.0; let c02 = 0.0; let c03 = 0.0; let c04 = 0.0; let c05 = 0.0; let c06 = 0.0; let c07 = 0.0;
   let c10 = 0.0; let c11 = 0.0; let c12 = 0.0; let c13 = 0.0; let c14 = 0.0; let c15 = 0.0; let c16 = 0.0; let c17 = 0.0;
   let c20 = 0.0; let c21 = 0.0; let c22 = 0.0; let c23 = 0.0; let c24 = 0.0; let c25 = 0.0; let c26 = 0.0; let c27 = 0.0;

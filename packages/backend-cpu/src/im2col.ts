@@ -29,59 +29,47 @@ function validRange(off: number, s: number, size: number, out: number): [number,
 
 /** Fills col (rows = channels·kh·kw of one group, cols = OH·OW) from x starting at channel offset xOff. */
 export function im2col(x: Float32Array, xOff: number, channels: number, g: Conv2dGeometry, col: Float32Array): void {
-  const H = g.inHeight, W = g.inWidth, OH = g.outHeight, OW = g.outWidth;
-  const kh = g.kernelHeight, kw = g.kernelWidth, sh = g.strideHeight, sw = g.strideWidth;
-  const dh = g.dilationHeight, dw = g.dilationWidth, pt = g.padTop, pl = g.padLeft;
-  const P = OH * OW;
-  let row = 0;
-  for (let c = 0; c < channels; c++) {
-    const xc = xOff + c * H * W;
-    for (let ky = 0; ky < kh; ky++) {
-      const [oy0, oy1] = validRange(ky * dh - pt, sh, H, OH);
-      for (let kx = 0; kx < kw; kx++, row++) {
-        const base = row * P;
-        const offX = kx * dw - pl;
-        const [ox0, ox1] = validRange(offX, sw, W, OW);
-        if (oy0 > 0) col.fill(0, base, base + oy0 * OW);
-        if (oy1 < OH) col.fill(0, base + oy1 * OW, base + P);
-        for (let oy = oy0; oy < oy1; oy++) {
-          const d = base + oy * OW;
-          for (let ox = 0; ox < ox0; ox++) col[d + ox] = 0;
-          for (let ox = ox1; ox < OW; ox++) col[d + ox] = 0;
-          let s = xc + (oy * sh - pt + ky * dh) * W + ox0 * sw + offX;
-          if (sw === 1) {
-            for (let ox = ox0; ox < ox1; ox++) col[d + ox] = x[s++];
-          } else {
-            for (let ox = ox0; ox < ox1; ox++, s += sw) col[d + ox] = x[s];
-          }
-        }
-      }
-    }
-  }
+  transfer(x, xOff, channels, g, col, false);
 }
 
 /** The adjoint of im2col: dx[channel offset dxOff …] += scatter of col. */
 export function col2im(col: FloatArrayLike, channels: number, g: Conv2dGeometry, dx: Float32Array, dxOff: number): void {
+  transfer(dx, dxOff, channels, g, col, true);
+}
+
+/**
+ * The one walk over (c, ky, kx, oy, ox) behind both: gather (col ← img, zeros where the window is in
+ * the padding) or scatter-add (img += col, padding entries dropped).
+ */
+function transfer(
+  img: Float32Array, imgOff: number, channels: number, g: Conv2dGeometry, col: FloatArrayLike, scatter: boolean,
+): void {
   const H = g.inHeight, W = g.inWidth, OH = g.outHeight, OW = g.outWidth;
   const kh = g.kernelHeight, kw = g.kernelWidth, sh = g.strideHeight, sw = g.strideWidth;
   const dh = g.dilationHeight, dw = g.dilationWidth, pt = g.padTop, pl = g.padLeft;
   const P = OH * OW;
   let row = 0;
   for (let c = 0; c < channels; c++) {
-    const xc = dxOff + c * H * W;
+    const xc = imgOff + c * H * W;
     for (let ky = 0; ky < kh; ky++) {
       const [oy0, oy1] = validRange(ky * dh - pt, sh, H, OH);
       for (let kx = 0; kx < kw; kx++, row++) {
         const base = row * P;
         const offX = kx * dw - pl;
         const [ox0, ox1] = validRange(offX, sw, W, OW);
+        if (!scatter) {
+          if (oy0 > 0) col.fill(0, base, base + oy0 * OW);
+          if (oy1 < OH) col.fill(0, base + oy1 * OW, base + P);
+        }
         for (let oy = oy0; oy < oy1; oy++) {
           const d = base + oy * OW;
           let s = xc + (oy * sh - pt + ky * dh) * W + ox0 * sw + offX;
-          if (sw === 1) {
-            for (let ox = ox0; ox < ox1; ox++) dx[s++] += col[d + ox];
+          if (scatter) {
+            for (let ox = ox0; ox < ox1; ox++, s += sw) img[s] += col[d + ox]!;
           } else {
-            for (let ox = ox0; ox < ox1; ox++, s += sw) dx[s] += col[d + ox];
+            for (let ox = 0; ox < ox0; ox++) col[d + ox] = 0;
+            for (let ox = ox1; ox < OW; ox++) col[d + ox] = 0;
+            for (let ox = ox0; ox < ox1; ox++, s += sw) col[d + ox] = img[s]!;
           }
         }
       }

@@ -15,7 +15,9 @@ const TILE_CHUNK = 128;
 
 let vScratch = new Float64Array(0);
 let mScratch = new Float64Array(0);
+let uScratch = new Float64Array(0);
 const dTile = new Float64Array(36);
+const gTile = new Float64Array(9);
 const tTile = new Float64Array(36);
 
 /**
@@ -23,6 +25,7 @@ const tTile = new Float64Array(36);
  * forward:  g_{o,c}[a][b] = w[o, c, a, b]             (w: [O, Cg, 3, 3]; result rows O, cols Cg)
  * backprop: g_{c,o}[a][b] = w[grp·Og + o, c, 2−a, 2−b] (the transposed, flipped filter that maps dy to dx;
  *           result rows = C (all input channels), cols = Og)
+ * The result lives in a module-level scratch buffer (reused by the next call; it only grows).
  */
 export function winogradWeights(
   w: Float32Array, outChannels: number, cg: number, groups: number, transposeFlip: boolean,
@@ -30,9 +33,10 @@ export function winogradWeights(
   const og = outChannels / groups;
   const rows = transposeFlip ? cg * groups : outChannels;
   const cols = transposeFlip ? og : cg;
-  const u = new Float64Array(36 * rows * cols);
+  if (uScratch.length < 36 * rows * cols) uScratch = new Float64Array(36 * rows * cols);
+  const u = uScratch;
   const plane = rows * cols;
-  const g = new Float64Array(9);
+  const g = gTile;
   for (let r = 0; r < rows; r++) {
     for (let q = 0; q < cols; q++) {
       if (!transposeFlip) {

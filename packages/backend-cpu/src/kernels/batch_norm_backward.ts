@@ -1,5 +1,4 @@
 import type { CpuKernel } from '../backend.js';
-import { outputs } from '../util/outputs.js';
 import { accumulateDySums, normBackwardRange } from '../util/stats.js';
 import { spatialSize } from '../util/shape.js';
 
@@ -31,9 +30,9 @@ export const batchNormBackward: CpuKernel<'batchNormBackward'> = ({ dy, x, mean,
     const c1 = (k * r * r * sumDyXc) / M;
     for (let n = 0, o = c * S; n < N; n++, o += planeStride) normBackwardRange(dyd, xd, dx, o, o + S, mu, k, c0, c1);
   }
-  return outputs<'batchNormBackward'>(
+  return [
     { data: dx, shape: x.shape.slice() },
     { data: dscale, shape: [C] },
     { data: doffset, shape: [C] },
-  );
+  ];
 };

@@ -1,5 +1,4 @@
 import type { CpuKernel } from '../backend.js';
-import { outputs } from '../util/outputs.js';
 import { affineRange, segmentsMeanVar } from '../util/stats.js';
 import { spatialSize } from '../util/shape.js';
 
@@ -25,9 +24,9 @@ export const batchNormTraining: CpuKernel<'batchNormTraining'> = ({ x, scale, of
     const b = (od ? od[c]! : 0) - mu * a;
     for (let n = 0, o = c * S; n < N; n++, o += planeStride) affineRange(xd, y, o, o + S, a, b);
   }
-  return outputs<'batchNormTraining'>(
+  return [
     { data: y, shape: x.shape.slice() },
     { data: mean, shape: [C] },
     { data: variance, shape: [C] },
-  );
+  ];
 };

@@ -1,6 +1,7 @@
 import type { CpuKernel } from '../backend.js';
 import { gemm } from '../gemm.js';
 import { colBuffer, im2col, isPointwiseIdentity } from '../im2col.js';
+import { directConv2d, directWorthIt } from '../direct.js';
 import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.js';
 
 /**
@@ -8,7 +9,8 @@ import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.j
  * y[n, o, oy, ox] = b[o] + Σ_{c, ky, kx} x[n, g·Cg + c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw] · w[o, c, ky, kx].
  *
  * 3×3 stride-1 layers with enough channels use Winograd F(4×4, 3×3); everything else is one GEMM per
- * image and group: y[g] = W[g] (Og × Cg·kh·kw) · im2col(x[g]) (Cg·kh·kw × OH·OW).
+ * image and group: y[g] = W[g] (Og × Cg·kh·kw) · im2col(x[g]) (Cg·kh·kw × OH·OW), except that layers
+ * with a small reduction Cg·kh·kw (LeNet's 5×5 layers, depthwise) run the direct method of direct.ts.
  */
 export const conv2d: CpuKernel<'conv2d'> = ({ x, w, b }, { geometry: g }) => {
   const xd = x.data, wd = w.data, bd = b ? b.data : null;
@@ -29,9 +31,14 @@ export const conv2d: CpuKernel<'conv2d'> = ({ x, w, b }, { geometry: g }) => {
     return { data: y, shape: g.yShape };
   }
 
+  const direct = isPointwiseIdentity(g);
+  if (!direct && directWorthIt(cg, g.kernelHeight, g.kernelWidth)) {
+    directConv2d(xd, wd, bd, y, g);
+    return { data: y, shape: g.yShape };
+  }
+
   const K = cg * g.kernelHeight * g.kernelWidth;
   const HW = g.inHeight * g.inWidth;
-  const direct = isPointwiseIdentity(g);
   const col = direct ? null : colBuffer(K * P);
   for (let n = 0; n < N; n++) {
     for (let grp = 0; grp < G; grp++) {

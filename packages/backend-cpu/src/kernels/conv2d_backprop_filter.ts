@@ -1,11 +1,13 @@
 import type { CpuKernel } from '../backend.js';
 import { gemm } from '../gemm.js';
+import { directConv2dBackpropFilter, directWorthIt } from '../direct.js';
 import { colBuffer, im2col, isPointwiseIdentity } from '../im2col.js';
 
 /**
  * dw of conv2d given x and dy (shape geometry.wShape):
  * dw[o, c, ky, kx] = Σ_{n, oy, ox} dy[n, o, oy, ox] · x[n, g·Cg + c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw].
- * Per image and group: dW[g] (Og × Cg·kh·kw) += dy[g] (Og × P) · im2col(x[g])ᵀ (P × Cg·kh·kw).
+ * Per image and group: dW[g] (Og × Cg·kh·kw) += dy[g] (Og × P) · im2col(x[g])ᵀ (P × Cg·kh·kw); layers
+ * with a small Cg·kh·kw (LeNet's 5×5 layers, depthwise) run the direct method of direct.ts instead.
  */
 export const conv2dBackpropFilter: CpuKernel<'conv2dBackpropFilter'> = ({ x, dy }, { geometry: g }) => {
   const xd = x.data, dyd = dy.data;
@@ -17,6 +19,10 @@ export const conv2dBackpropFilter: CpuKernel<'conv2dBackpropFilter'> = ({ x, dy 
   const dw = new Float32Array(O * K);
   if (dw.length === 0 || P === 0 || N === 0) return { data: dw, shape: g.wShape };
   const direct = isPointwiseIdentity(g);
+  if (!direct && directWorthIt(cg, g.kernelHeight, g.kernelWidth)) {
+    directConv2dBackpropFilter(xd, dyd, dw, g);
+    return { data: dw, shape: g.wShape };
+  }
   const col = direct ? null : colBuffer(K * P);
   for (let n = 0; n < N; n++) {
     for (let grp = 0; grp < G; grp++) {

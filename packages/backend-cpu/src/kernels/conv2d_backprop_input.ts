@@ -1,6 +1,7 @@
 import type { CpuKernel } from '../backend.js';
 import { gemm } from '../gemm.js';
 import { col2im, colBuffer, isPointwiseIdentity } from '../im2col.js';
+import { directConv2dBackpropInput, directConv2dBackpropInputScatter, directWorthIt } from '../direct.js';
 import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.js';
 
 /**
@@ -8,7 +9,9 @@ import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.j
  * dx[n, g·Cg + c, iy, ix] = Σ dy[n, o, oy, ox] · w[o, c, ky, kx] over iy = oy·sh − pt + ky·dh (likewise x).
  *
  * 3×3 stride-1 layers run as a Winograd correlation of dy with the transposed, flipped filter
- * (padding 2 − pt); everything else is col2im(W[g]ᵀ · dy[g]) per image and group.
+ * (padding 2 − pt); layers with a small Cg·kh·kw run the direct methods of direct.ts (the same
+ * correlation for stride-1 "same"-like layers, else a batched col2im of Wᵀ · dy tiles); everything
+ * else is col2im(W[g]ᵀ · dy[g]) per image and group.
  */
 export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w }, { geometry: g }) => {
   const dyd = dy.data, wd = w.data;
@@ -28,8 +31,20 @@ export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w },
     return { data: dx, shape: g.xShape };
   }
 
+  const pointwise = isPointwiseIdentity(g);
+  if (!pointwise && directWorthIt(cg, g.kernelHeight, g.kernelWidth)) {
+    // stride 1 with little padding waste: correlate dy with the flipped filter; otherwise scatter
+    const stride1 = g.strideHeight === 1 && g.strideWidth === 1;
+    if (stride1 && HW <= 1.3 * P && directWorthIt(og, g.kernelHeight, g.kernelWidth)) {
+      directConv2dBackpropInput(dyd, wd, dx, g);
+    } else {
+      directConv2dBackpropInputScatter(dyd, wd, dx, g);
+    }
+    return { data: dx, shape: g.xShape };
+  }
+
   const K = cg * g.kernelHeight * g.kernelWidth;
-  if (isPointwiseIdentity(g)) {
+  if (pointwise) {
     // dx[g] = W[g]ᵀ · dy[g] directly (the column matrix is dx itself)
     for (let n = 0; n < N; n++) {
       for (let grp = 0; grp < G; grp++) {

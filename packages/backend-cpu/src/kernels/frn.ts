@@ -1,5 +1,4 @@
 import type { CpuKernel } from '../backend.js';
-import { outputs } from '../util/outputs.js';
 import { affineRange, sumSquaresRange } from '../util/stats.js';
 import { spatialSize } from '../util/shape.js';
 
@@ -22,8 +21,8 @@ export const frn: CpuKernel<'frn'> = ({ x, eps, weight, bias }) => {
     const a = (wd ? wd[c]! : 1) / Math.sqrt(m2 + absEps);
     affineRange(xd, y, o, o + S, a, bd ? bd[c]! : 0);
   }
-  return outputs<'frn'>(
+  return [
     { data: y, shape: x.shape.slice() },
     { data: nu2, shape: [planes] },
-  );
+  ];
 };

@@ -1,5 +1,4 @@
 import type { CpuKernel } from '../backend.js';
-import { outputs } from '../util/outputs.js';
 import { accumulateDySums, normBackwardRange } from '../util/stats.js';
 import { spatialSize } from '../util/shape.js';
 
@@ -34,10 +33,10 @@ export const frnBackward: CpuKernel<'frnBackward'> = ({ dy, x, nu2, eps, weight 
   }
   const deps = new Float32Array(1);
   deps[0] = -0.5 * dEps * Math.sign(e);
-  return outputs<'frnBackward'>(
+  return [
     { data: dx, shape: x.shape.slice() },
     { data: Float32Array.from(dw), shape: [C] },
     { data: Float32Array.from(db), shape: [C] },
     { data: deps, shape: eps.shape.slice() },
-  );
+  ];
 };

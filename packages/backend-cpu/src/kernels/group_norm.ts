@@ -1,5 +1,4 @@
 import type { CpuKernel } from '../backend.js';
-import { outputs } from '../util/outputs.js';
 import { affineRange, segmentsMeanVar } from '../util/stats.js';
 import { spatialSize } from '../util/shape.js';
 
@@ -31,9 +30,9 @@ export const groupNorm: CpuKernel<'groupNorm'> = ({ x, weight, bias }, { numGrou
       affineRange(xd, y, o, o + S, a, b);
     }
   }
-  return outputs<'groupNorm'>(
+  return [
     { data: y, shape: x.shape.slice() },
     { data: mean, shape: [N * G] },
     { data: variance, shape: [N * G] },
-  );
+  ];
 };

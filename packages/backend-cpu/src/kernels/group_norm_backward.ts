@@ -1,5 +1,4 @@
 import type { CpuKernel } from '../backend.js';
-import { outputs } from '../util/outputs.js';
 import { accumulateDySums, normBackwardRange } from '../util/stats.js';
 import { spatialSize } from '../util/shape.js';
 
@@ -42,9 +41,9 @@ export const groupNormBackward: CpuKernel<'groupNormBackward'> = ({ dy, x, mean,
       normBackwardRange(dyd, xd, dx, o, o + S, mu, k, c0, c1);
     }
   }
-  return outputs<'groupNormBackward'>(
+  return [
     { data: dx, shape: x.shape.slice() },
     { data: Float32Array.from(dw), shape: [C] },
     { data: Float32Array.from(db), shape: [C] },
-  );
+  ];
 };

@@ -1,5 +1,4 @@
 import type { CpuKernel } from '../backend.js';
-import { outputs } from '../util/outputs.js';
 import { normBackwardRange } from '../util/stats.js';
 
 /**
@@ -34,9 +33,9 @@ export const layerNormBackward: CpuKernel<'layerNormBackward'> = ({ dy, x, mean,
       for (let j = 0; j < L; j++) dx[o + j] = r * wd[j]! * dyd[o + j]! - xd[o + j]! * c1 - c;
     }
   }
-  return outputs<'layerNormBackward'>(
+  return [
     { data: dx, shape: x.shape.slice() },
     { data: Float32Array.from(dw), shape: [L] },
     { data: Float32Array.from(db), shape: [L] },
-  );
+  ];
 };

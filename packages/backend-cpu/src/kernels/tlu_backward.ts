@@ -1,5 +1,4 @@
 import type { CpuKernel } from '../backend.js';
-import { outputs } from '../util/outputs.js';
 import { spatialSize } from '../util/shape.js';
 
 /**
@@ -23,8 +22,8 @@ export const tluBackward: CpuKernel<'tluBackward'> = ({ dy, x, tau }) => {
     }
     dtau[p % C]! += s;
   }
-  return outputs<'tluBackward'>(
+  return [
     { data: dx, shape: x.shape.slice() },
     { data: Float32Array.from(dtau), shape: tau.shape.slice() },
-  );
+  ];
 };

@@ -48,6 +48,40 @@ export function avgWindows(
 }
 
 /**
+ * Every average-pooling window of one plane, in output order i = oh·OW + ow, shared by avgPool2d and
+ * its backward: the window covers input rows [h, h + height) and columns [w, w + width) of the
+ * plane, origin[i] = h·W + w, and its divisor follows PyTorch's rule (see `avgWindows`): with
+ * countIncludePad the padded extent, otherwise the number of input elements.
+ */
+export interface AvgPoolPlan {
+  origin: Int32Array;
+  height: Int32Array;
+  width: Int32Array;
+  divisor: Float64Array;
+}
+
+export function avgPoolPlan(g: Pool2dGeometry, countIncludePad: boolean): AvgPoolPlan {
+  const W = g.inWidth, OH = g.outHeight, OW = g.outWidth;
+  const rows = avgWindows(OH, g.inHeight, g.kernelHeight, g.strideHeight, g.padTop, g.padBottom);
+  const cols = avgWindows(OW, W, g.kernelWidth, g.strideWidth, g.padLeft, g.padRight);
+  const n = OH * OW;
+  const plan: AvgPoolPlan = {
+    origin: new Int32Array(n), height: new Int32Array(n), width: new Int32Array(n), divisor: new Float64Array(n),
+  };
+  for (let oh = 0, i = 0; oh < OH; oh++) {
+    const hs = rows[3 * oh]!, he = rows[3 * oh + 1]!, hExt = rows[3 * oh + 2]!;
+    for (let ow = 0; ow < OW; ow++, i++) {
+      const ws = cols[3 * ow]!, we = cols[3 * ow + 1]!;
+      plan.origin[i] = hs * W + ws;
+      plan.height[i] = he - hs;
+      plan.width[i] = we - ws;
+      plan.divisor[i] = countIncludePad ? hExt * cols[3 * ow + 2]! : (he - hs) * (we - ws);
+    }
+  }
+  return plan;
+}
+
+/**
  * The max-pooling scan, shared by forward and backward so both pick the same element: in each
  * window, taps in row-major order, the FIRST maximum wins (strict >), padding is −∞, and a NaN is
  * taken as the maximum (PyTorch's `val > maxval || isnan(val)`). With `y` it writes the maxima;
