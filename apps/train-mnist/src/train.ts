@@ -1,20 +1,11 @@
 import * as hc from '@hypercolumn/core';
 import { Batcher, limitDigits, NUM_CLASSES, pixelStats, splitDigits, standardise, type Digits, type Standardisation } from './data.js';
 import { agcParameters } from './models.js';
+import type { Options } from './options.js';
 import { Rng } from './rng.js';
 
-export interface TrainSettings {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  /** AGC clipping factor (undefined: no clipping). */
-  agc?: number;
-  seed: number;
-  /** Random shift augmentation in pixels (0 = none). */
-  shift: number;
-}
+/** The options that shape a training run (the CLI's, documented there). */
+export type TrainSettings = Pick<Options, 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'weightDecay' | 'agc' | 'seed' | 'shift'>;
 
 export interface Data {
   train: Digits;

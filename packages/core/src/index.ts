@@ -18,5 +18,5 @@ export {
 export * from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
-export { manualSeed, randn, rand } from './random.js';
+export { manualSeed, randn, rand, RandomGenerator } from './random.js';
 export { fuseConvBatchNorm } from './nn/fuse.js';

@@ -9,6 +9,7 @@
 import { fail } from './errors.js';
 import { tensor, type TensorOptions } from './ops/creation.js';
 import type { Tensor } from './tensor.js';
+import { checkFinite, checkShapeArgument } from './validate.js';
 
 const TWO_POW_32 = 4294967296;
 
@@ -21,7 +22,7 @@ function scramble(seed: number): number {
 }
 
 /** A mulberry32 generator. */
-export class Generator {
+export class RandomGenerator {
   private state: number;
   constructor(seed: number) {
     this.state = scramble(seedToUint32(seed));
@@ -55,15 +56,15 @@ function checkSeed(op: string, seed: unknown): number {
   return seed;
 }
 
-let global = new Generator(0);
+let global = new RandomGenerator(0);
 
 /** Re-seeds the global generator (parameter initialisation, randn/rand without a seed). */
 export function manualSeed(seed: number): void {
-  global = new Generator(checkSeed('manualSeed', seed));
+  global = new RandomGenerator(checkSeed('manualSeed', seed));
 }
 
 /** The global generator (used by layer initialisers). */
-export function globalGenerator(): Generator {
+export function globalGenerator(): RandomGenerator {
   return global;
 }
 
@@ -78,7 +79,7 @@ function float32Below(x: number): number {
 }
 
 /** n values uniform in [low, high) as float32 (rounding never reaches `high` unless low = high). */
-export function uniformArray(n: number, low: number, high: number, gen: Generator = global): Float32Array {
+export function uniformArray(n: number, low: number, high: number, gen: RandomGenerator = global): Float32Array {
   const out = new Float32Array(n);
   const span = high - low;
   for (let i = 0; i < n; i++) {
@@ -89,7 +90,7 @@ export function uniformArray(n: number, low: number, high: number, gen: Generato
 }
 
 /** n standard-normal values (Box–Muller, float64 then rounded) scaled to mean/std. */
-export function normalArray(n: number, mean = 0, std = 1, gen: Generator = global): Float32Array {
+export function normalArray(n: number, mean = 0, std = 1, gen: RandomGenerator = global): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
     const r = Math.sqrt(-2 * Math.log(gen.nextOpenFloat()));
@@ -113,31 +114,17 @@ export interface RandOptions extends RandomOptions {
   high?: number;
 }
 
-function checkShapeArg(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape)) fail(op, 'shape', 'an array of non-negative integers', shape);
-  shape.forEach((s, i) => {
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) fail(op, `shape[${i}]`, 'a non-negative integer', s);
-  });
-  return shape as number[];
-}
-
-function checkNumber(op: string, arg: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(op, arg, 'a finite number', v);
-  return v;
-}
-
-function generatorFor(op: string, seed: unknown): Generator {
-  return seed === undefined ? global : new Generator(checkSeed(op, seed));
+function generatorFor(op: string, seed: unknown): RandomGenerator {
+  return seed === undefined ? global : new RandomGenerator(checkSeed(op, seed));
 }
 
 /** A tensor of normal samples N(mean, std²) (defaults 0, 1). */
 export function randn(shape: readonly number[], options: RandnOptions = {}): Tensor {
   const op = 'randn';
-  const dims = checkShapeArg(op, shape);
+  const dims = checkShapeArgument(op, shape);
   const { seed, mean, std, ...tensorOptions } = options ?? {};
-  const m = checkNumber(op, 'mean', mean, 0);
-  const s = checkNumber(op, 'std', std, 1);
+  const m = checkFinite(op, 'mean', mean ?? 0);
+  const s = checkFinite(op, 'std', std ?? 1);
   if (s < 0) fail(op, 'std', 'a finite number ≥ 0', s);
   const n = dims.reduce((a, b) => a * b, 1);
   return tensor(normalArray(n, m, s, generatorFor(op, seed)), dims, tensorOptions);
@@ -146,10 +133,10 @@ export function randn(shape: readonly number[], options: RandnOptions = {}): Ten
 /** A tensor of uniform samples in [low, high) (defaults 0, 1). */
 export function rand(shape: readonly number[], options: RandOptions = {}): Tensor {
   const op = 'rand';
-  const dims = checkShapeArg(op, shape);
+  const dims = checkShapeArgument(op, shape);
   const { seed, low, high, ...tensorOptions } = options ?? {};
-  const lo = checkNumber(op, 'low', low, 0);
-  const hi = checkNumber(op, 'high', high, 1);
+  const lo = checkFinite(op, 'low', low ?? 0);
+  const hi = checkFinite(op, 'high', high ?? 1);
   if (hi < lo) fail(op, 'high', `a number ≥ low (${lo})`, hi);
   const n = dims.reduce((a, b) => a * b, 1);
   return tensor(uniformArray(n, lo, hi, generatorFor(op, seed)), dims, tensorOptions);

@@ -36,6 +36,15 @@ export function checkOptionalShape(op: string, arg: string, t: unknown, shape: r
   return checkShape(op, arg, t, shape);
 }
 
+/** A shape argument for a new tensor: an array of non-negative integers. */
+export function checkShapeArgument(op: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) fail(op, 'shape', 'an array of non-negative integers', shape);
+  shape.forEach((s, i) => {
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) fail(op, `shape[${i}]`, 'a non-negative integer', s);
+  });
+  return shape as number[];
+}
+
 /** A positive integer (sizes, strides, dilations, groups). */
 export function checkPositiveInt(op: string, arg: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(op, arg, 'a positive integer', value);

@@ -1,20 +1,12 @@
 import { backendByName, currentBackend } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { Storage, Tensor } from '../tensor.js';
-import { shapeText } from '../validate.js';
+import { checkShapeArgument, shapeText } from '../validate.js';
 
 export interface TensorOptions {
   requiresGrad?: boolean;
   /** Backend name (default: the current backend). */
   backend?: string;
-}
-
-function checkNewShape(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape)) fail(op, 'shape', 'an array of non-negative integers', shape);
-  shape.forEach((s, i) => {
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) fail(op, `shape[${i}]`, 'a non-negative integer', s);
-  });
-  return shape as number[];
 }
 
 /**
@@ -26,7 +18,7 @@ export function tensor(values: Float32Array | ArrayLike<number>, shape?: readonl
   if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
     fail(op, 'values', 'a Float32Array or an array of numbers', values);
   }
-  const dims = checkNewShape(op, shape ?? [values.length]);
+  const dims = checkShapeArgument(op, shape ?? [values.length]);
   const size = dims.reduce((a, b) => a * b, 1);
   if (size !== values.length) {
     throw new HypercolumnError(`${op}: values expected ${size} elements for shape ${shapeText(dims)}, got ${values.length}`, op, 'values');
@@ -41,7 +33,7 @@ export function tensor(values: Float32Array | ArrayLike<number>, shape?: readonl
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
-  const dims = checkNewShape('full', shape);
+  const dims = checkShapeArgument('full', shape);
   return tensor(new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value), dims, options);
 }
 export const zeros = (shape: readonly number[], options: TensorOptions = {}) => full(shape, 0, options);
