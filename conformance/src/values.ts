@@ -1,18 +1,13 @@
 /** Seeded input values for a case (float32 values, and the same values exactly as float64). */
+import { RandomGenerator } from '@hypercolumn/core';
 import type { Case, Gen } from './cases.js';
 import { OPS } from './ops.js';
 import type { F64 } from './reference/index.js';
 
-/** mulberry32: a small, fast, seeded PRNG in [0, 1). */
+/** Seeded uniform values in [0, 1): hypercolumn's generator (not reference code, just input data). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new RandomGenerator(seed);
+  return () => generator.nextFloat();
 }
 
 function draw(gen: Gen | undefined, n: number, rand: () => number): Float32Array {

@@ -1,6 +1,7 @@
 import type { Workload } from './workloads.js';
 import { convOutShape } from './workloads.js';
-import { randomArray, seededRandom } from './stats.js';
+import { rng as seededRandom } from '../values.js';
+import { randomArray } from './stats.js';
 
 /** A float32 array with its NCHW (or [N, C, L], OIHW, …) shape. */
 export interface BenchArray {

@@ -46,18 +46,6 @@ export function attachRatios(results: BenchResult[]): BenchResult[] {
   return results;
 }
 
-/** Small seeded PRNG (mulberry32): benchmark inputs are the same on every run and runner. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Uniform values in [lo, hi). */
 export function randomArray(size: number, rand: () => number, lo = -1, hi = 1): Float32Array {
   const a = new Float32Array(size);

@@ -15,15 +15,15 @@ import { workloadModel } from '../onnx-model.js';
 import type { Workload } from '../workloads.js';
 
 /* Minimal structural types shared by onnxruntime-node and onnxruntime-web. */
-interface OrtTensor {
+export interface OrtTensor {
   data: unknown;
   dispose?(): void;
 }
-interface OrtSession {
+export interface OrtSession {
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   release?(): Promise<void>;
 }
-interface OrtModule {
+export interface OrtModule {
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
   InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
   env: { wasm?: { numThreads?: number; simd?: boolean }; logLevel?: string; versions?: Record<string, string> };

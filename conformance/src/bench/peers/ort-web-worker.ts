@@ -5,20 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { measure, type MeasureOptions } from '../runner.js';
-
-interface OrtTensor {
-  data: unknown;
-  dispose?(): void;
-}
-interface OrtSession {
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
-  release?(): Promise<void>;
-}
-interface OrtWeb {
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
-  InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
-  env: { wasm: { numThreads?: number }; logLevel?: string };
-}
+import type { OrtModule as OrtWeb, OrtSession, OrtTensor } from './onnxruntime.js';
 
 export type WorkerRequest =
   | { type: 'prepare'; id: number; bytes: Uint8Array; feeds: Record<string, { data: Float32Array; shape: number[] }>; output: string }
@@ -32,7 +19,7 @@ const port = parentPort!;
 const threads = (workerData as { threads: number }).threads;
 const ortReady = import('onnxruntime-web').then((m) => {
   const ort = ((m as { default?: OrtWeb }).default ?? m) as unknown as OrtWeb;
-  ort.env.wasm.numThreads = threads;
+  ort.env.wasm!.numThreads = threads; // onnxruntime-web always has its wasm env
   ort.env.logLevel = 'error';
   return ort;
 });
