@@ -1,41 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import '@hypercolumn/backend-cpu';
 import * as hc from '../src/index.js';
-import { HypercolumnError, Tensor, nn } from '../src/index.js';
+import { expectClose, expectHcError, vals } from './helpers.js';
+import { Tensor, nn } from '../src/index.js';
 
 
 beforeAll(async () => {
   await hc.setBackend('cpu');
 });
 
-const vals = (t: Tensor): number[] => Array.from(t.dataSync());
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array(t.dataSync().buffer));
 
-/** |got − ref| ≤ atol + rtol·|ref| elementwise. */
-function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, rtol = 1e-4, atol = 1e-5): void {
-  expect(got.length).toBe(ref.length);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < ref.length; i++) {
-    const excess = Math.abs(got[i]! - ref[i]!) - (atol + rtol * Math.abs(ref[i]!));
-    if (excess > worst) {
-      worst = excess;
-      at = i;
-    }
-  }
-  if (at >= 0) expect.fail(`element ${at}: got ${got[at]}, expected ${ref[at]} (excess ${worst})`);
-}
 
-function expectHcError(fn: () => unknown, pattern?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(HypercolumnError);
-  if (pattern) expect((caught as Error).message).toMatch(pattern);
-}
 
 const randn = (shape: number[], seed: number) => hc.randn(shape, { seed });
 
