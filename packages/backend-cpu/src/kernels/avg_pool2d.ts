@@ -17,10 +17,19 @@ export const avgPool2d: CpuKernel<'avgPool2d'> = ({ x }, { geometry: g, countInc
   for (let p = 0, o = 0; p < planes; p++) {
     const xo = p * HW;
     for (let i = 0; i < OHW; i++, o++) {
-      const start = xo + origin[i]!, rowEnd = start + height[i]! * W, wd = width[i]!;
-      let s = 0;
-      for (let r = start; r < rowEnd; r += W) {
-        for (let k = r, e = r + wd; k < e; k++) s += xd[k]!;
+      const start = xo + origin[i]!, ht = height[i]!, wd = width[i]!;
+      let s: number;
+      if (ht === 2 && wd === 2) {
+        // the common 2×2 window, unrolled (the branch is predictable: interior windows all take it)
+        s = (xd[start]! + xd[start + 1]!) + (xd[start + W]! + xd[start + W + 1]!);
+      } else if (ht === 3 && wd === 3) {
+        const r1 = start + W, r2 = r1 + W;
+        s = (xd[start]! + xd[start + 1]! + xd[start + 2]!) + (xd[r1]! + xd[r1 + 1]! + xd[r1 + 2]!) + (xd[r2]! + xd[r2 + 1]! + xd[r2 + 2]!);
+      } else {
+        s = 0;
+        for (let r = start, rowEnd = start + ht * W; r < rowEnd; r += W) {
+          for (let k = r, e = r + wd; k < e; k++) s += xd[k]!;
+        }
       }
       y[o] = s / divisor[i]!;
     }

@@ -12,10 +12,18 @@ export const avgPool2dBackward: CpuKernel<'avgPool2dBackward'> = ({ dy }, { geom
   for (let p = 0, o = 0; p < planes; p++) {
     const xo = p * HW;
     for (let i = 0; i < OHW; i++, o++) {
-      const start = xo + origin[i]!, rowEnd = start + height[i]! * W, wd = width[i]!;
+      const start = xo + origin[i]!, ht = height[i]!, wd = width[i]!;
       const v = dyd[o]! / divisor[i]!;
-      for (let r = start; r < rowEnd; r += W) {
-        for (let k = r, e = r + wd; k < e; k++) dx[k]! += v;
+      if (ht === 2 && wd === 2) {
+        // the common 2×2 window, unrolled
+        dx[start]! += v;
+        dx[start + 1]! += v;
+        dx[start + W]! += v;
+        dx[start + W + 1]! += v;
+      } else {
+        for (let r = start, rowEnd = start + ht * W; r < rowEnd; r += W) {
+          for (let k = r, e = r + wd; k < e; k++) dx[k]! += v;
+        }
       }
     }
   }

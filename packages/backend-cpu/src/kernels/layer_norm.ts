@@ -21,11 +21,16 @@ export const layerNorm: CpuKernel<'layerNorm'> = ({ x, weight, bias }, { rowSize
     const inv = 1 / Math.sqrt(v + eps);
     if (wd === undefined && bd === undefined) {
       affineRange(xd, y, o, o + L, inv, -mu * inv);
+    } else if (wd !== undefined && bd !== undefined) {
+      // one loop per affine combination: no per-element tests of loop invariants
+      const sh = -mu * inv;
+      for (let j = 0; j < L; j++) y[o + j] = (xd[o + j]! * inv + sh) * wd[j]! + bd[j]!;
+    } else if (wd !== undefined) {
+      const sh = -mu * inv;
+      for (let j = 0; j < L; j++) y[o + j] = (xd[o + j]! * inv + sh) * wd[j]!;
     } else {
-      for (let j = 0; j < L; j++) {
-        const xh = (xd[o + j]! - mu) * inv;
-        y[o + j] = (wd ? xh * wd[j]! : xh) + (bd ? bd[j]! : 0);
-      }
+      const sh = -mu * inv;
+      for (let j = 0; j < L; j++) y[o + j] = xd[o + j]! * inv + sh + bd![j]!;
     }
   }
   return [

@@ -1,13 +1,13 @@
 import type { CpuKernel } from '../backend.js';
-import { maxPoolScan } from '../util/pool.js';
+import { maxPoolBackward } from '../util/pool.js';
 import { sizeOf } from '../util/shape.js';
 
 /**
- * Routes each dy to its window's argmax (recomputed from x with the forward's scan: first maximum
+ * Routes each dy to its window's argmax (recomputed from x with the forward's rule: first maximum
  * in row-major tap order wins, as PyTorch); overlapping windows accumulate.
  */
 export const maxPool2dBackward: CpuKernel<'maxPool2dBackward'> = ({ dy, x }, { geometry }) => {
   const dx = new Float32Array(sizeOf(geometry.xShape));
-  maxPoolScan(x.data, geometry, null, dy.data, dx);
+  maxPoolBackward(x.data, geometry, dy.data, dx);
   return { data: dx, shape: geometry.xShape.slice() };
 };

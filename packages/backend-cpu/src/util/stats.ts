@@ -39,14 +39,17 @@ export function sumSquaresRange(x: Float32Array, start: number, end: number): nu
 
 /** Σ (x[i] − mean) into out[0] and Σ (x[i] − mean)² into out[1] (added to what is there). */
 function accumulateDeviations(x: Float32Array, start: number, end: number, mean: number, out: Float64Array): void {
-  let d0 = 0, d1 = 0, q0 = 0, q1 = 0;
+  // four independent chains for the squares (each add waits on the previous one of its chain)
+  let d0 = 0, d1 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
   let i = start;
-  for (const e2 = end - 1; i < e2; i += 2) {
-    const a = x[i]! - mean, b = x[i + 1]! - mean;
-    d0 += a;
-    d1 += b;
+  for (const e4 = end - 3; i < e4; i += 4) {
+    const a = x[i]! - mean, b = x[i + 1]! - mean, c = x[i + 2]! - mean, d = x[i + 3]! - mean;
+    d0 += a + b;
+    d1 += c + d;
     q0 += a * a;
     q1 += b * b;
+    q2 += c * c;
+    q3 += d * d;
   }
   for (; i < end; i++) {
     const a = x[i]! - mean;
@@ -54,7 +57,7 @@ function accumulateDeviations(x: Float32Array, start: number, end: number, mean:
     q0 += a * a;
   }
   out[0]! += d0 + d1;
-  out[1]! += q0 + q1;
+  out[1]! += (q0 + q1) + (q2 + q3);
 }
 
 /**
@@ -87,14 +90,16 @@ export function affineRange(x: Float32Array, y: Float32Array, start: number, end
 export function accumulateDySums(
   dy: Float32Array, x: Float32Array, start: number, end: number, mean: number, out: Float64Array,
 ): void {
-  let g0 = 0, g1 = 0, p0 = 0, p1 = 0;
+  let g0 = 0, g1 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
   let i = start;
-  for (const e2 = end - 1; i < e2; i += 2) {
-    const a = dy[i]!, b = dy[i + 1]!;
-    g0 += a;
-    g1 += b;
+  for (const e4 = end - 3; i < e4; i += 4) {
+    const a = dy[i]!, b = dy[i + 1]!, c = dy[i + 2]!, d = dy[i + 3]!;
+    g0 += a + b;
+    g1 += c + d;
     p0 += a * (x[i]! - mean);
     p1 += b * (x[i + 1]! - mean);
+    p2 += c * (x[i + 2]! - mean);
+    p3 += d * (x[i + 3]! - mean);
   }
   for (; i < end; i++) {
     const a = dy[i]!;
@@ -102,7 +107,7 @@ export function accumulateDySums(
     p0 += a * (x[i]! - mean);
   }
   out[0]! += g0 + g1;
-  out[1]! += p0 + p1;
+  out[1]! += (p0 + p1) + (p2 + p3);
 }
 
 /**
