@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadTfjsCpu } from './tfjs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, '..');
@@ -32,17 +33,7 @@ const { conv2dBackpropInput } = await load('kernels/conv2d_backprop_input.js');
 const { conv2dBackpropFilter } = await load('kernels/conv2d_backprop_filter.js');
 rmSync(out, { recursive: true, force: true });
 
-let tf = null;
-for (const dir of process.env.NO_TFJS ? [] : ['conformance', 'apps/train-mnist']) {
-  try {
-    const req = createRequire(join(root, dir, 'package.json'));
-    tf = req('@tensorflow/tfjs-core');
-    req('@tensorflow/tfjs-backend-cpu');
-    await tf.setBackend('cpu');
-    break;
-  } catch { tf = null; }
-}
-if (!tf) console.log('(tfjs-cpu not found: hypercolumn numbers only)');
+const tf = await loadTfjsCpu(root);
 
 function geometry(N, C, H, W, O, k, s, p, G = 1) {
   const OH = Math.floor((H + 2 * p - k) / s) + 1, OW = Math.floor((W + 2 * p - k) / s) + 1;

@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadTfjsCpu } from './tfjs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, '..');
@@ -41,17 +42,7 @@ async function loadKernels(srcDir, tag) {
 const versions = [['after', await loadKernels(join(pkg, 'src'), 'after')]];
 if (process.env.HC_BEFORE) versions.unshift(['before', await loadKernels(resolve(process.env.HC_BEFORE), 'before')]);
 
-let tf = null;
-for (const dir of process.env.NO_TFJS ? [] : ['conformance', 'apps/train-mnist']) {
-  try {
-    const req = createRequire(join(root, dir, 'package.json'));
-    tf = req('@tensorflow/tfjs-core');
-    req('@tensorflow/tfjs-backend-cpu');
-    await tf.setBackend('cpu');
-    break;
-  } catch { tf = null; }
-}
-if (!tf) console.log('(tfjs-cpu not found: hypercolumn numbers only)');
+const tf = await loadTfjsCpu(root);
 
 let seed = 1234;
 const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 4294967296; };

@@ -7,20 +7,11 @@ import { conv2dBackpropInput } from '../src/kernels/conv2d_backprop_input.js';
 import { linear } from '../src/kernels/linear.js';
 import { matMul } from '../src/kernels/mat_mul.js';
 import { reverseSpatial } from '../src/kernels/reverse_spatial.js';
+import { rng } from './helpers.js';
 
 // The kernels never touch the backend argument; tests call them directly.
 const backend = {} as CpuBackend;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 function randArray(r: () => number, n: number): Float32Array {
   const a = new Float32Array(n);

@@ -36,6 +36,7 @@ import { softmaxCrossEntropyBackward } from '../src/kernels/softmax_cross_entrop
 import { sum } from '../src/kernels/sum.js';
 import { tlu } from '../src/kernels/tlu.js';
 import { tluBackward } from '../src/kernels/tlu_backward.js';
+import { rng } from './helpers.js';
 
 type T = TensorInfo<Float32Array>;
 type F64 = Float64Array;
@@ -53,16 +54,6 @@ function call(kernel: unknown, inputs: Record<string, T | undefined>, attrs: obj
 // ---------------------------------------------------------------------------------------------
 // data, tolerance, finite differences
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
