@@ -1,5 +1,5 @@
 import { isGradEnabled, keep, noGrad, scope } from './engine.js';
-import { HypercolumnError } from './errors.js';
+import { fail, HypercolumnError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -125,6 +125,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     throw new HypercolumnError(`${op}: gradient expected for a non-scalar tensor of shape [${root.shape.join(', ')}] (pass backward(gradient)), got none`, op, 'gradient');
   }
   if (gradient !== undefined) {
+    if (!(gradient instanceof (root.constructor as typeof Tensor))) fail(op, 'gradient', 'a Tensor', gradient);
     gradient.assertUsable(op, 'gradient');
     if (gradient.shape.length !== root.shape.length || gradient.shape.some((s, i) => s !== root.shape[i])) {
       throw new HypercolumnError(`${op}: gradient expected shape [${root.shape.join(', ')}], got [${gradient.shape.join(', ')}]`, op, 'gradient');

@@ -9,7 +9,7 @@
 import { fail } from './errors.js';
 import { tensor, type TensorOptions } from './ops/creation.js';
 import type { Tensor } from './tensor.js';
-import { checkFinite, checkShapeArgument } from './validate.js';
+import { checkFinite, checkOptions, checkShapeArgument } from './validate.js';
 
 const TWO_POW_32 = 4294967296;
 
@@ -122,7 +122,7 @@ function generatorFor(op: string, seed: unknown): RandomGenerator {
 export function randn(shape: readonly number[], options: RandnOptions = {}): Tensor {
   const op = 'randn';
   const dims = checkShapeArgument(op, shape);
-  const { seed, mean, std, ...tensorOptions } = options ?? {};
+  const { seed, mean, std, ...tensorOptions } = checkOptions<RandnOptions>(op, options, ['seed', 'mean', 'std', 'requiresGrad', 'backend']);
   const m = checkFinite(op, 'mean', mean ?? 0);
   const s = checkFinite(op, 'std', std ?? 1);
   if (s < 0) fail(op, 'std', 'a finite number ≥ 0', s);
@@ -134,7 +134,7 @@ export function randn(shape: readonly number[], options: RandnOptions = {}): Ten
 export function rand(shape: readonly number[], options: RandOptions = {}): Tensor {
   const op = 'rand';
   const dims = checkShapeArgument(op, shape);
-  const { seed, low, high, ...tensorOptions } = options ?? {};
+  const { seed, low, high, ...tensorOptions } = checkOptions<RandOptions>(op, options, ['seed', 'low', 'high', 'requiresGrad', 'backend']);
   const lo = checkFinite(op, 'low', low ?? 0);
   const hi = checkFinite(op, 'high', high ?? 1);
   if (hi < lo) fail(op, 'high', `a number ≥ low (${lo})`, hi);

@@ -118,11 +118,17 @@ function checkWindowFits(
   if (outHeight >= 1 && outWidth >= 1) return;
   const eff = [dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1];
   const padded = [inSize[0] + padTotal[0], inSize[1] + padTotal[1]];
+  const size = (h: number, w: number) => (isUnitHeight(inSize, kernel, padTotal) ? `${w}` : `${h}×${w}`);
   throw new HypercolumnError(
-    `${op}: ${arg} expected a (dilated) kernel of at most the padded input size ${padded[0]}×${padded[1]}, got ${eff[0]}×${eff[1]} (output would be ${outHeight}×${outWidth})`,
+    `${op}: ${arg} expected a (dilated) kernel of at most the padded input size ${size(padded[0]!, padded[1]!)}, got ${size(eff[0]!, eff[1]!)} (output would be ${size(outHeight, outWidth)})`,
     op,
     arg,
   );
+}
+
+/** 1-d ops run as 2-d on a unit height: their messages then speak of the length alone. */
+function isUnitHeight(inSize: [number, number], kernel: [number, number], padHeight: [number, number] | number[]): boolean {
+  return inSize[0] === 1 && kernel[0] === 1 && padHeight[0] === 0;
 }
 
 export interface PoolOptions2d {
@@ -151,6 +157,7 @@ export function pool2dGeometry(op: string, xShape: readonly number[], options: P
   const [dilationHeight, dilationWidth] = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkPositiveInt) as [number, number];
   const [padHeight, padWidth] = checkTuple(op, 'padding', options.padding ?? 0, 2, checkNonNegativeInt) as [number, number];
   if (padHeight > Math.floor(kernelHeight / 2) || padWidth > Math.floor(kernelWidth / 2)) {
+    if (isUnitHeight([inHeight, inWidth], [kernelHeight, kernelWidth], [padHeight])) fail(op, 'padding', `at most half the kernel size (${Math.floor(kernelWidth / 2)})`, padWidth);
     fail(op, 'padding', `at most half the kernel size (${Math.floor(kernelHeight / 2)}, ${Math.floor(kernelWidth / 2)})`, [padHeight, padWidth]);
   }
   const ceilMode = options.ceilMode ?? false;

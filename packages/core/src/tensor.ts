@@ -1,5 +1,5 @@
 import type { Backend } from './backend.js';
-import { backward as runBackward, type GradNode } from './autograd.js';
+import { record, backward as runBackward, type GradNode } from './autograd.js';
 import { backendByName, keep, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
 import { HypercolumnError } from './errors.js';
 
@@ -121,13 +121,21 @@ export class Tensor {
     return this.dataSync()[0]!;
   }
 
-  /** A copy on another backend (no gradient flows through the move). */
+  /** This tensor on another backend (a view if it is there already); gradients flow back through the move. */
   to(backendName: string): Tensor {
     this.assertUsable('to', 'tensor');
     const target = backendByName(backendName);
-    if (target === this.currentStorage.backend) return Tensor.view(this, this.shape);
+    if (target === this.currentStorage.backend) {
+      const same = Tensor.view(this, this.shape);
+      record('to', same, [this], [], (dy) => [Tensor.view(dy, dy.shape)]);
+      return same;
+    }
     const values = this.dataSync();
-    return Tensor.fromStorage(new Storage(target, target.write(values, this.shape), this.size * 4), this.shape);
+    const moved = Tensor.fromStorage(new Storage(target, target.write(values, this.shape), this.size * 4), this.shape);
+    // gradients flow back across the move, as with PyTorch's .to()
+    const source = this.backend;
+    record('to', moved, [this], [], (dy) => [dy.to(source)]);
+    return moved;
   }
 
   /** Back-propagates from this tensor; a non-scalar needs the gradient of the loss w.r.t. it. */

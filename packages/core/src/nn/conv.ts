@@ -5,7 +5,7 @@ import { tensor, ones } from '../ops/creation.js';
 import { add, div, mul, sqrt, sub } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { reshape } from '../ops/reshape.js';
-import type { Padding1d, Padding2d } from '../shape.js';
+import { padding1dTo2d, resolvePadding2d, type Padding1d, type Padding2d } from '../shape.js';
 import { uniformArray } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank, checkTuple } from '../validate.js';
@@ -52,6 +52,13 @@ function checkChannels(op: string, inChannels: number, outChannels: number, grou
   return g;
 }
 
+/** Rejects bad stride/dilation/padding when the layer is built, as PyTorch does (sizes come with the input). */
+function checkWindowOptions(op: string, stride: unknown, dilation: unknown, padding: unknown, rank: 1 | 2): void {
+  checkTuple(op, 'stride', stride ?? 1, rank, checkPositiveInt);
+  checkTuple(op, 'dilation', dilation ?? 1, rank, checkPositiveInt);
+  resolvePadding2d(op, padding ?? 0, [1, 1], [1, 1], [1, 1], [1, 1]);
+}
+
 /**
  * 2-d convolution layer: weight [O, C/groups, kh, kw] and optional bias [O], PyTorch default
  * initialisation. Options as the functional `conv2d` plus `bias` (default true).
@@ -72,6 +79,7 @@ export class Conv2d extends Module {
     const [kh, kw] = checkTuple(op, 'kernelSize', kernelSize, 2, checkPositiveInt) as [number, number];
     const useBias = checkBoolean(op, 'bias', opts.bias ?? true);
     if (opts.mode !== undefined && opts.mode !== 'correlation' && opts.mode !== 'convolution') fail(op, 'mode', '"correlation" or "convolution"', opts.mode);
+    checkWindowOptions(op, opts.stride, opts.dilation, opts.padding, 2);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.kernelSize = [kh, kw];
@@ -125,6 +133,7 @@ export class Conv1d extends Module {
     const k = checkPositiveInt(op, 'kernelSize', kernelSize);
     const useBias = checkBoolean(op, 'bias', opts.bias ?? true);
     if (opts.mode !== undefined && opts.mode !== 'correlation' && opts.mode !== 'convolution') fail(op, 'mode', '"correlation" or "convolution"', opts.mode);
+    checkWindowOptions(op, opts.stride, opts.dilation, opts.padding === undefined ? undefined : padding1dTo2d(op, opts.padding), 1);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.kernelSize = k;

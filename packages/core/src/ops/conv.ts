@@ -1,5 +1,5 @@
 import { record } from '../autograd.js';
-import { runKernel } from '../engine.js';
+import { runKernel, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { conv2dGeometry, padding1dTo2d, type Padding1d, type Padding2d } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -81,16 +81,17 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv1dO
   }
   const stride = checkPositiveInt(op, 'stride', opts.stride ?? 1);
   const dilation = checkPositiveInt(op, 'dilation', opts.dilation ?? 1);
-  const x2 = reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
-  const w2 = reshape(w, [w.shape[0]!, w.shape[1]!, 1, w.shape[2]!]);
-  const y2 = conv2dCore(op, x2, w2, b ?? undefined, {
-    stride: [1, stride],
-    dilation: [1, dilation],
-    groups,
-    padding: padding1dTo2d(op, opts.padding ?? 0),
-    mode: opts.mode,
+  // the [N, C, 1, L] views are disposed by the scope, also when validation throws
+  return scope(() => {
+    const x2 = reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
+    const w2 = reshape(w, [w.shape[0]!, w.shape[1]!, 1, w.shape[2]!]);
+    const y2 = conv2dCore(op, x2, w2, b ?? undefined, {
+      stride: [1, stride],
+      dilation: [1, dilation],
+      groups,
+      padding: padding1dTo2d(op, opts.padding ?? 0),
+      mode: opts.mode,
+    });
+    return reshape(y2, [y2.shape[0]!, y2.shape[1]!, y2.shape[3]!]);
   });
-  const y = reshape(y2, [y2.shape[0]!, y2.shape[1]!, y2.shape[3]!]);
-  for (const t of [x2, w2, y2]) t.dispose();
-  return y;
 }

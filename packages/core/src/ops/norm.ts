@@ -206,6 +206,9 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
 export function instanceNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
   const op = 'instanceNorm';
   checkRank(op, 'x', x, [3, 4, 5], 'N, C, …spatial');
+  if (x.size / (x.shape[0]! * x.shape[1]!) <= 1) {
+    throw new HypercolumnError(`${op}: x expected more than 1 spatial element per channel, got shape ${shapeText(x.shape)}`, op, 'x');
+  }
   const [w, b, eps] = checkAffine(op, x, weight, bias, options);
   return groupNormCore(op, x, x.shape[1]!, w, b, eps);
 }

@@ -1,5 +1,5 @@
 import { record } from '../autograd.js';
-import { runKernel } from '../engine.js';
+import { runKernel, scope } from '../engine.js';
 import { fail } from '../errors.js';
 import type { Pool2dGeometry } from '../kernels.js';
 import { pool2dGeometry, type PoolOptions2d } from '../shape.js';
@@ -77,12 +77,11 @@ function as2d(options: Pool1dOptions): PoolOptions2d {
 
 function pool1d(op: string, x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
   checkRank(op, 'x', x, 3, 'N, C, L');
-  const x4 = reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
-  const y4 = run(x4);
-  const y = reshape(y4, [y4.shape[0]!, y4.shape[1]!, y4.shape[3]!]);
-  x4.dispose();
-  y4.dispose();
-  return y;
+  // the [N, C, 1, L] views are disposed by the scope, also when validation throws
+  return scope(() => {
+    const y4 = run(reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]));
+    return reshape(y4, [y4.shape[0]!, y4.shape[1]!, y4.shape[3]!]);
+  });
 }
 
 export function maxPool1d(x: Tensor, options: Pool1dOptions): Tensor {

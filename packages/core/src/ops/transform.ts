@@ -2,7 +2,7 @@ import { noGrad, scope } from '../engine.js';
 import { fail } from '../errors.js';
 import { conv2dGeometry, padding1dTo2d } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFinite, checkOptionalShape, checkRank, checkShape } from '../validate.js';
+import { checkFinite, checkOptionalShape, checkOptions, checkPositiveInt, checkRank, checkShape } from '../validate.js';
 import type { Conv1dOptions, Conv2dOptions } from './conv.js';
 import { tensor } from './creation.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
@@ -18,9 +18,10 @@ export function convToMatrix(w: Tensor, inputShape: readonly number[], options: 
   const op = 'convToMatrix';
   checkRank(op, 'w', w, [3, 4], 'O, C/groups, kh, kw or O, C/groups, k');
   const oneD = w.rank === 3;
-  if (!Array.isArray(inputShape) || ![oneD ? 2 : 3, oneD ? 3 : 4].includes(inputShape.length)) {
-    fail(op, 'inputShape', oneD ? '[C, L] or [N, C, L]' : '[C, H, W] or [N, C, H, W]', inputShape);
-  }
+  const layout = oneD ? '[C, L] or [N, C, L]' : '[C, H, W] or [N, C, H, W]';
+  if (!Array.isArray(inputShape) || ![oneD ? 2 : 3, oneD ? 3 : 4].includes(inputShape.length)) fail(op, 'inputShape', layout, inputShape);
+  inputShape.forEach((s, i) => checkPositiveInt(op, `inputShape[${i}]`, s));
+  checkOptions(op, options, ['stride', 'padding', 'dilation', 'groups', 'mode']);
   const sample = inputShape.slice(inputShape.length - (oneD ? 2 : 3));
   const [c, h, width] = oneD ? [sample[0]!, 1, sample[1]!] : (sample as [number, number, number]);
   const w4 = oneD ? [w.shape[0]!, w.shape[1]!, 1, w.shape[2]!] : [...w.shape];
