@@ -107,13 +107,29 @@ function pick<T extends string>(flag: string, raw: string | undefined, allowed: 
   throw new UsageError(`unknown --${flag} ${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}${close ? ` (did you mean ${close}?)` : ''}`);
 }
 
+/**
+ * `--epochs -3` → `--epochs=-3`: node's parser would call the value ambiguous; this way the option's
+ * own range check answers with what is allowed.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (/^--[a-z-]+$/.test(args[i]!) && next !== undefined && /^-\d|^-\.\d|^-Infinity$/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else out.push(args[i]!);
+  }
+  return out;
+}
+
 /** Parses the command line (without `node` and the script). Throws UsageError on bad input. */
 export function parseOptions(argv: readonly string[]): Options {
   let parsed;
   try {
     parsed = parseArgs({
       // `pnpm start -- --epochs 3` may forward the literal "--": drop a leading one
-      args: argv[0] === '--' ? argv.slice(1) : [...argv],
+      args: joinNegativeValues(argv[0] === '--' ? argv.slice(1) : [...argv]),
       allowPositionals: true,
       strict: true,
       options: {
