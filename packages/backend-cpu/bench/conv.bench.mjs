@@ -16,7 +16,7 @@ const require = createRequire(join(root, 'package.json'));
 const ts = require('typescript');
 
 const out = join(tmpdir(), `hc-cpu-bench-${process.pid}`);
-const files = ['gemm.ts', 'im2col.ts', 'winograd.ts', 'direct.ts', 'kernels/conv2d.ts', 'kernels/conv2d_backprop_input.ts', 'kernels/conv2d_backprop_filter.ts'];
+const files = ['rowconv.ts', 'gemm.ts', 'im2col.ts', 'winograd.ts', 'direct.ts', 'kernels/conv2d.ts', 'kernels/conv2d_backprop_input.ts', 'kernels/conv2d_backprop_filter.ts'];
 // HC_SRC=<folder> benchmarks another copy of src/ (e.g. `git archive HEAD` of it, for before/after)
 const srcDir = process.env.HC_SRC ? resolve(process.env.HC_SRC) : join(pkg, 'src');
 for (const f of files) {

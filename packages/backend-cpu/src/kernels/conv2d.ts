@@ -2,6 +2,7 @@ import type { CpuKernel } from '../backend.js';
 import { gemm } from '../gemm.js';
 import { colBuffer, im2col, isPointwiseIdentity } from '../im2col.js';
 import { directConv2d, directWorthIt } from '../direct.js';
+import { rowConv2d, rowConvWorthIt } from '../rowconv.js';
 import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.js';
 
 /**
@@ -10,7 +11,8 @@ import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.j
  *
  * 3×3 stride-1 layers with enough channels use Winograd F(4×4, 3×3); everything else is one GEMM per
  * image and group: y[g] = W[g] (Og × Cg·kh·kw) · im2col(x[g]) (Cg·kh·kw × OH·OW), except that layers
- * with a small reduction Cg·kh·kw (LeNet's 5×5 layers, depthwise) run the direct method of direct.ts.
+ * with a small reduction Cg·kh·kw (LeNet's 5×5 layers, depthwise) run the direct method of direct.ts,
+ * and the tiniest stride-1 ones (C·kh·kw ≤ 32: LeNet's first layer) the row-direct loop of rowconv.ts.
  */
 export const conv2d: CpuKernel<'conv2d'> = ({ x, w, b }, { geometry: g }) => {
   const xd = x.data, wd = w.data, bd = b ? b.data : null;
@@ -32,6 +34,13 @@ export const conv2d: CpuKernel<'conv2d'> = ({ x, w, b }, { geometry: g }) => {
   }
 
   const direct = isPointwiseIdentity(g);
+  if (
+    !direct && G === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.dilationHeight === 1 &&
+    g.dilationWidth === 1 && rowConvWorthIt(C, g.kernelHeight, g.kernelWidth, O)
+  ) {
+    rowConv2d(xd, N, C, g.inHeight, g.inWidth, wd, O, g.kernelHeight, g.kernelWidth, false, bd, g.padTop, g.padLeft, OH, OW, y);
+    return { data: y, shape: g.yShape };
+  }
   if (!direct && directWorthIt(cg, g.kernelHeight, g.kernelWidth)) {
     directConv2d(xd, wd, bd, y, g);
     return { data: y, shape: g.yShape };

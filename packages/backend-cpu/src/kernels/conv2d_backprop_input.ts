@@ -2,6 +2,7 @@ import type { CpuKernel } from '../backend.js';
 import { gemm } from '../gemm.js';
 import { col2im, colBuffer, isPointwiseIdentity } from '../im2col.js';
 import { directConv2dBackpropInput, directConv2dBackpropInputScatter, directWorthIt } from '../direct.js';
+import { rowConv2d, rowConvWorthIt } from '../rowconv.js';
 import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.js';
 
 /**
@@ -9,7 +10,8 @@ import { winogradConv3x3, winogradWeights, winogradWorthIt } from '../winograd.j
  * dx[n, g·Cg + c, iy, ix] = Σ dy[n, o, oy, ox] · w[o, c, ky, kx] over iy = oy·sh − pt + ky·dh (likewise x).
  *
  * 3×3 stride-1 layers run as a Winograd correlation of dy with the transposed, flipped filter
- * (padding 2 − pt); layers with a small Cg·kh·kw run the direct methods of direct.ts (the same
+ * (padding 2 − pt); the tiniest stride-1 layers (C·kh·kw ≤ 32) the row-direct loop of rowconv.ts on
+ * the same correlation; layers with a small Cg·kh·kw run the direct methods of direct.ts (the same
  * correlation for stride-1 "same"-like layers, else a batched col2im of Wᵀ · dy tiles); everything
  * else is col2im(W[g]ᵀ · dy[g]) per image and group.
  */
@@ -32,6 +34,15 @@ export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w },
   }
 
   const pointwise = isPointwiseIdentity(g);
+  if (
+    !pointwise && G === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.dilationHeight === 1 &&
+    g.dilationWidth === 1 && rowConvWorthIt(C, g.kernelHeight, g.kernelWidth, O)
+  ) {
+    // correlation of dy with the transposed, flipped filter, padding k − 1 − p, summing over O
+    const kh = g.kernelHeight, kw = g.kernelWidth;
+    rowConv2d(dyd, N, O, OH, OW, wd, C, kh, kw, true, null, kh - 1 - g.padTop, kw - 1 - g.padLeft, H, W, dx);
+    return { data: dx, shape: g.xShape };
+  }
   if (!pointwise && directWorthIt(cg, g.kernelHeight, g.kernelWidth)) {
     // stride 1 with little padding waste: correlate dy with the flipped filter; otherwise scatter
     const stride1 = g.strideHeight === 1 && g.strideWidth === 1;
