@@ -10,6 +10,26 @@
 let padScratch = new Float64Array(0);
 let wScratch = new Float64Array(0);
 
+/**
+ * Copies image n of x [N, C, H, W] into the zero-padded float64 buffer xp (C planes of Hp×Wp, the
+ * image at row pt, column pl); [c0, c1) are the buffer columns that hold source data.
+ */
+function padImage(x: Float32Array, n: number, C: number, H: number, W: number, Hp: number, Wp: number, pt: number, pl: number, c0: number, c1: number, plane: number, xp: Float64Array): void {
+  for (let c = 0; c < C; c++) {
+    const src = (n * C + c) * H * W, dst = c * plane;
+    for (let r = 0; r < Hp; r++) {
+      const sy = r - pt, d = dst + r * Wp;
+      if (sy < 0 || sy >= H || c1 === c0) {
+        xp.fill(0, d, d + Wp);
+        continue;
+      }
+      for (let j = 0; j < c0; j++) xp[d + j] = 0;
+      for (let j = c0, s = src + sy * W + c0 - pl; j < c1; j++, s++) xp[d + j] = x[s]!;
+      for (let j = c1; j < Wp; j++) xp[d + j] = 0;
+    }
+  }
+}
+
 /** Whether the row-direct method should run a forward layer with this reduction (C·kh·kw). */
 export function rowConvWorthIt(c: number, kh: number, kw: number, o: number): boolean {
   return c * kh * kw <= 32 && o <= 16;
@@ -49,19 +69,7 @@ export function rowConv2d(
   const P = OH * OW;
   const OW4 = OW - (OW & 3);
   for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const src = (n * C + c) * H * W, dst = c * plane;
-      for (let r = 0; r < Hp; r++) {
-        const sy = r - pt, d = dst + r * Wp;
-        if (sy < 0 || sy >= H || c1 === c0) {
-          xp.fill(0, d, d + Wp);
-          continue;
-        }
-        for (let j = 0; j < c0; j++) xp[d + j] = 0;
-        for (let j = c0, s = src + sy * W + c0 - pl; j < c1; j++, s++) xp[d + j] = x[s]!;
-        for (let j = c1; j < Wp; j++) xp[d + j] = 0;
-      }
-    }
+    padImage(x, n, C, H, W, Hp, Wp, pt, pl, c0, c1, plane, xp);
     for (let o = 0; o < O; o++) {
       const bo = bias !== null ? bias[o]! : 0;
       const wo = o * K;
@@ -160,19 +168,7 @@ export function rowConv2dBackpropFilter(
   const c0 = Math.min(Wp, Math.max(0, pl)), c1 = Math.max(c0, Math.min(Wp, W + pl));
   const P = OH * OW;
   for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const src = (n * C + c) * H * W, dst = c * plane;
-      for (let r = 0; r < Hp; r++) {
-        const sy = r - pt, d = dst + r * Wp;
-        if (sy < 0 || sy >= H || c1 === c0) {
-          xp.fill(0, d, d + Wp);
-          continue;
-        }
-        for (let j = 0; j < c0; j++) xp[d + j] = 0;
-        for (let j = c0, s = src + sy * W + c0 - pl; j < c1; j++, s++) xp[d + j] = x[s]!;
-        for (let j = c1; j < Wp; j++) xp[d + j] = 0;
-      }
-    }
+    padImage(x, n, C, H, W, Hp, Wp, pt, pl, c0, c1, plane, xp);
     for (let o = 0; o < O; o++) {
       const dyo = (n * O + o) * P;
       for (let c = 0; c < C; c++) {
