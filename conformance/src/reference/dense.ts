@@ -49,14 +49,20 @@ function lines(shape: readonly number[], dim: number, fn: (idx: number[]) => voi
     }
 }
 
+/** The line's maximum and Σ exp(x − max) (the stable form of the softmax denominator). */
+function maxAndSumExp(x: F64, idx: number[]): [number, number] {
+  const mx = Math.max(...idx.map((i) => x.data[i]));
+  let s = 0;
+  for (const i of idx) s += Math.exp(x.data[i] - mx);
+  return [mx, s];
+}
+
 /** softmax along dim; magnitude: the largest probability of the line (outputs are in [0, 1]). */
 export function softmax(x: F64, dim = -1): WithMagnitude {
   const y = f64(x.shape);
   const m = f64(x.shape);
   lines(x.shape, dim, (idx) => {
-    const mx = Math.max(...idx.map((i) => x.data[i]));
-    let s = 0;
-    for (const i of idx) s += Math.exp(x.data[i] - mx);
+    const [mx, s] = maxAndSumExp(x, idx);
     let top = 0;
     for (const i of idx) {
       y.data[i] = Math.exp(x.data[i] - mx) / s;
@@ -72,9 +78,7 @@ export function logSoftmax(x: F64, dim = -1): WithMagnitude {
   const y = f64(x.shape);
   const m = f64(x.shape);
   lines(x.shape, dim, (idx) => {
-    const mx = Math.max(...idx.map((i) => x.data[i]));
-    let s = 0;
-    for (const i of idx) s += Math.exp(x.data[i] - mx);
+    const [mx, s] = maxAndSumExp(x, idx);
     const lse = Math.log(s);
     for (const i of idx) {
       y.data[i] = x.data[i] - mx - lse;
