@@ -18,6 +18,7 @@
  * through the same tables into a padded float64 dx. Accumulation is float64, as in `gemm`.
  */
 
+import type { Conv2dGeometry } from '@hypercolumn/core';
 import { microKernel } from './gemm.js';
 
 const MR = 6;
@@ -36,25 +37,12 @@ let wFlipScratch = new Float32Array(0);
 let accScratch = new Float64Array(0);
 const tile = new Float64Array(MR * NR);
 
-/** The window of a sliding 2-d product, fully resolved (`Conv2dGeometry`'s spatial fields). */
-export interface DirectGeometry {
-  batch: number;
-  inChannels: number;
-  inHeight: number;
-  inWidth: number;
-  outChannels: number;
-  groups: number;
-  kernelHeight: number;
-  kernelWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padTop: number;
-  padLeft: number;
-  outHeight: number;
-  outWidth: number;
-}
+/** The window of a sliding 2-d product, fully resolved: the fields of `Conv2dGeometry` it needs. */
+export type DirectGeometry = Pick<
+  Conv2dGeometry,
+  | 'batch' | 'inChannels' | 'inHeight' | 'inWidth' | 'outChannels' | 'groups' | 'kernelHeight' | 'kernelWidth'
+  | 'strideHeight' | 'strideWidth' | 'dilationHeight' | 'dilationWidth' | 'padTop' | 'padLeft' | 'outHeight' | 'outWidth'
+>;
 
 /** Whether the direct path should run this layer (small reduction per output; otherwise im2col + GEMM). */
 export function directWorthIt(cg: number, kh: number, kw: number): boolean {

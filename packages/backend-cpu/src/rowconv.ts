@@ -10,6 +10,13 @@
 let padScratch = new Float64Array(0);
 let wScratch = new Float64Array(0);
 
+/** The grow-only zero-bordered buffer for C planes of the (OH + kh − 1) × (OW + kw − 1) padded image. */
+function paddedScratch(C: number, kh: number, kw: number, OH: number, OW: number): { Hp: number; Wp: number; plane: number; xp: Float64Array } {
+  const Hp = OH + kh - 1, Wp = OW + kw - 1, plane = Hp * Wp;
+  if (padScratch.length < C * plane) padScratch = new Float64Array(C * plane);
+  return { Hp, Wp, plane, xp: padScratch };
+}
+
 /**
  * Copies image n of x [N, C, H, W] into the zero-padded float64 buffer xp (C planes of Hp×Wp, the
  * image at row pt, column pl); [c0, c1) are the buffer columns that hold source data.
@@ -45,12 +52,10 @@ export function rowConv2d(
   w: Float32Array, O: number, kh: number, kw: number, flip: boolean,
   bias: Float32Array | null, pt: number, pl: number, OH: number, OW: number, y: Float32Array,
 ): void {
-  const Hp = OH + kh - 1, Wp = OW + kw - 1, plane = Hp * Wp;
-  const size = C * plane;
-  if (padScratch.length < size) padScratch = new Float64Array(size);
+  const { Hp, Wp, plane, xp } = paddedScratch(C, kh, kw, OH, OW);
   const K = C * kh * kw;
   if (wScratch.length < O * K) wScratch = new Float64Array(O * K);
-  const xp = padScratch, wt = wScratch;
+  const wt = wScratch;
   const khw = kh * kw;
   for (let o = 0; o < O; o++) {
     for (let c = 0; c < C; c++) {
@@ -158,12 +163,10 @@ export function rowConv2dBackpropFilter(
   x: Float32Array, dy: Float32Array, N: number, C: number, H: number, W: number,
   O: number, kh: number, kw: number, pt: number, pl: number, OH: number, OW: number, dw: Float32Array,
 ): void {
-  const Hp = OH + kh - 1, Wp = OW + kw - 1, plane = Hp * Wp;
-  const size = C * plane;
-  if (padScratch.length < size) padScratch = new Float64Array(size);
+  const { Hp, Wp, plane, xp } = paddedScratch(C, kh, kw, OH, OW);
   const K = C * kh * kw;
   if (accScratch.length < O * K) accScratch = new Float64Array(O * K);
-  const xp = padScratch, acc = accScratch;
+  const acc = accScratch;
   acc.fill(0, 0, O * K);
   const c0 = Math.min(Wp, Math.max(0, pl)), c1 = Math.max(c0, Math.min(Wp, W + pl));
   const P = OH * OW;
