@@ -13,7 +13,7 @@ describe('conformance on an asynchronous backend without readSync', () => {
   it('every case of the full table passes', async () => {
     hc.registerBackend('async', () => new AsyncTestBackend({ kernels: cpuKernels, backend: createCpuBackend({ name: 'async-math' }) }), 0);
     try {
-      const r = await runConformance({ backends: ['async'], });
+      const r = await runConformance({ backends: ['async'] });
       const bad = r.cases.filter((c) => c.status !== 'pass' && c.status !== 'fallback');
       expect(bad.map((c) => `${c.id} [${c.reference}] ${c.status}: ${c.message ?? ''}`)).toEqual([]);
       expect(r.cases.length).toBeGreaterThan(100);
