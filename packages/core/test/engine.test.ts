@@ -231,6 +231,13 @@ describe('ready() and priorities', () => {
     hc.removeBackend('software-gpu');
   });
 
+  it('ready() does not wait for a lower-priority factory once a better backend is up', async () => {
+    hc.registerBackend('never', () => new Promise<never>(() => undefined), 0);
+    hc.registerBackend('cpu', () => createCpuBackend(), hc.DEFAULT_PRIORITIES.cpu);
+    expect(await hc.ready()).toBe('cpu');
+    hc.removeBackend('never');
+  });
+
   it('createCpuBackend takes threads like every factory and reports the 1 thread it uses', async () => {
     expect(createCpuBackend({ threads: 4 }).threads).toBe(1);
     expect(() => createCpuBackend({ threads: 0 })).toThrow(/createCpuBackend: threads expected a positive integer, got 0/);
