@@ -482,6 +482,15 @@ function launch<R>(
   countLaunch(backend, name);
   const out = impl(infos, attrs, backend, outShapes);
   const handles = outNames.length === 1 ? [out] : (out as unknown[]);
+  // a backend author's mistake should say what the contract wanted, not crash later
+  if ((outNames.length > 1 && (!Array.isArray(out) || out.length !== outNames.length)) || handles.some((h) => h === undefined || h === null)) {
+    const got = Array.isArray(out) ? `${out.length} value(s)` : out === undefined || out === null ? String(out) : 'one value';
+    throw new HypercolumnError(
+      `${name}: backend "${backend.name}" kernel expected to return ${outNames.length === 1 ? 'one fresh handle' : `a tuple of ${outNames.length} fresh handles (${outNames.join(', ')})`}, got ${got}`,
+      name,
+      'kernel',
+    );
+  }
   return handles.map((h, i) => make(h, shapes[i]!));
 }
 

@@ -246,6 +246,21 @@ describe('ready() and priorities', () => {
   });
 });
 
+describe('kernel results', () => {
+  it('a kernel returning the wrong number of handles is a HypercolumnError naming kernel, backend and contract', async () => {
+    const bad = createCpuBackend({
+      name: 'bad',
+      kernels: { ...cpuKernels, frn: (() => new Float32Array(4)) as never, relu: (() => undefined) as never },
+    });
+    hc.registerBackend('bad', () => bad, 0);
+    const x = hc.ones([1, 2, 2, 2], { backend: 'bad' });
+    expectHcError(() => hc.frn(x), 'frn: backend "bad" kernel expected to return a tuple of 2 fresh handles (y, nu2), got one value');
+    expectHcError(() => hc.relu(x), 'relu: backend "bad" kernel expected to return one fresh handle, got undefined');
+    x.dispose();
+    hc.removeBackend('bad');
+  });
+});
+
 describe('host-visible storage', () => {
   it('tensor(values, shape, {copy: false}) adopts a Float32Array on cpu; the default copies', async () => {
     await hc.setBackend('cpu');
