@@ -3,12 +3,12 @@
  * per element |got − ref| ≤ atol + rtol·|ref|, atol = 1e-5·m, rtol = 1e-4.
  */
 import * as hc from '@hypercolumn/core';
-import type { Tensor } from '@hypercolumn/core';
+import type { KernelLaunch, KernelRoute, Tensor } from '@hypercolumn/core';
 import { buildCases, type Case, type ReferenceKind, rowOf } from './cases.js';
 import { OPS, weightedSum } from './ops.js';
-import { runOnnx } from './oracle/onnx.js';
+import type { Oracle } from './oracle.js';
 import type { F64, WithMagnitude } from './reference/index.js';
-import type { CaseResult, CellStatus, ConformanceOptions, ConformanceResult, MatrixCell } from './types.js';
+import type { BackendSummary, CaseResult, CellStatus, ConformanceOptions, ConformanceResult, MatrixCell } from './types.js';
 import { caseValues, type CaseValues, lossWeights } from './values.js';
 
 export const RTOL = 1e-4;
@@ -102,16 +102,16 @@ function finiteDifferences(c: Case, v: CaseValues, r: Float32Array): Prepared['g
   return grads;
 }
 
-function prepare(c: Case): Prepared {
+function prepare(c: Case, oracle: Oracle | undefined): Prepared {
   const values = caseValues(c);
   const spec = OPS[c.op];
   const p: Prepared = { values };
   if (c.kind === 'forward') {
     p.float64 = spec.reference(values.f64, c.attrs);
-    if (c.references.includes('onnxruntime')) {
+    if (oracle && c.references.includes('onnxruntime')) {
       const call = spec.onnx!(values.f64, c.attrs);
       if (typeof call !== 'string') {
-        p.onnx = runOnnx(call.node, call.feeds);
+        p.onnx = oracle(call.node, call.feeds);
         p.onnx.catch(() => undefined);
       }
     }
@@ -130,32 +130,53 @@ interface Got {
   grads: Record<string, { data: Float32Array; shape: number[] } | null>;
 }
 
-async function execute(c: Case, p: Prepared): Promise<Got> {
+interface Launched {
+  outputs: Tensor[];
+  grads: Record<string, Tensor | null>;
+  /** Every tensor the case made that outlives the scope (inputs own their gradients). */
+  owned: Tensor[];
+}
+
+/**
+ * The synchronous part of a case inside one `scope`: inputs, the op, and for backward cases the
+ * loss Σ y ⊙ r and `backward()`. Everything it returns is disposed by the caller after the reads.
+ */
+function launch(c: Case, p: Prepared): Launched {
   const spec = OPS[c.op];
   const backward = c.kind === 'backward';
-  return hc.scope(async () => {
+  return hc.scope(() => {
     const t: Record<string, Tensor | undefined> = {};
     for (const name of spec.inputs) {
       if (!p.values.f32[name] || spec.plainInputs?.includes(name)) continue;
       const requiresGrad = backward && (spec.differentiable ?? []).includes(name);
       t[name] = hc.tensor(p.values.f32[name], p.values.shapes[name], { requiresGrad });
     }
+    const owned = Object.values(t).filter((x): x is Tensor => x !== undefined);
     const outs = spec.run(hc, t, c.attrs, plainInputs(c, p.values));
-    const got: Got = { outputs: [], grads: {} };
-    if (!backward) {
-      for (const o of outs) got.outputs.push({ data: await o.data(), shape: [...o.shape] });
-      return got;
-    }
+    if (!backward) return { outputs: outs, grads: {}, owned };
     const y = outs[0];
     const r = hc.tensor(p.r!, [...y.shape]);
     const loss = hc.sum(hc.mul(y, r));
     loss.backward();
-    for (const name of Object.keys(p.grads!)) {
-      const g = t[name]!.grad;
-      got.grads[name] = g ? { data: await g.data(), shape: [...g.shape] } : null;
-    }
-    return got;
+    const grads: Launched['grads'] = {};
+    for (const name of Object.keys(p.grads!)) grads[name] = t[name]!.grad;
+    return { outputs: [], grads, owned };
   });
+}
+
+const readOut = async (x: Tensor) => ({ data: await x.data(), shape: [...x.shape] });
+
+/** Runs a case: launches (traced into `launches`, also when it throws), then reads the results back. */
+async function execute(c: Case, p: Prepared, launches: KernelLaunch[]): Promise<Got> {
+  const { result } = hc.traceKernels(() => launch(c, p), launches);
+  try {
+    const got: Got = { outputs: [], grads: {} };
+    for (const o of result.outputs) got.outputs.push(await readOut(o));
+    for (const [name, g] of Object.entries(result.grads)) got.grads[name] = g ? await readOut(g) : null;
+    return got;
+  } finally {
+    for (const x of new Set([...result.outputs, ...result.owned])) x.dispose();
+  }
 }
 
 function checkForward(c: Case, p: Prepared, got: Got, ref: ReferenceKind, onnx?: { data: Float32Array; shape: number[] }[]): Comparison {
@@ -210,9 +231,22 @@ function checkBackward(c: Case, p: Prepared, got: Got): Comparison {
   return cmp ?? { ok: true, worstRatio: 0, worstAbsError: 0 };
 }
 
-function errorStatus(err: unknown): { status: CellStatus; message: string } {
+const ROUTES: KernelRoute[] = ['native', 'composite', 'fallback', 'missing'];
+const worseRoute = (a: KernelRoute, b: KernelRoute): KernelRoute => (ROUTES.indexOf(b) > ROUTES.indexOf(a) ? b : a);
+
+/** Kernels of a trace on `backend`, each with its worst route there. */
+function routesOf(launches: readonly KernelLaunch[], backend: string): Record<string, KernelRoute> {
+  const kernels: Record<string, KernelRoute> = {};
+  for (const l of launches) if (l.backend === backend) kernels[l.kernel] = worseRoute(kernels[l.kernel] ?? 'native', l.route);
+  return kernels;
+}
+
+const worstRoute = (kernels: Record<string, KernelRoute>): KernelRoute => Object.values(kernels).reduce(worseRoute, 'native');
+
+function errorStatus(err: unknown, kernels: Record<string, KernelRoute>): { status: CellStatus; message: string } {
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return { status: /no backend implements/.test(message) ? 'missing' : 'error', message };
+  const missing = Object.keys(kernels).filter((k) => kernels[k] === 'missing');
+  return missing.length ? { status: 'missing', message: `no route for kernel ${missing.join(', ')}: ${message}` } : { status: 'error', message };
 }
 
 // ------------------------------------------------------------------ matrix
@@ -221,10 +255,10 @@ const SEVERITY: CellStatus[] = ['pass', 'fallback', 'missing', 'fail', 'error'];
 
 export function buildMatrix(results: CaseResult[]): ConformanceResult['matrix'] {
   const matrix: ConformanceResult['matrix'] = {};
-  const perCase = new Map<string, { backend: string; op: string; statuses: CellStatus[]; ratio: number; abs: number }>();
+  const perCase = new Map<string, { backend: string; op: string; statuses: CellStatus[]; ratio: number; abs: number; kernels?: Record<string, KernelRoute> }>();
   for (const r of results) {
     const key = `${r.backend}\u0000${r.id}`;
-    const e = perCase.get(key) ?? { backend: r.backend, op: r.op, statuses: [], ratio: 0, abs: 0 };
+    const e = perCase.get(key) ?? { backend: r.backend, op: r.op, statuses: [], ratio: 0, abs: 0, ...(r.kernels ? { kernels: r.kernels } : {}) };
     e.statuses.push(r.status);
     if (r.worstRatio !== undefined) e.ratio = Math.max(e.ratio, r.worstRatio);
     if (r.worstAbsError !== undefined) e.abs = Math.max(e.abs, r.worstAbsError);
@@ -239,24 +273,59 @@ export function buildMatrix(results: CaseResult[]): ConformanceResult['matrix'] 
     if (SEVERITY.indexOf(worst) > SEVERITY.indexOf(cell.status)) cell.status = worst;
     cell.worstRatio = Math.max(cell.worstRatio ?? 0, e.ratio);
     cell.worstAbsError = Math.max(cell.worstAbsError ?? 0, e.abs);
+    if (e.kernels) {
+      const kernels = (cell.kernels ??= {});
+      for (const [k, route] of Object.entries(e.kernels)) kernels[k] = worseRoute(kernels[k] ?? 'native', route);
+      cell.route = worstRoute(kernels);
+    }
   }
   return matrix;
 }
 
 // ------------------------------------------------------------------ entry point
 
-/** Runs the conformance table on each requested (default: every available) backend. */
-export async function runConformance(options: ConformanceOptions = {}): Promise<ConformanceResult> {
-  const cases = buildCases({ quick: options.quick, seed: options.seed, ops: options.ops });
+/** Waits for every backend's queued work, so deferred frees have landed before memory is measured. */
+async function settle(): Promise<void> {
+  const sync = (hc as { sync?: () => Promise<void> }).sync;
+  if (sync) await sync();
+}
+
+interface MemoryMark {
+  tensors: number;
+  bytes: number;
+  backendBytes: number;
+}
+
+function mark(backend: string): MemoryMark {
+  const m = hc.memory();
+  return { tensors: m.numTensors, bytes: m.numBytes, backendBytes: m.backends[backend]?.backendBytes ?? 0 };
+}
+
+/** Explicitly named backends (each required), or every registered one (the available ones tested). */
+async function selectBackends(options: ConformanceOptions): Promise<BackendSummary[]> {
   const infos = await hc.listBackends();
-  const names = options.backends ?? infos.filter((b) => b.available).map((b) => b.name);
-  const backends = names.map((name) => {
+  const named = options.backends ?? (options.backend !== undefined ? [options.backend] : undefined);
+  const summary = (name: string, required: boolean): BackendSummary => {
     const info = infos.find((b) => b.name === name);
-    return info
-      ? { name, available: info.available, ...(info.reason !== undefined ? { reason: info.reason } : {}), kernels: [...info.kernels] as string[] }
-      : { name, available: false, reason: 'not registered (import its package)', kernels: [] as string[] };
-  });
-  const total = backends.length * cases.reduce((n, c) => n + c.references.length, 0);
+    if (!info) return { name, available: false, reason: 'not registered (import its package)', kernels: [], tested: false, required };
+    return { name, available: info.available, ...(info.reason !== undefined ? { reason: info.reason } : {}), kernels: [...info.kernels], tested: info.available, required };
+  };
+  return named ? [...new Set(named)].map((n) => summary(n, true)) : infos.map((b) => summary(b.name, false));
+}
+
+/**
+ * Runs the conformance table on each requested (default: every available) backend. Each case runs
+ * its kernels synchronously inside one `scope` (traced, so its kernel list and their routes are what
+ * actually launched), then reads results back. A case must leave no tensor, no storage byte and no
+ * backend-held byte behind; growth of the backend's own bytes counts as a leak when a second run of
+ * the same case grows them again (a cache filling once is not a leak).
+ */
+export async function runConformance(options: ConformanceOptions = {}): Promise<ConformanceResult> {
+  const selected = buildCases({ quick: options.quick, seed: options.seed, ops: options.ops });
+  const cases = options.filter ? selected.filter(options.filter) : selected;
+  const referencesOf = (c: Case) => c.references.filter((r) => r !== 'onnxruntime' || options.oracle);
+  const backends = await selectBackends(options);
+  const total = backends.filter((b) => b.tested || b.required).length * cases.reduce((n, c) => n + referencesOf(c).length, 0);
   const results: CaseResult[] = [];
   let done = 0;
   const emit = (r: CaseResult) => {
@@ -266,7 +335,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
   const prepared = new Map<string, Prepared>();
   const preparedFor = (c: Case) => {
     let p = prepared.get(c.id);
-    if (!p) prepared.set(c.id, (p = prepare(c)));
+    if (!p) prepared.set(c.id, (p = prepare(c, options.oracle)));
     return p;
   };
   let previous: string | undefined;
@@ -277,33 +346,37 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
   }
 
   for (const backend of backends) {
-    if (!backend.available) {
-      for (const c of cases) for (const reference of c.references) emit({ id: c.id, op: rowOf(c), backend: backend.name, status: 'missing', reference, message: `backend unavailable: ${backend.reason}` });
+    if (!backend.tested) {
+      if (!backend.required) continue;
+      for (const c of cases) for (const reference of referencesOf(c)) emit({ id: c.id, op: rowOf(c), backend: backend.name, status: 'missing', reference, message: `backend unavailable: ${backend.reason}` });
       continue;
     }
     await hc.setBackend(backend.name);
-    const before = hc.memory();
+    await settle();
+    const before = mark(backend.name);
     for (const c of cases) {
       const base = { id: c.id, op: rowOf(c), backend: backend.name };
-      const fallbackKernels = c.kernels.filter((k) => !backend.kernels.includes(k));
+      const launches: KernelLaunch[] = [];
       let got: Got | undefined;
       let failure: { status: CellStatus; message: string } | undefined;
-      const caseBefore = hc.memory().numTensors;
+      const caseBefore = mark(backend.name);
       try {
-        const p = preparedFor(c);
-        got = await execute(c, p);
-        const leaked = hc.memory().numTensors - caseBefore;
-        if (leaked !== 0) failure = { status: 'fail', message: `leak: ${leaked} live tensors more after the case` };
+        got = await execute(c, preparedFor(c), launches);
       } catch (err) {
         const fn = OPS[c.op].api ?? (c.op === 'fuseConvBatchNorm' && !c.inputs.x ? 'fuseConvBatchNormParams' : c.op);
         const api = fn.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], hc);
-        failure = typeof api !== 'function' ? { status: 'missing', message: `hc.${fn} is not exported` } : errorStatus(err);
-        const leaked = hc.memory().numTensors - caseBefore;
-        if (leaked !== 0) failure.message += ` (and ${leaked} live tensors leaked)`;
+        failure = typeof api !== 'function' ? { status: 'missing', message: `hc.${fn} is not exported` } : errorStatus(err, routesOf(launches, backend.name));
       }
-      for (const reference of c.references) {
+      await settle();
+      const leak = await leakOf(c, caseBefore, backend.name, got !== undefined);
+      if (leak) failure = failure ? { ...failure, message: `${failure.message} (and ${leak})` } : { status: 'fail', message: leak };
+      const kernels = routesOf(launches, backend.name);
+      const route = worstRoute(kernels);
+      const fallbackKernels = Object.keys(kernels).filter((k) => kernels[k] === 'fallback');
+      const traced = { kernels, route, ...(fallbackKernels.length ? { fallbackKernels } : {}) };
+      for (const reference of referencesOf(c)) {
         if (failure && !got) {
-          emit({ ...base, reference, ...failure });
+          emit({ ...base, reference, ...traced, ...failure });
           continue;
         }
         let cmp: Comparison;
@@ -312,35 +385,54 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
           if (c.kind === 'backward') cmp = checkBackward(c, p, got!);
           else cmp = checkForward(c, p, got!, reference, reference === 'onnxruntime' ? await p.onnx! : undefined);
         } catch (err) {
-          emit({ ...base, reference, status: 'error', message: `reference failed: ${err instanceof Error ? err.message : String(err)}` });
+          emit({ ...base, reference, ...traced, status: 'error', message: `reference failed: ${err instanceof Error ? err.message : String(err)}` });
           continue;
         }
-        const status: CellStatus = !cmp.ok || failure ? 'fail' : fallbackKernels.length ? 'fallback' : 'pass';
+        const status: CellStatus = !cmp.ok || failure ? 'fail' : route === 'fallback' ? 'fallback' : 'pass';
         emit({
           ...base,
           reference,
           status,
           worstRatio: cmp.worstRatio,
           worstAbsError: cmp.worstAbsError,
-          ...(fallbackKernels.length ? { fallbackKernels } : {}),
+          ...traced,
           ...(cmp.message || failure ? { message: [failure?.message, cmp.message].filter(Boolean).join('; ') } : {}),
         });
       }
     }
-    const after = hc.memory();
-    if (after.numTensors !== before.numTensors || after.numBytes !== before.numBytes) {
+    const after = mark(backend.name);
+    if (after.tensors !== before.tensors || after.bytes !== before.bytes) {
       emit({
         id: `memory/${backend.name}`,
         op: 'memory',
         backend: backend.name,
         status: 'fail',
         reference: 'float64',
-        message: `leak over the run: ${after.numTensors - before.numTensors} tensors, ${after.numBytes - before.numBytes} bytes still live`,
+        message: `leak over the run: ${after.tensors - before.tensors} tensors, ${after.bytes - before.bytes} bytes still live`,
       });
     }
   }
   if (previous) await hc.setBackend(previous).catch(() => undefined);
   const matrix = buildMatrix(results);
-  const ok = results.every((r) => r.status === 'pass' || r.status === 'fallback');
-  return { backends, cases: results, matrix, ok };
+  const ok = backends.every((b) => b.tested || !b.required) && results.every((r) => r.status === 'pass' || r.status === 'fallback');
+  const references: ConformanceResult['references'] = ['float64', 'finite-difference', ...(options.oracle ? (['onnxruntime'] as const) : [])];
+  return { backends, cases: results, matrix, references, ok };
+}
+
+/** What a case left behind, if anything: live tensors, storage bytes, or backend bytes that grow on every run. */
+async function leakOf(c: Case, before: MemoryMark, backend: string, ran: boolean): Promise<string | undefined> {
+  const after = mark(backend);
+  if (after.tensors !== before.tensors || after.bytes !== before.bytes) {
+    return `leak: ${after.tensors - before.tensors} live tensors and ${after.bytes - before.bytes} bytes more after the case`;
+  }
+  if (!ran || after.backendBytes <= before.backendBytes) return undefined;
+  // the backend holds more bytes: a cache warming up, or a leak? Run the case again and look.
+  try {
+    await execute(c, prepare(c, undefined), []);
+  } catch {
+    return undefined;
+  }
+  await settle();
+  const again = mark(backend).backendBytes - after.backendBytes;
+  return again > 0 ? `leak: the backend holds ${again} bytes more after each run of the case` : undefined;
 }

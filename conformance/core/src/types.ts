@@ -1,7 +1,9 @@
-/**
- * Shapes shared by the conformance runner, the benchmark and the report.
- * (Written first so the pieces can be built side by side.)
- */
+/** Shapes of conformance results, shared by the runner, the backend test helper and the report. */
+import type { KernelRoute } from '@hypercolumn/core';
+import type { Case } from './cases.js';
+import type { Oracle } from './oracle.js';
+
+export type { KernelRoute };
 
 /** Outcome of one case on one backend. */
 export type CellStatus = 'pass' | 'fail' | 'fallback' | 'missing' | 'error';
@@ -19,6 +21,10 @@ export interface CaseResult {
   worstRatio?: number;
   /** Worst absolute error over elements. */
   worstAbsError?: number;
+  /** Kernels the case launched (traced at run time), each with how it ran on this backend. */
+  kernels?: Record<string, KernelRoute>;
+  /** The worst route among `kernels`: native < composite < fallback < missing. */
+  route?: KernelRoute;
   /** Kernels that ran on cpu instead of this backend (status 'fallback'). */
   fallbackKernels?: string[];
   message?: string;
@@ -31,53 +37,53 @@ export interface MatrixCell {
   passed: number;
   worstRatio?: number;
   worstAbsError?: number;
+  /** The worst route of the row's cases on this backend. */
+  route?: KernelRoute;
+  /** Every kernel the row's cases launched, with its route. */
+  kernels?: Record<string, KernelRoute>;
+}
+
+export interface BackendSummary {
+  name: string;
+  available: boolean;
+  reason?: string;
+  /** Kernels the backend implements itself. */
+  kernels: string[];
+  /** Whether the table ran on it (unavailable backends nobody asked for are listed, not tested). */
+  tested: boolean;
+  /** Named explicitly (`backends` option, `--backends`/`--require`): unavailable then fails the run. */
+  required: boolean;
 }
 
 export interface ConformanceResult {
-  backends: { name: string; available: boolean; reason?: string; kernels: string[] }[];
+  backends: BackendSummary[];
   cases: CaseResult[];
   /** matrix[backend][op] */
   matrix: Record<string, Record<string, MatrixCell>>;
-  /** All cells pass (fallback counts as pass when the cpu numbers pass). */
+  /** References the cases were held to in this run (ONNX Runtime only with an oracle). */
+  references: ('float64' | 'onnxruntime' | 'finite-difference')[];
+  /** All cells pass (fallback counts as pass when the cpu numbers pass) and every required backend ran. */
   ok: boolean;
 }
 
 export interface ConformanceOptions {
-  /** Backend names to run (default: every available backend). */
+  /**
+   * Backends to run, each required: one that is unavailable or not registered fails the run with its
+   * reason. Default: every available registered backend.
+   */
   backends?: string[];
+  /** One backend (shorthand for `backends: [backend]`). */
+  backend?: string;
   /** Fewer randomised cases (CI and the quick report). */
   quick?: boolean;
-  /** Only cases whose op is in this list. */
+  /** Only cases whose op or row ("conv2dBackward") is in this list. */
   ops?: string[];
+  /** Only cases this predicate accepts (after `ops`). */
+  filter?: (c: Case) => boolean;
+  /** ONNX Runtime (Node only, from `@hypercolumn/conformance`); without it the float64 and FD references run. */
+  oracle?: Oracle;
   /** Seed for the randomised cases. */
   seed?: number;
   /** Called after each case (progress bars). */
   onCase?: (result: CaseResult, done: number, total: number) => void;
-}
-
-export interface BenchResult {
-  workload: string;
-  /** e.g. "conv2d", "maxPool2d", "batchNorm", "conv2dBackpropFilter". */
-  op: string;
-  /** "hypercolumn:cpu", "tfjs-cpu", "onnxruntime-node", … */
-  runner: string;
-  threads: number;
-  medianMs: number;
-  runs: number;
-  /** Compute-bound workloads. */
-  gflops?: number;
-  /** Memory-bound workloads. */
-  gbps?: number;
-  /** medianMs(best peer) / medianMs(this runner), for hypercolumn runners. */
-  ratioToBestPeer?: number;
-  bestPeer?: string;
-  /** Why a runner could not run this workload. */
-  skipped?: string;
-}
-
-export interface Report {
-  date: string;
-  machine: { cpu: string; cores: number; node: string; platform: string };
-  conformance: ConformanceResult;
-  bench: BenchResult[];
 }

@@ -1,0 +1,31 @@
+/** Shapes of the benchmark and the report (conformance results come from `@hypercolumn/conformance-core`). */
+import type { ConformanceResult } from '@hypercolumn/conformance-core';
+
+export type * from '@hypercolumn/conformance-core';
+
+export interface BenchResult {
+  workload: string;
+  /** e.g. "conv2d", "maxPool2d", "batchNorm", "conv2dBackpropFilter". */
+  op: string;
+  /** "hypercolumn:cpu", "tfjs-cpu", "onnxruntime-node", … */
+  runner: string;
+  threads: number;
+  medianMs: number;
+  runs: number;
+  /** Compute-bound workloads. */
+  gflops?: number;
+  /** Memory-bound workloads. */
+  gbps?: number;
+  /** medianMs(best peer) / medianMs(this runner), for hypercolumn runners. */
+  ratioToBestPeer?: number;
+  bestPeer?: string;
+  /** Why a runner could not run this workload. */
+  skipped?: string;
+}
+
+export interface Report {
+  date: string;
+  machine: { cpu: string; cores: number; node: string; platform: string };
+  conformance: ConformanceResult;
+  bench: BenchResult[];
+}
