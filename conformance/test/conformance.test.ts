@@ -5,6 +5,7 @@
  */
 import '@hypercolumn/backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { conformanceProblems } from '@hypercolumn/conformance-core/vitest';
 import { buildCases, caseValues, compareArrays, OPS, rowOf, runConformance, runOnnx } from '../src/index.js';
 import type { ConformanceResult } from '../src/types.js';
 
@@ -53,23 +54,107 @@ describe('conformance on cpu (quick table)', () => {
 });
 
 describe('the runner itself', () => {
-  it('reports a wrong kernel as fail, a missing kernel as fallback, and the matrix says so', async () => {
+  /** A backend that runs cpu's kernels (minus `drop`, plus `extra`) behind its own name and hooks. */
+  async function cpuLike(name: string, opts: { drop?: string[]; extra?: Record<string, unknown>; readSync?: boolean; memory?: () => { bytes: number } } = {}) {
     const { createCpuBackend, cpuKernels } = await import('@hypercolumn/backend-cpu');
+    const cpu = createCpuBackend();
+    const table: Record<string, unknown> = {};
+    for (const [k, impl] of Object.entries({ ...cpuKernels, ...opts.extra })) {
+      if (!opts.drop?.includes(k)) table[k] = (i: never, a: never, _b: never, s: never) => (impl as (...args: unknown[]) => unknown)(i, a, cpu, s);
+    }
+    return {
+      name,
+      kernels: table as never,
+      write: (v: Float32Array, shape: readonly number[]) => cpu.write(v, shape as number[]),
+      read: (d: Float32Array, n: number) => cpu.read(d, n),
+      ...(opts.readSync === false ? {} : { readSync: (d: Float32Array, n: number) => cpu.readSync(d, n) }),
+      free: (d: Float32Array) => cpu.free(d),
+      ...(opts.memory ? { memory: opts.memory } : {}),
+    };
+  }
+
+  it('reports a wrong kernel as fail, a missing kernel as fallback, with traced kernels and routes', async () => {
+    const { cpuKernels } = await import('@hypercolumn/backend-cpu');
     const { registerBackend, removeBackend } = await import('@hypercolumn/core');
-    const { avgPool2d: _dropped, ...rest } = cpuKernels;
     // relu that forgets to clamp: y = x
-    const identityRelu: typeof cpuKernels.relu = ({ x }) => ({ data: Float32Array.from(x.data as Float32Array), shape: [...x.shape] });
-    registerBackend('faulty', () => createCpuBackend({ name: 'faulty', kernels: { ...rest, relu: identityRelu } }), 0);
+    const identityRelu: typeof cpuKernels.relu = ({ x }) => ({ data: Float32Array.from(x.data as Float32Array), shape: [...x.shape] }) as never;
+    const faulty = await cpuLike('faulty', { drop: ['avgPool2d'], extra: { relu: identityRelu } });
+    registerBackend('faulty', () => faulty, 0);
     try {
-      const r = await runConformance({ backends: ['faulty'], ops: ['relu', 'avgPool2d'], quick: true });
+      const r = await runConformance({ backends: ['faulty'], ops: ['relu', 'avgPool2d', 'avgPool2dBackward'], quick: true });
       expect(r.ok).toBe(false);
       expect(r.matrix.faulty.relu.status).toBe('fail');
       expect(r.matrix.faulty.relu.passed).toBe(0);
+      expect(r.matrix.faulty.relu.route).toBe('native');
       expect(r.matrix.faulty.avgPool2d.status).toBe('fallback');
+      expect(r.matrix.faulty.avgPool2d.route).toBe('fallback');
       expect(r.matrix.faulty.avgPool2d.passed).toBe(r.matrix.faulty.avgPool2d.cases);
-      expect(r.cases.find((c) => c.op === 'avgPool2d')?.fallbackKernels).toEqual(['avgPool2d']);
+      const pool = r.cases.find((c) => c.op === 'avgPool2d')!;
+      expect(pool.fallbackKernels).toEqual(['avgPool2d']);
+      expect(pool.kernels).toEqual({ avgPool2d: 'fallback' });
+      // backward: the traced list holds the forward kernel, its backward kernel and the loss's kernels
+      const back = r.cases.find((c) => c.op === 'avgPool2dBackward')!;
+      expect(back.kernels).toMatchObject({ avgPool2d: 'fallback', avgPool2dBackward: 'native', mul: 'native', sum: 'native' });
+      expect(back.status).toBe('fallback');
+      expect(conformanceProblems(r.cases.filter((c) => c.op !== 'relu'), false).length).toBeGreaterThan(0);
+      expect(conformanceProblems(r.cases.filter((c) => c.op !== 'relu'), ['avgPool2d'])).toEqual([]);
     } finally {
       removeBackend('faulty');
     }
+  });
+
+  it('reports a kernel without any route (no kernel, no synchronous read for cpu) as missing', async () => {
+    const { registerBackend, removeBackend } = await import('@hypercolumn/core');
+    const noRead = await cpuLike('noread', { drop: ['relu'], readSync: false });
+    registerBackend('noread', () => noRead, 0);
+    try {
+      const r = await runConformance({ backends: ['noread'], ops: ['relu'], quick: true });
+      expect(r.ok).toBe(false);
+      expect(r.matrix.noread.relu.status).toBe('missing');
+      expect(r.matrix.noread.relu.route).toBe('missing');
+      expect(r.cases[0]!.kernels).toEqual({ relu: 'missing' });
+      expect(r.cases[0]!.message).toMatch(/no route for kernel relu/);
+    } finally {
+      removeBackend('noread');
+    }
+  });
+
+  it('counts bytes the backend holds itself: growth on every run is a leak, a cache filling once is not', async () => {
+    const { cpuKernels } = await import('@hypercolumn/backend-cpu');
+    const { registerBackend, removeBackend } = await import('@hypercolumn/core');
+    let leaked = 0;
+    let cached = 0;
+    const leaky = await cpuLike('leaky', {
+      extra: { relu: (...args: unknown[]) => ((leaked += 64), (cpuKernels.relu as (...a: unknown[]) => unknown)(...args)) },
+      memory: () => ({ bytes: leaked }),
+    });
+    const caching = await cpuLike('caching', {
+      extra: { relu: (...args: unknown[]) => ((cached = 4096), (cpuKernels.relu as (...a: unknown[]) => unknown)(...args)) },
+      memory: () => ({ bytes: cached }),
+    });
+    registerBackend('leaky', () => leaky, 0);
+    registerBackend('caching', () => caching, 0);
+    try {
+      const r = await runConformance({ backends: ['leaky', 'caching'], ops: ['relu'], quick: true });
+      expect(r.matrix.leaky.relu.status).toBe('fail');
+      expect(r.cases.find((c) => c.backend === 'leaky')!.message).toMatch(/backend holds 64 bytes more after each run/);
+      expect(r.matrix.caching.relu.status).toBe('pass');
+    } finally {
+      removeBackend('leaky');
+      removeBackend('caching');
+    }
+  });
+
+  it('fails the run for a named backend that is not there, with the reason; runs without an oracle', async () => {
+    const r = await runConformance({ backends: ['cpu', 'nope'], ops: ['relu'], quick: true, oracle: undefined });
+    expect(r.ok).toBe(false);
+    expect(r.backends.find((b) => b.name === 'nope')).toMatchObject({ available: false, tested: false, required: true, reason: expect.stringMatching(/not registered/) });
+    expect(r.matrix.cpu.relu.status).toBe('pass');
+    expect(r.matrix.nope.relu.status).toBe('missing');
+    expect(r.references).not.toContain('onnxruntime');
+    expect(r.cases.filter((c) => c.backend === 'cpu').map((c) => c.reference)).not.toContain('onnxruntime');
+    const withOracle = await runConformance({ backend: 'cpu', ops: ['relu'], quick: true });
+    expect(withOracle.ok).toBe(true);
+    expect(withOracle.cases.map((c) => c.reference)).toContain('onnxruntime');
   });
 });

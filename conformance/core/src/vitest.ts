@@ -21,7 +21,8 @@ export interface SuiteOptions extends Pick<ConformanceOptions, 'quick' | 'seed' 
   timeout?: number;
 }
 
-function problems(results: CaseResult[], allowFallback: SuiteOptions['allowFallback']): string[] {
+/** What fails a backend's own suite: every result that is not a pass (cpu fallback only where allowed). */
+export function conformanceProblems(results: CaseResult[], allowFallback: SuiteOptions['allowFallback'] = false): string[] {
   const fallbackAllowed = (r: CaseResult) => allowFallback === true || (Array.isArray(allowFallback) && (r.fallbackKernels ?? []).every((k) => allowFallback.includes(k)));
   return results
     .filter((r) => r.status !== 'pass' && !(r.status === 'fallback' && fallbackAllowed(r)))
@@ -45,7 +46,7 @@ export function defineConformanceSuite(backend: string, options: SuiteOptions = 
       const unavailable = result.backends.filter((b) => !b.tested).map((b) => `backend ${b.name} unavailable: ${b.reason}`);
       expect(unavailable).toEqual([]);
       expect(result.cases.length).toBeGreaterThan(0);
-      expect(problems(result.cases, options.allowFallback)).toEqual([]);
+      expect(conformanceProblems(result.cases, options.allowFallback)).toEqual([]);
     });
   });
 }
