@@ -15,7 +15,7 @@ export {
   type BenchOptions, type PeerName, type Workload, type WorkloadSpec, type BenchRunner, type PreparedRun, type MeasureOptions, type BenchInputs,
 } from './bench/index.js';
 export {
-  buildReport, machineInfo, reportToJson, parseReport, writeReport, renderTerminal, renderHtml, workloadChart, cellText, speedText,
+  buildReport, machineInfo, reportToJson, parseReport, writeReport, renderTerminal, renderHtml, workloadChart, cellText, kernelRoutes, speedText,
   goalSummary, matrixAxes, escapeHtml, type GoalLine,
 } from './report.js';
 export { main as runCli, parseCli, importBackends, BACKEND_PACKAGES, UsageError, type CliOptions } from './cli.js';

@@ -301,16 +301,21 @@ function mark(backend: string): MemoryMark {
   return { tensors: m.numTensors, bytes: m.numBytes, backendBytes: m.backends[backend]?.backendBytes ?? 0 };
 }
 
-/** Explicitly named backends (each required), or every registered one (the available ones tested). */
+/**
+ * Explicitly named backends (each required), or every registered one (the available ones tested),
+ * plus the `require`d ones.
+ */
 async function selectBackends(options: ConformanceOptions): Promise<BackendSummary[]> {
   const infos = await hc.listBackends();
   const named = options.backends ?? (options.backend !== undefined ? [options.backend] : undefined);
-  const summary = (name: string, required: boolean): BackendSummary => {
+  const required = new Set([...(named ?? []), ...(options.require ?? [])]);
+  const summary = (name: string): BackendSummary => {
     const info = infos.find((b) => b.name === name);
-    if (!info) return { name, available: false, reason: 'not registered (import its package)', kernels: [], tested: false, required };
-    return { name, available: info.available, ...(info.reason !== undefined ? { reason: info.reason } : {}), kernels: [...info.kernels], tested: info.available, required };
+    const must = required.has(name);
+    if (!info) return { name, available: false, reason: 'not registered (import its package)', kernels: [], tested: false, required: must };
+    return { name, available: info.available, ...(info.reason !== undefined ? { reason: info.reason } : {}), kernels: [...info.kernels], tested: info.available, required: must };
   };
-  return named ? [...new Set(named)].map((n) => summary(n, true)) : infos.map((b) => summary(b.name, false));
+  return [...new Set([...(named ?? infos.map((b) => b.name)), ...required])].map(summary);
 }
 
 /**

@@ -74,6 +74,8 @@ export interface ConformanceOptions {
   backends?: string[];
   /** One backend (shorthand for `backends: [backend]`). */
   backend?: string;
+  /** Backends that must run, added to the selection: one that is unavailable fails the run with its reason. */
+  require?: string[];
   /** Fewer randomised cases (CI and the quick report). */
   quick?: boolean;
   /** Only cases whose op or row ("conv2dBackward") is in this list. */
