@@ -14,16 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import * as hc from '@hypercolumn/core';
+import { BACKEND_PACKAGES, importBackends, packageOf } from './backends.js';
 import { runBench } from './bench/index.js';
 import { buildReport, renderTerminal, reportToJson, writeReport } from './report.js';
 import { runConformance } from './runner.js';
 import type { BenchResult, ConformanceOptions, ConformanceResult } from './types.js';
-
-/** Backend packages picked up when installed (cpu is a dependency; the others once they exist). */
-export const BACKEND_PACKAGES = ['@hypercolumn/backend-cpu', '@hypercolumn/backend-wasm', '@hypercolumn/backend-native', '@hypercolumn/backend-webgpu'];
-
-/** The package that registers backend `name` ("wasm@1t" → its base "wasm"). */
-export const packageOf = (name: string): string => `@hypercolumn/backend-${name.split('@')[0]}`;
 
 const USAGE = `usage: hypercolumn-conformance [options]
   --backends <a,b>           backends to test (default: every available backend); each must be available
@@ -91,27 +86,6 @@ export function parseCli(argv: string[]): CliOptions {
     json: values.json === true,
     help: values.help === true,
   };
-}
-
-/**
- * Imports every installed backend package dynamically; returns what loaded, what is not installed
- * (not an error: that backend is simply not registered) and what failed to load.
- */
-export async function importBackends(packages = BACKEND_PACKAGES): Promise<{ loaded: string[]; absent: string[]; failed: { pkg: string; error: string }[] }> {
-  const loaded: string[] = [];
-  const absent: string[] = [];
-  const failed: { pkg: string; error: string }[] = [];
-  for (const pkg of packages) {
-    try {
-      await import(pkg);
-      loaded.push(pkg);
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && String(e.message).includes(pkg)) absent.push(pkg);
-      else failed.push({ pkg, error: String(e.message ?? err).split('\n')[0]! });
-    }
-  }
-  return { loaded, absent, failed };
 }
 
 function progressBar(label: string) {

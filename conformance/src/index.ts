@@ -9,7 +9,7 @@ export { runOnnx, releaseOnnxSessions } from './oracle/onnx.js';
 
 // ---- bench, report, cli (owner: bench/report engineer) ----
 export {
-  runBench, benchRunners, coreCount, PEERS, WORKLOADS, selectWorkloads, convFlops, convOutShape, poolOutShape, workloadBytes,
+  runBench, benchRunners, hypercolumnRunners, coreCount, PEERS, WORKLOADS, selectWorkloads, convFlops, convOutShape, poolOutShape, workloadBytes,
   median, gflopsPerSecond, gigabytesPerSecond, attachRatios, measure, makeInputs, MEASURE,
   hypercolumnRunner, tfjsCpuRunner, tfjsWasmRunner, onnxruntimeNodeRunner, onnxruntimeWebRunner,
   type BenchOptions, type PeerName, type Workload, type WorkloadSpec, type BenchRunner, type PreparedRun, type MeasureOptions, type BenchInputs,
@@ -18,5 +18,6 @@ export {
   buildReport, machineInfo, reportToJson, parseReport, writeReport, renderTerminal, renderHtml, workloadChart, cellText, kernelRoutes, speedText,
   goalSummary, matrixAxes, escapeHtml, type GoalLine,
 } from './report.js';
-export { main as runCli, parseCli, importBackends, BACKEND_PACKAGES, UsageError, type CliOptions } from './cli.js';
+export { main as runCli, parseCli, UsageError, type CliOptions } from './cli.js';
+export { importBackends, backendFactory, baseBackend, packageOf, BACKEND_PACKAGES, type BackendFactoryWithThreads } from './backends.js';
 // ---- end bench/report/cli block ----

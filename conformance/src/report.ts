@@ -159,7 +159,7 @@ export function goalSummary(bench: BenchResult[]): GoalLine[] {
   const lines: GoalLine[] = [];
   const backends = [...new Set(bench.filter((r) => r.runner.startsWith('hypercolumn:')).map((r) => r.runner.slice('hypercolumn:'.length)))];
   for (const b of backends) {
-    const g = GOALS[b];
+    const g = GOALS[b.split('@')[0]!];
     if (!g) continue;
     const ratios: number[] = [];
     for (const r of bench) {
