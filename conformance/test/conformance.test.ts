@@ -77,7 +77,7 @@ describe('the runner itself', () => {
     const { cpuKernels } = await import('@hypercolumn/backend-cpu');
     const { registerBackend, removeBackend } = await import('@hypercolumn/core');
     // relu that forgets to clamp: y = x
-    const identityRelu: typeof cpuKernels.relu = ({ x }) => ({ data: Float32Array.from(x.data as Float32Array), shape: [...x.shape] }) as never;
+    const identityRelu: typeof cpuKernels.relu = ({ x }) => Float32Array.from(x.data as Float32Array);
     const faulty = await cpuLike('faulty', { drop: ['avgPool2d'], extra: { relu: identityRelu } });
     registerBackend('faulty', () => faulty, 0);
     try {
@@ -103,17 +103,21 @@ describe('the runner itself', () => {
     }
   });
 
-  it('reports a kernel without any route (no kernel, no synchronous read for cpu) as missing', async () => {
+  it('reports a kernel composed in core as composite, and one without any route (no kernel, no composition, no synchronous read) as missing', async () => {
     const { registerBackend, removeBackend } = await import('@hypercolumn/core');
-    const noRead = await cpuLike('noread', { drop: ['relu'], readSync: false });
+    const noRead = await cpuLike('noread', { drop: ['relu', 'softmax'], readSync: false });
     registerBackend('noread', () => noRead, 0);
     try {
-      const r = await runConformance({ backends: ['noread'], ops: ['relu'], quick: true });
+      const r = await runConformance({ backends: ['noread'], ops: ['relu', 'softmax'], quick: true });
       expect(r.ok).toBe(false);
-      expect(r.matrix.noread.relu.status).toBe('missing');
-      expect(r.matrix.noread.relu.route).toBe('missing');
-      expect(r.cases[0]!.kernels).toEqual({ relu: 'missing' });
-      expect(r.cases[0]!.message).toMatch(/no route for kernel relu/);
+      expect(r.matrix.noread.relu.status).toBe('pass');
+      expect(r.matrix.noread.relu.route).toBe('composite');
+      expect(r.cases.find((c) => c.op === 'relu')!.kernels).toEqual({ relu: 'composite', maximumScalar: 'native' });
+      expect(r.matrix.noread.softmax.status).toBe('missing');
+      expect(r.matrix.noread.softmax.route).toBe('missing');
+      const softmax = r.cases.find((c) => c.op === 'softmax')!;
+      expect(softmax.kernels).toEqual({ softmax: 'missing' });
+      expect(softmax.message).toMatch(/no route for kernel softmax/);
     } finally {
       removeBackend('noread');
     }

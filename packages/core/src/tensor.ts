@@ -1,7 +1,11 @@
 import type { Backend } from './backend.js';
 import { record, backward as runBackward, type GradNode } from './autograd.js';
+import { countRead, countWrite } from './counters.js';
 import { backendByName, keep, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
 import { HypercolumnError } from './errors.js';
+
+/** The data of every zero-element tensor: no backend ever sees one (DESIGN §2). */
+const EMPTY: unique symbol = Symbol('empty');
 
 /**
  * Backend storage shared by tensors (reshape views, autograd's saved tensors) and freed when the
@@ -16,13 +20,26 @@ export class Storage {
   ) {
     trackStorage(this);
   }
+  /** Storage for a tensor of `shape`: a copy of `values` on `backend`, or nothing for zero elements. */
+  static upload(backend: Backend<any>, values: Float32Array, shape: readonly number[]): Storage {
+    if (values.length === 0) return Storage.empty(backend);
+    countWrite(backend);
+    return new Storage(backend, backend.write(values, shape), values.length * 4);
+  }
+  /** Storage of a zero-element tensor (no backend allocation). */
+  static empty(backend: Backend<any>): Storage {
+    return new Storage(backend, EMPTY, 0);
+  }
+  get isEmpty(): boolean {
+    return this.data === EMPTY;
+  }
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
     if (--this.refs === 0) {
-      this.backend.free(this.data);
+      if (this.data !== EMPTY) this.backend.free(this.data);
       untrackStorage(this);
     }
   }
@@ -102,6 +119,8 @@ export class Tensor {
   /** Copies the values out (async: works on every backend). */
   async data(): Promise<Float32Array> {
     this.assertUsable('data', 'tensor');
+    if (this.currentStorage.isEmpty) return new Float32Array(0);
+    countRead(this.currentStorage.backend);
     return this.currentStorage.backend.read(this.currentStorage.data, this.size);
   }
 
@@ -112,6 +131,8 @@ export class Tensor {
     if (!backend.readSync) {
       throw new HypercolumnError(`dataSync: backend "${backend.name}" cannot read synchronously; use await tensor.data()`, 'dataSync', 'tensor');
     }
+    if (this.currentStorage.isEmpty) return new Float32Array(0);
+    countRead(backend);
     return backend.readSync(this.currentStorage.data, this.size);
   }
 
@@ -131,7 +152,7 @@ export class Tensor {
       return same;
     }
     const values = this.dataSync();
-    const moved = Tensor.fromStorage(new Storage(target, target.write(values, this.shape), this.size * 4), this.shape);
+    const moved = Tensor.fromStorage(Storage.upload(target, values, this.shape), this.shape);
     // gradients flow back across the move, as with PyTorch's .to()
     const source = this.backend;
     record('to', moved, [this], [], (dy) => [dy.to(source)]);

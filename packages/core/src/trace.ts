@@ -4,9 +4,10 @@
  * declarations. Tracing is synchronous (kernels are launched synchronously; `scope` is sync too).
  */
 import type { KernelName } from './kernels.js';
+import type { KernelResolution } from './resolution.js';
 
 /** How a kernel ran on a backend: its own kernel, a core composition, the cpu fallback, or nowhere. */
-export type KernelRoute = 'native' | 'composite' | 'fallback' | 'missing';
+export type KernelRoute = KernelResolution;
 
 export interface KernelLaunch {
   kernel: KernelName;

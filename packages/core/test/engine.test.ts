@@ -40,23 +40,54 @@ describe('registry', () => {
     hc.removeBackend('failing');
   });
 
-  it('falls back to cpu per kernel, warning once per op', async () => {
-    const { relu: _relu, ...withoutRelu } = cpuKernels;
-    hc.registerBackend('partial', () => createCpuBackend({ name: 'partial', kernels: withoutRelu }), 0);
+  it('resolves a missing kernel to a composition on the same backend, else to cpu (warning once per op)', async () => {
+    const { relu: _relu, reluBackward: _rb, ...partialKernels } = cpuKernels;
+    const partial = createCpuBackend({ name: 'partial', kernels: partialKernels });
+    const launched: string[] = [];
+    // record which kernels run on the partial backend (composites run there, fallbacks on cpu)
+    const spied = Object.fromEntries(
+      Object.entries(partialKernels).map(([k, f]) => [k, (...args: unknown[]) => (launched.push(k), (f as (...a: unknown[]) => unknown)(...args))]),
+    );
+    hc.registerBackend('partial', () => createCpuBackend({ name: 'partial', kernels: spied as typeof partialKernels }), 0);
     await hc.setBackend('partial');
     const info = (await hc.listBackends()).find((b) => b.name === 'partial')!;
     expect(info.kernels).not.toContain('relu');
+    expect(info.resolution.relu).toBe('composite');
+    expect(info.resolution.reluBackward).toBe('fallback');
+    expect(info.resolution.conv2d).toBe('native');
+    expect(hc.kernelResolution(partial, 'sigmoid')).toBe('native');
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const x = hc.tensor([-1, 2, -3, 4], [4]);
+    const x = hc.tensor([-1, 2, -3, 4], [4], { requiresGrad: true });
     const y = hc.relu(x);
+    expect(launched).toContain('maximumScalar');
+    expect(warn).not.toHaveBeenCalled();
+    hc.sum(y).backward();
     const y2 = hc.relu(x);
+    hc.sum(y2).backward();
     expect(y.backend).toBe('partial');
     expect(Array.from(y.dataSync())).toEqual([0, 2, 0, 4]);
+    expect(Array.from(x.grad!.dataSync())).toEqual([0, 2, 0, 2]);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toContain('relu');
+    expect(String(warn.mock.calls[0]![0])).toContain('reluBackward');
     warn.mockRestore();
     for (const t of [x, y, y2]) t.dispose();
     hc.removeBackend('partial');
+  });
+
+  it('a kernel with no composition on a backend without readSync is "missing", named in the error', async () => {
+    const { reluBackward: _rb, ...kernels } = cpuKernels;
+    const base = createCpuBackend({ name: 'noread', kernels });
+    // the same storage, but no synchronous read: the cpu fallback is impossible
+    const noRead = { name: 'noread', kernels, write: base.write.bind(base), read: base.read.bind(base), free: base.free.bind(base) };
+    hc.registerBackend('noread', () => noRead, 0);
+    const info = (await hc.listBackends()).find((b) => b.name === 'noread')!;
+    expect(info.resolution.reluBackward).toBe('missing');
+    expect(info.resolution.relu).toBe('native');
+    const x = hc.tensor([-1, 2], [2], { backend: 'noread', requiresGrad: true });
+    const y = hc.relu(x);
+    expect(() => hc.sum(y).backward()).toThrow(/reluBackward: backend "noread" expected to implement this kernel/);
+    for (const t of [x, y]) t.dispose();
+    hc.removeBackend('noread');
   });
 
   it('refuses inputs from two backends, and moves tensors with to()', async () => {
