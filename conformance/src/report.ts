@@ -203,6 +203,13 @@ function routeLine(routes: Record<KernelRoute, string[]>): string {
   return (Object.keys(routes) as KernelRoute[]).map((r) => `${routes[r].length} ${r}${r !== 'native' && routes[r].length ? ` (${routes[r].join(', ')})` : ''}`).join(', ') + ' kernels';
 }
 
+/** "40 native, 25 composite, 0 fallback, 0 missing" over every kernel of the contract (`listBackends()`). */
+function contractLine(resolution: Record<string, KernelRoute> | undefined): string {
+  const counts: Record<KernelRoute, number> = { native: 0, composite: 0, fallback: 0, missing: 0 };
+  for (const r of Object.values(resolution ?? {})) counts[r]++;
+  return (Object.keys(counts) as KernelRoute[]).map((r) => `${counts[r]} ${r}`).join(', ');
+}
+
 const COLORS: Record<CellStatus, string> = { pass: '32', fail: '31', fallback: '33', missing: '90', error: '35' };
 
 /** The terminal report: agreement matrix (ops × backends), failing cases, benchmark, goals. */
@@ -217,7 +224,7 @@ export function renderTerminal(report: Report, options: { color?: boolean; maxFa
   out.push(`Agreement matrix (${c.cases.length} cases): ${c.ok ? 'OK' : 'FAILED'}`);
   for (const b of c.backends) {
     if (!b.available) out.push(`  backend ${b.name}: not available${b.required ? ' (required: the run fails)' : ''} (${b.reason ?? 'no reason given'})`);
-    else if (b.tested) out.push(`  backend ${b.name}: ${routeLine(kernelRoutes(c, b.name))}`);
+    else if (b.tested) out.push(`  backend ${b.name}: launched ${routeLine(kernelRoutes(c, b.name))}; contract ${contractLine(b.resolution)}`);
   }
   if (ops.length) {
     const rows = [['op', ...backends]];
@@ -373,7 +380,7 @@ export function renderHtml(report: Report): string {
 <p class="legend"><span class="pass">pass</span><span class="fail">fail (worst ratio)</span><span class="fallback">fallback to cpu</span><span class="missing">missing</span><span class="error">error</span></p>
 <p class="meta">Under each cell: how the row's kernels ran on that backend — native (its own kernel), composite (a composition in core from its own kernels), fallback (copied to cpu), missing (no route). Hover for each kernel.</p>
 ${unavailable.length ? `<ul class="skip">${unavailable.map((b) => `<li>${escapeHtml(b.name)}: not available${b.required ? ' (required: the run fails)' : ''} — ${escapeHtml(b.reason ?? 'no reason given')}</li>`).join('')}</ul>` : ''}
-<ul class="meta">${c.backends.filter((b) => b.tested).map((b) => `<li>${escapeHtml(b.name)}: ${escapeHtml(routeLine(kernelRoutes(c, b.name)))}</li>`).join('')}</ul>
+<ul class="meta">${c.backends.filter((b) => b.tested).map((b) => `<li>${escapeHtml(b.name)}: launched ${escapeHtml(routeLine(kernelRoutes(c, b.name)))}; contract ${escapeHtml(contractLine(b.resolution))}</li>`).join('')}</ul>
 ${matrixHtml(c)}
 <h2>Benchmark</h2>
 <p class="meta">Median of timed runs after warm-up; every runner's time includes reading its output back into JavaScript. Ratios are best-peer time / hypercolumn time at the same thread count (&gt; 1: hypercolumn is faster).</p>

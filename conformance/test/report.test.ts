@@ -12,9 +12,9 @@ function synthetic(): Report {
     machine: { cpu: 'Test CPU <AVX-512>', cores: 2, node: 'v20.0.0', platform: 'linux-x64' },
     conformance: {
       backends: [
-        { name: 'cpu', available: true, kernels: ['conv2d', 'maxPool2d'], tested: true, required: false },
-        { name: 'wasm', available: true, kernels: ['conv2d'], tested: true, required: true },
-        { name: 'webgpu', available: false, reason: 'no adapter', kernels: [], tested: false, required: false },
+        { name: 'cpu', available: true, kernels: ['conv2d', 'maxPool2d'], resolution: { conv2d: 'native', maxPool2d: 'composite', relu: 'native' }, tested: true, required: false },
+        { name: 'wasm', available: true, kernels: ['conv2d'], resolution: { conv2d: 'native', maxPool2d: 'fallback', relu: 'missing' }, tested: true, required: true },
+        { name: 'webgpu', available: false, reason: 'no adapter', kernels: [], resolution: {}, tested: false, required: false },
       ],
       cases: [
         { id: 'conv2d/basic#1', op: 'conv2d', backend: 'cpu', status: 'pass', reference: 'float64', worstRatio: 0.02, worstAbsError: 1e-7 },
@@ -102,7 +102,7 @@ describe('report.html', () => {
   it('says how each cell ran: native / composite / fallback / missing', () => {
     expect(html).toMatch(/data-backend="cpu" data-op="maxPool2d" data-route="composite" title="[^"]*kernels maxPool2d: composite"/);
     expect(html).toMatch(/data-backend="wasm" data-op="maxPool2d" data-route="fallback"/);
-    expect(html).toContain('wasm: 1 native, 0 composite, 1 fallback (maxPool2d), 1 missing (x) kernels');
+    expect(html).toContain('wasm: launched 1 native, 0 composite, 1 fallback (maxPool2d), 1 missing (x) kernels; contract 1 native, 0 composite, 1 fallback, 1 missing');
   });
 
   it('escapes text and draws one SVG chart per workload', () => {
@@ -122,7 +122,7 @@ describe('terminal report', () => {
     expect(conv).toMatch(/pass 12\/12\s+FAIL 3\.25/);
     const pool = text.split('\n').find((l) => l.startsWith('maxPool2d '))!;
     expect(pool).toMatch(/pass 4\/4 \(composite\)\s+fallback 4\/4/);
-    expect(text).toContain('backend cpu: 1 native, 1 composite (maxPool2d), 0 fallback, 0 missing kernels');
+    expect(text).toContain('backend cpu: launched 1 native, 1 composite (maxPool2d), 0 fallback, 0 missing kernels; contract 2 native, 1 composite, 0 fallback, 0 missing');
     expect(text).toContain('backend webgpu: not available (no adapter)');
     const required = synthetic();
     required.conformance.backends[2]!.required = true;

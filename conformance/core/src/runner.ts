@@ -312,8 +312,9 @@ async function selectBackends(options: ConformanceOptions): Promise<BackendSumma
   const summary = (name: string): BackendSummary => {
     const info = infos.find((b) => b.name === name);
     const must = required.has(name);
-    if (!info) return { name, available: false, reason: 'not registered (import its package)', kernels: [], tested: false, required: must };
-    return { name, available: info.available, ...(info.reason !== undefined ? { reason: info.reason } : {}), kernels: [...info.kernels], tested: info.available, required: must };
+    if (!info) return { name, available: false, reason: 'not registered (import its package)', kernels: [], resolution: {}, tested: false, required: must };
+    const reason = info.reason !== undefined ? { reason: info.reason } : {};
+    return { name, available: info.available, ...reason, kernels: [...info.kernels], resolution: { ...info.resolution }, tested: info.available, required: must };
   };
   return [...new Set([...(named ?? infos.map((b) => b.name)), ...required])].map(summary);
 }

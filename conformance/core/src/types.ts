@@ -49,6 +49,8 @@ export interface BackendSummary {
   reason?: string;
   /** Kernels the backend implements itself. */
   kernels: string[];
+  /** How every kernel of the contract resolves on it (`listBackends()`), launched in this run or not. */
+  resolution: Record<string, KernelRoute>;
   /** Whether the table ran on it (unavailable backends nobody asked for are listed, not tested). */
   tested: boolean;
   /** Named explicitly (`backends` option, `--backends`/`--require`): unavailable then fails the run. */
