@@ -19,14 +19,13 @@ function errorText(err: unknown): string {
 }
 
 /**
- * Threads a backend uses: its own `threads` field when it reports one; else what a thread variant
- * asked for; else 1 for cpu and all cores otherwise (the DESIGN default).
+ * Threads a backend uses: its own `threads` field when it reports one, else 1 for cpu and all cores
+ * otherwise (the DESIGN default). `name` may be a variant ("cpu@2t": its base backend counts).
  */
-export function backendThreads(name: string, backend: unknown, asked?: number): number {
+export function backendThreads(name: string, backend: unknown): number {
   const own = (backend as { threads?: unknown } | undefined)?.threads;
   if (typeof own === 'number' && own > 0) return own;
-  if (asked !== undefined) return asked;
-  return name === 'cpu' ? 1 : typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return name.split('@')[0] === 'cpu' ? 1 : typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /** A backend registered by the runner itself, at a thread count (`cpu@1t` from `createCpuBackend({threads: 1})`). */
@@ -99,7 +98,7 @@ function plan(w: Workload, t: (name: string, shape?: number[]) => hc.Tensor, inp
  */
 export function hypercolumnRunner(backend: string, variant?: ThreadVariant): BenchRunner {
   let kernels: string[] = [];
-  let threads = backendThreads(backend, undefined, variant?.threads);
+  let threads = variant?.threads ?? backendThreads(backend, undefined);
   return {
     name: `hypercolumn:${backend}`,
     get threads() {
@@ -113,7 +112,7 @@ export function hypercolumnRunner(backend: string, variant?: ThreadVariant): Ben
       kernels = info.kernels;
       await hc.setBackend(backend);
       const probe = hc.tensor(new Float32Array(1), [1]);
-      threads = backendThreads(backend, probe.storage.backend, variant?.threads);
+      threads = backendThreads(backend, probe.storage.backend);
       probe.dispose();
       if (variant && threads !== variant.threads) return `asked for ${variant.threads} threads, the backend runs ${threads}`;
       return undefined;
