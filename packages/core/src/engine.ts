@@ -71,12 +71,39 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Reasons of lost backends (device loss, a dead worker): their tensors raise HypercolumnError. */
+const lostBackends = new WeakMap<Backend<any>, string>();
+
+/** Why `backend` was lost, or undefined while it works. */
+export function lostReason(backend: Backend<any>): string | undefined {
+  return lostBackends.get(backend);
+}
+
+/** Records a started backend: its own priority overrides the registration, and its loss is watched. */
+function started(reg: Registration, backend: Backend<any>): Backend<any> {
+  reg.instance = backend;
+  if (typeof backend.priority === 'number' && Number.isFinite(backend.priority)) reg.priority = backend.priority;
+  backend.lost?.then(
+    (reason) => markLost(reg, backend, String(reason)),
+    () => undefined,
+  );
+  return backend;
+}
+
+function markLost(reg: Registration, backend: Backend<any>, reason: string): void {
+  lostBackends.set(backend, reason);
+  if (reg.instance !== backend) return;
+  reg.instance = undefined;
+  reg.reason = `lost: ${reason}`;
+  if (current === reg) current = undefined;
+}
+
 /** Runs the factory once; records the instance or the reason it failed. */
 async function initialize(reg: Registration): Promise<Backend<any> | undefined> {
   if (reg.instance || reg.reason !== undefined) return reg.instance;
   reg.pending ??= (async () => {
     try {
-      reg.instance = await reg.factory();
+      started(reg, await reg.factory());
     } catch (err) {
       reg.reason = errorText(err);
     }
@@ -93,7 +120,7 @@ function initializeSync(reg: Registration): Backend<any> | undefined {
     const result = reg.factory();
     if (result instanceof Promise) {
       reg.pending = result.then(
-        (b) => (reg.instance = b),
+        (b) => started(reg, b),
         (err) => {
           reg.reason = errorText(err);
           return undefined;
@@ -101,11 +128,36 @@ function initializeSync(reg: Registration): Backend<any> | undefined {
       );
       return undefined;
     }
-    reg.instance = result;
+    started(reg, result);
   } catch (err) {
     reg.reason = errorText(err);
   }
   return reg.instance;
+}
+
+/** Started backends (lost ones excluded). */
+function startedBackends(): Backend<any>[] {
+  return [...registry.values()].flatMap((r) => (r.instance ? [r.instance] : []));
+}
+
+/** Submits queued work on `backend` (before a read, at the end of backward and optimizer steps). */
+export function flushBackend(backend: Backend<any>): void {
+  if (!lostBackends.has(backend)) backend.flush?.();
+}
+
+/** Submits queued work on every started backend. */
+export function flushAll(): void {
+  for (const b of startedBackends()) flushBackend(b);
+}
+
+/**
+ * Resolves when every queued kernel on every started backend has completed (after a flush).
+ * Timing code awaits it; reads (`data()`, `itemAsync()`) already wait for their own tensor.
+ */
+export async function sync(): Promise<void> {
+  const backends = startedBackends();
+  for (const b of backends) flushBackend(b);
+  await Promise.all(backends.map((b) => b.sync?.()));
 }
 
 function byPriority(): Registration[] {

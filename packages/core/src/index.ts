@@ -9,7 +9,7 @@ export type { Backend, BackendFactory, BackendOptions, KernelImpl, KernelTable }
 export * from './kernels.js';
 export {
   registerBackend, removeBackend, setBackend, getBackend, listBackends, ready, memory, scope, keep, noGrad,
-  isGradEnabled, runKernel, kernelResolution, DEFAULT_PRIORITIES, type BackendInfo, type MemoryInfo, type Placement,
+  isGradEnabled, runKernel, kernelResolution, sync, DEFAULT_PRIORITIES, type BackendInfo, type MemoryInfo, type Placement,
 } from './engine.js';
 export type { KernelResolution } from './resolution.js';
 export { kernelOutputShapes } from './kernel_shapes.js';

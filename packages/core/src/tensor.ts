@@ -1,7 +1,7 @@
 import type { Backend } from './backend.js';
 import { record, backward as runBackward, type GradNode } from './autograd.js';
 import { countRead, countWrite } from './counters.js';
-import { backendByName, keep, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
+import { backendByName, flushBackend, keep, lostReason, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
 import { HypercolumnError } from './errors.js';
 
 /** The data of every zero-element tensor: no backend ever sees one (DESIGN §2). */
@@ -39,7 +39,8 @@ export class Storage {
   }
   release(): void {
     if (--this.refs === 0) {
-      if (this.data !== EMPTY) this.backend.free(this.data);
+      // a lost backend's storage is gone with it
+      if (this.data !== EMPTY && lostReason(this.backend) === undefined) this.backend.free(this.data);
       untrackStorage(this);
     }
   }
@@ -114,6 +115,10 @@ export class Tensor {
     if (this.disposed || this.currentStorage.released) {
       throw new HypercolumnError(`${op}: ${argument} expected a live tensor, got a disposed tensor of shape [${this.shape.join(', ')}]`, op, argument);
     }
+    const lost = lostReason(this.currentStorage.backend);
+    if (lost !== undefined) {
+      throw new HypercolumnError(`${op}: ${argument} expected a tensor on an available backend, got one on "${this.backend}", which was lost: ${lost}`, op, argument);
+    }
   }
 
   /** Copies the values out (async: works on every backend). */
@@ -121,6 +126,7 @@ export class Tensor {
     this.assertUsable('data', 'tensor');
     if (this.currentStorage.isEmpty) return new Float32Array(0);
     countRead(this.currentStorage.backend);
+    flushBackend(this.currentStorage.backend);
     return this.currentStorage.backend.read(this.currentStorage.data, this.size);
   }
 
@@ -133,6 +139,7 @@ export class Tensor {
     }
     if (this.currentStorage.isEmpty) return new Float32Array(0);
     countRead(backend);
+    flushBackend(backend);
     return backend.readSync(this.currentStorage.data, this.size);
   }
 

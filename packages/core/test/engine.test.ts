@@ -1,4 +1,5 @@
 import { createCpuBackend, cpuKernels } from '@hypercolumn/backend-cpu';
+import { expectHcError } from './helpers.js';
 import * as hc from '@hypercolumn/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -88,6 +89,33 @@ describe('registry', () => {
     expect(() => hc.sum(y).backward()).toThrow(/reluBackward: backend "noread" expected to implement this kernel/);
     for (const t of [x, y]) t.dispose();
     hc.removeBackend('noread');
+  });
+
+  it('flushes before reads and after backward; a lost backend is unavailable and its tensors raise', async () => {
+    let flushes = 0;
+    let lose!: (reason: string) => void;
+    const lost = new Promise<string>((resolve) => (lose = resolve));
+    hc.registerBackend('fragile', () => Object.assign(createCpuBackend({ name: 'fragile' }), { flush: () => void flushes++, lost }), 0);
+    const x = hc.tensor([1, -2], [2], { backend: 'fragile', requiresGrad: true });
+    const y = hc.sum(hc.relu(x));
+    flushes = 0;
+    y.backward();
+    expect(flushes).toBeGreaterThan(0);
+    flushes = 0;
+    expect(Array.from(await x.grad!.data())).toEqual([1, 0]);
+    expect(flushes).toBe(1);
+    await hc.sync();
+    lose('device removed');
+    await lost;
+    await Promise.resolve();
+    const info = (await hc.listBackends()).find((b) => b.name === 'fragile')!;
+    expect(info.available).toBe(false);
+    expect(info.reason).toContain('device removed');
+    expectHcError(() => hc.relu(x), 'relu: x expected a tensor on an available backend', '"fragile"', 'device removed');
+    await expect(x.data()).rejects.toThrow(/lost: device removed/);
+    await expect(hc.setBackend('fragile')).rejects.toThrow(/not available: lost: device removed/);
+    for (const t of [x, y]) t.dispose();
+    hc.removeBackend('fragile');
   });
 
   it('refuses inputs from two backends, and moves tensors with to()', async () => {
