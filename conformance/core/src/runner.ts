@@ -284,11 +284,6 @@ export function buildMatrix(results: CaseResult[]): ConformanceResult['matrix'] 
 
 // ------------------------------------------------------------------ entry point
 
-/** Waits for every backend's queued work, so deferred frees have landed before memory is measured. */
-async function settle(): Promise<void> {
-  const sync = (hc as { sync?: () => Promise<void> }).sync;
-  if (sync) await sync();
-}
 
 interface MemoryMark {
   tensors: number;
@@ -358,7 +353,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
       continue;
     }
     await hc.setBackend(backend.name);
-    await settle();
+    await hc.sync(); // deferred frees have landed before memory is measured
     const before = mark(backend.name);
     for (const c of cases) {
       const base = { id: c.id, op: rowOf(c), backend: backend.name };
@@ -373,7 +368,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
         const api = fn.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], hc);
         failure = typeof api !== 'function' ? { status: 'missing', message: `hc.${fn} is not exported` } : errorStatus(err, routesOf(launches, backend.name));
       }
-      await settle();
+      await hc.sync();
       const leak = await leakOf(c, caseBefore, backend.name, got !== undefined);
       if (leak) failure = failure ? { ...failure, message: `${failure.message} (and ${leak})` } : { status: 'fail', message: leak };
       const kernels = routesOf(launches, backend.name);
@@ -438,7 +433,7 @@ async function leakOf(c: Case, before: MemoryMark, backend: string, ran: boolean
   } catch {
     return undefined;
   }
-  await settle();
+  await hc.sync();
   const again = mark(backend).backendBytes - after.backendBytes;
   return again > 0 ? `leak: the backend holds ${again} bytes more after each run of the case` : undefined;
 }
