@@ -153,9 +153,7 @@ describe('the runner itself', () => {
     }), 0);
     try {
       const r = await runConformance({ backend: 'opaque', quick: true });
-      // issue 8: core still reads these two synchronously (being changed on branch core)
-      const pendingInCore = ['convToMatrix', 'clipGradNorm'];
-      const bad = r.cases.filter((c) => c.status !== 'pass' && !pendingInCore.includes(c.op));
+      const bad = r.cases.filter((c) => c.status !== 'pass');
       expect(bad.map((c) => `${c.id} [${c.reference}] ${c.status}: ${c.message}`)).toEqual([]);
       expect(new Set(r.cases.map((c) => c.route))).toEqual(new Set(['native']));
       expect(held).toBeGreaterThan(0);

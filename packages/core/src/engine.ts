@@ -292,11 +292,33 @@ function closeScope(frame: Set<Tensor>, result: unknown): void {
   }
 }
 
+/** True for an async function (its frame could not follow an `await`). */
+function isAsyncFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && fn.constructor?.name === 'AsyncFunction';
+}
+
+function asyncNotAllowed(op: string, what: string): HypercolumnError {
+  return new HypercolumnError(
+    `${op}: fn expected a synchronous function, got ${what} (its frame cannot follow an await: run the synchronous part in ${op}, then await outside it)`,
+    op,
+    'fn',
+  );
+}
+
+function checkSyncFunction(op: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new HypercolumnError(`${op}: fn expected a function, got ${fn === null ? 'null' : typeof fn}`, op, 'fn');
+  if (isAsyncFunction(fn)) throw asyncNotAllowed(op, 'an async function');
+}
+
+const isThenable = (v: unknown): boolean => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+
 /**
  * Runs `fn` and disposes every tensor created inside it that it does not return (returned tensors
- * move to the enclosing scope). Works for async functions too; then it returns a promise.
+ * move to the enclosing scope). `fn` must be synchronous: an async function, or one returning a
+ * promise, is a HypercolumnError (as in `tf.tidy`), since two such frames would interleave.
  */
 export function scope<T>(fn: () => T): T {
+  checkSyncFunction('scope', fn);
   const frame = new Set<Tensor>();
   scopes.push(frame);
   let result: T;
@@ -306,17 +328,9 @@ export function scope<T>(fn: () => T): T {
     closeScope(frame, undefined);
     throw err;
   }
-  if (result instanceof Promise) {
-    return result.then(
-      (value) => {
-        closeScope(frame, value);
-        return value;
-      },
-      (err) => {
-        closeScope(frame, undefined);
-        throw err;
-      },
-    ) as T;
+  if (isThenable(result)) {
+    closeScope(frame, undefined);
+    throw asyncNotAllowed('scope', 'a function returning a promise');
   }
   closeScope(frame, result);
   return result;
@@ -345,23 +359,22 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs `fn` without recording the autograd graph (evaluation, optimizer steps). */
+/**
+ * Runs `fn` without recording the autograd graph (evaluation, optimizer steps). `fn` must be
+ * synchronous: gradients off across an `await` would switch them off for unrelated code.
+ */
 export function noGrad<T>(fn: () => T): T {
+  checkSyncFunction('noGrad', fn);
   const before = gradEnabled;
   gradEnabled = false;
+  let result: T;
   try {
-    const result = fn();
-    if (result instanceof Promise) {
-      return result.finally(() => {
-        gradEnabled = before;
-      }) as T;
-    }
+    result = fn();
+  } finally {
     gradEnabled = before;
-    return result;
-  } catch (err) {
-    gradEnabled = before;
-    throw err;
   }
+  if (isThenable(result)) throw asyncNotAllowed('noGrad', 'a function returning a promise');
+  return result;
 }
 
 // ---------------------------------------------------------------- running kernels

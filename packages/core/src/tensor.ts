@@ -1,7 +1,7 @@
 import type { Backend } from './backend.js';
 import { record, backward as runBackward, type GradNode } from './autograd.js';
 import { countRead, countWrite } from './counters.js';
-import { backendByName, flushBackend, keep, lostReason, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
+import { backendByName, flushBackend, isGradEnabled, keep, lostReason, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
 import { HypercolumnError } from './errors.js';
 
 /** The data of every zero-element tensor: no backend ever sees one (DESIGN §2). */
@@ -143,24 +143,74 @@ export class Tensor {
     return backend.readSync(this.currentStorage.data, this.size);
   }
 
-  /** The single value of a one-element tensor. */
+  /** The single value of a one-element tensor (synchronous read, where the backend allows it). */
   item(): number {
-    if (this.size !== 1) throw new HypercolumnError(`item: tensor expected 1 element, got shape [${this.shape.join(', ')}]`, 'item', 'tensor');
+    this.checkOneElement('item');
     return this.dataSync()[0]!;
   }
 
-  /** This tensor on another backend (a view if it is there already); gradients flow back through the move. */
+  /** The single value of a one-element tensor, read asynchronously (every backend). */
+  async itemAsync(): Promise<number> {
+    this.checkOneElement('itemAsync');
+    return (await this.data())[0]!;
+  }
+
+  private checkOneElement(op: string): void {
+    if (this.size !== 1) throw new HypercolumnError(`${op}: tensor expected 1 element, got shape [${this.shape.join(', ')}]`, op, 'tensor');
+  }
+
+  /**
+   * This tensor on another backend (a view if it is there already), read synchronously from this
+   * backend; gradients flow back through the move, as with PyTorch's `.to()`. On a backend without
+   * synchronous reads use `await toAsync(name)`.
+   */
   to(backendName: string): Tensor {
-    this.assertUsable('to', 'tensor');
-    const target = backendByName(backendName);
-    if (target === this.currentStorage.backend) {
-      const same = Tensor.view(this, this.shape);
-      record('to', same, [this], [], (dy) => [Tensor.view(dy, dy.shape)]);
-      return same;
+    const op = 'to';
+    this.assertUsable(op, 'tensor');
+    const target = backendByName(backendName, op);
+    if (target === this.currentStorage.backend) return this.sameBackendView();
+    const source = this.currentStorage.backend;
+    if (!source.readSync && !this.currentStorage.isEmpty) {
+      throw new HypercolumnError(`${op}: tensor expected to be on a backend that reads synchronously, got one on "${source.name}" (use await tensor.toAsync("${backendName}"))`, op, 'tensor');
     }
-    const values = this.dataSync();
-    const moved = Tensor.fromStorage(Storage.upload(target, values, this.shape), this.shape);
-    // gradients flow back across the move, as with PyTorch's .to()
+    this.checkMoveBackward(op, target);
+    return this.recordMove(Tensor.fromStorage(Storage.upload(target, this.dataSync(), this.shape), this.shape));
+  }
+
+  /** As `to()`, reading asynchronously: works from every backend. */
+  async toAsync(backendName: string): Promise<Tensor> {
+    const op = 'toAsync';
+    this.assertUsable(op, 'tensor');
+    const target = backendByName(backendName, op);
+    if (target === this.currentStorage.backend) return this.sameBackendView();
+    // checked before reading: the graph is recorded after the await, so decide now
+    this.checkMoveBackward(op, target);
+    const values = await this.data();
+    return this.recordMove(Tensor.fromStorage(Storage.upload(target, values, this.shape), this.shape));
+  }
+
+  private sameBackendView(): Tensor {
+    const same = Tensor.view(this, this.shape);
+    record('to', same, [this], [], (dy) => [Tensor.view(dy, dy.shape)]);
+    return same;
+  }
+
+  /**
+   * Backward moves the gradient from `target` back here with a synchronous read (backward itself is
+   * synchronous): where `target` cannot read synchronously that is an error now, at record time,
+   * not later inside backward().
+   */
+  private checkMoveBackward(op: string, target: Backend<any>): void {
+    if (isGradEnabled() && this.requiresGrad && !target.readSync) {
+      throw new HypercolumnError(
+        `${op}: tensor expected no gradient to carry back from "${target.name}" (it cannot read synchronously, so backward() could not move the gradient back), got a tensor that requires grad; move it under hc.noGrad`,
+        op,
+        'tensor',
+      );
+    }
+  }
+
+  private recordMove(moved: Tensor): Tensor {
     const source = this.backend;
     record('to', moved, [this], [], (dy) => [dy.to(source)]);
     return moved;

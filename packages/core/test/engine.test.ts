@@ -160,14 +160,26 @@ describe('tensors, scope and memory', () => {
     expect(hc.memory()).toEqual(start);
   });
 
-  it('async scopes dispose after the promise settles', async () => {
+  it('scope and noGrad reject async functions and functions returning a promise, leaving nothing behind', async () => {
     const start = hc.memory().numTensors;
-    const value = await hc.scope(async () => {
-      const a = hc.ones([3]);
-      const s = hc.sum(a);
-      return (await s.data())[0];
-    });
-    expect(value).toBe(3);
+    expectHcError(() => hc.scope(async () => hc.ones([3])), 'scope: fn expected a synchronous function, got an async function');
+    expectHcError(() => hc.noGrad(async () => 1), 'noGrad: fn expected a synchronous function, got an async function');
+    expectHcError(() => hc.scope(() => Promise.resolve(hc.ones([2]))), 'scope: fn expected a synchronous function, got a function returning a promise');
+    expectHcError(() => hc.noGrad(() => Promise.resolve(1)), 'noGrad', 'a function returning a promise');
+    expect(hc.isGradEnabled()).toBe(true);
+    expect(hc.memory().numTensors).toBe(start);
+  });
+
+  it('concurrent async code does not interfere: each task scopes its synchronous parts', async () => {
+    const start = hc.memory().numTensors;
+    const task = async (k: number) => {
+      const s = hc.scope(() => hc.sum(hc.mul(hc.ones([4]), k)));
+      await Promise.resolve();
+      const value = await s.itemAsync();
+      s.dispose();
+      return value;
+    };
+    expect(await Promise.all([task(1), task(2), task(3)])).toEqual([4, 8, 12]);
     expect(hc.memory().numTensors).toBe(start);
   });
 
