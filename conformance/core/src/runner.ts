@@ -369,7 +369,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
         failure = typeof api !== 'function' ? { status: 'missing', message: `hc.${fn} is not exported` } : errorStatus(err, routesOf(launches, backend.name));
       }
       await hc.sync();
-      const leak = await leakOf(c, caseBefore, backend.name, got !== undefined);
+      const leak = await leakOf(c, preparedFor(c), caseBefore, backend.name, got !== undefined);
       if (leak) failure = failure ? { ...failure, message: `${failure.message} (and ${leak})` } : { status: 'fail', message: leak };
       const kernels = routesOf(launches, backend.name);
       const route = worstRoute(kernels);
@@ -421,7 +421,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
 }
 
 /** What a case left behind, if anything: live tensors, storage bytes, or backend bytes that grow on every run. */
-async function leakOf(c: Case, before: MemoryMark, backend: string, ran: boolean): Promise<string | undefined> {
+async function leakOf(c: Case, p: Prepared, before: MemoryMark, backend: string, ran: boolean): Promise<string | undefined> {
   const after = mark(backend);
   if (after.tensors !== before.tensors || after.bytes !== before.bytes) {
     return `leak: ${after.tensors - before.tensors} live tensors and ${after.bytes - before.bytes} bytes more after the case`;
@@ -429,7 +429,7 @@ async function leakOf(c: Case, before: MemoryMark, backend: string, ran: boolean
   if (!ran || after.backendBytes <= before.backendBytes) return undefined;
   // the backend holds more bytes: a cache warming up, or a leak? Run the case again and look.
   try {
-    await execute(c, prepare(c, undefined), []);
+    await execute(c, p, []);
   } catch {
     return undefined;
   }
