@@ -284,7 +284,6 @@ export function buildMatrix(results: CaseResult[]): ConformanceResult['matrix'] 
 
 // ------------------------------------------------------------------ entry point
 
-
 interface MemoryMark {
   tensors: number;
   bytes: number;
