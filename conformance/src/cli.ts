@@ -129,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const f of imported.failed) process.stderr.write(`hypercolumn-conformance: ${f.pkg} is installed but failed to load: ${f.error}\n`);
   // A named backend that is unavailable fails the run with its reason (the others still run).
   const infos = await hc.listBackends();
+  const unavailable = new Map<string, string>();
   for (const name of new Set([...(opts.backends ?? []), ...(opts.require ?? [])])) {
     const info = infos.find((b) => b.name === name);
     if (info?.available) continue;
@@ -136,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     const why = info
       ? info.reason ?? 'no reason given'
       : imported.failed.find((f) => f.pkg === pkg)?.error ?? (imported.absent.includes(pkg) ? `${pkg} is not installed` : `not registered (no package ${pkg} among ${BACKEND_PACKAGES.join(', ')})`);
+    unavailable.set(name, why);
     process.stderr.write(`hypercolumn-conformance: backend "${name}" is unavailable: ${why}\n`);
   }
 
@@ -153,6 +155,8 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     bar.stop();
   }
+  // the report says why in the CLI's words (not installed / failed to load), not just "not registered"
+  for (const b of conformance.backends) if (unavailable.has(b.name)) b.reason = unavailable.get(b.name)!;
 
   let bench: BenchResult[] = [];
   if (opts.bench !== 'none') {

@@ -174,7 +174,7 @@ describe('command line', () => {
       stdout.mockRestore();
     }
     expect(errors.join('')).toContain('backend "nosuch" is unavailable: not registered (no package @hypercolumn/backend-nosuch');
-    expect(out.join('')).toContain('backend nosuch: not available (required: the run fails)');
+    expect(out.join('')).toContain('backend nosuch: not available (required: the run fails) (not registered (no package @hypercolumn/backend-nosuch');
     expect(out.join('')).toMatch(/relu\s+pass \d+\/\d+/);
   });
 
