@@ -39,6 +39,7 @@ import { rdivScalar } from './kernels/rdiv_scalar.js';
 import { relu } from './kernels/relu.js';
 import { reluBackward } from './kernels/relu_backward.js';
 import { reverseSpatial } from './kernels/reverse_spatial.js';
+import { scaledAdd } from './kernels/scaled_add.js';
 import { sgdMomentumStep } from './kernels/sgd_momentum_step.js';
 import { sgdStep } from './kernels/sgd_step.js';
 import { sigmoid } from './kernels/sigmoid.js';
@@ -63,7 +64,7 @@ export const cpuKernels: KernelTable<Float32Array, CpuBackend> = {
   relu, reluBackward, sigmoid, tanh, linear, matMul,
   softmax, softmaxBackward, logSoftmax, logSoftmaxBackward,
   softmaxCrossEntropy, softmaxCrossEntropyBackward, argmax,
-  add, sub, mul, div, maximum, minimum, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar,
+  add, sub, mul, div, maximum, minimum, scaledAdd, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar,
   neg, sqrt, abs, exp, log, fill, sum, broadcastTo, transpose, concat, slice,
   sgdStep, sgdMomentumStep, adamStep, agcUnitClip,
 };
