@@ -238,3 +238,20 @@ describe('ready() and priorities', () => {
     expect(info.threads).toBe(1);
   });
 });
+
+describe('host-visible storage', () => {
+  it('tensor(values, shape, {copy: false}) adopts a Float32Array on cpu; the default copies', async () => {
+    await hc.setBackend('cpu');
+    const values = Float32Array.of(1, 2, 3);
+    const adopted = hc.tensor(values, [3], { copy: false });
+    const copied = hc.tensor(values, [3]);
+    hc.resetLaunchCounts();
+    const again = hc.tensor(values, [3], { copy: false });
+    expect(hc.launchCounts().cpu?.writes ?? 0).toBe(0); // no upload
+    values[0] = 10;
+    expect(Array.from(adopted.dataSync())).toEqual([10, 2, 3]);
+    expect(Array.from(copied.dataSync())).toEqual([1, 2, 3]);
+    expectHcError(() => hc.tensor(values, [3], { copy: 'no' as never }), 'tensor: copy expected');
+    for (const t of [adopted, copied, again]) t.dispose();
+  });
+});
