@@ -2,7 +2,8 @@
 // `changeset publish`; an empty project outside the workspace `npm install`s core and each backend
 // from there, type-checks and runs each README's example as written, and checks a conv, a pool, a
 // norm and one training step on every backend against float64 computations of its own.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,41 @@ const backendNames = publishable.filter((p) => isBackendPackage(p.json.name)).ma
 /** What a user installs: core and one or more backends. */
 const userPackages = ['@hypercolumn/core', ...backendNames];
 
+/**
+ * Examples are written as .ts files into the user project and type-checked in one tsc run, with strict
+ * settings against the installed packages' declarations (no @types/node: examples must not need it).
+ */
+function writeExamples(slug: string, examples: string[]) {
+  mkdirSync(join(project, 'examples', slug), { recursive: true });
+  examples.forEach((code, i) => writeFileSync(join(project, 'examples', slug, `example-${i + 1}.ts`), code));
+}
+
+let typeErrors = '';
+function typeCheckExamples() {
+  const tsconfig = {
+    compilerOptions: {
+      module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [],
+      strict: true, skipLibCheck: false, rootDir: '.', outDir: '../examples-out', noEmitOnError: false,
+    },
+    include: ['**/*.ts'],
+  };
+  writeFileSync(join(project, 'examples', 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+  const tsc = spawnSync(process.execPath, [rootRequire.resolve('typescript/bin/tsc'), '-p', 'examples', '--pretty', 'false'], { cwd: project, encoding: 'utf8' });
+  typeErrors = `${tsc.stdout}${tsc.stderr}`;
+}
+
+/** The examples of one README or page: no type errors in their files, and each runs to exit code 0. */
+function checkExamples(slug: string, count: number) {
+  const ownErrors = typeErrors.split('\n').filter((line) => line.includes(`${slug}/example-`) || line.startsWith('error'));
+  expect(ownErrors.join('\n')).toBe('');
+  for (let i = 1; i <= count; i++) run(process.execPath, [join(project, 'examples-out', slug, `example-${i}.js`)], { cwd: project, timeout: 120_000 });
+}
+
+const docPages = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md') && codeExamples(readFileSync(join(ROOT, 'docs', f), 'utf8')).length > 0);
+const docSlug = (page: string) => `docs-${page.replace(/\.md$/, '')}`;
+const readmeSlug = (name: string) => name.replace(/^@hypercolumn\//, '');
+const readmeExamples = new Map<string, string[]>();
+
 let work = '';
 let project = '';
 let registry: Awaited<ReturnType<typeof startRegistry>> | undefined;
@@ -35,11 +71,21 @@ beforeAll(async () => {
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2));
   run('npm', ['install', '--no-audit', '--no-fund', '--cache', join(work, 'npm-cache'), ...userPackages], { cwd: project, env: userEnv(registryEnv) });
+
+  // what users read on the registry page: the README inside the installed package
+  for (const name of userPackages) {
+    readmeExamples.set(name, codeExamples(readFileSync(join(project, 'node_modules', name, 'README.md'), 'utf8')));
+    writeExamples(readmeSlug(name), readmeExamples.get(name)!);
+  }
+  for (const page of docPages) writeExamples(docSlug(page), codeExamples(readFileSync(join(ROOT, 'docs', page), 'utf8')));
+  typeCheckExamples();
 }, 300_000);
 
 afterAll(async () => {
   await registry?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  // HC_RELEASE_KEEP=1 keeps the registry storage and the user project for a look afterwards
+  if (work && !process.env.HC_RELEASE_KEEP) rmSync(work, { recursive: true, force: true });
+  else if (work) console.log(`release test files kept in ${work}`);
 });
 
 it('the user project lies outside the workspace', () => {
@@ -77,24 +123,18 @@ describe.each(userPackages.map((n) => [n] as const))('installed %s', (name) => {
   });
 
   it('README examples type-check (strict, nodenext) against the installed types and run as written', () => {
-    const examples = codeExamples(readFileSync(join(dir(), 'README.md'), 'utf8'));
-    expect(examples.length, `${name}'s README shows how to use it`).toBeGreaterThan(0);
-    const slug = name.replace(/^@hypercolumn\//, '');
-    const srcDir = join(project, 'examples', slug);
-    mkdirSync(srcDir, { recursive: true });
-    examples.forEach((code, i) => writeFileSync(join(srcDir, `example-${i + 1}.ts`), code));
-    const tsconfig = {
-      compilerOptions: {
-        module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [],
-        strict: true, skipLibCheck: false, rootDir: '.', outDir: '../../examples-out/' + slug,
-      },
-      include: ['*.ts'],
-    };
-    writeFileSync(join(srcDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-    run(process.execPath, [rootRequire.resolve('typescript/bin/tsc'), '-p', srcDir], { cwd: project });
-    examples.forEach((_, i) => {
-      run(process.execPath, [join(project, 'examples-out', slug, `example-${i + 1}.js`)], { cwd: project, timeout: 120_000 });
-    });
+    expect(readmeExamples.get(name)!.length, `${name}'s README shows how to use it`).toBeGreaterThan(0);
+    checkExamples(readmeSlug(name), readmeExamples.get(name)!.length);
+  });
+});
+
+it('the docs pages have examples to run', () => {
+  expect(docPages.length).toBeGreaterThanOrEqual(4);
+});
+
+describe.each(docPages.map((f) => [f] as const))('docs/%s', (page) => {
+  it('examples type-check against the installed packages and run as written', () => {
+    checkExamples(docSlug(page), codeExamples(readFileSync(join(ROOT, 'docs', page), 'utf8')).length);
   });
 });
 
