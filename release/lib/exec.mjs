@@ -13,12 +13,14 @@ export function userEnv(extra = {}) {
 
 /**
  * Puts a `pnpm` of the version in the root package.json's packageManager on PATH (changesets spawns
- * `pnpm publish`; CI reaches pnpm only through npx).
+ * `pnpm publish`; CI reaches pnpm only through npx). It is located with npx first, from the user's
+ * own registry: a shim calling npx later would look pnpm up in the test registry given in `extra`.
  */
 export function envWithPnpm(binDir, packageManager, extra = {}) {
+  const located = run('npx', ['--yes', '-p', packageManager, '-c', 'command -v pnpm'], { env: userEnv() }).stdout.trim().split('\n').at(-1);
   mkdirSync(binDir, { recursive: true });
   const shim = join(binDir, 'pnpm');
-  writeFileSync(shim, `#!/bin/sh\nexec npx --yes ${packageManager} "$@"\n`);
+  writeFileSync(shim, `#!/bin/sh\nexec "${located}" "$@"\n`);
   chmodSync(shim, 0o755);
   const env = userEnv(extra);
   env.PATH = `${binDir}${delimiter}${env.PATH ?? ''}`;
