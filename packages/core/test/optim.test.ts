@@ -214,7 +214,7 @@ describe('adaptiveGradClip', () => {
 });
 
 describe('clipGradNorm', () => {
-  it('scales all gradients by min(1, maxNorm/(total + 1e-6)) and returns the total norm', () => {
+  it('scales all gradients by min(1, maxNorm/(total + 1e-6)) and returns the total norm as a scalar tensor', async () => {
     const a = hc.zeros([3, 4], { requiresGrad: true });
     const b = hc.zeros([5], { requiresGrad: true });
     const c = hc.zeros([2], { requiresGrad: true }); // no gradient: ignored
@@ -226,14 +226,19 @@ describe('clipGradNorm', () => {
       const all = [...ga, ...gb].map(Math.fround);
       const total = Math.sqrt(all.reduce((s, v) => s + v * v, 0));
       const coef = Math.min(1, maxNorm / (total + 1e-6));
-      const got = optim.clipGradNorm([a, b, c], maxNorm);
+      const norm = optim.clipGradNorm([a, b, c], maxNorm);
+      expect(norm.shape).toEqual([]);
+      const got = await norm.itemAsync();
+      norm.dispose();
       expect(Math.abs(got - total)).toBeLessThan(1e-5 * total);
       expectClose(vals(a.grad!), ga.map((v) => Math.fround(v) * coef), 1e-4, 1e-6);
       expectClose(vals(b.grad!), gb.map((v) => Math.fround(v) * coef), 1e-4, 1e-6);
       if (coef === 1) expect(vals(a.grad!)).toEqual(Array.from(new Float32Array(ga)));
     }
     expect(c.grad).toBeNull();
-    expect(optim.clipGradNorm([c], 1)).toBe(0);
+    const none = optim.clipGradNorm([c], 1);
+    expect(none.item()).toBe(0);
+    none.dispose();
     expectHcError(() => optim.clipGradNorm([a], -1), /clipGradNorm: maxNorm/);
   });
 });

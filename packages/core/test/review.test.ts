@@ -414,7 +414,7 @@ describe('no tensor leaks: every op inside hc.scope, forward and backward', () =
         new hc.nn.MaxPool2d(2), new hc.nn.Flatten(), new hc.nn.Linear(8, 3));
       const opt = new hc.optim.SGD(net, { lr: 0.1, momentum: 0.9 });
       hc.crossEntropy(net.forward(T([2, 1, 4, 4])), [0, 2]).backward();
-      hc.optim.clipGradNorm(net, 1);
+      hc.optim.clipGradNorm(net, 1).dispose();
       hc.optim.adaptiveGradClip(net);
       opt.step();
       opt.zeroGrad();

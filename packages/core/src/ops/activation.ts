@@ -5,6 +5,7 @@ import type { AxisAttrs } from '../kernels.js';
 import { normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkRank, checkTensor, shapeText } from '../validate.js';
+import { tensor } from './creation.js';
 
 /** max(x, 0); gradient 0 at x ≤ 0 (as PyTorch). */
 export function relu(x: Tensor): Tensor {
@@ -47,14 +48,16 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
   if (labels.length !== n) {
     throw new HypercolumnError(`${op}: labels expected ${n} class indices (one per row of logits ${shapeText(logits.shape)}), got ${labels.length}`, op, 'labels');
   }
-  const checked = Int32Array.from(labels, (label, i) => {
+  const checked = Float32Array.from(labels, (label, i) => {
     if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= k) {
       fail(op, `labels[${i}]`, `an integer class index in [0, ${k - 1}]`, label);
     }
     return label;
   });
-  const attrs = { labels: checked };
-  const [loss] = runKernel('softmaxCrossEntropy', { logits }, attrs) as [Tensor];
-  record(op, loss, [logits], [logits], (dy, [sl]) => [runKernel('softmaxCrossEntropyBackward', { logits: sl!, dy }, attrs)[0]]);
+  // class indices travel as a float32 input tensor (exact up to 2^24 classes), uploaded once
+  const labelTensor = tensor(checked, [n], { backend: logits.backend });
+  const [loss] = runKernel('softmaxCrossEntropy', { logits, labels: labelTensor }, {}) as [Tensor];
+  record(op, loss, [logits], [logits, labelTensor], (dy, [sl, st]) => [runKernel('softmaxCrossEntropyBackward', { logits: sl!, labels: st!, dy }, {})[0]]);
+  labelTensor.dispose();
   return loss;
 }

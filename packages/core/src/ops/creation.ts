@@ -58,7 +58,7 @@ export function tensor(values: Float32Array | ArrayLike<number> | readonly unkno
   }
   const backend = opts.backend === undefined ? currentBackend() : backendByName(opts.backend, op);
   // backend.write copies, so the caller's Float32Array is never aliased
-  const t = Tensor.fromStorage(new Storage(backend, backend.write(data, dims), size * 4), dims);
+  const t = Tensor.fromStorage(Storage.upload(backend, data, dims), dims);
   if (checkBoolean(op, 'requiresGrad', opts.requiresGrad ?? false)) t.requiresGrad = true;
   return t;
 }
