@@ -14,3 +14,12 @@ export function markdownLinks(markdown) {
 export function codeExamples(markdown) {
   return [...markdown.matchAll(/^```(?:ts|typescript|js|javascript)\s*\n([\s\S]*?)^```/gm)].map((m) => m[1]);
 }
+
+/** @returns {string[]} the command lines of the ```sh / ```bash / ```shell blocks (comments dropped, `\` continuations joined) */
+export function shellCommands(markdown) {
+  const blocks = [...markdown.matchAll(/^```(?:sh|bash|shell|console)\s*\n([\s\S]*?)^```/gm)].map((m) => m[1]);
+  return blocks
+    .flatMap((block) => block.replace(/\\\n\s*/g, ' ').split('\n'))
+    .map((line) => line.replace(/^\$\s+/, '').trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}

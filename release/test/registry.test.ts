@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envWithPnpm, run, userEnv } from '../lib/exec.mjs';
-import { codeExamples } from '../lib/markdown.mjs';
+import { codeExamples, shellCommands } from '../lib/markdown.mjs';
 import { startRegistry } from '../lib/registry.mjs';
 import { isBackendPackage, publishablePackages, ROOT, rootPackageJson } from '../lib/workspace.mjs';
 import { batchNormTraining64, conv2d64, maxPool2d64, sgdStep64, uniform, type Spec } from './reference64.js';
@@ -54,7 +54,12 @@ function checkExamples(slug: string, count: number) {
 const docPages = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md') && codeExamples(readFileSync(join(ROOT, 'docs', f), 'utf8')).length > 0);
 const docSlug = (page: string) => `docs-${page.replace(/\.md$/, '')}`;
 const readmeSlug = (name: string) => name.replace(/^@hypercolumn\//, '');
+const workspaceReadme = (name: string) => readFileSync(join(publishable.find((p) => p.json.name === name)!.dir, 'README.md'), 'utf8');
+/** Packages whose README must show a TypeScript example (core and backends); others are run if they have one. */
+const readmesWithExamples = publishable.map((p) => p.json.name).filter((n) => userPackages.includes(n) || codeExamples(workspaceReadme(n)).length > 0);
 const readmeExamples = new Map<string, string[]>();
+/** The README's shell commands (`npm i …`, `npx …`) and how running them as written went. */
+const readmeCommands = new Map<string, { commands: string[]; failure?: string }>();
 
 let work = '';
 let project = '';
@@ -70,16 +75,40 @@ beforeAll(async () => {
   project = join(work, 'user-project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2));
-  run('npm', ['install', '--no-audit', '--no-fund', '--cache', join(work, 'npm-cache'), ...userPackages], { cwd: project, env: userEnv(registryEnv) });
+  // npm's cache is content-addressed (a re-published tarball is a miss), so keeping it between runs
+  // only saves downloading third-party dependencies (onnxruntime, tfjs) again
+  const npmCache = join(ROOT, 'release', 'node_modules', '.cache', 'npm');
+  const userEnvironment = userEnv({ ...registryEnv, npm_config_cache: npmCache, npm_config_audit: 'false', npm_config_fund: 'false' });
+  run('npm', ['install', ...userPackages], { cwd: project, env: userEnvironment });
+
+  // every README's shell commands, as a user would type them, in the same project (a failure is
+  // reported by that README's test)
+  for (const { json: { name } } of publishable) {
+    const commands = shellCommands(workspaceReadme(name));
+    const entry: { commands: string[]; failure?: string } = { commands };
+    readmeCommands.set(name, entry);
+    for (const command of commands) {
+      try {
+        const started = Date.now();
+        run('sh', ['-c', command], { cwd: project, env: userEnvironment, timeout: 300_000 });
+        if (process.env.HC_RELEASE_KEEP) console.log(`${command}: ${Date.now() - started} ms`);
+      } catch (err) {
+        entry.failure = String(err);
+        break;
+      }
+    }
+  }
 
   // what users read on the registry page: the README inside the installed package
-  for (const name of userPackages) {
-    readmeExamples.set(name, codeExamples(readFileSync(join(project, 'node_modules', name, 'README.md'), 'utf8')));
+  for (const name of readmesWithExamples) {
+    const installed = join(project, 'node_modules', name, 'README.md');
+    // not installed (its README's install command failed): no examples, and its test says so
+    readmeExamples.set(name, existsSync(installed) ? codeExamples(readFileSync(installed, 'utf8')) : []);
     writeExamples(readmeSlug(name), readmeExamples.get(name)!);
   }
   for (const page of docPages) writeExamples(docSlug(page), codeExamples(readFileSync(join(ROOT, 'docs', page), 'utf8')));
   typeCheckExamples();
-}, 300_000);
+}, 900_000);
 
 afterAll(async () => {
   await registry?.stop();
@@ -122,10 +151,22 @@ describe.each(userPackages.map((n) => [n] as const))('installed %s', (name) => {
     expect(existsSync(join(dir(), 'dist', '.tsbuildinfo'))).toBe(false);
   });
 
-  it('README examples type-check (strict, nodenext) against the installed types and run as written', () => {
-    expect(readmeExamples.get(name)!.length, `${name}'s README shows how to use it`).toBeGreaterThan(0);
-    checkExamples(readmeSlug(name), readmeExamples.get(name)!.length);
+});
+
+describe.each(publishable.map((p) => [p.json.name] as const))('README of %s', (name) => {
+  it('shell commands (install, CLI) run as written in the user project', () => {
+    const { commands, failure } = readmeCommands.get(name)!;
+    expect(commands.some((c) => new RegExp(`^(?:\\w+=\\S*\\s+)*(?:npm i|npm install|pnpm add|yarn add)\\b.*${name}`).test(c)), 'shows how to install it').toBe(true);
+    expect(failure).toBeUndefined();
+    expect(readFileSync(join(project, 'node_modules', name, 'README.md'), 'utf8')).toBe(workspaceReadme(name));
   });
+
+  if (readmesWithExamples.includes(name)) {
+    it('TypeScript examples type-check (strict, nodenext) against the installed types and run as written', () => {
+      expect(readmeExamples.get(name)!.length, `${name}'s README shows how to use it`).toBeGreaterThan(0);
+      checkExamples(readmeSlug(name), readmeExamples.get(name)!.length);
+    });
+  }
 });
 
 it('the docs pages have examples to run', () => {
