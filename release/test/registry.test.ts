@@ -31,22 +31,24 @@ function writeExamples(slug: string, examples: string[]) {
 }
 
 let typeErrors = '';
+/** tsc under Node's resolution (emitting what the examples run) and under a bundler's (checking only). */
 function typeCheckExamples() {
-  const tsconfig = {
-    compilerOptions: {
-      module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [],
-      strict: true, skipLibCheck: false, rootDir: '.', outDir: '../examples-out', noEmitOnError: false,
-    },
-    include: ['**/*.ts'],
+  const common = { target: 'es2022', lib: ['es2022', 'dom'], types: [], strict: true, skipLibCheck: false, rootDir: '.' };
+  const configs = {
+    'tsconfig.json': { ...common, module: 'nodenext', moduleResolution: 'nodenext', outDir: '../examples-out', noEmitOnError: false },
+    'tsconfig.bundler.json': { ...common, module: 'esnext', moduleResolution: 'bundler', noEmit: true },
   };
-  writeFileSync(join(project, 'examples', 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
-  const tsc = spawnSync(process.execPath, [rootRequire.resolve('typescript/bin/tsc'), '-p', 'examples', '--pretty', 'false'], { cwd: project, encoding: 'utf8' });
-  typeErrors = `${tsc.stdout}${tsc.stderr}`;
+  typeErrors = '';
+  for (const [file, compilerOptions] of Object.entries(configs)) {
+    writeFileSync(join(project, 'examples', file), JSON.stringify({ compilerOptions, include: ['**/*.ts'] }, null, 2));
+    const tsc = spawnSync(process.execPath, [rootRequire.resolve('typescript/bin/tsc'), '-p', join('examples', file), '--pretty', 'false'], { cwd: project, encoding: 'utf8' });
+    typeErrors += `${tsc.stdout}${tsc.stderr}`.replace(/^(?=.)/gm, `[${compilerOptions.moduleResolution}] `);
+  }
 }
 
 /** The examples of one README or page: no type errors in their files, and each runs to exit code 0. */
 function checkExamples(slug: string, count: number) {
-  const ownErrors = typeErrors.split('\n').filter((line) => line.includes(`${slug}/example-`) || line.startsWith('error'));
+  const ownErrors = typeErrors.split('\n').filter((line) => line.includes(`${slug}/example-`) || /^\[\w+\] error/.test(line));
   expect(ownErrors.join('\n')).toBe('');
   for (let i = 1; i <= count; i++) run(process.execPath, [join(project, 'examples-out', slug, `example-${i}.js`)], { cwd: project, timeout: 120_000 });
 }
@@ -162,7 +164,7 @@ describe.each(publishable.map((p) => [p.json.name] as const))('README of %s', (n
   });
 
   if (readmesWithExamples.includes(name)) {
-    it('TypeScript examples type-check (strict, nodenext) against the installed types and run as written', () => {
+    it('TypeScript examples type-check (strict; nodenext and bundler resolution) against the installed types and run as written', () => {
       expect(readmeExamples.get(name)!.length, `${name}'s README shows how to use it`).toBeGreaterThan(0);
       checkExamples(readmeSlug(name), readmeExamples.get(name)!.length);
     });
