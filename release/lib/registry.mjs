@@ -1,6 +1,6 @@
-// A throwaway npm registry: verdaccio on 127.0.0.1 with its storage in a temporary folder. Anyone may
-// publish; @hypercolumn/* is served only from what was published here, everything else is proxied
-// from registry.npmjs.org (for third-party dependencies of published packages).
+// A throwaway npm registry: verdaccio on 127.0.0.1 with its storage in a temporary folder, anyone may
+// publish, and no uplink: it serves only what was published to it. A user project points just the
+// @hypercolumn scope at it (`scopeNpmrc`) and gets third-party dependencies from its usual registry.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,10 +27,6 @@ auth:
   htpasswd:
     file: ${JSON.stringify(join(dir, 'htpasswd'))}
     max_users: -1
-uplinks:
-  npmjs:
-    url: https://registry.npmjs.org/
-    timeout: 60s
 packages:
   '@hypercolumn/*':
     access: $all
@@ -39,7 +35,6 @@ packages:
   '**':
     access: $all
     publish: $anonymous
-    proxy: npmjs
 web:
   enable: false
 log: { type: stdout, format: pretty, level: warn }
@@ -48,9 +43,10 @@ log: { type: stdout, format: pretty, level: warn }
 
 /**
  * Starts verdaccio with its config and storage under `dir`.
- * @returns {Promise<{ url: string, npmrc: string, log: () => string, stop: () => Promise<void> }>}
- *   `npmrc` is a user config that points npm/pnpm at the registry with a placeholder token (npm
- *   refuses to publish without one; verdaccio treats it as anonymous).
+ * @returns {Promise<{ url: string, npmrc: string, scopeNpmrc: string, log: () => string, stop: () => Promise<void> }>}
+ *   `npmrc` is a user config that points npm/pnpm at the registry with a placeholder token, for
+ *   publishing (npm refuses to publish without one; verdaccio treats it as anonymous). `scopeNpmrc`
+ *   is the text of a project .npmrc that takes only @hypercolumn/* from the registry.
  */
 export async function startRegistry(dir) {
   mkdirSync(dir, { recursive: true });
@@ -88,5 +84,5 @@ export async function startRegistry(dir) {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, npmrc, log: () => output, stop };
+  return { url, npmrc, scopeNpmrc: `@hypercolumn:registry=${url}\n`, log: () => output, stop };
 }

@@ -77,10 +77,11 @@ beforeAll(async () => {
   project = join(work, 'user-project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2));
+  writeFileSync(join(project, '.npmrc'), registry.scopeNpmrc);
   // npm's cache is content-addressed (a re-published tarball is a miss), so keeping it between runs
   // only saves downloading third-party dependencies (onnxruntime, tfjs) again
   const npmCache = join(ROOT, 'release', 'node_modules', '.cache', 'npm');
-  const userEnvironment = userEnv({ ...registryEnv, npm_config_cache: npmCache, npm_config_audit: 'false', npm_config_fund: 'false' });
+  const userEnvironment = userEnv({ npm_config_cache: npmCache, npm_config_audit: 'false', npm_config_fund: 'false' });
   run('npm', ['install', ...userPackages], { cwd: project, env: userEnvironment });
 
   // every README's shell commands, as a user would type them, in the same project (a failure is
