@@ -124,6 +124,10 @@ export const COMPOSITES: CompositeTable = {
     uses: ['div', 'fill'],
     run: ({ x }, { value }, _s, backend) => composed(() => [div(constant(backend, value), x!)]),
   },
+  scaledAdd: {
+    uses: ['mulScalar', 'add'],
+    run: ({ a, b }, { alpha, beta }) => composed(() => [add(mulScalar(a!, alpha), mulScalar(b!, beta))]),
+  },
   neg: { uses: ['mulScalar'], run: ({ x }) => composed(() => [mulScalar(x!, -1)]) },
   sub: { uses: ['add', 'neg'], run: ({ a, b }) => composed(() => [add(a!, neg(b!))]) },
   abs: { uses: ['maximum', 'neg'], run: ({ x }) => composed(() => [maximum(x!, neg(x!))]) },
@@ -191,18 +195,19 @@ export const COMPOSITES: CompositeTable = {
       }),
   },
   /**
-   * scale_u = min(1, maxNorm_u / max(‖G_u‖, 1e-6)). Equal to the contract's rule except where
-   * ‖G_u‖ ≤ maxNorm_u < 1e-6 (only possible with clipping·eps < 1e-6), where it shrinks G_u slightly
-   * instead of leaving it: telling the two apart needs a comparison kernel the contract does not have.
+   * scale_u = min(1, maxNorm_u / max(‖G_u‖, min(1e-6, maxNorm_u))): equal to the contract's rule
+   * except where maxNorm_u < ‖G_u‖ < 1e-6, where it gives G_u exactly the norm maxNorm_u rather
+   * than shrinking it further (only possible with clipping·eps < 1e-6); telling the cases apart
+   * needs a comparison kernel the contract does not have. A unit within the limit is never touched.
    */
   agcUnitClip: {
-    uses: ['mul', 'sum', 'sqrt', 'maximumScalar', 'mulScalar', 'div', 'minimumScalar'],
+    uses: ['mul', 'sum', 'sqrt', 'maximumScalar', 'mulScalar', 'div', 'minimumScalar', 'maximum'],
     run: ({ param, grad }, { units, unitSize, clipping, eps }, [shape]) =>
       composed(() => {
         const p = Tensor.view(param!, [units, unitSize]), g = Tensor.view(grad!, [units, unitSize]);
         const norm = (t: Tensor) => sqrt(sumKeep(mul(t, t), [1]));
         const maxNorm = mulScalar(maximumScalar(norm(p), eps), clipping);
-        const scale = minimumScalar(div(maxNorm, maximumScalar(norm(g), 1e-6)), 1);
+        const scale = minimumScalar(div(maxNorm, maximum(norm(g), minimumScalar(maxNorm, 1e-6))), 1);
         return [Tensor.view(mul(g, scale), shape!)];
       }),
   },

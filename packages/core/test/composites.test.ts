@@ -33,6 +33,7 @@ const SAMPLES: Partial<Record<KernelName, Sample>> = {
   maximumScalar: { inputs: { x: [7] }, attrs: { value: 0.1 } },
   minimumScalar: { inputs: { x: [7] }, attrs: { value: 0.1 } },
   neg: { inputs: { x: [7] }, attrs: {} },
+  scaledAdd: { inputs: { a: [2, 3], b: [2, 3] }, attrs: { alpha: 0.9, beta: 0.15 } },
   sub: { inputs: { a: [2, 3], b: [3] }, attrs: { outShape: [2, 3] } },
   abs: { inputs: { x: [7] }, attrs: {} },
   relu: { inputs: { x: [9] }, attrs: {} },

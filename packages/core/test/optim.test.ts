@@ -315,3 +315,34 @@ describe('training', () => {
     expect(model.namedParameters().map(([n]) => n)).toContain('1.body.1.gain');
   }, 120_000);
 });
+
+describe('class labels as a tensor', () => {
+  it('crossEntropy takes labels as a [N] tensor: same loss and gradient as an index array, no upload', () => {
+    const gen = new hc.RandomGenerator(5);
+    const values = Float32Array.from({ length: 12 }, () => gen.nextFloat() * 4 - 2);
+    const labels = [2, 0, 3];
+    const a = hc.tensor(values, [3, 4], { requiresGrad: true });
+    const b = hc.tensor(values, [3, 4], { requiresGrad: true });
+    const labelTensor = hc.tensor(labels, [3]);
+    const la = hc.crossEntropy(a, labels);
+    hc.resetLaunchCounts();
+    const lb = hc.crossEntropy(b, labelTensor);
+    expect(hc.launchCounts().cpu?.writes ?? 0).toBe(0);
+    la.backward();
+    lb.backward();
+    // reference: mean over rows of logsumexp − x[label], gradient (softmax − onehot)/N
+    let ref = 0;
+    const grad: number[] = [];
+    labels.forEach((label, n) => {
+      const row = Array.from(values.subarray(n * 4, n * 4 + 4));
+      const lse = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+      ref += (lse - row[label]!) / 3;
+      row.forEach((v, j) => grad.push((Math.exp(v - lse) - (j === label ? 1 : 0)) / 3));
+    });
+    expectClose(vals(lb), [ref]);
+    expect(vals(lb)).toEqual(vals(la));
+    expectClose(vals(b.grad!), grad);
+    expect(vals(b.grad!)).toEqual(vals(a.grad!));
+    for (const t of [a, b, labelTensor, la, lb]) t.dispose();
+  });
+});
