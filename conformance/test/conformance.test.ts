@@ -103,21 +103,21 @@ describe('the runner itself', () => {
     }
   });
 
-  it('reports a kernel composed in core as composite, and one without any route (no kernel, no composition, no synchronous read) as missing', async () => {
+  it('reports a kernel composed in core as composite, and one without any route (no kernel, no composition, no synchronous read) as missing (maxPool2d has no composition)', async () => {
     const { registerBackend, removeBackend } = await import('@hypercolumn/core');
-    const noRead = await cpuLike('noread', { drop: ['relu', 'softmax'], readSync: false });
+    const noRead = await cpuLike('noread', { drop: ['relu', 'maxPool2d'], readSync: false });
     registerBackend('noread', () => noRead, 0);
     try {
-      const r = await runConformance({ backends: ['noread'], ops: ['relu', 'softmax'], quick: true });
+      const r = await runConformance({ backends: ['noread'], ops: ['relu', 'maxPool2d'], quick: true });
       expect(r.ok).toBe(false);
       expect(r.matrix.noread.relu.status).toBe('pass');
       expect(r.matrix.noread.relu.route).toBe('composite');
       expect(r.cases.find((c) => c.op === 'relu')!.kernels).toEqual({ relu: 'composite', maximumScalar: 'native' });
-      expect(r.matrix.noread.softmax.status).toBe('missing');
-      expect(r.matrix.noread.softmax.route).toBe('missing');
-      const softmax = r.cases.find((c) => c.op === 'softmax')!;
-      expect(softmax.kernels).toEqual({ softmax: 'missing' });
-      expect(softmax.message).toMatch(/no route for kernel softmax/);
+      expect(r.matrix.noread.maxPool2d.status).toBe('missing');
+      expect(r.matrix.noread.maxPool2d.route).toBe('missing');
+      const pool = r.cases.find((c) => c.op === 'maxPool2d')!;
+      expect(pool.kernels).toEqual({ maxPool2d: 'missing' });
+      expect(pool.message).toMatch(/no route for kernel maxPool2d/);
     } finally {
       removeBackend('noread');
     }

@@ -2,13 +2,25 @@
 // their doc comments into docs/api/ (not committed). Warnings fail the build, so an exported symbol
 // that references an undocumentable type shows up in CI. Run after `pnpm build` (`pnpm docs` does both).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { publishablePackages, repositoryWebUrl, ROOT } from '../lib/workspace.mjs';
+import { publishablePackages, ROOT } from '../lib/workspace.mjs';
 
 const require = createRequire(import.meta.url);
 const typedoc = join(require.resolve('typedoc/package.json'), '..', 'bin', 'typedoc');
 const out = process.argv[2] ?? join(ROOT, 'docs', 'api');
+
+/**
+ * No source links: TypeDoc derives them from a git remote, which a clone may lack (or have as a local
+ * path), and then warns. In packages mode the option reaches every package only through a config file.
+ */
+function packageOptionsFile() {
+  const file = join(mkdtempSync(join(tmpdir(), 'hc-typedoc-')), 'typedoc.json');
+  writeFileSync(file, JSON.stringify({ packageOptions: { disableSources: true } }));
+  return file;
+}
 
 const args = [
   typedoc,
@@ -19,7 +31,7 @@ const args = [
   '--out', out,
   // types that exported functions use but the package does not export are documented in place
   '--plugin', 'typedoc-plugin-missing-exports', '--placeInternalsInOwningModule',
-  '--sourceLinkTemplate', `${repositoryWebUrl()}/blob/main/{path}#L{line}`,
+  '--options', packageOptionsFile(),
   '--treatWarningsAsErrors',
   '--logLevel', 'Warn',
 ];
