@@ -37,7 +37,7 @@ function optionalBackends(): Plugin {
     load(id) {
       if (!id.startsWith(missing)) return null;
       const name = id.slice(missing.length);
-      return `throw new Error(${JSON.stringify(`not installed: ${name} is not a dependency of this build`)});`;
+      return `throw new Error(${JSON.stringify(`${name} is not a dependency of this build`)});`;
     },
   };
 }

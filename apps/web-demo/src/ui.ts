@@ -134,18 +134,20 @@ export function drawBars(canvas: HTMLCanvasElement, bars: Bar[], options: { unit
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const max = options.max ?? Math.max(1e-12, ...bars.map((b) => b.value));
   ctx.font = '12px system-ui, sans-serif';
+  const noteOf = (bar: Bar) => bar.note ?? `${fmt(bar.value, 2)}${options.unit ? ` ${options.unit}` : ''}`;
+  const noteWidth = Math.max(0, ...bars.map((b) => ctx.measureText(noteOf(b)).width)) + 12;
   ctx.textBaseline = 'middle';
   bars.forEach((bar, i) => {
     const y = 4 + i * rowHeight;
     ctx.fillStyle = '#222';
     ctx.textAlign = 'right';
     ctx.fillText(bar.label, labelWidth - 8, y + rowHeight / 2);
-    const length = Math.max(0, (bar.value / max) * (width - labelWidth - 90));
+    const length = Math.max(0, (bar.value / max) * (width - labelWidth - noteWidth));
     ctx.fillStyle = bar.highlight ? '#d6602a' : '#3b7dd8';
     ctx.fillRect(labelWidth, y + 3, length, rowHeight - 6);
     ctx.fillStyle = '#222';
     ctx.textAlign = 'left';
-    ctx.fillText(bar.note ?? `${fmt(bar.value, 2)}${options.unit ? ` ${options.unit}` : ''}`, labelWidth + length + 6, y + rowHeight / 2);
+    ctx.fillText(noteOf(bar), labelWidth + length + 6, y + rowHeight / 2);
   });
 }
 

@@ -235,23 +235,23 @@ describe('web demo', () => {
     const page = await openPage();
     await page.selectOption('#train-batch', '32');
     await page.click('#train-start');
-    await page.waitForFunction(() => Number(document.getElementById('train-status').dataset.steps) >= 10, null, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.getElementById('train-status').dataset.steps) >= 10, null, { timeout: 120_000 });
     await page.click('#train-pause');
     await page.waitForFunction(() => document.getElementById('train-status').dataset.state === 'paused');
     const held = await page.getAttribute('#train-status', 'data-steps');
     await page.waitForTimeout(500);
     assert.ok(Number(await page.getAttribute('#train-status', 'data-steps')) <= Number(held) + 1, 'paused training does not go on');
     await page.click('#train-pause');
-    await page.waitForFunction(() => Number(document.getElementById('train-status').dataset.steps) >= 40, null, { timeout: 90_000 });
+    await page.waitForFunction(() => Number(document.getElementById('train-status').dataset.steps) >= 40, null, { timeout: 180_000 });
     await page.click('#train-stop');
     await page.waitForFunction(() => document.getElementById('train-status').dataset.state === 'idle');
     const losses = JSON.parse(await page.getAttribute('#train-status', 'data-losses'));
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const first = mean(losses.slice(0, 5));
-    const last = mean(losses.slice(-5));
+    const last = mean(losses.slice(-10));
     // Untrained 10-way softmax starts near ln 10 ≈ 2.30.
     assert.ok(Math.abs(first - Math.log(10)) < 0.3, `initial loss ${first}`);
-    assert.ok(last < first - 0.3, `loss went down: first 5 steps ${first.toFixed(3)}, last 5 ${last.toFixed(3)} (${losses.length} steps)`);
+    assert.ok(last < first - 0.3, `loss went down: first 5 steps ${first.toFixed(3)}, last 10 ${last.toFixed(3)} (${losses.length} steps)`);
     const status = await page.textContent('#train-status');
     assert.match(status, /\d+ images\/s on \w+/);
     assert.match(status, /stopped/);
