@@ -12,17 +12,15 @@ const OPTIONAL: Record<string, () => Promise<unknown>> = {
   wasm: () => import('@hypercolumn/backend-wasm'),
 };
 
-/** How a backend runs one kernel of the contract. */
-export type Resolution = 'native' | 'composite' | 'fallback' | 'missing' | 'composite or fallback';
-
 export interface BackendEntry {
   name: string;
   installed: boolean;
   available: boolean;
   reason?: string;
   priority?: number;
+  threads?: number;
   /** Every contract kernel with how this backend runs it (empty when unavailable). */
-  kernels: { name: hc.KernelName; resolution: Resolution }[];
+  kernels: { name: hc.KernelName; resolution: hc.KernelResolution }[];
 }
 
 const notInstalled = new Map<string, string>();
@@ -42,21 +40,6 @@ export function loadOptionalBackends(): Promise<void> {
   return loaded;
 }
 
-/**
- * The resolution of each kernel. `listBackends()` names the kernels a backend implements itself; an
- * engine that also reports its per-kernel resolution (`resolutions`) is used as is, otherwise the
- * rest are "composite or fallback" (core picks its composition where it has one, else cpu).
- */
-function resolutions(info: hc.BackendInfo): BackendEntry['kernels'] {
-  if (!info.available) return [];
-  const reported = (info as { resolutions?: Partial<Record<hc.KernelName, Resolution>> }).resolutions;
-  const own = new Set(info.kernels);
-  return hc.kernelNames.map((name) => ({
-    name,
-    resolution: reported?.[name] ?? (own.has(name) ? 'native' : 'composite or fallback'),
-  }));
-}
-
 /** Every backend the page knows of: registered ones from `hc.listBackends()`, then the uninstalled ones. */
 export async function describeBackends(): Promise<BackendEntry[]> {
   await loadOptionalBackends();
@@ -67,7 +50,8 @@ export async function describeBackends(): Promise<BackendEntry[]> {
     available: info.available,
     ...(info.reason !== undefined ? { reason: info.reason } : {}),
     priority: info.priority,
-    kernels: resolutions(info),
+    ...(info.threads !== undefined ? { threads: info.threads } : {}),
+    kernels: info.available ? hc.kernelNames.map((name) => ({ name, resolution: info.resolution[name] ?? 'missing' })) : [],
   }));
   for (const [name, reason] of notInstalled) {
     if (!entries.some((e) => e.name === name)) entries.push({ name, installed: false, available: false, reason, kernels: [] });
@@ -75,14 +59,8 @@ export async function describeBackends(): Promise<BackendEntry[]> {
   return entries;
 }
 
-/** Threads the current backend uses: its own `threads` field when it states one, else 1 for cpu. */
-export function currentThreads(): number {
-  const probe = hc.tensor(new Float32Array(1), [1]);
-  try {
-    const own = (probe.storage.backend as { threads?: unknown }).threads;
-    if (typeof own === 'number' && own > 0) return own;
-    return probe.backend === 'cpu' ? 1 : navigator.hardwareConcurrency || 1;
-  } finally {
-    probe.dispose();
-  }
+/** Threads the current backend uses, as it reports them (listBackends); a backend that says nothing runs one. */
+export async function currentThreads(): Promise<number> {
+  const name = hc.getBackend();
+  return (await hc.listBackends()).find((b) => b.name === name)?.threads ?? 1;
 }

@@ -111,7 +111,7 @@ export function mountBenchPanel(): void {
       const runs = Number(runsSelect.value);
       for (const backend of backends) {
         await hc.setBackend(backend);
-        const threads = currentThreads();
+        const threads = await currentThreads();
         for (const w of workloads) {
           status.textContent = `${backend}: ${w.id} (${w.description})…`;
           await nextFrame();

@@ -143,11 +143,10 @@ export function mountConvPanel(): { render: () => Promise<void> } {
   const renderMatrix = async (s: ConvSettings, options: hc.Conv2dOptions) => {
     const k = s.kernel.length;
     try {
-      // convToMatrix reads the weights back synchronously: build it on cpu, which always can.
       const [m, y, xValues] = hc.scope(() => {
-        const w = hc.tensor(s.kernel.flat(), [1, 1, k, k], { backend: 'cpu' });
+        const w = hc.tensor(s.kernel.flat(), [1, 1, k, k]);
         const xValues = Float32Array.from({ length: MATRIX_INPUT ** 2 }, (_, i) => ((i * 7) % 11) / 10);
-        const x = hc.tensor(xValues, [1, 1, MATRIX_INPUT, MATRIX_INPUT], { backend: 'cpu' });
+        const x = hc.tensor(xValues, [1, 1, MATRIX_INPUT, MATRIX_INPUT]);
         return [hc.convToMatrix(w, [1, MATRIX_INPUT, MATRIX_INPUT], options), hc.conv2d(x, w, null, options), xValues] as const;
       });
       try {
