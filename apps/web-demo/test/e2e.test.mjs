@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { preview } from 'vite';
+import { createServer as createViteServer, preview } from 'vite';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = join(root, 'test-artifacts');
@@ -76,6 +76,12 @@ async function shoot(page, selector, name) {
   }, png.toString('base64'));
 }
 
+/** Names of the backends the picker offers as available. */
+async function availableBackends(page) {
+  const rows = await page.$$eval('[data-backend-row]', (trs) => trs.map((tr) => ({ name: tr.dataset.backendRow, availability: tr.querySelector('.availability').textContent })));
+  return rows.filter((r) => r.availability.startsWith('available')).map((r) => r.name);
+}
+
 /** A plain static server for dist/ that sends no isolation headers (a careless deployment). */
 function plainServer() {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
@@ -112,7 +118,8 @@ describe('web demo', () => {
     const cpu = rows.find((r) => r.name === 'cpu');
     assert.ok(cpu && /available/.test(cpu.text) && /native/.test(cpu.text), JSON.stringify(rows));
     for (const optional of ['wasm', 'webgpu']) assert.ok(rows.some((r) => r.name === optional), `${optional} is listed (installed or not)`);
-    const available = rows.filter((r) => /^\s*use|using/.test(r.text) && !/unavailable|not installed/.test(r.text)).map((r) => r.name);
+    const available = await availableBackends(page);
+    assert.ok(available.includes('cpu'), JSON.stringify(rows));
     // Each available backend in turn: the picker, the current label and the feature map follow.
     for (const name of available) {
       await page.click(`button[data-backend="${name}"]`);
@@ -231,8 +238,17 @@ describe('web demo', () => {
     assert.deepEqual(pageErrors, []);
   });
 
-  test('training LeNet-5 for a few steps lowers the loss; pause holds, stop ends; images/s shown', async () => {
+  test('training LeNet-5 for a few steps lowers the loss on every available backend; pause holds, stop ends; images/s shown', async () => {
     const page = await openPage();
+    for (const backend of await availableBackends(page)) {
+      await page.click(`button[data-backend="${backend}"]`);
+      await page.waitForFunction((n) => document.getElementById('backend-current').textContent === n, backend);
+      await trainAndCheck(page, backend);
+    }
+    assert.deepEqual(pageErrors, []);
+  });
+
+  async function trainAndCheck(page, backend) {
     await page.selectOption('#train-batch', '32');
     await page.click('#train-start');
     await page.waitForFunction(() => Number(document.getElementById('train-status').dataset.steps) >= 10, null, { timeout: 120_000 });
@@ -253,14 +269,13 @@ describe('web demo', () => {
     assert.ok(Math.abs(first - Math.log(10)) < 0.3, `initial loss ${first}`);
     assert.ok(last < first - 0.3, `loss went down: first 5 steps ${first.toFixed(3)}, last 10 ${last.toFixed(3)} (${losses.length} steps)`);
     const status = await page.textContent('#train-status');
-    assert.match(status, /\d+ images\/s on \w+/);
+    assert.match(status, new RegExp(`\\d+ images/s on ${backend}`));
     assert.match(status, /stopped/);
-    const chart = await shoot(page, '#train-chart', 'train-chart');
+    const chart = await shoot(page, '#train-chart', `train-chart-${backend}`);
     assert.ok(chart.orange > 0.002, `loss curve drawn: ${JSON.stringify(chart)}`);
     assert.equal(await page.isDisabled('#draw-use-trained'), false, 'the trained model can classify drawings');
-    await shoot(page, '#train', 'train-panel');
-    assert.deepEqual(pageErrors, []);
-  });
+    await shoot(page, '#train', `train-panel-${backend}`);
+  }
 
   test('benchmark runs the quick workloads and draws GFLOP/s and GB/s bars with threads stated', async () => {
     const page = await openPage();
@@ -309,6 +324,21 @@ describe('web demo', () => {
       assert.ok(output.blue > 0.01, JSON.stringify(output));
     } finally {
       await new Promise((r) => plain.close(r));
+    }
+  });
+
+  test('the dev server serves the same page, isolated, with its data', async () => {
+    const dev = await createViteServer({ root, logLevel: 'warn', server: { port: 0, host: '127.0.0.1', strictPort: false } });
+    await dev.listen();
+    try {
+      const page = await openPage(dev.resolvedUrls.local[0]);
+      assert.equal(await page.getAttribute('#isolation', 'data-isolated'), 'true');
+      await page.waitForFunction(() => /pretrained/.test(document.getElementById('draw-model').textContent), null, { timeout: 30_000 });
+      const output = await shoot(page, '#conv-output', 'dev-conv');
+      assert.ok(output.blue > 0.01 && output.orange > 0.01, JSON.stringify(output));
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await dev.close();
     }
   });
 });
