@@ -29,15 +29,19 @@ function optionalBackends(): Plugin {
   return {
     name: 'hypercolumn-optional-backends',
     enforce: 'pre',
-    async resolveId(id, importer) {
-      if (!OPTIONAL_BACKENDS.includes(id)) return null;
-      const found = await this.resolve(id, importer, { skipSelf: true });
-      return found ?? missing + id;
+    resolveId: {
+      filter: { id: new RegExp(`^(${OPTIONAL_BACKENDS.join('|')})$`) },
+      async handler(id, importer) {
+        const found = await this.resolve(id, importer, { skipSelf: true });
+        return found ?? missing + id;
+      },
     },
-    load(id) {
-      if (!id.startsWith(missing)) return null;
-      const name = id.slice(missing.length);
-      return `throw new Error(${JSON.stringify(`${name} is not a dependency of this build`)});`;
+    load: {
+      filter: { id: /^\0missing-backend:/ },
+      handler(id) {
+        const name = id.slice(missing.length);
+        return `throw new Error(${JSON.stringify(`${name} is not a dependency of this build`)});`;
+      },
     },
   };
 }

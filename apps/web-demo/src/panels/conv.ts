@@ -135,7 +135,12 @@ export function mountConvPanel(): { render: () => Promise<void> } {
       await renderMatrix(s, options);
       showError(errorBox, undefined);
     } catch (err) {
-      if (mine === generation) showError(errorBox, err, 'convolution');
+      if (mine !== generation) return;
+      showError(errorBox, err, 'convolution');
+      // No stale picture beside the message: the map, formula and matrix were for other settings.
+      for (const canvas of [outputCanvas, matrixCanvas]) canvas.width = canvas.height = 1;
+      formula.textContent = outStats.textContent = matrixNote.textContent = '';
+      delete outputCanvas.dataset.backend;
     }
   };
 
