@@ -59,8 +59,17 @@ export async function describeBackends(): Promise<BackendEntry[]> {
   return entries;
 }
 
-/** Threads the current backend uses, as it reports them (listBackends); a backend that says nothing runs one. */
-export async function currentThreads(): Promise<number> {
+/** Threads the current backend uses, as it reports them (listBackends); undefined when it states none (webgpu). */
+export async function currentThreads(): Promise<number | undefined> {
   const name = hc.getBackend();
-  return (await hc.listBackends()).find((b) => b.name === name)?.threads ?? 1;
+  return (await hc.listBackends()).find((b) => b.name === name)?.threads;
+}
+
+/**
+ * Threads in words. A backend that reports none runs its kernels on the calling thread (cpu), or on
+ * the GPU (webgpu).
+ */
+export function threadsText(backend: string, n: number | undefined): string {
+  if (n === undefined) return backend === 'webgpu' ? 'GPU' : '1 thread';
+  return `${n} thread${n === 1 ? '' : 's'}`;
 }

@@ -120,6 +120,7 @@ export interface Bar {
   value: number;
   note?: string;
   highlight?: boolean;
+  color?: string;
 }
 
 /** Horizontal bar chart: one row per bar, value printed at the end of the bar. */
@@ -143,7 +144,7 @@ export function drawBars(canvas: HTMLCanvasElement, bars: Bar[], options: { unit
     ctx.textAlign = 'right';
     ctx.fillText(bar.label, labelWidth - 8, y + rowHeight / 2);
     const length = Math.max(0, (bar.value / max) * (width - labelWidth - noteWidth));
-    ctx.fillStyle = bar.highlight ? '#d6602a' : '#3b7dd8';
+    ctx.fillStyle = bar.highlight ? '#d6602a' : (bar.color ?? '#3b7dd8');
     ctx.fillRect(labelWidth, y + 3, length, rowHeight - 6);
     ctx.fillStyle = '#222';
     ctx.textAlign = 'left';

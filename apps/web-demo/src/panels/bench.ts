@@ -7,13 +7,13 @@
  */
 import * as hc from '@hypercolumn/core';
 import { WORKLOADS, type Workload } from '../../../../conformance/src/bench/workloads.js';
-import { currentThreads, describeBackends } from '../backends.js';
+import { currentThreads, describeBackends, threadsText } from '../backends.js';
 import { byId, drawBars, el, errorText, fmt, nextFrame, showError, type Bar } from '../ui.js';
 
 export interface BenchResult {
   workload: string;
   backend: string;
-  threads: number;
+  threads: number | undefined;
   ms: number;
   rate: number;
   unit: 'GFLOP/s' | 'GB/s';
@@ -91,6 +91,13 @@ async function time(w: Workload, runs: number): Promise<number> {
   }
 }
 
+const COLORS = ['#3b7dd8', '#2a9d6f', '#8a5cc7', '#c7922a'];
+const colorOf = new Map<string, string>();
+const backendColor = (name: string): string => {
+  if (!colorOf.has(name)) colorOf.set(name, COLORS[colorOf.size % COLORS.length]!);
+  return colorOf.get(name)!;
+};
+
 export function mountBenchPanel(): void {
   const button = byId<HTMLButtonElement>('bench-run');
   const listSelect = byId<HTMLSelectElement>('bench-list');
@@ -125,7 +132,7 @@ export function mountBenchPanel(): void {
           draw(results);
         }
       }
-      const threads = [...new Map(results.map((r) => [r.backend, r.threads])).entries()].map(([b, n]) => `${b} ${n} thread${n === 1 ? '' : 's'}`).join(', ');
+      const threads = [...new Map(results.map((r) => [r.backend, r.threads])).entries()].map(([b, n]) => `${b} ${threadsText(b, n)}`).join(', ');
       status.textContent = `done: ${results.length} measurements, median of ${runs} runs each after a warm-up; threads: ${threads}` + (skipped.length ? `; not measured: ${skipped.join('; ')}` : '');
       status.dataset.done = String(results.length);
     } catch (err) {
@@ -139,10 +146,17 @@ export function mountBenchPanel(): void {
   const draw = (results: BenchResult[]) => {
     charts.replaceChildren(
       ...(['GFLOP/s', 'GB/s'] as const).map((unit) => {
-        const rows = results.filter((r) => r.unit === unit);
+        // One workload's backends side by side, in the suite's order.
+        const order = (r: BenchResult) => WORKLOADS.findIndex((w) => w.id === r.workload);
+        const rows = results.filter((r) => r.unit === unit).sort((a, b) => order(a) - order(b));
         const canvas = el('canvas', { 'data-unit': unit });
-        const bars: Bar[] = rows.map((r) => ({ label: `${r.workload} · ${r.backend}`, value: r.rate, note: `${fmt(r.rate, 2)} ${unit} (${fmt(r.ms, 2)} ms, ${r.threads} thr)` }));
-        drawBars(canvas, bars, { unit, labelWidth: 230, width: 640 });
+        const bars: Bar[] = rows.map((r) => ({
+          label: `${r.workload} · ${r.backend}`,
+          value: r.rate,
+          color: backendColor(r.backend),
+          note: `${fmt(r.rate, 2)} ${unit} (${fmt(r.ms, 2)} ms, ${threadsText(r.backend, r.threads)})`,
+        }));
+        drawBars(canvas, bars, { unit, labelWidth: 230, width: 720 });
         return el('figure', {}, canvas, el('figcaption', {}, unit === 'GFLOP/s' ? 'convolutions: 2·N·O·OH·OW·(C/g)·kh·kw FLOPs per run' : 'pools and norms: compulsory bytes (inputs read once, outputs written once)'));
       }),
     );

@@ -3,7 +3,7 @@
  * the contract, and a button to make it the backend of every panel.
  */
 import * as hc from '@hypercolumn/core';
-import { describeBackends, type BackendEntry } from '../backends.js';
+import { describeBackends, threadsText, type BackendEntry } from '../backends.js';
 import { byId, el, showError } from '../ui.js';
 
 export function mountPicker(onChange: (name: string) => Promise<void>): { refresh: () => Promise<void> } {
@@ -40,7 +40,13 @@ export function mountPicker(onChange: (name: string) => Promise<void>): { refres
       'tr',
       { class: entry.available ? 'ok' : 'off', 'data-backend-row': entry.name },
       el('td', {}, button),
-      el('td', {}, el('strong', {}, entry.name), entry.priority !== undefined ? el('small', {}, ` priority ${entry.priority}`) : ''),
+      el(
+        'td',
+        {},
+        el('strong', {}, entry.name),
+        entry.priority !== undefined ? el('small', {}, ` priority ${entry.priority}`) : '',
+        entry.available ? el('small', {}, `, ${threadsText(entry.name, entry.threads)}`) : '',
+      ),
       el('td', { class: 'availability' }, availability, entry.reason ? `: ${entry.reason}` : ''),
       el('td', {}, kernels),
     );

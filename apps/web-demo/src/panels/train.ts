@@ -79,6 +79,7 @@ export function mountTrainPanel(onModel: (c: Classifier | undefined) => void): T
     const losses: [number, number][] = [];
     const accuracies: [number, number][] = [];
     status.dataset.losses = '[]';
+    status.dataset.steps = '0';
     let images = 0;
     let activeMs = 0;
     let step = 0;
