@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     await Promise.all([conv.render(), poolNorm.render(), draw.backendChanged()]);
   });
   await picker.refresh();
+  window.addEventListener('hc-panel-error', () => void picker.refresh().catch(() => undefined));
   try {
     setPicture(await loadScene());
   } catch (err) {

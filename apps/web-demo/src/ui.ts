@@ -30,6 +30,8 @@ export function showError(box: HTMLElement, err: unknown | undefined, context = 
   }
   box.hidden = false;
   box.textContent = (context ? `${context}: ` : '') + errorText(err);
+  // The picker listens: a failure may mean a backend was lost (core then reports it unavailable).
+  window.dispatchEvent(new CustomEvent('hc-panel-error'));
 }
 
 export interface Stats {
