@@ -285,6 +285,9 @@ describe('web demo', () => {
     // Untrained 10-way softmax starts near ln 10 ≈ 2.30.
     assert.ok(Math.abs(first - Math.log(10)) < 0.3, `initial loss ${first}`);
     assert.ok(last < first - 0.3, `loss went down: first 5 steps ${first.toFixed(3)}, last 10 ${last.toFixed(3)} (${losses.length} steps)`);
+    // No tensor leaks per step: the live count is the same from the second step on (momentum buffers exist by then).
+    const live = (await page.getAttribute('#train-status', 'data-live-tensors')).split(',').map(Number);
+    assert.ok(live.length >= 40 && new Set(live.slice(1)).size === 1, `live tensors per step: ${live.join(',')}`);
     const status = await page.textContent('#train-status');
     assert.match(status, new RegExp(`\\d+ images/s on ${backend}`));
     assert.match(status, /stopped/);
