@@ -191,6 +191,12 @@ export function drawLines(canvas: HTMLCanvasElement, series: Series[], xLabel: s
     });
     ctx.stroke();
     ctx.fillStyle = s.color;
+    // Dots as well: a series measured now and then (test accuracy) may have a single point.
+    for (const [x, y] of s.points.length <= 60 ? s.points : []) {
+      ctx.beginPath();
+      ctx.arc(pad.left + (x / xMax) * (width - pad.left - pad.right), height - pad.bottom - ((y - lo) / (hi - lo || 1)) * (height - pad.top - pad.bottom), 3, 0, 2 * Math.PI);
+      ctx.fill();
+    }
     ctx.textAlign = 'left';
     const last = ys.length ? fmt(ys[ys.length - 1]!, 3) : '–';
     ctx.fillText(`${s.label}: ${last} (axis ${fmt(lo, 2)}…${fmt(hi, 2)})`, pad.left + k * 220, 14);
