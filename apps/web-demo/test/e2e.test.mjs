@@ -114,6 +114,7 @@ function plainServer() {
 
 before(async () => {
   assert.ok(existsSync(join(root, 'dist', 'index.html')), 'run `vite build` first (pnpm test does)');
+  assert.ok(existsSync(executablePath), `no Chromium at ${executablePath}: install Debian's (scripts/ci-setup.sh) or set CHROMIUM_PATH`);
   server = await preview({ root, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1', strictPort: false } });
   baseUrl = server.resolvedUrls.local[0];
   browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
