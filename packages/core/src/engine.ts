@@ -1,5 +1,5 @@
 import type { Backend, BackendFactory } from './backend.js';
-import { HypercolumnError } from './errors.js';
+import { describe, HypercolumnError } from './errors.js';
 import { KERNELS, type KernelAttrs, type KernelName, type TensorInfo, kernelNames } from './kernels.js';
 import { Storage, Tensor } from './tensor.js';
 
@@ -193,15 +193,33 @@ export function untrackStorage(storage: Storage): void {
 export function trackTensor(t: Tensor): void {
   liveTensors.add(t);
   scopes[scopes.length - 1]?.add(t);
+  createdInOp?.add(t);
 }
 
 export function untrackTensor(t: Tensor): void {
   liveTensors.delete(t);
   for (const s of scopes) s.delete(t);
+  createdInOp?.delete(t);
+}
+
+/** Tensors created since the outermost public op began (see `publicOp` in guard.ts); undefined outside. */
+let createdInOp: Set<Tensor> | undefined;
+/** Starts collecting created tensors; returns the previous collector (restore it with `endOpFrame`). */
+export function beginOpFrame(): Set<Tensor> | undefined {
+  const outer = createdInOp;
+  createdInOp ??= new Set();
+  return outer;
+}
+/** Stops collecting (when `outer` is undefined) and returns what the frame collected. */
+export function endOpFrame(outer: Set<Tensor> | undefined): Set<Tensor> {
+  const frame = createdInOp ?? new Set<Tensor>();
+  createdInOp = outer;
+  return frame;
 }
 
 /** Removes `t` from every open scope, so `scope()` will not dispose it. */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new HypercolumnError(`keep: tensor expected a Tensor, got ${describe(t)}`, 'keep', 'tensor');
   for (const s of scopes) s.delete(t);
   return t;
 }
@@ -232,6 +250,7 @@ function closeScope(frame: Set<Tensor>, result: unknown): void {
  * move to the enclosing scope). Works for async functions too; then it returns a promise.
  */
 export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new HypercolumnError(`scope: fn expected a function, got ${describe(fn)}`, 'scope', 'fn');
   const frame = new Set<Tensor>();
   scopes.push(frame);
   let result: T;
@@ -282,6 +301,7 @@ export function isGradEnabled(): boolean {
 
 /** Runs `fn` without recording the autograd graph (evaluation, optimizer steps). */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new HypercolumnError(`noGrad: fn expected a function, got ${describe(fn)}`, 'noGrad', 'fn');
   const before = gradEnabled;
   gradEnabled = false;
   try {

@@ -1,7 +1,7 @@
 import type { Backend } from './backend.js';
 import { record, backward as runBackward, type GradNode } from './autograd.js';
 import { backendByName, keep, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
-import { HypercolumnError } from './errors.js';
+import { fail, HypercolumnError } from './errors.js';
 
 /**
  * Backend storage shared by tensors (reshape views, autograd's saved tensors) and freed when the
@@ -86,6 +86,8 @@ export class Tensor {
     return this.leafRequiresGrad || this.gradNode !== undefined;
   }
   set requiresGrad(value: boolean) {
+    if (typeof value !== 'boolean') fail('requiresGrad', 'value', 'a boolean', value);
+    this.assertUsable('requiresGrad', 'tensor');
     if (this.gradNode) {
       throw new HypercolumnError('requiresGrad: tensor expected a leaf tensor, got one computed by an op (only leaves can change requiresGrad)', 'requiresGrad', 'tensor');
     }
@@ -117,8 +119,11 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
+    this.assertUsable('item', 'tensor');
     if (this.size !== 1) throw new HypercolumnError(`item: tensor expected 1 element, got shape [${this.shape.join(', ')}]`, 'item', 'tensor');
-    return this.dataSync()[0]!;
+    const backend = this.currentStorage.backend;
+    if (!backend.readSync) throw new HypercolumnError(`item: backend "${backend.name}" cannot read synchronously; use (await tensor.data())[0]`, 'item', 'tensor');
+    return backend.readSync(this.currentStorage.data, 1)[0]!;
   }
 
   /** This tensor on another backend (a view if it is there already); gradients flow back through the move. */
@@ -149,7 +154,11 @@ export class Tensor {
    */
   assign(value: Tensor): void {
     this.assertUsable('assign', 'tensor');
+    if (!(value instanceof Tensor)) fail('assign', 'value', 'a Tensor', value);
     value.assertUsable('assign', 'value');
+    if (value.currentStorage.backend !== this.currentStorage.backend) {
+      throw new HypercolumnError(`assign: value expected a tensor on backend "${this.backend}", got one on "${value.backend}" (move it with value.to("${this.backend}"))`, 'assign', 'value');
+    }
     if (value.shape.length !== this.shape.length || value.shape.some((s, i) => s !== this.shape[i])) {
       throw new HypercolumnError(`assign: value expected shape [${this.shape.join(', ')}], got [${value.shape.join(', ')}]`, 'assign', 'value');
     }

@@ -34,8 +34,9 @@ export function softmaxForward(x: Float32Array, y: Float32Array, { outer, axisSi
       let s = 0;
       if (log) {
         for (let i = b; i < e; i++) s += Math.exp(x[i]! - m);
-        const shift = m + Math.log(s);
-        for (let i = b; i < e; i++) y[i] = x[i]! - shift;
+        // (x − m) − log s, not x − (m + log s): for |m| ≥ 2^53·log s the sum m + log s rounds to m
+        const logSum = Math.log(s);
+        for (let i = b; i < e; i++) y[i] = x[i]! - m - logSum;
       } else {
         for (let i = b; i < e; i++) {
           const v = Math.exp(x[i]! - m);
@@ -68,8 +69,8 @@ export function softmaxForward(x: Float32Array, y: Float32Array, { outer, axisSi
       }
     }
     if (log) {
-      for (let i = 0; i < inner; i++) mx[i]! += Math.log(sm[i]!);
-      for (let r = b; r < e; r += inner) for (let i = 0; i < inner; i++) y[r + i] = x[r + i]! - mx[i]!;
+      for (let i = 0; i < inner; i++) sm[i] = Math.log(sm[i]!);
+      for (let r = b; r < e; r += inner) for (let i = 0; i < inner; i++) y[r + i] = x[r + i]! - mx[i]! - sm[i]!;
     } else {
       for (let i = 0; i < inner; i++) sm[i] = 1 / sm[i]!;
       for (let r = b; r < e; r += inner) for (let i = 0; i < inner; i++) y[r + i]! *= sm[i]!;

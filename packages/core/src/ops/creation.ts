@@ -1,7 +1,8 @@
 import { backendByName, currentBackend } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { Storage, Tensor } from '../tensor.js';
-import { checkBoolean, checkOptions, checkShapeArgument, shapeText } from '../validate.js';
+import { publicOp } from '../guard.js';
+import { checkAllocation, checkBoolean, checkOptions, checkShapeArgument, shapeText } from '../validate.js';
 
 export interface TensorOptions {
   requiresGrad?: boolean;
@@ -27,6 +28,22 @@ function flattenNested(op: string, values: readonly unknown[]): { flat: number[]
   return { flat, shape };
 }
 
+/** Checks tensor options before anything is allocated; returns the backend and requiresGrad. */
+function checkTensorOptions(op: string, options: unknown): { backend: ReturnType<typeof currentBackend>; requiresGrad: boolean } {
+  const opts = checkOptions<TensorOptions>(op, options, ['requiresGrad', 'backend']);
+  const requiresGrad = checkBoolean(op, 'requiresGrad', opts.requiresGrad ?? false);
+  if (opts.backend !== undefined && typeof opts.backend !== 'string') fail(op, 'backend', 'a backend name', opts.backend);
+  const backend = opts.backend === undefined ? currentBackend() : backendByName(opts.backend, op);
+  return { backend, requiresGrad };
+}
+
+function create(op: string, data: Float32Array, dims: number[], backend: ReturnType<typeof currentBackend>, requiresGrad: boolean): Tensor {
+  // backend.write copies, so the caller's Float32Array is never aliased
+  const t = Tensor.fromStorage(new Storage(backend, backend.write(data, dims), data.length * 4), dims);
+  if (requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
 /**
  * A new tensor holding a copy of `values` (the caller's array is never aliased or changed).
  * `values` is a Float32Array, an array of numbers, or nested arrays (their nesting gives the shape).
@@ -34,43 +51,55 @@ function flattenNested(op: string, values: readonly unknown[]): { flat: number[]
  */
 export function tensor(values: Float32Array | ArrayLike<number> | readonly unknown[], shape?: readonly number[], options: TensorOptions = {}): Tensor {
   const op = 'tensor';
-  if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
-    fail(op, 'values', 'a Float32Array or an array of numbers', values);
-  }
-  const opts = checkOptions<TensorOptions>(op, options, ['requiresGrad', 'backend']);
-  let data: Float32Array;
-  let inferred: number[];
-  if (values instanceof Float32Array) {
-    data = values;
-    inferred = [values.length];
-  } else {
-    const nested = Array.isArray(values) ? flattenNested(op, values) : { flat: Array.from(values as ArrayLike<unknown>), shape: [values.length] };
-    nested.flat.forEach((v, i) => {
-      if (typeof v !== 'number') fail(op, `values[${i}]`, 'a number', v);
-    });
-    data = Float32Array.from(nested.flat as number[]);
-    inferred = nested.shape;
-  }
-  const dims = checkShapeArgument(op, shape ?? inferred);
-  const size = dims.reduce((a, b) => a * b, 1);
-  if (size !== data.length) {
-    throw new HypercolumnError(`${op}: values expected ${size} elements for shape ${shapeText(dims)}, got ${data.length}`, op, 'values');
-  }
-  const backend = opts.backend === undefined ? currentBackend() : backendByName(opts.backend, op);
-  // backend.write copies, so the caller's Float32Array is never aliased
-  const t = Tensor.fromStorage(new Storage(backend, backend.write(data, dims), size * 4), dims);
-  if (checkBoolean(op, 'requiresGrad', opts.requiresGrad ?? false)) t.requiresGrad = true;
-  return t;
+  return publicOp(op, () => {
+    if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
+      fail(op, 'values', 'a Float32Array or an array of numbers', values);
+    }
+    const { backend, requiresGrad } = checkTensorOptions(op, options);
+    let data: Float32Array;
+    let inferred: number[];
+    if (values instanceof Float32Array) {
+      data = values;
+      inferred = [values.length];
+    } else {
+      const length = (values as ArrayLike<unknown>).length;
+      if (!Number.isSafeInteger(length) || length < 0) fail(op, 'values', 'an array of numbers', values);
+      checkAllocation(op, 'values', [length]);
+      const nested = Array.isArray(values) ? flattenNested(op, values) : { flat: Array.from(values as ArrayLike<unknown>), shape: [length] };
+      nested.flat.forEach((v, i) => {
+        if (typeof v !== 'number') fail(op, `values[${i}]`, 'a number', v);
+      });
+      data = Float32Array.from(nested.flat as number[]);
+      inferred = nested.shape;
+    }
+    if (shape !== undefined && shape !== null && !Array.isArray(shape)) fail(op, 'shape', 'an array of non-negative integers', shape);
+    const dims = checkShapeArgument(op, shape ?? inferred);
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (size !== data.length) {
+      throw new HypercolumnError(`${op}: values expected ${size} elements for shape ${shapeText(dims)}, got ${data.length}`, op, 'values');
+    }
+    return create(op, data, dims, backend, requiresGrad);
+  });
 }
 
-/** A tensor of `shape` filled with `value`. */
-export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
-  const dims = checkShapeArgument('full', shape);
-  return tensor(new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value), dims, options);
+function filled(op: string, shape: unknown, value: unknown, options: unknown): Tensor {
+  return publicOp(op, () => {
+    const dims = checkShapeArgument(op, shape);
+    // NaN and ±Infinity are valid fill values (as in PyTorch); strings, null and objects are not
+    if (typeof value !== 'number') fail(op, 'value', 'a number', value);
+    const { backend, requiresGrad } = checkTensorOptions(op, options);
+    return create(op, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value), dims, backend, requiresGrad);
+  });
 }
-export const zeros = (shape: readonly number[], options: TensorOptions = {}) => full(shape, 0, options);
-export const ones = (shape: readonly number[], options: TensorOptions = {}) => full(shape, 1, options);
-export const scalar = (value: number, options: TensorOptions = {}) => full([], value, options);
+
+/** A tensor of `shape` filled with `value` (any number, NaN and ±Infinity included). */
+export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+  return filled('full', shape, value, options);
+}
+export const zeros = (shape: readonly number[], options: TensorOptions = {}): Tensor => filled('zeros', shape, 0, options);
+export const ones = (shape: readonly number[], options: TensorOptions = {}): Tensor => filled('ones', shape, 1, options);
+/** A rank-0 tensor holding `value`. */
+export const scalar = (value: number, options: TensorOptions = {}): Tensor => filled('scalar', [], value, options);
 
 /** A constant on the same backend as `like` (used by composite ops). */
 export function constantLike(like: Tensor, value: number, shape: readonly number[] = []): Tensor {

@@ -3,7 +3,8 @@ import { runKernel } from '../engine.js';
 import { HypercolumnError } from '../errors.js';
 import { broadcastAxes, broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkTensor } from '../validate.js';
+import { publicOp } from '../guard.js';
+import { checkAllocation, checkTensor } from '../validate.js';
 import { constantLike } from './creation.js';
 
 /** A tensor, or a number that becomes a constant on the other operand's backend. */
@@ -23,18 +24,27 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
 }
 
 function binaryOp(kernel: BinaryKernel, a: Operand, b: Operand, backward?: (ta: Tensor, tb: Tensor) => BackwardFn, save?: 'ab'): Tensor {
-  if (typeof a === 'number' && typeof b === 'number') {
-    throw new HypercolumnError(`${kernel}: a expected a Tensor (at least one operand), got two numbers`, kernel, 'a');
-  }
-  const ta = typeof a === 'number' ? constantLike(checkTensor(kernel, 'b', b), a) : checkTensor(kernel, 'a', a);
-  const tb = typeof b === 'number' ? constantLike(ta, b) : checkTensor(kernel, 'b', b);
-  const outShape = broadcastShapes(kernel, ta.shape, tb.shape);
-  const [y] = runKernel(kernel, { a: ta, b: tb }, { outShape }) as [Tensor];
-  if (backward) record(kernel, y, [ta, tb], save ? [ta, tb] : [], backward(ta, tb));
-  // constants made for number operands belong to this op (the graph holds its own alias)
-  if (typeof a === 'number') ta.dispose();
-  if (typeof b === 'number') tb.dispose();
-  return y;
+  return publicOp(kernel, () => {
+    if (typeof a === 'number' && typeof b === 'number') {
+      throw new HypercolumnError(`${kernel}: a expected a Tensor (at least one operand), got two numbers`, kernel, 'a');
+    }
+    // check both operands (and the broadcast) before a constant is made for a number operand
+    const shapeA = typeof a === 'number' ? [] : checkTensor(kernel, 'a', a).shape;
+    const shapeB = typeof b === 'number' ? [] : checkTensor(kernel, 'b', b).shape;
+    const outShape = broadcastShapes(kernel, shapeA, shapeB);
+    checkAllocation(kernel, 'b', outShape);
+    const ta = typeof a === 'number' ? constantLike(b as Tensor, a) : a;
+    const tb = typeof b === 'number' ? constantLike(ta, b) : b;
+    if (ta.storage.backend !== tb.storage.backend) {
+      throw new HypercolumnError(`${kernel}: b expected a tensor on backend "${ta.backend}" like a, got one on "${tb.backend}" (move it with tensor.to("${ta.backend}"))`, kernel, 'b');
+    }
+    const [y] = runKernel(kernel, { a: ta, b: tb }, { outShape }) as [Tensor];
+    if (backward) record(kernel, y, [ta, tb], save ? [ta, tb] : [], backward(ta, tb));
+    // constants made for number operands belong to this op (the graph holds its own alias)
+    if (typeof a === 'number') ta.dispose();
+    if (typeof b === 'number') tb.dispose();
+    return y;
+  });
 }
 
 /** a + b with NumPy broadcasting. */
@@ -88,10 +98,12 @@ export function minimum(a: Operand, b: Operand): Tensor {
 }
 
 function unaryOp(kernel: UnaryKernel, x: Tensor, backward?: BackwardFn, saveOutput = false): Tensor {
-  checkTensor(kernel, 'x', x);
-  const [y] = runKernel(kernel, { x }, {}) as [Tensor];
-  if (backward) record(kernel, y, [x], [saveOutput ? y : x], backward);
-  return y;
+  return publicOp(kernel, () => {
+    checkTensor(kernel, 'x', x);
+    const [y] = runKernel(kernel, { x }, {}) as [Tensor];
+    if (backward) record(kernel, y, [x], [saveOutput ? y : x], backward);
+    return y;
+  });
 }
 
 export const neg = (x: Tensor): Tensor => unaryOp('neg', x, (dy) => [neg(dy)]);
