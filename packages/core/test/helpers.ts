@@ -1,5 +1,6 @@
 // Assertions shared by core's tests.
 import { expect } from 'vitest';
+import * as hc from '../src/index.js';
 import { HypercolumnError, type Tensor } from '../src/index.js';
 
 export const vals = (t: Tensor): number[] => Array.from(t.dataSync());
@@ -34,4 +35,13 @@ export function expectHcError(fn: () => unknown, ...fragments: (string | RegExp)
     if (typeof f === 'string') expect(message).toContain(f);
     else expect(message).toMatch(f);
   }
+}
+
+/** `fn` throws a HypercolumnError with every fragment and leaves live tensors and bytes unchanged. */
+export function expectRejectedWithoutLeak(fn: () => unknown, ...fragments: (string | RegExp)[]): void {
+  const before = hc.memory();
+  expectHcError(fn, ...fragments);
+  const after = hc.memory();
+  expect(after.numTensors, 'live tensors after a rejected call').toBe(before.numTensors);
+  expect(after.numBytes, 'live bytes after a rejected call').toBe(before.numBytes);
 }
