@@ -2,6 +2,7 @@ import type { Backend, BackendFactory } from './backend.js';
 import { describe, HypercolumnError } from './errors.js';
 import { KERNELS, type KernelAttrs, type KernelName, type TensorInfo, kernelNames } from './kernels.js';
 import { Storage, Tensor } from './tensor.js';
+import { noteKernelLaunch } from './trace.js';
 
 interface Registration {
   name: string;
@@ -350,12 +351,15 @@ export function runKernel<K extends KernelName>(name: K, inputs: TensorInputs, a
   }
   const impl = backend.kernels[name];
   if (impl) {
+    noteKernelLaunch(name, backend.name, 'native');
     const infos: Record<string, TensorInfo> = {};
     for (const [arg, t] of present) infos[arg] = { data: t.storage.data, shape: t.shape };
     return wrapOutputs(backend, impl(infos as never, attrs as never, backend as never));
   }
   const cpu = cpuFallback();
   const cpuImpl = cpu.kernels[name];
+  const fallback = cpuImpl && backend.readSync;
+  noteKernelLaunch(name, backend.name, fallback ? 'fallback' : 'missing');
   if (!cpuImpl) throw new HypercolumnError(`${name}: no backend implements this kernel (not even cpu)`, name, 'kernel');
   if (!backend.readSync) {
     throw new HypercolumnError(`${name}: backend "${backend.name}" lacks this kernel and cannot read synchronously for the cpu fallback`, name, 'kernel');
