@@ -173,6 +173,7 @@ export function currentBackend(): Backend<any> {
 
 /** A started backend by name (for `tensor.to(name)` and explicit placement). */
 export function backendByName(name: string, op = 'to'): Backend<any> {
+  if (typeof name !== 'string') throw new HypercolumnError(`${op}: backend expected a backend name (${describeNames()}), got ${describe(name)}`, op, 'backend');
   const reg = registry.get(name);
   const backend = reg && initializeSync(reg);
   if (!backend) {

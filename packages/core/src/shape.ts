@@ -211,9 +211,13 @@ export function pool2dGeometry(op: string, xShape: readonly number[], options: P
   const [strideHeight, strideWidth] = stride;
   const [dilationHeight, dilationWidth] = dilation;
   const [padTop, padBottom, padLeft, padRight] = resolvePadding2d(op, options.padding ?? 0, [inHeight, inWidth], kernel, stride, dilation);
-  const outHeight = poolOutputSize(inHeight, kernelHeight, strideHeight, padTop, padBottom, dilationHeight, ceilMode);
-  const outWidth = poolOutputSize(inWidth, kernelWidth, strideWidth, padLeft, padRight, dilationWidth, ceilMode);
+  // the (dilated) window must fit the padded input whatever ceilMode's rounding makes of the output size
+  const fits = dilationHeight * (kernelHeight - 1) + 1 <= inHeight + padTop + padBottom && dilationWidth * (kernelWidth - 1) + 1 <= inWidth + padLeft + padRight;
+  const outHeight = !fits ? 0 : poolOutputSize(inHeight, kernelHeight, strideHeight, padTop, padBottom, dilationHeight, ceilMode);
+  const outWidth = !fits ? 0 : poolOutputSize(inWidth, kernelWidth, strideWidth, padLeft, padRight, dilationWidth, ceilMode);
   checkWindowFits(op, 'kernelSize', [inHeight, inWidth], [kernelHeight, kernelWidth], [dilationHeight, dilationWidth], [padTop + padBottom, padLeft + padRight], outHeight, outWidth);
+  // 'same' can pad a huge kernel hugely: a backend may materialise the padded input
+  checkAllocation(op, 'padding', [batch, channels, inHeight + padTop + padBottom, inWidth + padLeft + padRight]);
   checkAllocation(op, 'output', [batch, channels, outHeight, outWidth]);
   return {
     batch, channels, inHeight, inWidth, kernelHeight, kernelWidth, strideHeight, strideWidth,
