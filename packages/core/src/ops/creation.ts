@@ -1,4 +1,4 @@
-import { backendByName, currentBackend } from '../engine.js';
+import { backendByName, currentBackend, runKernel } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { Storage, Tensor } from '../tensor.js';
 import { publicOp } from '../guard.js';
@@ -8,6 +8,14 @@ export interface TensorOptions {
   requiresGrad?: boolean;
   /** Backend name (default: the current backend). */
   backend?: string;
+}
+
+export interface TensorCreateOptions extends TensorOptions {
+  /**
+   * `false`: a Float32Array becomes the tensor's storage without a copy where the backend can adopt
+   * host memory (cpu); the caller must not write to it afterwards. Elsewhere it is copied. Default true.
+   */
+  copy?: boolean;
 }
 
 /** Nested number arrays (`[[1, 2], [3, 4]]`, as PyTorch users write them): flat values and shape. */
@@ -28,34 +36,29 @@ function flattenNested(op: string, values: readonly unknown[]): { flat: number[]
   return { flat, shape };
 }
 
-/** Checks tensor options before anything is allocated; returns the backend and requiresGrad. */
-function checkTensorOptions(op: string, options: unknown): { backend: ReturnType<typeof currentBackend>; requiresGrad: boolean } {
-  const opts = checkOptions<TensorOptions>(op, options, ['requiresGrad', 'backend']);
+/** Checks tensor options before anything is allocated (`copy` only where `withCopy`). */
+function checkTensorOptions(op: string, options: unknown, withCopy: boolean): { backend: ReturnType<typeof currentBackend>; requiresGrad: boolean; copy: boolean } {
+  const opts = checkOptions<TensorCreateOptions>(op, options, withCopy ? ['requiresGrad', 'backend', 'copy'] : ['requiresGrad', 'backend']);
   const requiresGrad = checkBoolean(op, 'requiresGrad', opts.requiresGrad ?? false);
+  const copy = checkBoolean(op, 'copy', opts.copy ?? true);
   if (opts.backend !== undefined && typeof opts.backend !== 'string') fail(op, 'backend', 'a backend name', opts.backend);
   const backend = opts.backend === undefined ? currentBackend() : backendByName(opts.backend, op);
-  return { backend, requiresGrad };
-}
-
-function create(op: string, data: Float32Array, dims: number[], backend: ReturnType<typeof currentBackend>, requiresGrad: boolean): Tensor {
-  // backend.write copies, so the caller's Float32Array is never aliased
-  const t = Tensor.fromStorage(new Storage(backend, backend.write(data, dims), data.length * 4), dims);
-  if (requiresGrad) t.requiresGrad = true;
-  return t;
+  return { backend, requiresGrad, copy };
 }
 
 /**
- * A new tensor holding a copy of `values` (the caller's array is never aliased or changed).
+ * A new tensor holding a copy of `values` (the caller's array is never aliased or changed, unless
+ * `copy: false` lets a host-visible backend adopt a Float32Array).
  * `values` is a Float32Array, an array of numbers, or nested arrays (their nesting gives the shape).
  * `shape` defaults to `[values.length]` (or the nesting); `[]` makes a scalar.
  */
-export function tensor(values: Float32Array | ArrayLike<number> | readonly unknown[], shape?: readonly number[], options: TensorOptions = {}): Tensor {
+export function tensor(values: Float32Array | ArrayLike<number> | readonly unknown[], shape?: readonly number[], options: TensorCreateOptions = {}): Tensor {
   const op = 'tensor';
   return publicOp(op, () => {
     if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
       fail(op, 'values', 'a Float32Array or an array of numbers', values);
     }
-    const { backend, requiresGrad } = checkTensorOptions(op, options);
+    const { backend, requiresGrad, copy } = checkTensorOptions(op, options, true);
     let data: Float32Array;
     let inferred: number[];
     if (values instanceof Float32Array) {
@@ -78,17 +81,24 @@ export function tensor(values: Float32Array | ArrayLike<number> | readonly unkno
     if (size !== data.length) {
       throw new HypercolumnError(`${op}: values expected ${size} elements for shape ${shapeText(dims)}, got ${data.length}`, op, 'values');
     }
-    return create(op, data, dims, backend, requiresGrad);
+    // backend.write copies, so the caller's Float32Array is never aliased unless copy: false asked for it
+    const storage = !copy && values instanceof Float32Array ? Storage.adopt(backend, data, dims) : Storage.upload(backend, data, dims);
+    const t = Tensor.fromStorage(storage, dims);
+    if (requiresGrad) t.requiresGrad = true;
+    return t;
   });
 }
 
+/** A tensor of `shape` filled with `value`, made on the backend by the `fill` kernel (no upload where the backend has it). */
 function filled(op: string, shape: unknown, value: unknown, options: unknown): Tensor {
   return publicOp(op, () => {
     const dims = checkShapeArgument(op, shape);
     // NaN and ±Infinity are valid fill values (as in PyTorch); strings, null and objects are not
     if (typeof value !== 'number') fail(op, 'value', 'a number', value);
-    const { backend, requiresGrad } = checkTensorOptions(op, options);
-    return create(op, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value), dims, backend, requiresGrad);
+    const { backend, requiresGrad } = checkTensorOptions(op, options, false);
+    const [t] = runKernel('fill', {}, { value }, { backend, shape: dims });
+    if (requiresGrad) t!.requiresGrad = true;
+    return t!;
   });
 }
 
