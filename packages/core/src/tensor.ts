@@ -250,9 +250,6 @@ export class Tensor {
     this.assertUsable('assign', 'tensor');
     if (!(value instanceof Tensor)) fail('assign', 'value', 'a Tensor', value);
     value.assertUsable('assign', 'value');
-    if (value.currentStorage.backend !== this.currentStorage.backend) {
-      throw new HypercolumnError(`assign: value expected a tensor on backend "${this.backend}", got one on "${value.backend}" (move it with value.to("${this.backend}"))`, 'assign', 'value');
-    }
     if (value.shape.length !== this.shape.length || value.shape.some((s, i) => s !== this.shape[i])) {
       throw new HypercolumnError(`assign: value expected shape [${this.shape.join(', ')}], got [${value.shape.join(', ')}]`, 'assign', 'value');
     }
