@@ -192,19 +192,39 @@ export class BatchNorm2d extends Module {
   }
 
   /** Batch norm then `activation` in one kernel; only with running statistics (eval), else undefined. */
+  /** The input layout check ([N, C, H, W] here; BatchNorm1d takes [N, C] or [N, C, L]). */
+  protected checkInput(x: Tensor): void {
+    checkNormChannels(this.opName, x, this.numFeatures);
+  }
+
   forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
     if (this.useBatchStats) return undefined;
-    checkNormChannels(this.opName, x, this.numFeatures);
+    this.checkInput(x);
     return batchNormInference(x, this.runningMean!, this.runningVar!, this.weight ?? undefined, this.bias ?? undefined, this.eps, activation);
   }
 
   forward(x: Tensor): Tensor {
-    checkNormChannels(this.opName, x, this.numFeatures);
+    this.checkInput(x);
     return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
       training: this.useBatchStats,
       momentum: this.momentum,
       eps: this.eps,
     });
+  }
+}
+
+/**
+ * Batch normalization over [N, C] or [N, C, L] (PyTorch nn.BatchNorm1d): statistics per channel over
+ * the batch (and length), same options, buffers and parameters as BatchNorm2d.
+ */
+export class BatchNorm1d extends BatchNorm2d {
+  protected override checkInput(x: Tensor): void {
+    checkRank(this.opName, 'x', x, [2, 3], 'N, C or N, C, L');
+    if (x.shape[1] !== this.numFeatures) fail(this.opName, 'x', `${this.numFeatures} channels on axis 1`, x.shape);
+  }
+  /** No fused BN + activation for 1-d inputs: the plain ops run. */
+  override forwardActivated(): Tensor | undefined {
+    return undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import { fail, HypercolumnError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 import { shapeText } from '../validate.js';
+import { summary } from './summary.js';
 
 export interface LoadStateDictOptions {
   /** Missing and unexpected entries are errors (default true). Shapes must always match. */
@@ -252,6 +253,14 @@ export abstract class Module {
   /** Frees every parameter, gradient and buffer of this module and its descendants. */
   dispose(): void {
     for (const t of [...this.parameters(), ...this.buffers()]) t.dispose();
+  }
+
+  /**
+   * Per-layer table: every module with its own parameter count, and with `inputShape` each one's
+   * output shape from one forward pass on zeros (see `summary` in summary.ts). `.text` prints it.
+   */
+  summary(inputShape?: readonly number[]): ReturnType<typeof summary> {
+    return summary(this, inputShape);
   }
 
   /** A one-line description (class and parameter count). */
