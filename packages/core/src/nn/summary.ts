@@ -33,28 +33,42 @@ export function summary(module: Module, inputShape?: readonly number[]): { rows:
     const shape = checkShapeArgument(op, inputShape);
     const modes = modules.map(([, m]) => m.training);
     // record each module's output shape by wrapping its forward for this one pass
-    const originals = modules.map(([, m], i) => {
-      const forward = m.forward;
-      Object.defineProperty(m, 'forward', {
-        configurable: true,
-        value: (x: Tensor) => {
-          const y = forward.call(m, x);
-          rows[i]!.outputShape = [...y.shape];
-          return y;
-        },
-      });
-      return forward;
-    });
+    // (and forwardActivated: Sequential runs conv/BN + ReLU as one fused kernel where it can)
+    const wrapped = ['forward', 'forwardActivated'] as const;
+    const originals = modules.map(([, m], i) =>
+      wrapped.map((method) => {
+        const original = (m as unknown as Record<string, unknown>)[method];
+        if (typeof original !== 'function') return undefined;
+        Object.defineProperty(m, method, {
+          configurable: true,
+          value: (...args: unknown[]) => {
+            const y = (original as (...a: unknown[]) => Tensor | undefined).apply(m, args);
+            if (y) rows[i]!.outputShape = [...y.shape];
+            return y;
+          },
+        });
+        return original;
+      }),
+    );
     try {
       module.eval();
       noGrad(() => scope(() => void module.forward(zeros(shape))));
     } finally {
       modules.forEach(([, m], i) => {
-        delete (m as { forward?: unknown }).forward;
-        if (m.forward !== originals[i]) Object.defineProperty(m, 'forward', { configurable: true, writable: true, value: originals[i] });
+        wrapped.forEach((method, k) => {
+          const original = originals[i]![k];
+          if (original === undefined) return;
+          delete (m as unknown as Record<string, unknown>)[method];
+          if ((m as unknown as Record<string, unknown>)[method] !== original) Object.defineProperty(m, method, { configurable: true, writable: true, value: original });
+        });
         m.training = modes[i]!;
       });
     }
+    // a layer folded into the previous one's fused kernel (ReLU after conv/BN) was not called itself:
+    // its output has the shape of the layer it was folded into
+    rows.forEach((r, i) => {
+      if (!r.outputShape && i > 0 && rows[i - 1]!.outputShape) r.outputShape = rows[i - 1]!.outputShape;
+    });
   }
   const total = module.parameters().reduce((n, p) => n + p.size, 0);
   const trainable = module.parameters().filter((p) => p.requiresGrad).reduce((n, p) => n + p.size, 0);
