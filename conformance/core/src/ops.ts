@@ -264,6 +264,65 @@ export const OPS: Record<string, OpSpec> = {
     differentiable: ['x'],
     prepare: (v) => awayFrom(v.x, () => 0, 0.05),
   },
+  sigmoid: {
+    inputs: ['x'],
+    run: (hc, t) => [hc.sigmoid(t.x!)],
+    reference: (v) => [R.sigmoid(v.x!)],
+    onnx: (v) => ({ node: { opType: 'Sigmoid', inputs: [inp('x', v.x)], outputs: ['y'] }, feeds: feeds(v) }),
+    differentiable: ['x'],
+  },
+  tanh: {
+    inputs: ['x'],
+    run: (hc, t) => [hc.tanh(t.x!)],
+    reference: (v) => [R.tanh(v.x!)],
+    onnx: (v) => ({ node: { opType: 'Tanh', inputs: [inp('x', v.x)], outputs: ['y'] }, feeds: feeds(v) }),
+    differentiable: ['x'],
+  },
+  permute: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.permute(t.x!, a.dims)],
+    reference: (v, a) => [exactMag(R.permute(v.x!, a.dims))],
+    onnx: (v, a) => ({ node: { opType: 'Transpose', inputs: [inp('x', v.x)], outputs: ['y'], attrs: { perm: a.dims } }, feeds: feeds(v) }),
+    differentiable: ['x'],
+  },
+  concat: {
+    inputs: ['a', 'b', 'c'],
+    run: (hc, t, a) => [hc.concat([t.a!, t.b!, ...(t.c ? [t.c] : [])], a.axis ?? 0)],
+    reference: (v, a) => [exactMag(R.concat([v.a!, v.b!, ...(v.c ? [v.c] : [])], a.axis ?? 0))],
+    onnx: (v, a) => ({
+      node: { opType: 'Concat', inputs: [inp('a', v.a), inp('b', v.b), ...(v.c ? [inp('c', v.c)] : [])], outputs: ['y'], attrs: { axis: a.axis ?? 0 } },
+      feeds: feeds(v),
+    }),
+    differentiable: ['a', 'b', 'c'],
+  },
+  argmax: {
+    inputs: ['x'],
+    // indices compared exactly (magnitude 0): float32 holds them exactly
+    run: (hc, t, a) => [hc.argmax(t.x!, a.dim)],
+    reference: (v, a) => [{ ...R.argmax(v.x!, a.dim), magnitude: R.f64(R.argmax(v.x!, a.dim).shape) }],
+    onnx: () => 'ONNX ArgMax returns int64 indices; compared against the float64 definition only',
+  },
+  adam: {
+    // one parameter after several Adam/AdamW steps with the given gradients (g1, g2, g3)
+    inputs: ['param', 'g1', 'g2', 'g3'],
+    run: (hc, t, a) => {
+      const p = hc.tensor(t.param!.dataSync(), [...t.param!.shape], { requiresGrad: true, backend: t.param!.backend });
+      const opt = a.decoupled ? new hc.optim.AdamW([p], a.options) : new hc.optim.Adam([p], a.options);
+      for (const g of [t.g1!, t.g2!, t.g3!]) {
+        p.grad = hc.reshape(g, [...g.shape]);
+        opt.step();
+        opt.zeroGrad();
+      }
+      opt.dispose();
+      return [p];
+    },
+    reference: (v, a) => {
+      const y = R.adamSteps(v.param!, [v.g1!, v.g2!, v.g3!], { ...a.options, decoupled: a.decoupled });
+      // magnitude: |p| plus the largest possible move, lr per step (|m̂/√v̂| ≤ ~1)
+      return [{ ...y, magnitude: R.f64(y.shape, Array.from(v.param!.data, (x) => Math.abs(x) + 3 * (a.options.lr ?? 1e-3))) }];
+    },
+    onnx: () => 'an optimizer step; ONNX training ops are not in the oracle',
+  },
   linear: {
     inputs: ['x', 'w', 'b'],
     run: (hc, t) => [hc.linear(t.x!, t.w!, t.b)],
