@@ -59,7 +59,7 @@ export interface FuzzOptions {
   calls?: number;
   /** Stop early after this much wall time, in ms (default 8000): CI stays bounded. */
   timeBudgetMs?: number;
-  /** A call slower than this is a hang (default 2000 ms). */
+  /** A call slower than this is a hang (default 10 000 ms: a legal call near the 2 GiB size guard takes seconds). */
   hangMs?: number;
   /** Run only this call index (replay of a finding). */
   only?: number;
@@ -201,6 +201,9 @@ function compareWithReference(got: { data: Float32Array; shape: readonly number[
 
 // ------------------------------------------------------------------ table mutations
 
+/** Ops that take a plain number for a tensor operand (NumPy-style scalars). */
+const NUMBER_OPERAND_OPS = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
+
 /** Ops whose rows are whole training runs or loops over other ops: too slow for a fuzz call. */
 const TABLE_SKIP = new Set(['networkGradient', 'trainSteps', 'sgd', 'batchNorm2d', 'adaptiveGradClip', 'clipGradNorm']);
 
@@ -280,7 +283,7 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
       } else {
         t[name] = v as Tensor;
         // a number operand is valid for elementwise ops: the reference sees it as a scalar
-        if (typeof v === 'number') f64Inputs[name] = { shape: [], data: Float64Array.of(v) };
+        if (typeof v === 'number' && NUMBER_OPERAND_OPS.has(c.op)) f64Inputs[name] = { shape: [], data: Float64Array.of(v) };
         // an absent optional input (null, and the specs' falsy checks): absent for the reference too
         else if (!v) delete f64Inputs[name];
       }
@@ -329,6 +332,7 @@ const smallShape = (draw: Draw, rank = draw.int(0, 4)) => Array.from({ length: r
 const hostileShape = (draw: Draw): unknown =>
   draw.chance(0.5) ? draw.pick(HOSTILE_SCALARS) : draw.pick([[-1], [2.5], [NaN], [2 ** 31, 2], [65536, 65536], [3, 'a'], [0, 3], [2 ** 53, 2 ** 53], [1, 2, 3, 4, 5, 6, 7]]);
 const maybeHostile = <T>(draw: Draw, valid: T, p = 0.5): unknown => (draw.chance(p) ? valid : draw.pick(HOSTILE_SCALARS));
+const arg2 = (d: Draw) => [d.pick(HOSTILE_SCALARS), d.pick(HOSTILE_SCALARS)];
 const randomTensor = (draw: Draw, backend: string, shape = smallShape(draw)) =>
   hc.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => draw.next() * 2 - 1), shape, { backend });
 
@@ -378,6 +382,10 @@ const LAYERS: readonly [string, (draw: Draw) => unknown[], number[]][] = [
   ['InstanceNorm2d', (d) => [maybeHostile(d, 2, 0.6), d.chance(0.5) ? { affine: d.pick(HOSTILE_SCALARS) } : undefined], [2, 2, 3, 3]],
   ['GroupNorm', (d) => [maybeHostile(d, 2, 0.6), maybeHostile(d, 4, 0.6)], [2, 4, 2, 2]],
   ['FilterResponseNorm2d', (d) => [maybeHostile(d, 2, 0.6), d.chance(0.5) ? { eps: d.pick(HOSTILE_SCALARS), learnableEps: d.pick([true, false, 'x']) } : undefined], [2, 2, 3, 3]],
+  ['BatchNorm1d', (d) => [maybeHostile(d, 3, 0.7), d.chance(0.5) ? { momentum: d.pick(HOSTILE_SCALARS) } : undefined], [4, 3]],
+  ['Sigmoid', () => [], [2, 3]],
+  ['Tanh', () => [], [2, 3]],
+  ['Dropout', (d) => [maybeHostile(d, 0.3, 0.6), d.chance(0.5) ? { seed: d.pick(HOSTILE_SCALARS) } : undefined], [3, 4]],
   ['Sequential', (d) => (d.chance(0.5) ? [new hc.nn.ReLU(), d.pick(HOSTILE_SCALARS)] : [new hc.nn.ReLU()]), [2, 2]],
   ['Residual', (d) => [d.chance(0.5) ? new hc.nn.ReLU() : d.pick(HOSTILE_SCALARS), d.chance(0.5) ? { alpha: d.pick(HOSTILE_SCALARS) } : { beta: d.pick(HOSTILE_SCALARS) }], [2, 2]],
 ];
@@ -477,6 +485,44 @@ const PROBES: readonly [string, Probe][] = [
       return hc.optim.clipGradNorm([p], d.pick(HOSTILE_SCALARS) as number);
     }, undefined, () => sgd?.dispose());
   }],
+  ['pytorch ops', (d, b) => {
+    const x = randomTensor(d, b, smallShape(d, d.int(1, 4)));
+    const which = d.int(0, 5);
+    const arg = d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : d.int(-3, 3);
+    const api = ['permute', 'transpose', 'concat', 'argmax', 'dropout', 'sigmoid'][which]!;
+    return simple(api, [x], () => {
+      if (which === 0) return hc.permute(x, (d.chance(0.5) ? x.shape.map((_, i) => x.rank - 1 - i) : d.pick([[0, 0], [5], arg, [arg, 0]])) as number[]);
+      if (which === 1) return hc.transpose(x, arg as number, d.int(-2, 2));
+      if (which === 2) return hc.concat(d.chance(0.5) ? [x, x] : (d.pick([[], [x, 3], arg, [x, null]]) as never), arg as number);
+      if (which === 3) return hc.argmax(x, arg as number, d.pick([false, true, 1]) as boolean);
+      if (which === 4) return hc.dropout(x, d.pick([{ p: arg }, { p: 0.5, training: arg }, { p: 0.2, seed: arg }, arg]) as never);
+      return hc.sigmoid(d.chance(0.8) ? x : (arg as never));
+    });
+  }],
+  ['adam/schedulers', (d, b) => {
+    const p = randomTensor(d, b, [2, 2]);
+    p.requiresGrad = true;
+    p.grad = randomTensor(d, b, [2, 2]);
+    const which = d.int(0, 3);
+    let opt: hc.optim.Adam | undefined;
+    const api = ['Adam', 'AdamW', 'StepLR', 'CosineAnnealingLR'][which]!;
+    return simple(api, [p], () => {
+      opt = new (which === 1 ? hc.optim.AdamW : hc.optim.Adam)([p], (d.chance(0.5) ? { lr: maybeHostile(d, 0.01), betas: d.pick([[0.9, 0.99], [1, 0.9], [0.5], arg2(d)]), eps: maybeHostile(d, 1e-8) } : d.pick(HOSTILE_SCALARS)) as never);
+      if (which === 2) new hc.optim.StepLR(opt, (d.chance(0.5) ? { stepSize: maybeHostile(d, 2), gamma: maybeHostile(d, 0.5) } : d.pick(HOSTILE_SCALARS)) as never).step();
+      if (which === 3) new hc.optim.CosineAnnealingLR(opt, (d.chance(0.5) ? { tMax: maybeHostile(d, 4), etaMin: maybeHostile(d, 0) } : d.pick(HOSTILE_SCALARS)) as never).step();
+      opt.step();
+      if (d.chance(0.3)) opt.loadStateDict(d.pick(HOSTILE_SCALARS) as never);
+      return undefined;
+    }, undefined, () => opt?.dispose());
+  }],
+  ['summary', (d, b) => {
+    let model: hc.nn.Sequential | undefined;
+    const shape = d.chance(0.5) ? [d.int(1, 3), 3] : hostileShape(d);
+    return simple('Module.summary', [], () => {
+      model = new hc.nn.Sequential(new hc.nn.Linear(3, 2), new hc.nn.ReLU());
+      return model.summary(shape as number[]);
+    }, undefined, () => model?.dispose());
+  }],
   ['state dict bytes', (d, b) => {
     const w = randomTensor(d, b, [2, 3]);
     const bytes = hc.nn.saveStateDict({ 'layer.weight': w, 'layer.bias': w });
@@ -494,7 +540,7 @@ const PROBES: readonly [string, Probe][] = [
 export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const calls = options.calls ?? 2000;
   const budget = options.timeBudgetMs ?? 8000;
-  const hangMs = options.hangMs ?? 2000;
+  const hangMs = options.hangMs ?? 10_000;
   const previous = hc.getBackend();
   await hc.setBackend(options.backend);
   const cases = buildCases({ quick: true }).filter((c) => c.kind === 'forward' && !TABLE_SKIP.has(c.op) && OPS[c.op]!.referenceKind !== 'finite-difference');

@@ -306,20 +306,31 @@ export const OPS: Record<string, OpSpec> = {
     // one parameter after several Adam/AdamW steps with the given gradients (g1, g2, g3)
     inputs: ['param', 'g1', 'g2', 'g3'],
     run: (hc, t, a) => {
+      // a non-tensor param (fuzzing) meets the optimizer's own validation
+      if (!(t.param instanceof hc.Tensor)) new hc.optim.Adam([t.param as never]);
       const p = hc.tensor(t.param!.dataSync(), [...t.param!.shape], { requiresGrad: true, backend: t.param!.backend });
-      const opt = a.decoupled ? new hc.optim.AdamW([p], a.options) : new hc.optim.Adam([p], a.options);
-      for (const g of [t.g1!, t.g2!, t.g3!]) {
-        p.grad = hc.reshape(g, [...g.shape]);
-        opt.step();
-        opt.zeroGrad();
+      let opt: InstanceType<typeof hc.optim.Adam> | undefined;
+      try {
+        opt = a.decoupled ? new hc.optim.AdamW([p], a.options) : new hc.optim.Adam([p], a.options);
+        for (const g of [t.g1!, t.g2!, t.g3!]) {
+          if (!g) continue; // an absent gradient: the step skips the parameter (the reference skips it too)
+          p.grad = g; // the inputs are the caller's; the optimizer only reads its gradient
+          opt.step();
+          p.grad = null;
+        }
+      } catch (err) {
+        p.grad = null;
+        p.dispose();
+        throw err;
+      } finally {
+        opt?.dispose();
       }
-      opt.dispose();
       return [p];
     },
     reference: (v, a) => {
-      const y = R.adamSteps(v.param!, [v.g1!, v.g2!, v.g3!], { ...a.options, decoupled: a.decoupled });
+      const y = R.adamSteps(v.param!, [v.g1, v.g2, v.g3].filter((g): g is F64 => g !== undefined), { lr: 1e-3, ...a.options, decoupled: a.decoupled });
       // magnitude: |p| plus the largest possible move, lr per step (|m̂/√v̂| ≤ ~1)
-      return [{ ...y, magnitude: R.f64(y.shape, Array.from(v.param!.data, (x) => Math.abs(x) + 3 * (a.options.lr ?? 1e-3))) }];
+      return [{ ...y, magnitude: R.f64(y.shape, Array.from(v.param!.data, (x) => Math.abs(x) + 3 * (a.options?.lr ?? 1e-3))) }];
     },
     onnx: () => 'an optimizer step; ONNX training ops are not in the oracle',
   },

@@ -207,6 +207,8 @@ export function checkPoolWindow(op: string, options: PoolOptions2d, givenPadding
 export function pool2dGeometry(op: string, xShape: readonly number[], options: PoolOptions2d): Pool2dGeometry {
   const [batch, channels, inHeight, inWidth] = xShape as [number, number, number, number];
   const { kernel, stride, dilation, ceilMode } = checkPoolWindow(op, options);
+  // a window over an empty map has nothing to pool (PyTorch refuses it too)
+  if (inHeight === 0 || inWidth === 0) fail(op, 'x', 'non-empty spatial dimensions', [...xShape]);
   const [kernelHeight, kernelWidth] = kernel;
   const [strideHeight, strideWidth] = stride;
   const [dilationHeight, dilationWidth] = dilation;

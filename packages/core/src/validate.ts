@@ -81,13 +81,13 @@ export function checkInRange(op: string, arg: string, value: unknown, min: numbe
 
 /** A positive integer (sizes, strides, dilations, groups). */
 export function checkPositiveInt(op: string, arg: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(op, arg, 'a positive integer', value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(op, arg, 'a positive integer', value);
   return value;
 }
 
 /** A non-negative integer (paddings). */
 export function checkNonNegativeInt(op: string, arg: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(op, arg, 'a non-negative integer', value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(op, arg, 'a non-negative integer', value);
   return value;
 }
 

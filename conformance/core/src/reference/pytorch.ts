@@ -46,7 +46,9 @@ export function concat(xs: readonly F64[], axis: number): F64 {
 }
 
 /** First index of the maximum along `dim` (NaN counts as the largest, as torch.argmax). */
-export function argmax(x: F64, dim: number): F64 {
+export function argmax(x: F64, dim?: number): F64 {
+  // without dim: over the flattened tensor, a scalar index (torch.argmax(x))
+  if (dim === undefined) return { shape: [], data: argmax({ shape: [x.data.length], data: x.data }, 0).data };
   const d = dim < 0 ? dim + x.shape.length : dim;
   const K = x.shape[d];
   const outer = numel(x.shape.slice(0, d));

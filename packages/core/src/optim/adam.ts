@@ -75,7 +75,10 @@ export class Adam {
     const grads = this.params.map((p, i) => {
       if (!p.grad) return undefined;
       p.assertUsable(op, `params[${i}]`);
+      if (!(p.grad instanceof Tensor)) fail(op, `params[${i}].grad`, 'a Tensor or null', p.grad);
       p.grad.assertUsable(op, `params[${i}].grad`);
+      if (p.grad.backend !== p.backend) fail(op, `params[${i}].grad`, `a gradient on the parameter's backend "${p.backend}"`, `one on "${p.grad.backend}"`);
+      if (p.grad.shape.length !== p.shape.length || p.grad.shape.some((d, k) => d !== p.shape[k])) fail(op, `params[${i}].grad`, `shape [${p.shape.join(', ')}]`, p.grad.shape);
       return p.grad;
     });
     noGrad(() => {

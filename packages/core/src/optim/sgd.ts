@@ -80,6 +80,7 @@ export class SGD {
       for (const p of this.params) {
         const g = p.grad;
         if (!g) continue;
+        if (!(g instanceof Tensor)) fail('SGD.step', 'param.grad', 'a Tensor or null', g);
         p.assertUsable('SGD.step', 'param');
         g.assertUsable('SGD.step', 'param.grad');
         if (momentum === 0) {
