@@ -42,9 +42,10 @@ describe('silent wrong results are errors now', () => {
     expect(Number.isNaN(hc.scalar(NaN).item())).toBe(true);
   });
 
-  it('logSoftmax of huge equal logits is −log K', () => {
+  it('logSoftmax and crossEntropy of huge equal logits are −log K and log K', () => {
     expectClose(vals(hc.logSoftmax(hc.full([1, 3], 1e20))), [-Math.log(3), -Math.log(3), -Math.log(3)]);
     expectClose(vals(hc.logSoftmax(hc.full([3, 2], -1e30), 0)), new Array(6).fill(-Math.log(3)));
+    expectClose([hc.crossEntropy(hc.full([2, 3], 1e20), [0, 1]).item()], [Math.log(3)]);
   });
 
   it('batchNorm: momentum in [0, 1], running statistics come in pairs', () => {

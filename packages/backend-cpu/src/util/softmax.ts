@@ -17,12 +17,15 @@ export function rangeMax(x: Float32Array, start: number, end: number): number {
   return m;
 }
 
-/** log Σ exp(x) over [start, end), stable. */
-export function rangeLogSumExp(x: Float32Array, start: number, end: number): number {
+/**
+ * log Σ exp(x) over [start, end) as [m, log Σ exp(x − m)], m the maximum: callers subtract m from
+ * x first, since m + log s rounds to m once |m| ≥ 2^53·log s (logits of 1e20 would lose log K).
+ */
+export function rangeLogSumExp(x: Float32Array, start: number, end: number): [number, number] {
   const m = rangeMax(x, start, end);
   let s = 0;
   for (let i = start; i < end; i++) s += Math.exp(x[i]! - m);
-  return m + Math.log(s);
+  return [m, Math.log(s)];
 }
 
 /** y = softmax(x) (log = false) or log softmax(x) (log = true) along the axis. */
