@@ -2,7 +2,7 @@ import { keep, noGrad, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
-import { shapeText } from '../validate.js';
+import { checkBoolean, checkOptions, shapeText } from '../validate.js';
 import { summary } from './summary.js';
 
 export interface LoadStateDictOptions {
@@ -177,7 +177,7 @@ export abstract class Module {
   loadStateDict(dict: Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
     const op = `${this.opName}.loadStateDict`;
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) fail(op, 'dict', 'an object of named tensors', dict);
-    const strict = options?.strict ?? true;
+    const strict = checkBoolean(op, 'strict', checkOptions<LoadStateDictOptions>(op, options, ['strict']).strict ?? true);
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const missing = [...own.keys()].filter((k) => !Object.prototype.hasOwnProperty.call(dict, k));
     const unexpected = Object.keys(dict).filter((k) => !own.has(k));
