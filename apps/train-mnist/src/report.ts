@@ -25,6 +25,8 @@ export class EpochBar {
         barsize: 24,
         hideCursor: true,
         clearOnComplete: true,
+        // the CLI's own SIGINT handler stops the bar (restoring cursor and line wrap) and exits 130
+        gracefulExit: false,
         etaBuffer: 20,
       },
       cliProgress.Presets.shades_classic,

@@ -36,6 +36,14 @@ export class DivergedError extends Error {
   override readonly name = 'DivergedError';
 }
 
+/**
+ * Lets timers and signal handlers run between steps: on a synchronous backend every await above
+ * settles as a microtask, so without this Ctrl-C would wait for the whole run.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Reads a tensor synchronously where the backend allows it, else asynchronously. */
 export async function readTensor(t: hc.Tensor): Promise<Float32Array> {
   try {
@@ -96,6 +104,7 @@ export async function evaluate(model: hc.nn.Module, set: Digits, batchSize = 500
       confusion[y[r]!]![cls]!++;
       if (cls === y[r]) correct++;
     });
+    await yieldToEventLoop();
   }
   return { accuracy: correct / set.count, loss: lossSum / set.count, correct, count: set.count, confusion, seconds: (performance.now() - start) / 1000 };
 }
@@ -190,6 +199,7 @@ export class Trainer {
       });
       done += n;
       onStep?.({ done, total, loss: lossSum / done, accuracy: correct / done, imagesPerSecond: done / ((performance.now() - start) / 1000) });
+      await yieldToEventLoop();
     }
     const seconds = (performance.now() - start) / 1000;
     this.epoch++;

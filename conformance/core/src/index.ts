@@ -15,3 +15,4 @@ export { OPS, weightedSum, type OpSpec, type OnnxCall, type Attrs } from './ops.
 export type { OnnxNode, Oracle } from './oracle.js';
 export { caseValues, lossWeights, rng, type CaseValues } from './values.js';
 export * as reference from './reference/index.js';
+export { fuzz, BAD_OUTCOMES, type FuzzOptions, type FuzzReport, type FuzzFinding, type FuzzOutcome } from './fuzz.js';

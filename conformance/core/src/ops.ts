@@ -91,8 +91,19 @@ function convOnnx(v: Record<string, F64 | undefined>, a: Attrs, oneD: boolean): 
 function poolOnnx(opType: 'MaxPool' | 'AveragePool', x: F64, a: Attrs, oneD: boolean): OnnxCall {
   const k = oneD ? [a.kernelSize] : pairOf(a.kernelSize, 1);
   const s = oneD ? [a.stride ?? a.kernelSize] : a.stride === undefined ? k : pairOf(a.stride, 1);
-  const p = oneD ? [a.padding ?? 0] : pairOf(a.padding, 0);
-  const attrs: Record<string, number | number[]> = { kernel_shape: k, strides: s, pads: [...p, ...p], ceil_mode: a.ceilMode ? 1 : 0 };
+  const attrs: Record<string, number | number[] | string> = { kernel_shape: k, strides: s, ceil_mode: a.ceilMode ? 1 : 0 };
+  if (a.padding === 'same') attrs.auto_pad = 'SAME_UPPER'; // ONNX's own rule: output ceil(x/s), the odd pixel after
+  else if (a.padding === 'valid') attrs.auto_pad = 'VALID';
+  else if (oneD) {
+    const [l, r] = typeof a.padding === 'object' ? [a.padding[0], a.padding[1] ?? a.padding[0]] : [a.padding ?? 0, a.padding ?? 0];
+    attrs.pads = [l, r];
+  } else if (Array.isArray(a.padding) && a.padding.length === 4) {
+    const [t, b, l, r] = a.padding;
+    attrs.pads = [t, l, b, r]; // ONNX: all begins, then all ends
+  } else {
+    const p = pairOf(a.padding, 0);
+    attrs.pads = [...p, ...p];
+  }
   if (opType === 'MaxPool') attrs.dilations = oneD ? [a.dilation ?? 1] : pairOf(a.dilation, 1);
   else attrs.count_include_pad = a.countIncludePad === false ? 0 : 1;
   return { node: { opType, opset: 19, inputs: [inp('x', x)], outputs: ['y'], attrs }, feeds: { x: x.data } };
@@ -253,6 +264,76 @@ export const OPS: Record<string, OpSpec> = {
     differentiable: ['x'],
     prepare: (v) => awayFrom(v.x, () => 0, 0.05),
   },
+  sigmoid: {
+    inputs: ['x'],
+    run: (hc, t) => [hc.sigmoid(t.x!)],
+    reference: (v) => [R.sigmoid(v.x!)],
+    onnx: (v) => ({ node: { opType: 'Sigmoid', inputs: [inp('x', v.x)], outputs: ['y'] }, feeds: feeds(v) }),
+    differentiable: ['x'],
+  },
+  tanh: {
+    inputs: ['x'],
+    run: (hc, t) => [hc.tanh(t.x!)],
+    reference: (v) => [R.tanh(v.x!)],
+    onnx: (v) => ({ node: { opType: 'Tanh', inputs: [inp('x', v.x)], outputs: ['y'] }, feeds: feeds(v) }),
+    differentiable: ['x'],
+  },
+  permute: {
+    inputs: ['x'],
+    run: (hc, t, a) => [hc.permute(t.x!, a.dims)],
+    reference: (v, a) => [exactMag(R.permute(v.x!, a.dims))],
+    onnx: (v, a) => ({ node: { opType: 'Transpose', inputs: [inp('x', v.x)], outputs: ['y'], attrs: { perm: a.dims } }, feeds: feeds(v) }),
+    differentiable: ['x'],
+  },
+  concat: {
+    inputs: ['a', 'b', 'c'],
+    run: (hc, t, a) => [hc.concat([t.a!, t.b!, ...(t.c ? [t.c] : [])], a.axis ?? 0)],
+    reference: (v, a) => [exactMag(R.concat([v.a!, v.b!, ...(v.c ? [v.c] : [])], a.axis ?? 0))],
+    onnx: (v, a) => ({
+      node: { opType: 'Concat', inputs: [inp('a', v.a), inp('b', v.b), ...(v.c ? [inp('c', v.c)] : [])], outputs: ['y'], attrs: { axis: a.axis ?? 0 } },
+      feeds: feeds(v),
+    }),
+    differentiable: ['a', 'b', 'c'],
+  },
+  argmax: {
+    inputs: ['x'],
+    // indices compared exactly (magnitude 0): float32 holds them exactly
+    run: (hc, t, a) => [hc.argmax(t.x!, a.dim)],
+    reference: (v, a) => [{ ...R.argmax(v.x!, a.dim), magnitude: R.f64(R.argmax(v.x!, a.dim).shape) }],
+    onnx: () => 'ONNX ArgMax returns int64 indices; compared against the float64 definition only',
+  },
+  adam: {
+    // one parameter after several Adam/AdamW steps with the given gradients (g1, g2, g3)
+    inputs: ['param', 'g1', 'g2', 'g3'],
+    run: (hc, t, a) => {
+      // a non-tensor param (fuzzing) meets the optimizer's own validation
+      if (!(t.param instanceof hc.Tensor)) new hc.optim.Adam([t.param as never]);
+      const p = hc.tensor(t.param!.dataSync(), [...t.param!.shape], { requiresGrad: true, backend: t.param!.backend });
+      let opt: InstanceType<typeof hc.optim.Adam> | undefined;
+      try {
+        opt = a.decoupled ? new hc.optim.AdamW([p], a.options) : new hc.optim.Adam([p], a.options);
+        for (const g of [t.g1!, t.g2!, t.g3!]) {
+          if (!g) continue; // an absent gradient: the step skips the parameter (the reference skips it too)
+          p.grad = g; // the inputs are the caller's; the optimizer only reads its gradient
+          opt.step();
+          p.grad = null;
+        }
+      } catch (err) {
+        p.grad = null;
+        p.dispose();
+        throw err;
+      } finally {
+        opt?.dispose();
+      }
+      return [p];
+    },
+    reference: (v, a) => {
+      const y = R.adamSteps(v.param!, [v.g1, v.g2, v.g3].filter((g): g is F64 => g !== undefined), { lr: 1e-3, ...a.options, decoupled: a.decoupled });
+      // magnitude: |p| plus the largest possible move, lr per step (|m̂/√v̂| ≤ ~1)
+      return [{ ...y, magnitude: R.f64(y.shape, Array.from(v.param!.data, (x) => Math.abs(x) + 3 * (a.options?.lr ?? 1e-3))) }];
+    },
+    onnx: () => 'an optimizer step; ONNX training ops are not in the oracle',
+  },
   linear: {
     inputs: ['x', 'w', 'b'],
     run: (hc, t) => [hc.linear(t.x!, t.w!, t.b)],
@@ -322,19 +403,22 @@ export const OPS: Record<string, OpSpec> = {
         const r = hc.fuseConvBatchNormParams({ weight: t.w!, bias: t.b }, { runningMean: t.runningMean!, runningVar: t.runningVar!, weight: t.gamma, bias: t.beta, eps: a.eps });
         return [r.weight, r.bias];
       }
-      const [O, Cg, kh, kw] = t.w!.shape as number[];
+      // a non-tensor w (fuzzing) reaches the library's own validation through the NaN sizes
+      const [O, Cg, kh, kw] = (t.w?.shape ?? []) as number[];
       const conv = new hc.nn.Conv2d(Cg * (a.conv?.groups ?? 1), O, [kh, kw], { ...a.conv, bias: !!t.b });
-      const bn = new hc.nn.BatchNorm2d(O, { eps: a.eps ?? 1e-5, affine: !!t.gamma });
+      let bn: InstanceType<typeof hc.nn.BatchNorm2d> | undefined;
       let fused: InstanceType<typeof hc.nn.Conv2d> | undefined;
       try {
+        bn = new hc.nn.BatchNorm2d(O, { eps: a.eps ?? 1e-5, affine: !!t.gamma });
         conv.loadStateDict({ weight: t.w!, ...(t.b ? { bias: t.b } : {}) });
-        bn.loadStateDict({ runningMean: t.runningMean!, runningVar: t.runningVar!, ...(t.gamma ? { weight: t.gamma, bias: t.beta! } : {}) });
-        bn.eval();
-        fused = hc.fuseConvBatchNorm(conv, bn);
-        return hc.noGrad(() => [fused!.forward(t.x!), bn.forward(conv.forward(t.x!))]);
+        bn!.loadStateDict({ runningMean: t.runningMean!, runningVar: t.runningVar!, ...(t.gamma ? { weight: t.gamma, bias: t.beta! } : {}) });
+        bn!.eval();
+        fused = hc.fuseConvBatchNorm(conv, bn!);
+        // the scope frees the unfused conv's intermediate output
+        return hc.noGrad(() => hc.scope(() => [fused!.forward(t.x!), bn!.forward(conv.forward(t.x!))]));
       } finally {
         conv.dispose();
-        bn.dispose();
+        bn?.dispose();
         fused?.dispose();
       }
     },
@@ -342,7 +426,8 @@ export const OPS: Record<string, OpSpec> = {
       if (v.x) {
         // the unfused pair from the definitions: BN_eval(conv(x)); magnitude: the fused conv's terms
         // conv(|x|, |γ|·|W|/σ) + |γ|(|b| + |μ|)/σ + |β| (what float32 rounding acts on, fused or not)
-        const y = R.batchNorm(R.conv2d(v.x, v.w!, v.b, a.conv ?? {}), v.runningMean!, v.runningVar!, v.gamma, v.beta, { eps: a.eps ?? 1e-5 }).y;
+        // run() builds an affine BatchNorm2d only with gamma: beta alone is not applied
+        const y = R.batchNorm(R.conv2d(v.x, v.w!, v.b, a.conv ?? {}), v.runningMean!, v.runningVar!, v.gamma, v.gamma && v.beta, { eps: a.eps ?? 1e-5 }).y;
         const abs = R.fuseConvBatchNorm(R.absOf(v.w!), v.b && R.absOf(v.b), R.absOf(v.runningMean!), v.runningVar!, v.gamma && R.absOf(v.gamma), v.beta && R.absOf(v.beta), a.eps ?? 1e-5);
         const m = R.conv2d(R.absOf(v.x), abs.w, abs.b, a.conv ?? {});
         return [{ ...y, magnitude: m }, { ...y, magnitude: m }];

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCases, rowOf, type Case } from './cases.js';
 import { runConformance } from './runner.js';
 import type { CaseResult, ConformanceOptions } from './types.js';
+import { fuzz, type FuzzOptions } from './fuzz.js';
 
 export interface SuiteOptions extends Pick<ConformanceOptions, 'quick' | 'seed' | 'ops' | 'filter' | 'oracle'> {
   /** Accept cpu fallback: `true` for every kernel, or the kernels allowed to fall back. Default: none. */
@@ -47,6 +48,28 @@ export function defineConformanceSuite(backend: string, options: SuiteOptions = 
       expect(unavailable).toEqual([]);
       expect(result.cases.length).toBeGreaterThan(0);
       expect(conformanceProblems(result.cases, options.allowFallback)).toEqual([]);
+    });
+  });
+}
+
+/**
+ * Defines `describe('fuzz on <backend>')`: the seeded hostile-input fuzzer (fuzz.ts), bounded for CI,
+ * failing on any call in a bad class (other error, wrong result, leak, hang). The seed is printed;
+ * `HC_FUZZ_SEED=<seed>` replays a run and `HC_FUZZ_CALLS=<n>` changes its length.
+ */
+export function defineFuzzSuite(backend: string, options: Partial<Omit<FuzzOptions, 'backend'>> = {}): void {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const seed = options.seed ?? (env.HC_FUZZ_SEED !== undefined ? Number(env.HC_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31));
+  const calls = options.calls ?? (env.HC_FUZZ_CALLS !== undefined ? Number(env.HC_FUZZ_CALLS) : 1500);
+  describe(`fuzz on ${backend}`, () => {
+    it(`hostile calls (seed ${seed}): only HypercolumnErrors and right results, no leak, no hang`, { timeout: 120_000 }, async () => {
+      console.log(`fuzz on ${backend}: seed ${seed}, ${calls} calls (replay: HC_FUZZ_SEED=${seed})`);
+      const report = await fuzz({ ...options, backend, seed, calls });
+      console.log(`fuzz on ${backend}: ${report.calls} calls — ${Object.entries(report.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      const bad = report.findings.map((f) => `call ${f.call} ${f.api} [${f.outcome}]: ${f.detail}`);
+      expect(bad, `seed ${seed}; ${report.replay}`).toEqual([]);
+      expect(report.counts.ok, 'some calls must be accepted (the fuzzer reaches the ops)').toBeGreaterThan(0);
+      expect(report.counts.rejected, 'some calls must be rejected (the fuzzer is hostile)').toBeGreaterThan(0);
     });
   });
 }

@@ -1,5 +1,5 @@
 import type { Backend, BackendFactory } from './backend.js';
-import { HypercolumnError } from './errors.js';
+import { describe, HypercolumnError } from './errors.js';
 import { COMPOSITES, type Composite } from './composites.js';
 import { countLaunch, countRead } from './counters.js';
 import { kernelOutputShapes } from './kernel_shapes.js';
@@ -264,6 +264,7 @@ export function currentBackend(): Backend<any> {
 
 /** A started backend by name (for `tensor.to(name)` and explicit placement). */
 export function backendByName(name: string, op = 'to'): Backend<any> {
+  if (typeof name !== 'string') throw new HypercolumnError(`${op}: backend expected a backend name (${describeNames()}), got ${describe(name)}`, op, 'backend');
   const reg = registry.get(name);
   const backend = reg && initializeSync(reg);
   if (!backend) {
@@ -285,15 +286,33 @@ export function untrackStorage(storage: Storage): void {
 export function trackTensor(t: Tensor): void {
   liveTensors.add(t);
   scopes[scopes.length - 1]?.add(t);
+  createdInOp?.add(t);
 }
 
 export function untrackTensor(t: Tensor): void {
   liveTensors.delete(t);
   for (const s of scopes) s.delete(t);
+  createdInOp?.delete(t);
+}
+
+/** Tensors created since the outermost public op began (see `publicOp` in guard.ts); undefined outside. */
+let createdInOp: Set<Tensor> | undefined;
+/** Starts collecting created tensors; returns the previous collector (restore it with `endOpFrame`). */
+export function beginOpFrame(): Set<Tensor> | undefined {
+  const outer = createdInOp;
+  createdInOp ??= new Set();
+  return outer;
+}
+/** Stops collecting (when `outer` is undefined) and returns what the frame collected. */
+export function endOpFrame(outer: Set<Tensor> | undefined): Set<Tensor> {
+  const frame = createdInOp ?? new Set<Tensor>();
+  createdInOp = outer;
+  return frame;
 }
 
 /** Removes `t` from every open scope, so `scope()` will not dispose it. */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw new HypercolumnError(`keep: tensor expected a Tensor, got ${describe(t)}`, 'keep', 'tensor');
   for (const s of scopes) s.delete(t);
   return t;
 }

@@ -16,6 +16,9 @@ export class HypercolumnError extends Error {
 /** Formats a value for an error message: shapes as [a, b], strings quoted, NaN visible. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
   if (value instanceof Float32Array || value instanceof Int32Array) return `${value.constructor.name}(${value.length})`;
   if (value === undefined) return 'undefined';

@@ -1,22 +1,49 @@
 import { fail, HypercolumnError } from './errors.js';
 import type { Conv2dGeometry, Pool2dGeometry } from './kernels.js';
-import { checkNonNegativeInt, checkPositiveInt, checkTuple, shapeText } from './validate.js';
+import { checkAllocation, checkNonNegativeInt, checkPositiveInt, checkTuple, shapeText } from './validate.js';
 
 /** Padding as users write it (DESIGN §3). */
 export type Padding2d = number | [number, number] | [number, number, number, number] | 'valid' | 'same';
 export type Padding1d = number | [number] | [number, number] | 'valid' | 'same';
 
-/** Output length of a conv/pool axis: floor((x + padBefore + padAfter − d(f−1) − 1)/s) + 1. */
-export function convOutputSize(inSize: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation = 1): number {
+/** Output length of a conv/pool axis: floor((x + padBefore + padAfter − d(f−1) − 1)/s) + 1 (unchecked). */
+function outputLength(inSize: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
   return Math.floor((inSize + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
-/** 'same' padding of one axis: output ceil(x/s), the odd pixel after (ONNX SAME_UPPER). */
-export function samePadding(inSize: number, kernel: number, stride: number, dilation = 1): [number, number] {
+/** 'same' padding of one axis (unchecked): output ceil(x/s), the odd pixel after (ONNX SAME_UPPER). */
+function sameLength(inSize: number, kernel: number, stride: number, dilation: number): [number, number] {
   const out = Math.ceil(inSize / stride);
   const total = Math.max((out - 1) * stride + dilation * (kernel - 1) + 1 - inSize, 0);
   const before = Math.floor(total / 2);
   return [before, total - before];
+}
+
+/**
+ * Output length of a conv/pool axis: floor((x + padBefore + padAfter − d(f−1) − 1)/s) + 1.
+ * A window larger than the padded input (output < 1) is a HypercolumnError, not a negative size.
+ */
+export function convOutputSize(inSize: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation = 1): number {
+  const op = 'convOutputSize';
+  checkPositiveInt(op, 'inSize', inSize);
+  checkPositiveInt(op, 'kernel', kernel);
+  checkPositiveInt(op, 'stride', stride);
+  checkNonNegativeInt(op, 'padBefore', padBefore);
+  checkNonNegativeInt(op, 'padAfter', padAfter);
+  checkPositiveInt(op, 'dilation', dilation);
+  const out = outputLength(inSize, kernel, stride, padBefore, padAfter, dilation);
+  if (out < 1) fail(op, 'kernel', `a dilated kernel (${dilation * (kernel - 1) + 1}) of at most the padded input size (${inSize + padBefore + padAfter})`, kernel);
+  return out;
+}
+
+/** 'same' padding [before, after] of one axis: output ceil(x/s), the odd pixel after (ONNX SAME_UPPER). */
+export function samePadding(inSize: number, kernel: number, stride: number, dilation = 1): [number, number] {
+  const op = 'samePadding';
+  checkPositiveInt(op, 'inSize', inSize);
+  checkPositiveInt(op, 'kernel', kernel);
+  checkPositiveInt(op, 'stride', stride);
+  checkPositiveInt(op, 'dilation', dilation);
+  return sameLength(inSize, kernel, stride, dilation);
 }
 
 /**
@@ -33,8 +60,8 @@ export function resolvePadding2d(
 ): [number, number, number, number] {
   if (padding === 'valid') return [0, 0, 0, 0];
   if (padding === 'same') {
-    const [t, b] = samePadding(inSize[0], kernel[0], stride[0], dilation[0]);
-    const [l, r] = samePadding(inSize[1], kernel[1], stride[1], dilation[1]);
+    const [t, b] = sameLength(inSize[0], kernel[0], stride[0], dilation[0]);
+    const [l, r] = sameLength(inSize[1], kernel[1], stride[1], dilation[1]);
     return [t, b, l, r];
   }
   if (typeof padding === 'string') fail(op, 'padding', `a number, [ph, pw], [top, bottom, left, right], "valid" or "same"`, padding);
@@ -52,12 +79,17 @@ export function resolvePadding2d(
   fail(op, 'padding', `a number, [ph, pw], [top, bottom, left, right], "valid" or "same"`, padding);
 }
 
-/** 1-d padding → the 2-d form with no padding on the (unit) height axis. */
+/** 1-d padding → the 2-d form with no padding on the (unit) height axis; checked in 1-d terms. */
 export function padding1dTo2d(op: string, padding: unknown): Padding2d {
   if (padding === 'valid' || padding === 'same') return padding;
-  if (typeof padding === 'number') return [0, 0, padding, padding];
-  if (Array.isArray(padding) && padding.length === 1) return [0, 0, padding[0], padding[0]];
-  if (Array.isArray(padding) && padding.length === 2) return [0, 0, padding[0], padding[1]];
+  if (typeof padding === 'number') {
+    const p = checkNonNegativeInt(op, 'padding', padding);
+    return [0, 0, p, p];
+  }
+  if (Array.isArray(padding) && (padding.length === 1 || padding.length === 2)) {
+    const [left, right = left] = padding.map((p, i) => checkNonNegativeInt(op, `padding[${i}]`, p));
+    return [0, 0, left!, right];
+  }
   fail(op, 'padding', 'a number, [p], [left, right], "valid" or "same"', padding);
 }
 
@@ -92,9 +124,12 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
     [strideHeight, strideWidth],
     [dilationHeight, dilationWidth],
   );
-  const outHeight = convOutputSize(inHeight, kernelHeight, strideHeight, padTop, padBottom, dilationHeight);
-  const outWidth = convOutputSize(inWidth, kernelWidth, strideWidth, padLeft, padRight, dilationWidth);
+  const outHeight = outputLength(inHeight, kernelHeight, strideHeight, padTop, padBottom, dilationHeight);
+  const outWidth = outputLength(inWidth, kernelWidth, strideWidth, padLeft, padRight, dilationWidth);
   checkWindowFits(op, 'w', [inHeight, inWidth], [kernelHeight, kernelWidth], [dilationHeight, dilationWidth], [padTop + padBottom, padLeft + padRight], outHeight, outWidth);
+  // a backend may materialise the padded input (im2col, padded rows): it must be allocatable too
+  checkAllocation(op, 'padding', [batch, inChannels, inHeight + padTop + padBottom, inWidth + padLeft + padRight]);
+  checkAllocation(op, 'output', [batch, outChannels, outHeight, outWidth]);
   return {
     batch, inChannels, inHeight, inWidth, outChannels, kernelHeight, kernelWidth,
     strideHeight, strideWidth, dilationHeight, dilationWidth,
@@ -134,7 +169,8 @@ function isUnitHeight(inSize: [number, number], kernel: [number, number], padHei
 export interface PoolOptions2d {
   kernelSize: number | [number, number];
   stride?: number | [number, number];
-  padding?: number | [number, number];
+  /** As for convs: a number, [ph, pw], [top, bottom, left, right], 'valid' or 'same' (SAME_UPPER). */
+  padding?: Padding2d;
   dilation?: number | [number, number];
   ceilMode?: boolean;
 }
@@ -148,26 +184,46 @@ export function poolOutputSize(inSize: number, kernel: number, stride: number, p
   return out;
 }
 
+/** The window options of a pool, checked without an input (layers check them at construction). */
+export function checkPoolWindow(op: string, options: PoolOptions2d, givenPadding: unknown = options.padding): { kernel: [number, number]; stride: [number, number]; dilation: [number, number]; ceilMode: boolean } {
+  if (options.kernelSize === undefined) fail(op, 'kernelSize', 'a positive integer or [kh, kw]', undefined);
+  const kernel = checkTuple(op, 'kernelSize', options.kernelSize, 2, checkPositiveInt) as [number, number];
+  const stride = checkTuple(op, 'stride', options.stride ?? kernel, 2, checkPositiveInt) as [number, number];
+  const dilation = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkPositiveInt) as [number, number];
+  const ceilMode = options.ceilMode ?? false;
+  if (typeof ceilMode !== 'boolean') fail(op, 'ceilMode', 'a boolean', ceilMode);
+  // explicit padding: each side at most half the kernel (PyTorch's rule; a window must see the input)
+  if (options.padding !== 'same') {
+    const [top, bottom, left, right] = resolvePadding2d(op, options.padding ?? 0, [1, 1], kernel, stride, dilation);
+    const [halfH, halfW] = [Math.floor(kernel[0] / 2), Math.floor(kernel[1] / 2)];
+    if (top > halfH || bottom > halfH || left > halfW || right > halfW) {
+      fail(op, 'padding', `at most half the kernel size (${kernel[0] === 1 && top + bottom === 0 ? halfW : `${halfH}, ${halfW}`}) on each side`, givenPadding);
+    }
+  }
+  return { kernel, stride, dilation, ceilMode };
+}
+
 /** Checks and resolves a 2-d pooling window on x [N, C, H, W]. */
 export function pool2dGeometry(op: string, xShape: readonly number[], options: PoolOptions2d): Pool2dGeometry {
   const [batch, channels, inHeight, inWidth] = xShape as [number, number, number, number];
-  if (options.kernelSize === undefined) fail(op, 'kernelSize', 'a positive integer or [kh, kw]', undefined);
-  const [kernelHeight, kernelWidth] = checkTuple(op, 'kernelSize', options.kernelSize, 2, checkPositiveInt) as [number, number];
-  const [strideHeight, strideWidth] = checkTuple(op, 'stride', options.stride ?? [kernelHeight, kernelWidth], 2, checkPositiveInt) as [number, number];
-  const [dilationHeight, dilationWidth] = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkPositiveInt) as [number, number];
-  const [padHeight, padWidth] = checkTuple(op, 'padding', options.padding ?? 0, 2, checkNonNegativeInt) as [number, number];
-  if (padHeight > Math.floor(kernelHeight / 2) || padWidth > Math.floor(kernelWidth / 2)) {
-    if (isUnitHeight([inHeight, inWidth], [kernelHeight, kernelWidth], [padHeight])) fail(op, 'padding', `at most half the kernel size (${Math.floor(kernelWidth / 2)})`, padWidth);
-    fail(op, 'padding', `at most half the kernel size (${Math.floor(kernelHeight / 2)}, ${Math.floor(kernelWidth / 2)})`, [padHeight, padWidth]);
-  }
-  const ceilMode = options.ceilMode ?? false;
-  if (typeof ceilMode !== 'boolean') fail(op, 'ceilMode', 'a boolean', ceilMode);
-  const outHeight = poolOutputSize(inHeight, kernelHeight, strideHeight, padHeight, padHeight, dilationHeight, ceilMode);
-  const outWidth = poolOutputSize(inWidth, kernelWidth, strideWidth, padWidth, padWidth, dilationWidth, ceilMode);
-  checkWindowFits(op, 'kernelSize', [inHeight, inWidth], [kernelHeight, kernelWidth], [dilationHeight, dilationWidth], [2 * padHeight, 2 * padWidth], outHeight, outWidth);
+  const { kernel, stride, dilation, ceilMode } = checkPoolWindow(op, options);
+  // a window over an empty map has nothing to pool (PyTorch refuses it too)
+  if (inHeight === 0 || inWidth === 0) fail(op, 'x', 'non-empty spatial dimensions', [...xShape]);
+  const [kernelHeight, kernelWidth] = kernel;
+  const [strideHeight, strideWidth] = stride;
+  const [dilationHeight, dilationWidth] = dilation;
+  const [padTop, padBottom, padLeft, padRight] = resolvePadding2d(op, options.padding ?? 0, [inHeight, inWidth], kernel, stride, dilation);
+  // the (dilated) window must fit the padded input whatever ceilMode's rounding makes of the output size
+  const fits = dilationHeight * (kernelHeight - 1) + 1 <= inHeight + padTop + padBottom && dilationWidth * (kernelWidth - 1) + 1 <= inWidth + padLeft + padRight;
+  const outHeight = !fits ? 0 : poolOutputSize(inHeight, kernelHeight, strideHeight, padTop, padBottom, dilationHeight, ceilMode);
+  const outWidth = !fits ? 0 : poolOutputSize(inWidth, kernelWidth, strideWidth, padLeft, padRight, dilationWidth, ceilMode);
+  checkWindowFits(op, 'kernelSize', [inHeight, inWidth], [kernelHeight, kernelWidth], [dilationHeight, dilationWidth], [padTop + padBottom, padLeft + padRight], outHeight, outWidth);
+  // 'same' can pad a huge kernel hugely: a backend may materialise the padded input
+  checkAllocation(op, 'padding', [batch, channels, inHeight + padTop + padBottom, inWidth + padLeft + padRight]);
+  checkAllocation(op, 'output', [batch, channels, outHeight, outWidth]);
   return {
     batch, channels, inHeight, inWidth, kernelHeight, kernelWidth, strideHeight, strideWidth,
-    dilationHeight, dilationWidth, padTop: padHeight, padBottom: padHeight, padLeft: padWidth, padRight: padWidth,
+    dilationHeight, dilationWidth, padTop, padBottom, padLeft, padRight,
     outHeight, outWidth,
     xShape: [batch, channels, inHeight, inWidth],
     yShape: [batch, channels, outHeight, outWidth],

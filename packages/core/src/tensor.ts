@@ -2,7 +2,7 @@ import type { Backend } from './backend.js';
 import { record, backward as runBackward, type GradNode } from './autograd.js';
 import { countRead, countWrite } from './counters.js';
 import { backendByName, flushBackend, isGradEnabled, keep, lostReason, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
-import { HypercolumnError } from './errors.js';
+import { fail, HypercolumnError } from './errors.js';
 
 /** The data of every zero-element tensor: no backend ever sees one (DESIGN §2). */
 const EMPTY: unique symbol = Symbol('empty');
@@ -112,6 +112,8 @@ export class Tensor {
     return this.leafRequiresGrad || this.gradNode !== undefined;
   }
   set requiresGrad(value: boolean) {
+    if (typeof value !== 'boolean') fail('requiresGrad', 'value', 'a boolean', value);
+    this.assertUsable('requiresGrad', 'tensor');
     if (this.gradNode) {
       throw new HypercolumnError('requiresGrad: tensor expected a leaf tensor, got one computed by an op (only leaves can change requiresGrad)', 'requiresGrad', 'tensor');
     }
@@ -170,6 +172,10 @@ export class Tensor {
   }
 
   private checkOneElement(op: string): void {
+    this.assertUsable(op, 'tensor');
+    if (op === 'item' && !this.currentStorage.backend.readSync) {
+      throw new HypercolumnError(`item: backend "${this.backend}" cannot read synchronously; use await tensor.itemAsync()`, 'item', 'tensor');
+    }
     if (this.size !== 1) throw new HypercolumnError(`${op}: tensor expected 1 element, got shape [${this.shape.join(', ')}]`, op, 'tensor');
   }
 
@@ -242,6 +248,7 @@ export class Tensor {
    */
   assign(value: Tensor): void {
     this.assertUsable('assign', 'tensor');
+    if (!(value instanceof Tensor)) fail('assign', 'value', 'a Tensor', value);
     value.assertUsable('assign', 'value');
     if (value.shape.length !== this.shape.length || value.shape.some((s, i) => s !== this.shape[i])) {
       throw new HypercolumnError(`assign: value expected shape [${this.shape.join(', ')}], got [${value.shape.join(', ')}]`, 'assign', 'value');

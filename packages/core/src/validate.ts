@@ -36,24 +36,58 @@ export function checkOptionalShape(op: string, arg: string, t: unknown, shape: r
   return checkShape(op, arg, t, shape);
 }
 
-/** A shape argument for a new tensor: an array of non-negative integers. */
+/**
+ * The largest tensor any backend is asked to hold: 2^31 − 1 elements (kernels index with signed
+ * 32-bit integers) and 2 GiB of float32 storage (what WebGPU and wasm32 can address in one buffer).
+ * A larger shape is a HypercolumnError before anything is allocated.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+export const MAX_TENSOR_BYTES = 2 ** 31;
+
+/** Rejects a tensor shape too large to allocate (see MAX_TENSOR_ELEMENTS, MAX_TENSOR_BYTES). */
+export function checkAllocation(op: string, arg: string, shape: readonly number[]): void {
+  let elements = 1;
+  for (const s of shape) elements *= s;
+  if (elements > MAX_TENSOR_ELEMENTS || elements * 4 > MAX_TENSOR_BYTES) {
+    throw new HypercolumnError(
+      `${op}: ${arg} expected at most ${MAX_TENSOR_BYTES / 4} elements (${MAX_TENSOR_BYTES / 2 ** 30} GiB of float32), got shape ${shapeText(shape)} (${elements} elements)`,
+      op,
+      arg,
+    );
+  }
+}
+
+/** A shape argument for a new tensor: an array of non-negative integers, small enough to allocate. */
 export function checkShapeArgument(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) fail(op, 'shape', 'an array of non-negative integers', shape);
   shape.forEach((s, i) => {
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) fail(op, `shape[${i}]`, 'a non-negative integer', s);
+    if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) fail(op, `shape[${i}]`, 'a non-negative integer', s);
   });
-  return shape as number[];
+  checkAllocation(op, 'shape', shape as number[]);
+  return [...(shape as number[])];
+}
+
+/** A finite number > 0 (eps where 0 would divide by zero, AGC's clipping). */
+export function checkPositiveFinite(op: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(op, arg, 'a finite number > 0', value);
+  return value;
+}
+
+/** A finite number in [min, max]. */
+export function checkInRange(op: string, arg: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) fail(op, arg, `a number in [${min}, ${max}]`, value);
+  return value;
 }
 
 /** A positive integer (sizes, strides, dilations, groups). */
 export function checkPositiveInt(op: string, arg: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(op, arg, 'a positive integer', value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(op, arg, 'a positive integer', value);
   return value;
 }
 
 /** A non-negative integer (paddings). */
 export function checkNonNegativeInt(op: string, arg: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(op, arg, 'a non-negative integer', value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(op, arg, 'a non-negative integer', value);
   return value;
 }
 

@@ -1,5 +1,6 @@
 // Assertions shared by core's tests.
 import { expect } from 'vitest';
+import * as hc from '../src/index.js';
 import { HypercolumnError, nn, type Tensor } from '../src/index.js';
 
 export const vals = (t: Tensor): number[] => Array.from(t.dataSync());
@@ -45,4 +46,13 @@ export function lenetBn(): InstanceType<typeof nn.Sequential> {
     ...stage(1, 6, 2), ...stage(6, 16, 0), new nn.Flatten(),
     new nn.Linear(400, 120), new nn.ReLU(), new nn.Linear(120, 84), new nn.ReLU(), new nn.Linear(84, 10),
   );
+}
+
+/** `fn` throws a HypercolumnError with every fragment and leaves live tensors and bytes unchanged. */
+export function expectRejectedWithoutLeak(fn: () => unknown, ...fragments: (string | RegExp)[]): void {
+  const before = hc.memory();
+  expectHcError(fn, ...fragments);
+  const after = hc.memory();
+  expect(after.numTensors, 'live tensors after a rejected call').toBe(before.numTensors);
+  expect(after.numBytes, 'live bytes after a rejected call').toBe(before.numBytes);
 }

@@ -493,7 +493,12 @@ describe('state dict', () => {
     expectHcError(() => nn.loadStateDictBytes(mutate((b) => (b[b.length - 3] ^= 0x10))), /checksum/);
     const at = new TextDecoder().decode(bytes).indexOf('"shape":[3,4]');
     expect(at).toBeGreaterThan(0);
-    expectHcError(() => nn.loadStateDictBytes(mutate((b) => b.set(new TextEncoder().encode('"shape":[4,4]'), at))), /does not hold 12 values/);
+    // the checksum covers the header: a changed shape or a flipped bit in a name is corruption, not another dict
+    expectHcError(() => nn.loadStateDictBytes(mutate((b) => b.set(new TextEncoder().encode('"shape":[4,4]'), at))), /CRC-32 does not match/);
+    const nameAt = new TextDecoder().decode(bytes).indexOf('"name":"b"') + 8;
+    expect(String.fromCharCode(bytes[nameAt]!)).toBe('b');
+    expectHcError(() => nn.loadStateDictBytes(mutate((b) => (b[nameAt] ^= 0x01))), /CRC-32 does not match/);
+    for (const at of [12, 16, 40]) expectHcError(() => nn.loadStateDictBytes(mutate((b) => (b[at] ^= 0x80))), err);
     expectHcError(() => nn.loadStateDictBytes(new Uint8Array([...bytes, 0, 0, 0, 0])), /trailing/);
     expectHcError(() => nn.loadStateDictBytes('nope' as never), /Uint8Array/);
     expectHcError(() => nn.saveStateDict({ a: 3 } as never), /saveStateDict: dict\["a"\]/);

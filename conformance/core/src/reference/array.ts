@@ -40,8 +40,9 @@ export function map(a: F64, fn: (v: number, i: number) => number): F64 {
 }
 
 /** Pair of numbers from a scalar-or-pair option. */
-export function pair(v: number | readonly number[] | undefined, dflt: number): [number, number] {
-  if (v === undefined) return [dflt, dflt];
+export function pair(v: number | readonly number[] | undefined | null, dflt: number): [number, number] {
+  // null is "not given", as in core's options
+  if (v === undefined || v === null) return [dflt, dflt];
   if (typeof v === 'number') return [v, v];
   if (v.length === 1) return [v[0], v[0]];
   return [v[0], v[1]];

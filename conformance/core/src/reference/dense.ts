@@ -37,6 +37,8 @@ export function linear(x: F64, w: F64, b?: F64): F64 {
 
 /** Iterates the lines along `dim`: calls fn(offsets) with the flat indices of each line. */
 function lines(shape: readonly number[], dim: number, fn: (idx: number[]) => void): void {
+  // a rank-0 tensor is one line of one element (PyTorch: softmax of a 0-d tensor is 1)
+  if (shape.length === 0) return fn([0]);
   const d = dim < 0 ? dim + shape.length : dim;
   const K = shape[d];
   const inner = numel(shape.slice(d + 1));

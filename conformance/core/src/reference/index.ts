@@ -11,3 +11,4 @@ export * from './train.js';
 export { magnitude } from './magnitude.js';
 export * from './elementwise.js';
 export * from './network.js';
+export * from './pytorch.js';

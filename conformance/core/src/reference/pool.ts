@@ -3,22 +3,26 @@
  * Window (i, j) covers rows i·sh − ph + p·dh, p < kh (likewise columns).
  * - max ignores padding (−∞);
  * - ceilMode: out = ceil(span/s) + 1, minus one if the last window would start inside the end padding;
- * - avg divisor: countIncludePad → the window clipped to the padded extent [−p, x + p), else the number
- *   of real input elements in the window.
+ * - avg divisor: countIncludePad → the window clipped to the padded extent [−p_before, x + p_after),
+ *   else the number of real input elements in the window.
+ * Padding: a number, [ph, pw], [top, bottom, left, right], 'valid' or 'same' (SAME_UPPER: output
+ * ceil(x/s), the odd pixel after), as for convs (DESIGN §2).
  */
 import { type F64, f64, pair } from './array.js';
+import { refPads2d } from './conv.js';
 
 export interface PoolOpts {
   kernelSize: number | readonly number[];
   stride?: number | readonly number[];
-  padding?: number | readonly number[];
+  padding?: number | readonly number[] | 'same' | 'valid';
   dilation?: number | readonly number[];
   ceilMode?: boolean;
   countIncludePad?: boolean;
 }
 
-export function refPoolOutSize(x: number, k: number, s: number, p: number, d: number, ceilMode: boolean): number {
-  const span = x + 2 * p - d * (k - 1) - 1;
+/** Output length; `pAfter` defaults to `p` (symmetric padding). */
+export function refPoolOutSize(x: number, k: number, s: number, p: number, d: number, ceilMode: boolean, pAfter = p): number {
+  const span = x + p + pAfter - d * (k - 1) - 1;
   if (!ceilMode) return Math.floor(span / s) + 1;
   let out = Math.ceil(span / s) + 1;
   if ((out - 1) * s >= x + p) out -= 1;
@@ -29,12 +33,12 @@ function geometry(x: F64, opts: PoolOpts) {
   const [N, C, H, W] = x.shape;
   const [kh, kw] = pair(opts.kernelSize, 1);
   const [sh, sw] = opts.stride === undefined ? [kh, kw] : pair(opts.stride, 1);
-  const [ph, pw] = pair(opts.padding, 0);
   const [dh, dw] = pair(opts.dilation, 1);
+  const [ph, pb, pw, pr] = refPads2d(opts.padding as never, [H, W], [kh, kw], [sh, sw], [dh, dw]);
   const ceil = opts.ceilMode ?? false;
-  const OH = refPoolOutSize(H, kh, sh, ph, dh, ceil);
-  const OW = refPoolOutSize(W, kw, sw, pw, dw, ceil);
-  return { N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW };
+  const OH = refPoolOutSize(H, kh, sh, ph, dh, ceil, pb);
+  const OW = refPoolOutSize(W, kw, sw, pw, dw, ceil, pr);
+  return { N, C, H, W, kh, kw, sh, sw, ph, pb, pw, pr, dh, dw, OH, OW };
 }
 
 export function maxPool2d(x: F64, opts: PoolOpts): F64 {
@@ -68,8 +72,8 @@ export function avgPool2d(x: F64, opts: PoolOpts): F64 {
       for (let j = 0; j < g.OW; j++) {
         let h0 = i * g.sh - g.ph;
         let w0 = j * g.sw - g.pw;
-        let h1 = Math.min(h0 + g.kh, g.H + g.ph);
-        let w1 = Math.min(w0 + g.kw, g.W + g.pw);
+        let h1 = Math.min(h0 + g.kh, g.H + g.pb);
+        let w1 = Math.min(w0 + g.kw, g.W + g.pr);
         const padded = (h1 - h0) * (w1 - w0);
         h0 = Math.max(h0, 0);
         w0 = Math.max(w0, 0);
@@ -86,7 +90,8 @@ export function avgPool2d(x: F64, opts: PoolOpts): F64 {
 export interface Pool1dOpts {
   kernelSize: number;
   stride?: number;
-  padding?: number;
+  /** A number, [p], [left, right], 'valid' or 'same'. */
+  padding?: number | readonly number[] | 'same' | 'valid';
   dilation?: number;
   ceilMode?: boolean;
   countIncludePad?: boolean;
@@ -95,11 +100,17 @@ export interface Pool1dOpts {
 function as2d(x: F64): F64 {
   return { shape: [x.shape[0], x.shape[1], 1, x.shape[2]], data: x.data };
 }
+function pad1dAs2d(p: Pool1dOpts['padding']): PoolOpts['padding'] {
+  if (p === 'same' || p === 'valid') return p;
+  if (p === undefined) return [0, 0];
+  if (typeof p === 'number') return [0, p];
+  return [0, 0, p[0], p[1] ?? p[0]];
+}
 function opts2d(o: Pool1dOpts): PoolOpts {
   return {
     kernelSize: [1, o.kernelSize],
     stride: [1, o.stride ?? o.kernelSize],
-    padding: [0, o.padding ?? 0],
+    padding: pad1dAs2d(o.padding),
     dilation: [1, o.dilation ?? 1],
     ceilMode: o.ceilMode,
     countIncludePad: o.countIncludePad,

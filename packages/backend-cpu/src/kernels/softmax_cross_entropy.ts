@@ -6,7 +6,10 @@ export const softmaxCrossEntropy: CpuKernel<'softmaxCrossEntropy'> = ({ logits, 
   const N = logits.shape[0]!, K = logits.shape[1]!;
   const x = logits.data, label = labels.data;
   let total = 0;
-  for (let n = 0, b = 0; n < N; n++, b += K) total += rangeLogSumExp(x, b, b + K) - x[b + label[n]!]!;
+  for (let n = 0, b = 0; n < N; n++, b += K) {
+    const [m, logSum] = rangeLogSumExp(x, b, b + K);
+    total += m - x[b + label[n]!]! + logSum;
+  }
   const loss = new Float32Array(1);
   loss[0] = total / N;
   return loss;

@@ -8,10 +8,10 @@ export const softmaxCrossEntropyBackward: CpuKernel<'softmaxCrossEntropyBackward
   const scale = dy.data[0]! / N;
   const dx = new Float32Array(x.length);
   for (let n = 0, b = 0; n < N; n++, b += K) {
-    const lse = rangeLogSumExp(x, b, b + K);
-    for (let i = b, e = b + K; i < e; i++) dx[i] = Math.exp(x[i]! - lse) * scale;
+    const [m, logSum] = rangeLogSumExp(x, b, b + K);
+    for (let i = b, e = b + K; i < e; i++) dx[i] = Math.exp(x[i]! - m - logSum) * scale;
     const l = b + label[n]!;
-    dx[l] = (Math.exp(x[l]! - lse) - 1) * scale; // in float64: no cancellation after rounding p·scale
+    dx[l] = (Math.exp(x[l]! - m - logSum) - 1) * scale; // in float64: no cancellation after rounding p·scale
   }
   return dx;
 };

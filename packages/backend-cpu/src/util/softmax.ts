@@ -17,12 +17,15 @@ export function rangeMax(x: Float32Array, start: number, end: number): number {
   return m;
 }
 
-/** log Σ exp(x) over [start, end), stable. */
-export function rangeLogSumExp(x: Float32Array, start: number, end: number): number {
+/**
+ * log Σ exp(x) over [start, end) as [m, log Σ exp(x − m)], m the maximum: callers subtract m from
+ * x first, since m + log s rounds to m once |m| ≥ 2^53·log s (logits of 1e20 would lose log K).
+ */
+export function rangeLogSumExp(x: Float32Array, start: number, end: number): [number, number] {
   const m = rangeMax(x, start, end);
   let s = 0;
   for (let i = start; i < end; i++) s += Math.exp(x[i]! - m);
-  return m + Math.log(s);
+  return [m, Math.log(s)];
 }
 
 /** y = softmax(x) (log = false) or log softmax(x) (log = true) along the axis. */
@@ -34,8 +37,9 @@ export function softmaxForward(x: Float32Array, y: Float32Array, { outer, axisSi
       let s = 0;
       if (log) {
         for (let i = b; i < e; i++) s += Math.exp(x[i]! - m);
-        const shift = m + Math.log(s);
-        for (let i = b; i < e; i++) y[i] = x[i]! - shift;
+        // (x − m) − log s, not x − (m + log s): for |m| ≥ 2^53·log s the sum m + log s rounds to m
+        const logSum = Math.log(s);
+        for (let i = b; i < e; i++) y[i] = x[i]! - m - logSum;
       } else {
         for (let i = b; i < e; i++) {
           const v = Math.exp(x[i]! - m);
@@ -68,8 +72,8 @@ export function softmaxForward(x: Float32Array, y: Float32Array, { outer, axisSi
       }
     }
     if (log) {
-      for (let i = 0; i < inner; i++) mx[i]! += Math.log(sm[i]!);
-      for (let r = b; r < e; r += inner) for (let i = 0; i < inner; i++) y[r + i] = x[r + i]! - mx[i]!;
+      for (let i = 0; i < inner; i++) sm[i] = Math.log(sm[i]!);
+      for (let r = b; r < e; r += inner) for (let i = 0; i < inner; i++) y[r + i] = x[r + i]! - mx[i]! - sm[i]!;
     } else {
       for (let i = 0; i < inner; i++) sm[i] = 1 / sm[i]!;
       for (let r = b; r < e; r += inner) for (let i = 0; i < inner; i++) y[r + i]! *= sm[i]!;

@@ -8,7 +8,7 @@ import { reshape } from '../ops/reshape.js';
 import { padding1dTo2d, resolvePadding2d, type Padding1d, type Padding2d } from '../shape.js';
 import { uniformArray } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank, checkTuple } from '../validate.js';
+import { checkAllocation, checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank, checkTuple } from '../validate.js';
 import type { FusedActivation } from '../kernels.js';
 import { Module } from './module.js';
 
@@ -23,7 +23,9 @@ export interface Conv1dLayerOptions extends Conv1dOptions {
 const CONV_LAYER_KEYS = ['stride', 'padding', 'dilation', 'groups', 'mode', 'bias'] as const;
 
 /** PyTorch's default conv/linear initialisation: kaiming_uniform(a=√5) ⇒ U(±1/√fanIn), bias U(±1/√fanIn). */
-export function defaultInit(shape: number[], fanIn: number): Tensor {
+export function defaultInit(op: string, shape: number[], fanIn: number): Tensor {
+  // before the random values are drawn: new nn.Linear(2 ** 31, 1) must not allocate 8 GiB first
+  checkAllocation(op, 'weight', shape);
   const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
   return tensor(uniformArray(shape.reduce((a, b) => a * b, 1), -bound, bound), shape);
 }
@@ -40,8 +42,12 @@ export function withoutInit<T>(fn: () => T): T {
     skipInit = before;
   }
 }
-function initTensor(shape: number[], fanIn: number): Tensor {
-  return skipInit ? tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape) : defaultInit(shape, fanIn);
+function initTensor(op: string, shape: number[], fanIn: number): Tensor {
+  if (skipInit) {
+    checkAllocation(op, 'weight', shape);
+    return tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+  }
+  return defaultInit(op, shape, fanIn);
 }
 
 function checkChannels(op: string, inChannels: number, outChannels: number, groups: unknown): number {
@@ -74,7 +80,7 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: Conv2dLayerOptions = {}) {
     super();
-    const op = new.target.name;
+    const op = new.target === WSConv2d ? 'WSConv2d' : 'Conv2d';
     const opts = checkOptions<Conv2dLayerOptions>(op, options, CONV_LAYER_KEYS);
     const groups = checkChannels(op, inChannels, outChannels, opts.groups);
     const [kh, kw] = checkTuple(op, 'kernelSize', kernelSize, 2, checkPositiveInt) as [number, number];
@@ -87,8 +93,8 @@ export class Conv2d extends Module {
     const { bias: _bias, ...convOptions } = opts;
     this.options = Object.freeze({ ...convOptions, groups });
     const fanIn = (inChannels / groups) * kh * kw;
-    this.weight = this.registerParameter('weight', initTensor([outChannels, inChannels / groups, kh, kw], fanIn));
-    this.bias = this.registerParameter('bias', useBias ? initTensor([outChannels], fanIn) : null);
+    this.weight = this.registerParameter('weight', initTensor(op, [outChannels, inChannels / groups, kh, kw], fanIn));
+    this.bias = this.registerParameter('bias', useBias ? initTensor(op, [outChannels], fanIn) : null);
   }
 
   get stride(): number | [number, number] {
@@ -146,8 +152,8 @@ export class Conv1d extends Module {
     const { bias: _bias, ...convOptions } = opts;
     this.options = Object.freeze({ ...convOptions, groups });
     const fanIn = (inChannels / groups) * k;
-    this.weight = this.registerParameter('weight', initTensor([outChannels, inChannels / groups, k], fanIn));
-    this.bias = this.registerParameter('bias', useBias ? initTensor([outChannels], fanIn) : null);
+    this.weight = this.registerParameter('weight', initTensor(op, [outChannels, inChannels / groups, k], fanIn));
+    this.bias = this.registerParameter('bias', useBias ? initTensor(op, [outChannels], fanIn) : null);
   }
 
   get padding(): Padding1d {
@@ -175,9 +181,11 @@ export class WSConv2d extends Conv2d {
   gain: Tensor;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: WSConv2dOptions = {}) {
-    const { eps = 1e-4, ...convOptions } = options ?? {};
+    const { eps = 1e-4, ...convOptions } = checkOptions<WSConv2dOptions>('WSConv2d', options, [...CONV_LAYER_KEYS, 'eps']);
+    // checked before super() allocates weight and bias, so a rejected call leaves nothing behind
+    checkFinite('WSConv2d', 'eps', eps, 0);
     super(inChannels, outChannels, kernelSize, convOptions);
-    this.eps = checkFinite('WSConv2d', 'eps', eps, 0);
+    this.eps = eps;
     this.gain = this.registerParameter('gain', ones([outChannels]));
   }
 

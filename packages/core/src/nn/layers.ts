@@ -6,22 +6,32 @@ import { ones, tensor, zeros } from '../ops/creation.js';
 import { add, div, mul } from '../ops/elementwise.js';
 import { linear } from '../ops/linear.js';
 import { batchNorm, batchNormInference, batchRenorm, frn, frnTluInference, groupNorm, instanceNorm, layerNorm, tlu } from '../ops/norm.js';
-import { avgPool2d, globalAvgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
+import {
+  avgPool1d, avgPool2d, AVG_POOL_KEYS, checkPoolOptions, globalAvgPool2d, maxPool1d, maxPool2d, MAX_POOL_KEYS, pool1dAs2d,
+  type AvgPool1dOptions, type AvgPool2dOptions, type MaxPool2dOptions, type Pool1dOptions,
+} from '../ops/pool.js';
+import { checkPoolWindow } from '../shape.js';
 import { flatten } from '../ops/reshape.js';
 import type { Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank } from '../validate.js';
+import { checkBoolean, checkFinite, checkInRange, checkOptions, checkPositiveInt, checkRank } from '../validate.js';
 import { defaultInit } from './conv.js';
 import { Module } from './module.js';
 
 // ------------------------------------------------------------------ pools and activations
+
+/** Pool layer options: a kernel size or an options object, checked when the layer is built. */
+function poolLayerOptions<T extends object>(op: string, options: unknown, keys: readonly string[], check: (window: T) => void): Readonly<T> {
+  const opts = (typeof options === 'number' ? { kernelSize: options } : { ...checkPoolOptions<T>(op, options, keys) }) as T;
+  check(opts);
+  return Object.freeze(opts);
+}
 
 /** Max pooling layer (options as the functional `maxPool2d`; stride defaults to kernelSize). */
 export class MaxPool2d extends Module {
   readonly options: Readonly<MaxPool2dOptions>;
   constructor(options: MaxPool2dOptions | number) {
     super();
-    this.options = Object.freeze(typeof options === 'number' ? { kernelSize: options } : { ...checkOptions<MaxPool2dOptions>('MaxPool2d', options, ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode']) } as MaxPool2dOptions);
-    if (this.options.kernelSize === undefined) fail('MaxPool2d', 'kernelSize', 'a positive integer or [kh, kw]', undefined);
+    this.options = poolLayerOptions<MaxPool2dOptions>('MaxPool2d', options, MAX_POOL_KEYS, (o) => checkPoolWindow('MaxPool2d', o));
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, this.options);
@@ -33,11 +43,40 @@ export class AvgPool2d extends Module {
   readonly options: Readonly<AvgPool2dOptions>;
   constructor(options: AvgPool2dOptions | number) {
     super();
-    this.options = Object.freeze(typeof options === 'number' ? { kernelSize: options } : { ...checkOptions<AvgPool2dOptions>('AvgPool2d', options, ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad']) } as AvgPool2dOptions);
-    if (this.options.kernelSize === undefined) fail('AvgPool2d', 'kernelSize', 'a positive integer or [kh, kw]', undefined);
+    this.options = poolLayerOptions<AvgPool2dOptions>('AvgPool2d', options, AVG_POOL_KEYS, ({ countIncludePad, ...window }) => {
+      checkPoolWindow('AvgPool2d', window);
+      checkBoolean('AvgPool2d', 'countIncludePad', countIncludePad ?? true);
+    });
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, this.options);
+  }
+}
+
+/** Max pooling over [N, C, L] (options as the functional `maxPool1d`; PyTorch nn.MaxPool1d). */
+export class MaxPool1d extends Module {
+  readonly options: Readonly<Pool1dOptions>;
+  constructor(options: Pool1dOptions | number) {
+    super();
+    this.options = poolLayerOptions<Pool1dOptions>('MaxPool1d', options, MAX_POOL_KEYS, (o) => pool1dAs2d('MaxPool1d', o));
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool1d(x, this.options);
+  }
+}
+
+/** Average pooling over [N, C, L] (options as the functional `avgPool1d`; PyTorch nn.AvgPool1d). */
+export class AvgPool1d extends Module {
+  readonly options: Readonly<AvgPool1dOptions>;
+  constructor(options: AvgPool1dOptions | number) {
+    super();
+    this.options = poolLayerOptions<AvgPool1dOptions>('AvgPool1d', options, AVG_POOL_KEYS, ({ countIncludePad, ...window }) => {
+      pool1dAs2d('AvgPool1d', window);
+      checkBoolean('AvgPool1d', 'countIncludePad', countIncludePad ?? true);
+    });
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool1d(x, this.options);
   }
 }
 
@@ -61,6 +100,9 @@ export class Flatten extends Module {
     readonly endDim = -1,
   ) {
     super();
+    for (const [arg, v] of [['startDim', startDim], ['endDim', endDim]] as const) {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail('Flatten', arg, 'an integer axis', v);
+    }
   }
   forward(x: Tensor): Tensor {
     return flatten(x, this.startDim, this.endDim);
@@ -87,8 +129,8 @@ export class Linear extends Module {
     checkPositiveInt(op, 'inFeatures', inFeatures);
     checkPositiveInt(op, 'outFeatures', outFeatures);
     const useBias = checkBoolean(op, 'bias', checkOptions<LinearOptions>(op, options, ['bias']).bias ?? true);
-    this.weight = this.registerParameter('weight', defaultInit([outFeatures, inFeatures], inFeatures));
-    this.bias = this.registerParameter('bias', useBias ? defaultInit([outFeatures], inFeatures) : null);
+    this.weight = this.registerParameter('weight', defaultInit(op, [outFeatures, inFeatures], inFeatures));
+    this.bias = this.registerParameter('bias', useBias ? defaultInit(op, [outFeatures], inFeatures) : null);
   }
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
@@ -135,8 +177,7 @@ export class BatchNorm2d extends Module {
     const opts = checkOptions<BatchNormLayerOptions>(op, options, ['eps', 'momentum', 'affine', 'trackRunningStats']);
     checkPositiveInt(op, 'numFeatures', numFeatures);
     this.eps = checkFinite(op, 'eps', opts.eps ?? 1e-5, 0);
-    this.momentum = checkFinite(op, 'momentum', opts.momentum ?? 0.1, 0);
-    if (this.momentum > 1) fail(op, 'momentum', 'a number in [0, 1]', this.momentum);
+    this.momentum = checkInRange(op, 'momentum', opts.momentum ?? 0.1, 0, 1);
     const affine = checkBoolean(op, 'affine', opts.affine ?? true);
     const track = checkBoolean(op, 'trackRunningStats', opts.trackRunningStats ?? true);
     this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : null);
@@ -151,19 +192,39 @@ export class BatchNorm2d extends Module {
   }
 
   /** Batch norm then `activation` in one kernel; only with running statistics (eval), else undefined. */
+  /** The input layout check ([N, C, H, W] here; BatchNorm1d takes [N, C] or [N, C, L]). */
+  protected checkInput(x: Tensor): void {
+    checkNormChannels(this.opName, x, this.numFeatures);
+  }
+
   forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
     if (this.useBatchStats) return undefined;
-    checkNormChannels(this.opName, x, this.numFeatures);
+    this.checkInput(x);
     return batchNormInference(x, this.runningMean!, this.runningVar!, this.weight ?? undefined, this.bias ?? undefined, this.eps, activation);
   }
 
   forward(x: Tensor): Tensor {
-    checkNormChannels(this.opName, x, this.numFeatures);
+    this.checkInput(x);
     return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
       training: this.useBatchStats,
       momentum: this.momentum,
       eps: this.eps,
     });
+  }
+}
+
+/**
+ * Batch normalization over [N, C] or [N, C, L] (PyTorch nn.BatchNorm1d): statistics per channel over
+ * the batch (and length), same options, buffers and parameters as BatchNorm2d.
+ */
+export class BatchNorm1d extends BatchNorm2d {
+  protected override checkInput(x: Tensor): void {
+    checkRank(this.opName, 'x', x, [2, 3], 'N, C or N, C, L');
+    if (x.shape[1] !== this.numFeatures) fail(this.opName, 'x', `${this.numFeatures} channels on axis 1`, x.shape);
+  }
+  /** No fused BN + activation for 1-d inputs: the plain ops run. */
+  override forwardActivated(): Tensor | undefined {
+    return undefined;
   }
 }
 
@@ -183,9 +244,12 @@ export class BatchRenorm2d extends BatchNorm2d {
   dMax: number;
   constructor(numFeatures: number, options: BatchRenormLayerOptions = {}) {
     const { rMax = 3, dMax = 5, ...rest } = checkOptions<BatchRenormLayerOptions>('BatchRenorm2d', options, ['eps', 'momentum', 'affine', 'rMax', 'dMax']);
+    // checked before super() allocates the parameters, so a rejected call leaves nothing behind
+    checkFinite('BatchRenorm2d', 'rMax', rMax, 1);
+    checkFinite('BatchRenorm2d', 'dMax', dMax, 0);
     super(numFeatures, rest);
-    this.rMax = checkFinite('BatchRenorm2d', 'rMax', rMax, 1);
-    this.dMax = checkFinite('BatchRenorm2d', 'dMax', dMax, 0);
+    this.rMax = rMax;
+    this.dMax = dMax;
   }
   override forward(x: Tensor): Tensor {
     checkNormChannels(this.opName, x, this.numFeatures);
@@ -315,7 +379,8 @@ export class FilterResponseNorm2d extends Module {
     const op = 'FilterResponseNorm2d';
     const opts = checkOptions<FilterResponseNormOptions>(op, options, ['eps', 'learnableEps']);
     checkPositiveInt(op, 'numFeatures', numFeatures);
-    const eps = checkFinite(op, 'eps', opts.eps ?? 1e-6, 0);
+    // negative is valid: |eps| is used (a learned eps may cross zero)
+    const eps = checkFinite(op, 'eps', opts.eps ?? 1e-6);
     const learnable = checkBoolean(op, 'learnableEps', opts.learnableEps ?? false);
     this.weight = this.registerParameter('weight', ones([numFeatures]));
     this.bias = this.registerParameter('bias', zeros([numFeatures]));

@@ -2,7 +2,8 @@ import { keep, noGrad, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
-import { shapeText } from '../validate.js';
+import { checkBoolean, checkOptions, shapeText } from '../validate.js';
+import { summary } from './summary.js';
 
 export interface LoadStateDictOptions {
   /** Missing and unexpected entries are errors (default true). Shapes must always match. */
@@ -176,7 +177,7 @@ export abstract class Module {
   loadStateDict(dict: Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
     const op = `${this.opName}.loadStateDict`;
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) fail(op, 'dict', 'an object of named tensors', dict);
-    const strict = options?.strict ?? true;
+    const strict = checkBoolean(op, 'strict', checkOptions<LoadStateDictOptions>(op, options, ['strict']).strict ?? true);
     const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
     const missing = [...own.keys()].filter((k) => !Object.prototype.hasOwnProperty.call(dict, k));
     const unexpected = Object.keys(dict).filter((k) => !own.has(k));
@@ -252,6 +253,14 @@ export abstract class Module {
   /** Frees every parameter, gradient and buffer of this module and its descendants. */
   dispose(): void {
     for (const t of [...this.parameters(), ...this.buffers()]) t.dispose();
+  }
+
+  /**
+   * Per-layer table: every module with its own parameter count, and with `inputShape` each one's
+   * output shape from one forward pass on zeros (see `summary` in summary.ts). `.text` prints it.
+   */
+  summary(inputShape?: readonly number[]): ReturnType<typeof summary> {
+    return summary(this, inputShape);
   }
 
   /** A one-line description (class and parameter count). */

@@ -3,21 +3,24 @@
  *
  * Layout (all integers little-endian):
  *   bytes 0–3   magic "HCSD"
- *   bytes 4–7   uint32 format version (1)
+ *   bytes 4–7   uint32 format version (2)
  *   bytes 8–11  uint32 header length H in bytes
- *   bytes 12…   header: UTF-8 JSON {"tensors":[{"name","shape","offset","length"}…],"dataBytes","crc32"}
+ *   bytes 12–15 uint32 CRC-32 (IEEE) of every byte of the file except these four
+ *   bytes 16…   header: UTF-8 JSON {"tensors":[{"name","shape","offset","length"}…],"dataBytes"}
  *   then zero padding to a multiple of 4, then the data section: float32 little-endian values,
  *   each tensor at `offset` bytes from the start of the data section, `length` elements long.
- * `crc32` (IEEE) covers the data section, so flipped bytes are reported instead of loaded.
- * The values round-trip bit for bit (NaN payloads included).
+ * The checksum covers header and data (version 1 covered the data only, so a flipped bit in a tensor
+ * name loaded the tensor under another key): a corrupted or truncated file is an error, never a
+ * silently different dict. The values round-trip bit for bit (NaN payloads included).
  */
 import { fail, HypercolumnError } from '../errors.js';
 import { tensor, type TensorOptions } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 
 const MAGIC = [0x48, 0x43, 0x53, 0x44]; // "HCSD"
-export const STATE_DICT_FORMAT_VERSION = 1;
-const PREFIX = 12;
+export const STATE_DICT_FORMAT_VERSION = 2;
+const PREFIX = 16;
+const CRC_AT = 12;
 
 interface Entry {
   name: string;
@@ -28,11 +31,10 @@ interface Entry {
 interface Header {
   tensors: Entry[];
   dataBytes: number;
-  crc32: number;
 }
 
 let crcTable: Uint32Array | undefined;
-function crc32(bytes: Uint8Array): number {
+function crc32(bytes: Uint8Array, c = 0xffffffff): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -41,9 +43,13 @@ function crc32(bytes: Uint8Array): number {
       crcTable[n] = c >>> 0;
     }
   }
-  let c = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return c;
+}
+
+/** CRC-32 of the whole file except the checksum field itself. */
+function fileChecksum(bytes: Uint8Array): number {
+  return (crc32(bytes.subarray(PREFIX), crc32(bytes.subarray(0, CRC_AT))) ^ 0xffffffff) >>> 0;
 }
 
 function checkDict(op: string, dict: unknown): [string, Tensor][] {
@@ -70,7 +76,7 @@ function encode(entries: [string, Tensor][], values: Float32Array[]): Uint8Array
     const base = tensors[i]!.offset;
     for (let j = 0; j < bits.length; j++) view.setUint32(base + 4 * j, bits[j]!, true);
   });
-  const header: Header = { tensors, dataBytes: offset, crc32: crc32(data) };
+  const header: Header = { tensors, dataBytes: offset };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = Math.ceil((PREFIX + headerBytes.length) / 4) * 4;
   const out = new Uint8Array(dataStart + data.length);
@@ -80,6 +86,7 @@ function encode(entries: [string, Tensor][], values: Float32Array[]): Uint8Array
   outView.setUint32(8, headerBytes.length, true);
   out.set(headerBytes, PREFIX);
   out.set(data, dataStart);
+  outView.setUint32(CRC_AT, fileChecksum(out), true);
   return out;
 }
 
@@ -104,19 +111,39 @@ function parseHeader(bytes: Uint8Array): { header: Header; dataStart: number } {
   if (MAGIC.some((m, i) => bytes[i] !== m)) corrupt('data without the "HCSD" magic');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== STATE_DICT_FORMAT_VERSION) corrupt(`format version ${version}`);
+  if (version !== STATE_DICT_FORMAT_VERSION) corrupt(`format version ${version}${version === 1 ? ' (written by an older hypercolumn: load it there and save it again)' : ''}`);
   const headerLength = view.getUint32(8, true);
-  if (PREFIX + headerLength > bytes.length) corrupt(`a header of ${headerLength} bytes but only ${bytes.length - PREFIX} bytes after the prefix (truncated)`);
-  let header: Header;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX, PREFIX + headerLength))) as Header;
-  } catch {
-    corrupt('a header that is not valid UTF-8 JSON (corrupt)');
-  }
-  if (!header || typeof header !== 'object' || !Array.isArray(header.tensors)) corrupt('a header without a "tensors" list (corrupt)');
-  const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  if (!isUint(header.dataBytes) || !isUint(header.crc32)) corrupt('a header without valid "dataBytes"/"crc32" (corrupt)');
+  const header = PREFIX + headerLength <= bytes.length ? decodeHeader(bytes.subarray(PREFIX, PREFIX + headerLength)) : undefined;
   const dataStart = Math.ceil((PREFIX + headerLength) / 4) * 4;
+  // truncation is the likely story when the announced size is wrong; otherwise any flipped bit fails the checksum
+  if (header && isUint(header.dataBytes) && bytes.length !== dataStart + header.dataBytes) {
+    const expected = dataStart + header.dataBytes;
+    corrupt(`${bytes.length} bytes where the header announces ${expected} (${bytes.length < expected ? 'truncated' : 'trailing bytes'})`);
+  }
+  if (!header) {
+    if (PREFIX + headerLength > bytes.length) corrupt(`a header of ${headerLength} bytes but only ${bytes.length - PREFIX} bytes after the prefix (truncated or corrupt)`);
+  }
+  if (view.getUint32(CRC_AT, true) !== fileChecksum(bytes)) corrupt('bytes whose CRC-32 does not match the stored checksum (corrupt: a byte of the header or data changed)');
+  if (!header) corrupt('a header that is not valid UTF-8 JSON (corrupt)');
+  checkEntries(header);
+  return { header, dataStart };
+}
+
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+function decodeHeader(bytes: Uint8Array): Header | undefined {
+  try {
+    const header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+    return header && typeof header === 'object' ? (header as Header) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Structural checks of a header whose checksum matched (a file written by a buggy or hostile tool). */
+function checkEntries(header: Header): void {
+  if (!Array.isArray(header.tensors)) corrupt('a header without a "tensors" list (corrupt)');
+  if (!isUint(header.dataBytes)) corrupt('a header without a valid "dataBytes" (corrupt)');
   const names = new Set<string>();
   header.tensors.forEach((e, i) => {
     if (!e || typeof e !== 'object' || typeof e.name !== 'string') corrupt(`tensor entry ${i} without a name (corrupt)`);
@@ -127,10 +154,6 @@ function parseHeader(bytes: Uint8Array): { header: Header; dataStart: number } {
     if (e.shape.reduce((a, b) => a * b, 1) !== e.length) corrupt(`entry ${JSON.stringify(e.name)} whose shape [${e.shape.join(', ')}] does not hold ${e.length} values (corrupt)`);
     if (e.offset + 4 * e.length > header.dataBytes) corrupt(`entry ${JSON.stringify(e.name)} reaching past the data section (corrupt)`);
   });
-  if (bytes.length !== dataStart + header.dataBytes) {
-    corrupt(`${bytes.length} bytes where the header announces ${dataStart + header.dataBytes} (${bytes.length < dataStart + header.dataBytes ? 'truncated' : 'trailing bytes'})`);
-  }
-  return { header, dataStart };
 }
 
 /**
@@ -142,7 +165,6 @@ export function loadStateDictBytes(bytes: Uint8Array, options: Pick<TensorOption
   if (!(bytes instanceof Uint8Array)) fail('loadStateDictBytes', 'bytes', 'a Uint8Array', bytes);
   const { header, dataStart } = parseHeader(bytes);
   const data = bytes.subarray(dataStart, dataStart + header.dataBytes);
-  if (crc32(data) !== header.crc32) corrupt('data whose checksum does not match the header (corrupt)');
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const arrays = header.tensors.map((e) => {
     const values = new Float32Array(e.length);

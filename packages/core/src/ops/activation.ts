@@ -1,3 +1,4 @@
+import { guarded, publicOp } from '../guard.js';
 import { record } from '../autograd.js';
 import { runKernel } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
@@ -8,12 +9,12 @@ import { checkRank, checkTensor, shapeText } from '../validate.js';
 import { tensor } from './creation.js';
 
 /** max(x, 0); gradient 0 at x ≤ 0 (as PyTorch). */
-export function relu(x: Tensor): Tensor {
+export const relu = guarded('relu', function relu(x: Tensor): Tensor {
   checkTensor('relu', 'x', x);
   const [y] = runKernel('relu', { x }, {}) as [Tensor];
   record('relu', y, [x], [x], (dy, [sx]) => [runKernel('reluBackward', { dy, x: sx! }, {})[0]]);
   return y;
-}
+});
 
 function axisAttrs(op: string, x: Tensor, dim: number): AxisAttrs {
   const axis = normalizeAxis(op, 'dim', dim, Math.max(x.rank, 1));
@@ -23,12 +24,14 @@ function axisAttrs(op: string, x: Tensor, dim: number): AxisAttrs {
 }
 
 function softmaxLike(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Tensor {
-  checkTensor(op, 'x', x);
-  const attrs = axisAttrs(op, x, dim);
-  const [y] = runKernel(op, { x }, attrs) as [Tensor];
-  const backward = op === 'softmax' ? 'softmaxBackward' : 'logSoftmaxBackward';
-  record(op, y, [x], [y], (dy, [sy]) => [runKernel(backward, { dy, y: sy! }, attrs)[0]]);
-  return y;
+  return publicOp(op, () => {
+    checkTensor(op, 'x', x);
+    const attrs = axisAttrs(op, x, dim);
+    const [y] = runKernel(op, { x }, attrs) as [Tensor];
+    const backward = op === 'softmax' ? 'softmaxBackward' : 'logSoftmaxBackward';
+    record(op, y, [x], [y], (dy, [sy]) => [runKernel(backward, { dy, y: sy! }, attrs)[0]]);
+    return y;
+  });
 }
 
 /** Softmax along `dim` (default the last axis), numerically stable. */
@@ -42,7 +45,7 @@ export const logSoftmax = (x: Tensor, dim = -1): Tensor => softmaxLike('logSoftm
  * backend (float32 values; not read back, so not checked: an index outside [0, K) gives NaN), or an
  * Int32Array / number[] checked here and uploaded once.
  */
-export function crossEntropy(logits: Tensor, labels: Tensor | Int32Array | readonly number[]): Tensor {
+export const crossEntropy = guarded('crossEntropy', function crossEntropy(logits: Tensor, labels: Tensor | Int32Array | readonly number[]): Tensor {
   const op = 'crossEntropy';
   checkRank(op, 'logits', logits, 2, 'N, K');
   const [n, k] = logits.shape as [number, number];
@@ -71,4 +74,4 @@ export function crossEntropy(logits: Tensor, labels: Tensor | Int32Array | reado
   record(op, loss, [logits], [logits, labelTensor], (dy, [sl, st]) => [runKernel('softmaxCrossEntropyBackward', { logits: sl!, labels: st!, dy }, {})[0]]);
   if (labelTensor !== labels) labelTensor.dispose();
   return loss;
-}
+});

@@ -1,3 +1,4 @@
+import { guarded } from '../guard.js';
 import { record } from '../autograd.js';
 import { runKernel, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
@@ -39,13 +40,13 @@ function checkMode(op: string, mode: unknown): ConvMode {
 }
 
 /** Reverses the last two axes (differentiable; its own inverse). */
-export function reverseSpatial(x: Tensor): Tensor {
+export const reverseSpatial = guarded('reverseSpatial', function reverseSpatial(x: Tensor): Tensor {
   const op = 'reverseSpatial';
   checkRank(op, 'x', x, [2, 3, 4, 5]);
   const [y] = runKernel(op, { x }, {}) as [Tensor];
   record(op, y, [x], [], (dy) => [reverseSpatial(dy)]);
   return y;
-}
+});
 
 function checkActivation(op: string, activation: unknown): FusedActivation {
   if (activation === undefined) return 'none';
@@ -79,15 +80,15 @@ function conv2dCore(op: string, x: Tensor, w: Tensor, b: Tensor | undefined, opt
  * (PyTorch F.conv2d semantics; padding may also be 4-sided or 'same' with any stride). With
  * `activation: 'relu'` the ReLU runs in the same kernel (conv2dFused), gradients included.
  */
-export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+export const conv2d = guarded('conv2d', function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   checkRank(op, 'x', x, 4, 'N, C, H, W');
   checkRank(op, 'w', w, 4, 'O, C/groups, kh, kw');
   return conv2dCore(op, x, w, b ?? undefined, checkOptions<Conv2dOptions>(op, options, CONV2D_KEYS));
-}
+});
 
 /** 1-d convolution of x [N, C, L] with w [O, C/groups, k] and optional bias b [O]. */
-export function conv1d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv1dOptions = {}): Tensor {
+export const conv1d = guarded('conv1d', function conv1d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv1dOptions = {}): Tensor {
   const op = 'conv1d';
   checkRank(op, 'x', x, 3, 'N, C, L');
   checkRank(op, 'w', w, 3, 'O, C/groups, k');
@@ -111,4 +112,4 @@ export function conv1d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv1dO
     });
     return reshape(y2, [y2.shape[0]!, y2.shape[1]!, y2.shape[3]!]);
   });
-}
+});

@@ -3,7 +3,8 @@ import { runKernel } from '../engine.js';
 import { HypercolumnError } from '../errors.js';
 import { broadcastAxes, broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkTensor } from '../validate.js';
+import { publicOp } from '../guard.js';
+import { checkAllocation, checkTensor } from '../validate.js';
 
 /** A tensor, or a number that becomes a constant on the other operand's backend. */
 export type Operand = Tensor | number;
@@ -55,17 +56,23 @@ function withNumber(kernel: BinaryKernel, x: Tensor, value: number, numberFirst:
 }
 
 function binaryOp(kernel: BinaryKernel, a: Operand, b: Operand, backward?: (ta: Tensor, tb: Tensor) => BackwardFn, save?: 'ab'): Tensor {
-  if (typeof a === 'number' && typeof b === 'number') {
-    throw new HypercolumnError(`${kernel}: a expected a Tensor (at least one operand), got two numbers`, kernel, 'a');
-  }
-  if (typeof a === 'number') return withNumber(kernel, checkTensor(kernel, 'b', b), a, true);
-  if (typeof b === 'number') return withNumber(kernel, checkTensor(kernel, 'a', a), b, false);
-  const ta = checkTensor(kernel, 'a', a);
-  const tb = checkTensor(kernel, 'b', b);
-  const outShape = broadcastShapes(kernel, ta.shape, tb.shape);
-  const [y] = runKernel(kernel, { a: ta, b: tb }, { outShape }) as [Tensor];
-  if (backward) record(kernel, y, [ta, tb], save ? [ta, tb] : [], backward(ta, tb));
-  return y;
+  return publicOp(kernel, () => {
+    if (typeof a === 'number' && typeof b === 'number') {
+      throw new HypercolumnError(`${kernel}: a expected a Tensor (at least one operand), got two numbers`, kernel, 'a');
+    }
+    if (typeof a === 'number') return withNumber(kernel, checkTensor(kernel, 'b', b), a, true);
+    if (typeof b === 'number') return withNumber(kernel, checkTensor(kernel, 'a', a), b, false);
+    const ta = checkTensor(kernel, 'a', a);
+    const tb = checkTensor(kernel, 'b', b);
+    const outShape = broadcastShapes(kernel, ta.shape, tb.shape);
+    checkAllocation(kernel, 'b', outShape);
+    if (ta.storage.backend !== tb.storage.backend) {
+      throw new HypercolumnError(`${kernel}: b expected a tensor on backend "${ta.backend}" like a, got one on "${tb.backend}" (move it with tensor.to("${ta.backend}"))`, kernel, 'b');
+    }
+    const [y] = runKernel(kernel, { a: ta, b: tb }, { outShape }) as [Tensor];
+    if (backward) record(kernel, y, [ta, tb], save ? [ta, tb] : [], backward(ta, tb));
+    return y;
+  });
 }
 
 /** a + b with NumPy broadcasting. */
@@ -119,10 +126,12 @@ export function minimum(a: Operand, b: Operand): Tensor {
 }
 
 function unaryOp(kernel: UnaryKernel, x: Tensor, backward?: BackwardFn, saveOutput = false): Tensor {
-  checkTensor(kernel, 'x', x);
-  const [y] = runKernel(kernel, { x }, {}) as [Tensor];
-  if (backward) record(kernel, y, [x], [saveOutput ? y : x], backward);
-  return y;
+  return publicOp(kernel, () => {
+    checkTensor(kernel, 'x', x);
+    const [y] = runKernel(kernel, { x }, {}) as [Tensor];
+    if (backward) record(kernel, y, [x], [saveOutput ? y : x], backward);
+    return y;
+  });
 }
 
 export const neg = (x: Tensor): Tensor => unaryOp('neg', x, (dy) => [neg(dy)]);

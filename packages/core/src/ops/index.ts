@@ -14,3 +14,4 @@ export * from './norm.js';
 export * from './activation.js';
 export * from './linear.js';
 export * from './transform.js';
+export { sigmoid, tanh, permute, transpose, concat, argmax, dropout, type DropoutOptions } from './pytorch.js';

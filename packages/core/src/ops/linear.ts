@@ -1,3 +1,4 @@
+import { guarded } from '../guard.js';
 import { record } from '../autograd.js';
 import { runKernel } from '../engine.js';
 import { HypercolumnError } from '../errors.js';
@@ -7,7 +8,7 @@ import { sum } from './reduce.js';
 import { reshape } from './reshape.js';
 
 /** 2-d matrix product a [M, K] · b [K, N]. */
-export function matMul(a: Tensor, b: Tensor): Tensor {
+export const matMul = guarded('matMul', function matMul(a: Tensor, b: Tensor): Tensor {
   const op = 'matMul';
   checkRank(op, 'a', a, 2, 'M, K');
   checkRank(op, 'b', b, 2, 'K, N');
@@ -20,10 +21,10 @@ export function matMul(a: Tensor, b: Tensor): Tensor {
     needs[1] ? runKernel(op, { a: sa!, b: dy }, { transposeA: true, transposeB: false })[0] : undefined,
   ]);
   return y;
-}
+});
 
 /** y = x·wᵀ + b for x [..., in], w [out, in], b [out] (PyTorch F.linear). */
-export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+export const linear = guarded('linear', function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const op = 'linear';
   checkRank(op, 'x', x, [1, 2, 3, 4, 5, 6], '…, in');
   checkRank(op, 'w', w, 2, 'out, in');
@@ -44,4 +45,4 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   x2.dispose();
   y2.dispose();
   return y;
-}
+});

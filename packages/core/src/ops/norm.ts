@@ -1,9 +1,10 @@
+import { guarded } from '../guard.js';
 import { record } from '../autograd.js';
 import { noGrad, runKernel, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import type { FusedActivation } from '../kernels.js';
 import { Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkOptionalShape, checkOptions, checkPositiveInt, checkRank, checkShape, checkTensor, shapeText } from '../validate.js';
+import { checkBoolean, checkFinite, checkInRange, checkOptionalShape, checkOptions, checkPositiveInt, checkRank, checkShape, checkTensor, shapeText } from '../validate.js';
 import { constantLike } from './creation.js';
 import { add, maximum, minimum, mul, sqrt, sub, div } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -97,11 +98,13 @@ function checkBatchNormArgs(op: string, x: Tensor, runningMean: Tensor | null | 
   const channels = checkChannels(op, x);
   const opts = checkOptions<BatchRenormOptions>(op, options, keys);
   const training = checkBoolean(op, 'training', opts.training ?? false);
-  const momentum = checkFinite(op, 'momentum', opts.momentum ?? 0.1, 0);
+  const momentum = checkInRange(op, 'momentum', opts.momentum ?? 0.1, 0, 1);
   const eps = checkFinite(op, 'eps', opts.eps ?? 1e-5, 0);
   checkOptionalShape(op, 'runningMean', runningMean, [channels]);
   checkOptionalShape(op, 'runningVar', runningVar, [channels]);
-  if (!training && (!runningMean || !runningVar)) fail(op, 'runningMean', 'running statistics [C] in eval mode (training: false)', runningMean);
+  // the statistics come as a pair: updating only the mean would silently desynchronise them
+  if (!runningMean !== !runningVar) fail(op, runningMean ? 'runningVar' : 'runningMean', 'a [C] tensor when the other running statistic is given (both or neither)', runningMean ? runningVar : runningMean);
+  if (!training && !runningMean) fail(op, 'runningMean', 'running statistics [C] in eval mode (training: false)', runningMean);
   return {
     training, momentum, eps,
     weight: checkOptionalShape(op, 'weight', weight, [channels]),
@@ -113,7 +116,7 @@ function checkBatchNormArgs(op: string, x: Tensor, runningMean: Tensor | null | 
  * Batch normalization over x [N, C, …] (PyTorch F.batch_norm). With `training: true` it uses batch
  * statistics and updates runningMean/runningVar in place; otherwise the frozen running statistics.
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null | undefined, runningVar: Tensor | null | undefined, weight?: Tensor | null, bias?: Tensor | null, options: BatchNormOptions = {}): Tensor {
+export const batchNorm = guarded('batchNorm', function batchNorm(x: Tensor, runningMean: Tensor | null | undefined, runningVar: Tensor | null | undefined, weight?: Tensor | null, bias?: Tensor | null, options: BatchNormOptions = {}): Tensor {
   const op = 'batchNorm';
   const a = checkBatchNormArgs(op, x, runningMean, runningVar, weight, bias, options, ['training', 'momentum', 'eps']);
   if (!a.training) return batchNormInference(x, runningMean!, runningVar!, a.weight, a.bias, a.eps);
@@ -124,20 +127,20 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null | undefined, run
   mean.dispose();
   variance.dispose();
   return y;
-}
+});
 
 /**
  * Batch renormalization (Ioffe 2017). Training: x̂·r + d with r = σ_B/σ clipped to [1/rMax, rMax],
  * d = (μ_B − μ)/σ clipped to [−dMax, dMax], both constants for backprop; then the affine; running
  * statistics updated as in batch norm. Eval: batch norm with the running statistics.
  */
-export function batchRenorm(x: Tensor, runningMean: Tensor, runningVar: Tensor, weight?: Tensor | null, bias?: Tensor | null, options: BatchRenormOptions = {}): Tensor {
+export const batchRenorm = guarded('batchRenorm', function batchRenorm(x: Tensor, runningMean: Tensor, runningVar: Tensor, weight?: Tensor | null, bias?: Tensor | null, options: BatchRenormOptions = {}): Tensor {
   const op = 'batchRenorm';
   checkTensor(op, 'runningMean', runningMean);
   checkTensor(op, 'runningVar', runningVar);
   const a = checkBatchNormArgs(op, x, runningMean, runningVar, weight, bias, options, ['training', 'momentum', 'eps', 'rMax', 'dMax']);
-  const rMax = checkFinite(op, 'rMax', options.rMax ?? 3, 1);
-  const dMax = checkFinite(op, 'dMax', options.dMax ?? 5, 0);
+  const rMax = checkFinite(op, 'rMax', (options as BatchRenormOptions).rMax ?? 3, 1);
+  const dMax = checkFinite(op, 'dMax', (options as BatchRenormOptions).dMax ?? 5, 0);
   if (!a.training) return batchNormInference(x, runningMean, runningVar, a.weight, a.bias, a.eps);
   const rank = x.rank;
   const count = x.size / x.shape[1]!;
@@ -157,10 +160,10 @@ export function batchRenorm(x: Tensor, runningMean: Tensor, runningVar: Tensor, 
     updateRunning(runningVar, variance, a.momentum, count / (count - 1));
     return y;
   });
-}
+});
 
 /** Layer normalization over the trailing `normalizedShape` axes, elementwise affine of that shape. */
-export function layerNorm(x: Tensor, normalizedShape: number | number[], weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+export const layerNorm = guarded('layerNorm', function layerNorm(x: Tensor, normalizedShape: number | number[], weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
   const op = 'layerNorm';
   checkTensor(op, 'x', x);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
@@ -183,7 +186,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | number[], weight?
   mean!.dispose();
   variance!.dispose();
   return y!;
-}
+});
 
 function groupNormCore(op: string, x: Tensor, numGroups: number, weight: Tensor | undefined, bias: Tensor | undefined, eps: number): Tensor {
   const attrs = { numGroups, eps };
@@ -203,17 +206,17 @@ function checkAffine(op: string, x: Tensor, weight: Tensor | null | undefined, b
 }
 
 /** Group normalization of x [N, C, …]: statistics per (n, group), affine per channel. */
-export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+export const groupNorm = guarded('groupNorm', function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
   const op = 'groupNorm';
   const channels = checkChannels(op, x);
   checkPositiveInt(op, 'numGroups', numGroups);
   if (channels % numGroups !== 0) fail(op, 'numGroups', `a divisor of the channels (${channels})`, numGroups);
   const [w, b, eps] = checkAffine(op, x, weight, bias, options);
   return groupNormCore(op, x, numGroups, w, b, eps);
-}
+});
 
 /** Instance normalization of x [N, C, …]: statistics per (n, c); affine only if weight/bias given. */
-export function instanceNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
+export const instanceNorm = guarded('instanceNorm', function instanceNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, options: NormOptions = {}): Tensor {
   const op = 'instanceNorm';
   checkRank(op, 'x', x, [3, 4, 5], 'N, C, …spatial');
   if (x.size / (x.shape[0]! * x.shape[1]!) <= 1) {
@@ -221,13 +224,13 @@ export function instanceNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | 
   }
   const [w, b, eps] = checkAffine(op, x, weight, bias, options);
   return groupNormCore(op, x, x.shape[1]!, w, b, eps);
-}
+});
 
 /**
  * Filter response normalization (FRN alone): ν² = mean(x²) over spatial per (n, c),
  * y = weight·x/√(ν² + |eps|) + bias. `eps` may be a [1] tensor with requiresGrad (learnable).
  */
-export function frn(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, options: FrnOptions = {}): Tensor {
+export const frn = guarded('frn', function frn(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, options: FrnOptions = {}): Tensor {
   const op = 'frn';
   checkRank(op, 'x', x, [3, 4, 5], 'N, C, …spatial');
   const opts = checkOptions<FrnOptions>(op, options, ['eps']);
@@ -235,7 +238,8 @@ export function frn(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, opt
   const w = checkOptionalShape(op, 'weight', weight, [channels]);
   const b = checkOptionalShape(op, 'bias', bias, [channels]);
   const epsOption = opts.eps ?? 1e-6;
-  const eps = epsOption instanceof Tensor ? checkShape(op, 'eps', epsOption, [1]) : constantLike(x, checkFinite(op, 'eps', epsOption, 0), [1]);
+  // a negative eps is valid (|eps| is used, so a learned eps may cross zero); only non-finite is an error
+  const eps = epsOption instanceof Tensor ? checkShape(op, 'eps', epsOption, [1]) : constantLike(x, checkFinite(op, 'eps', epsOption), [1]);
   const [y, nu2] = runKernel(op, { x, eps, weight: w, bias: b }, {}) as [Tensor, Tensor];
   record(op, y!, [x, w, b, eps], [x, nu2, eps, w], (dy, [sx, sn, se, sw]) =>
     runKernel('frnBackward', { dy, x: sx!, nu2: sn!, eps: se!, weight: sw }, {}),
@@ -243,7 +247,7 @@ export function frn(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, opt
   nu2!.dispose();
   if (eps !== epsOption) eps.dispose();
   return y!;
-}
+});
 
 /**
  * FRN then TLU in one kernel (frnTlu), for inference: nothing is recorded, so the caller uses it only
@@ -259,11 +263,11 @@ export function frnTluInference(x: Tensor, weight: Tensor, bias: Tensor, tau: Te
 }
 
 /** Thresholded linear unit: max(x, tau[c]) over x [N, C, …], tau [C] (learnable). */
-export function tlu(x: Tensor, tau: Tensor): Tensor {
+export const tlu = guarded('tlu', function tlu(x: Tensor, tau: Tensor): Tensor {
   const op = 'tlu';
   const channels = checkChannels(op, x);
   checkShape(op, 'tau', tau, [channels]);
   const [y] = runKernel(op, { x, tau }, {}) as [Tensor];
   record(op, y, [x, tau], [x, tau], (dy, [sx, st]) => runKernel('tluBackward', { dy, x: sx!, tau: st! }, {}));
   return y;
-}
+});

@@ -1,10 +1,11 @@
+import { guarded } from '../guard.js';
 import { record } from '../autograd.js';
 import { runKernel, scope } from '../engine.js';
 import { fail } from '../errors.js';
 import type { Pool2dGeometry } from '../kernels.js';
-import { pool2dGeometry, type PoolOptions2d } from '../shape.js';
+import { checkPoolWindow, padding1dTo2d, pool2dGeometry, type Padding1d, type PoolOptions2d } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkBoolean, checkOptions, checkRank } from '../validate.js';
+import { checkBoolean, checkOptions, checkPositiveInt, checkRank } from '../validate.js';
 import { mul } from './elementwise.js';
 import { broadcastTo } from './reduce.js';
 import { reshape } from './reshape.js';
@@ -16,7 +17,8 @@ export interface AvgPool2dOptions extends Omit<PoolOptions2d, 'dilation'> {
 export interface Pool1dOptions {
   kernelSize: number;
   stride?: number;
-  padding?: number;
+  /** A number, [p], [left, right], 'valid' or 'same' (SAME_UPPER). */
+  padding?: Padding1d;
   dilation?: number;
   ceilMode?: boolean;
 }
@@ -24,13 +26,8 @@ export interface AvgPool1dOptions extends Omit<Pool1dOptions, 'dilation'> {
   countIncludePad?: boolean;
 }
 
-const MAX_KEYS = ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'] as const;
-const AVG_KEYS = ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad'] as const;
-
-function checkPoolOptions<T>(op: string, options: unknown, keys: readonly string[]): T {
-  if (options === undefined || options === null || typeof options !== 'object') fail(op, 'options', 'an object with kernelSize', options);
-  return checkOptions<T & object>(op, options, keys) as T;
-}
+export const MAX_POOL_KEYS = ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'] as const;
+export const AVG_POOL_KEYS = ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad'] as const;
 
 function maxPool2dCore(op: string, x: Tensor, options: PoolOptions2d): Tensor {
   const geometry = pool2dGeometry(op, x.shape, options);
@@ -48,31 +45,40 @@ function avgPool2dCore(op: string, x: Tensor, options: PoolOptions2d, countInclu
 }
 
 /** Max pooling over x [N, C, H, W]; padding is ignored (−∞), ties go to the first maximum. */
-export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
+export const maxPool2d = guarded('maxPool2d', function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
   const op = 'maxPool2d';
   checkRank(op, 'x', x, 4, 'N, C, H, W');
-  return maxPool2dCore(op, x, checkPoolOptions(op, options, MAX_KEYS));
-}
+  return maxPool2dCore(op, x, checkPoolOptions(op, options, MAX_POOL_KEYS));
+});
 
 /** Average pooling over x [N, C, H, W] (countIncludePad defaults to true, as in PyTorch). */
-export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
+export const avgPool2d = guarded('avgPool2d', function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
   const op = 'avgPool2d';
   checkRank(op, 'x', x, 4, 'N, C, H, W');
-  const opts = checkPoolOptions<AvgPool2dOptions>(op, options, AVG_KEYS);
+  const opts = checkPoolOptions<AvgPool2dOptions>(op, options, AVG_POOL_KEYS);
   const { countIncludePad = true, ...window } = opts;
   return avgPool2dCore(op, x, window, checkBoolean(op, 'countIncludePad', countIncludePad));
+});
+
+/** 1-d pool options, checked in 1-d terms, as the 2-d options of the [N, C, 1, L] view. */
+export function pool1dAs2d(op: string, options: Pool1dOptions): PoolOptions2d {
+  if (options.kernelSize === undefined) fail(op, 'kernelSize', 'a positive integer', undefined);
+  const kernelSize = checkPositiveInt(op, 'kernelSize', options.kernelSize);
+  const window: PoolOptions2d = {
+    kernelSize: [1, kernelSize],
+    stride: [1, checkPositiveInt(op, 'stride', options.stride ?? kernelSize)],
+    padding: padding1dTo2d(op, options.padding ?? 0),
+    dilation: [1, checkPositiveInt(op, 'dilation', options.dilation ?? 1)],
+    ...(options.ceilMode === undefined ? {} : { ceilMode: options.ceilMode }),
+  };
+  checkPoolWindow(op, window, options.padding);
+  return window;
 }
 
-/** The 1-d pools run the 2-d kernels on [N, C, 1, L]. */
-function as2d(options: Pool1dOptions): PoolOptions2d {
-  const pair = (v: number | undefined, unit: number) => (v === undefined ? undefined : ([unit, v] as [number, number]));
-  return {
-    kernelSize: pair(options.kernelSize, 1) ?? (options.kernelSize as never),
-    stride: pair(options.stride ?? options.kernelSize, 1),
-    padding: pair(options.padding, 0),
-    dilation: pair(options.dilation, 1),
-    ceilMode: options.ceilMode,
-  };
+/** Pool options as an object with only `keys` (a layer checks them at construction). */
+export function checkPoolOptions<T>(op: string, options: unknown, keys: readonly string[]): T {
+  if (options === undefined || options === null || typeof options !== 'object' || Array.isArray(options)) fail(op, 'options', 'an object with kernelSize', options);
+  return checkOptions<T & object>(op, options, keys) as T;
 }
 
 function pool1d(op: string, x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
@@ -84,17 +90,20 @@ function pool1d(op: string, x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
   });
 }
 
-export function maxPool1d(x: Tensor, options: Pool1dOptions): Tensor {
+export const maxPool1d = guarded('maxPool1d', function maxPool1d(x: Tensor, options: Pool1dOptions): Tensor {
   const op = 'maxPool1d';
-  const opts = checkPoolOptions<Pool1dOptions>(op, options, MAX_KEYS);
-  return pool1d(op, x, (x4) => maxPool2dCore(op, x4, as2d(opts)));
-}
+  const opts = checkPoolOptions<Pool1dOptions>(op, options, MAX_POOL_KEYS);
+  const window = pool1dAs2d(op, opts);
+  return pool1d(op, x, (x4) => maxPool2dCore(op, x4, window));
+});
 
-export function avgPool1d(x: Tensor, options: AvgPool1dOptions): Tensor {
+export const avgPool1d = guarded('avgPool1d', function avgPool1d(x: Tensor, options: AvgPool1dOptions): Tensor {
   const op = 'avgPool1d';
-  const { countIncludePad = true, ...window } = checkPoolOptions<AvgPool1dOptions>(op, options, AVG_KEYS);
-  return pool1d(op, x, (x4) => avgPool2dCore(op, x4, as2d(window), checkBoolean(op, 'countIncludePad', countIncludePad)));
-}
+  const { countIncludePad = true, ...rest } = checkPoolOptions<AvgPool1dOptions>(op, options, AVG_POOL_KEYS);
+  const window = pool1dAs2d(op, rest);
+  const includePad = checkBoolean(op, 'countIncludePad', countIncludePad);
+  return pool1d(op, x, (x4) => avgPool2dCore(op, x4, window, includePad));
+});
 
 function globalAvgPool(op: string, x: Tensor): Tensor {
   const [y] = runKernel('globalAvgPool', { x }, {}) as [Tensor];
@@ -104,13 +113,13 @@ function globalAvgPool(op: string, x: Tensor): Tensor {
 }
 
 /** Mean over H, W: x [N, C, H, W] → [N, C, 1, 1]. */
-export function globalAvgPool2d(x: Tensor): Tensor {
+export const globalAvgPool2d = guarded('globalAvgPool2d', function globalAvgPool2d(x: Tensor): Tensor {
   checkRank('globalAvgPool2d', 'x', x, 4, 'N, C, H, W');
   return globalAvgPool('globalAvgPool2d', x);
-}
+});
 
 /** Mean over L: x [N, C, L] → [N, C, 1]. */
-export function globalAvgPool1d(x: Tensor): Tensor {
+export const globalAvgPool1d = guarded('globalAvgPool1d', function globalAvgPool1d(x: Tensor): Tensor {
   checkRank('globalAvgPool1d', 'x', x, 3, 'N, C, L');
   return globalAvgPool('globalAvgPool1d', x);
-}
+});

@@ -1,3 +1,4 @@
+import { guarded } from '../guard.js';
 import { record } from '../autograd.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
@@ -5,7 +6,7 @@ import { Tensor } from '../tensor.js';
 import { checkTensor, shapeText } from '../validate.js';
 
 /** Same data, another shape (no copy); one dimension may be −1. */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export const reshape = guarded('reshape', function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const op = 'reshape';
   checkTensor(op, 'x', x);
   if (!Array.isArray(shape)) fail(op, 'shape', 'an array of integers', shape);
@@ -26,10 +27,10 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const y = Tensor.view(x, dims);
   record(op, y, [x], [], (dy) => [Tensor.view(dy, x.shape)]);
   return y;
-}
+});
 
 /** Flattens axes startDim..endDim into one (PyTorch torch.flatten). */
-export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
+export const flatten = guarded('flatten', function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
   const op = 'flatten';
   checkTensor(op, 'x', x);
   if (x.rank === 0) return reshape(x, [1]);
@@ -38,4 +39,4 @@ export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
   if (start > end) fail(op, 'endDim', `an axis ≥ startDim (${start})`, endDim);
   const merged = x.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
   return reshape(x, [...x.shape.slice(0, start), merged, ...x.shape.slice(end + 1)]);
-}
+});

@@ -1,3 +1,4 @@
+import { guarded } from '../guard.js';
 import { noGrad, runKernel, scope } from '../engine.js';
 import { fail } from '../errors.js';
 import { conv2dGeometry, padding1dTo2d } from '../shape.js';
@@ -14,7 +15,7 @@ import { reshape } from './reshape.js';
  * for 2-d weights, [C, L] (or [N, C, L]) for 1-d weights. Result: [O·OH·OW, C·H·W], computed on the
  * weights' backend. For teaching and tests (its size grows with the square of the output).
  */
-export function convToMatrix(w: Tensor, inputShape: readonly number[], options: Conv2dOptions | Conv1dOptions = {}): Tensor {
+export const convToMatrix = guarded('convToMatrix', function convToMatrix(w: Tensor, inputShape: readonly number[], options: Conv2dOptions | Conv1dOptions = {}): Tensor {
   const op = 'convToMatrix';
   checkRank(op, 'w', w, [3, 4], 'O, C/groups, kh, kw or O, C/groups, k');
   const oneD = w.rank === 3;
@@ -48,7 +49,7 @@ export function convToMatrix(w: Tensor, inputShape: readonly number[], options: 
       return reshape(dx!, [rows, cols]);
     }),
   );
-}
+});
 
 export interface ConvParams {
   weight: Tensor;
@@ -67,8 +68,10 @@ export interface BatchNormParams {
  * W' = γ·W/σ, b' = γ·(b − μ)/σ + β with σ = √(running var + eps). Returns new tensors; the inputs
  * are unchanged.
  */
-export function fuseConvBatchNormParams(conv: ConvParams, bn: BatchNormParams): { weight: Tensor; bias: Tensor } {
-  const op = 'fuseConvBatchNorm';
+export const fuseConvBatchNormParams = guarded('fuseConvBatchNormParams', function fuseConvBatchNormParams(conv: ConvParams, bn: BatchNormParams): { weight: Tensor; bias: Tensor } {
+  const op = 'fuseConvBatchNormParams';
+  if (conv === null || typeof conv !== 'object') fail(op, 'conv', 'an object {weight, bias?}', conv);
+  if (bn === null || typeof bn !== 'object') fail(op, 'bn', 'an object {runningMean, runningVar, weight?, bias?, eps?}', bn);
   checkRank(op, 'conv.weight', conv.weight, [3, 4]);
   const out = conv.weight.shape[0]!;
   checkOptionalShape(op, 'conv.bias', conv.bias, [out]);
@@ -87,5 +90,5 @@ export function fuseConvBatchNormParams(conv: ConvParams, bn: BatchNormParams): 
       return { weight, bias };
     }),
   );
-}
+});
 

@@ -4,7 +4,7 @@ import { fail } from '../errors.js';
 import { add, div, minimum, mul, sqrt } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import type { Tensor } from '../tensor.js';
-import { checkFinite, checkOptions } from '../validate.js';
+import { checkFinite, checkOptions, checkPositiveFinite } from '../validate.js';
 import { namedParams, type ParamsInput } from './params.js';
 
 export interface AdaptiveGradClipOptions {
@@ -34,8 +34,9 @@ export function adaptiveGradClip(params: ParamsInput, options: AdaptiveGradClipO
   const op = 'adaptiveGradClip';
   const list = namedParams(op, params);
   const opts = checkOptions<AdaptiveGradClipOptions>(op, options, ['clipping', 'eps', 'exclude']);
-  const clipping = checkFinite(op, 'clipping', opts.clipping ?? 0.01, 0);
-  const eps = checkFinite(op, 'eps', opts.eps ?? 1e-3, 0);
+  // both > 0 (DESIGN §3): with 0, a unit whose weights and gradient are zero becomes 0/0 = NaN
+  const clipping = checkPositiveFinite(op, 'clipping', opts.clipping ?? 0.01);
+  const eps = checkPositiveFinite(op, 'eps', opts.eps ?? 1e-3);
   const exclude = opts.exclude;
   let isExcluded: (name: string, p: Tensor) => boolean = () => false;
   if (typeof exclude === 'function') isExcluded = exclude;

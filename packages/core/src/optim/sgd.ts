@@ -1,6 +1,7 @@
 import { flushAll, keep, noGrad, runKernel } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { mul } from '../ops/elementwise.js';
 import { checkBoolean, checkFinite, checkOptions } from '../validate.js';
 import { namedParams, type ParamsInput } from './params.js';
 
@@ -79,6 +80,7 @@ export class SGD {
       for (const p of this.params) {
         const g = p.grad;
         if (!g) continue;
+        if (!(g instanceof Tensor)) fail('SGD.step', 'param.grad', 'a Tensor or null', g);
         p.assertUsable('SGD.step', 'param');
         g.assertUsable('SGD.step', 'param.grad');
         if (momentum === 0) {
@@ -104,6 +106,36 @@ export class SGD {
         p.grad = null;
       }
     }
+  }
+
+  /** lr and the momentum buffers by parameter position, as new tensors sharing storage (the caller disposes them). */
+  stateDict(): { lr: number; momentumBuffers: Record<string, Tensor> } {
+    const momentumBuffers: Record<string, Tensor> = {};
+    this.params.forEach((p, i) => {
+      const b = this.buffers.get(p);
+      if (b) momentumBuffers[String(i)] = Tensor.view(b, b.shape);
+    });
+    return { lr: this._lr, momentumBuffers };
+  }
+
+  /** Restores a `stateDict()` (values copied in); everything is checked before anything changes. */
+  loadStateDict(dict: { lr: number; momentumBuffers: Record<string, Tensor> }): void {
+    const op = 'SGD.loadStateDict';
+    if (!dict || typeof dict !== 'object' || !dict.momentumBuffers || typeof dict.momentumBuffers !== 'object') fail(op, 'dict', 'an object from stateDict()', dict);
+    const lr = checkFinite(op, 'dict.lr', dict.lr, 0);
+    const pairs = Object.entries(dict.momentumBuffers).map(([key, b]) => {
+      const p = this.params[Number(key)];
+      if (!p || !Number.isInteger(Number(key))) fail(op, `dict.momentumBuffers[${JSON.stringify(key)}]`, `a parameter position in [0, ${this.params.length - 1}]`, key);
+      if (!(b instanceof Tensor)) fail(op, `dict.momentumBuffers[${key}]`, 'a Tensor', b);
+      b.assertUsable(op, `dict.momentumBuffers[${key}]`);
+      if (b.shape.length !== p.shape.length || b.shape.some((d, k) => d !== p.shape[k])) fail(op, `dict.momentumBuffers[${key}]`, `shape [${p.shape.join(', ')}]`, b.shape);
+      return [p, b] as const;
+    });
+    this._lr = lr;
+    this.dispose();
+    noGrad(() => {
+      for (const [p, b] of pairs) this.buffers.set(p, keep(mul(b.backend === p.backend ? b : b.to(p.backend), 1)));
+    });
   }
 
   /** Frees the momentum buffers (the parameters stay). */

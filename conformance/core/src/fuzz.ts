@@ -1,0 +1,581 @@
+/**
+ * A seeded fuzzer of hostile calls over every public op and layer, on one backend (issue 9).
+ *
+ * Two sources of calls, mixed:
+ *  - the conformance table's forward cases, mutated: one attribute replaced by a hostile value (or an
+ *    unknown key added), one input replaced (a non-tensor, a disposed tensor, a tensor of another
+ *    shape or rank, a tensor on another backend), input values spiked with NaN/±Infinity/large
+ *    numbers, or an input reshaped. When the op accepts the call, its outputs are compared with the
+ *    float64 reference run on exactly the same values and attributes;
+ *  - direct probes of the API the table does not cover: creation functions, broadcastTo/reshape,
+ *    scope/noGrad/keep, tensor methods, every layer constructor (and a forward), optimizers and
+ *    clipping, the state-dict bytes, the shape helpers.
+ *
+ * Each call lands in one class: `ok` (accepted, right result), `rejected` (a HypercolumnError),
+ * `other-error` (anything else thrown), `wrong-result` (accepted, but differs from the reference, or
+ * accepted input the reference itself refuses), `leak` (hc.memory() changed by a call once its own
+ * results are disposed) or `hang` (a call over `hangMs`). The bad classes must stay at zero.
+ * Everything is drawn from `seed`: a finding names its seed and call index, and
+ * `fuzz({ seed, only: index })` replays that call alone.
+ *
+ * Browser-safe: no Node import (the vitest wrapper reads HC_FUZZ_SEED / HC_FUZZ_CALLS).
+ */
+import * as hc from '@hypercolumn/core';
+import type { Tensor } from '@hypercolumn/core';
+import { buildCases, type Case } from './cases.js';
+import { OPS } from './ops.js';
+import type { F64 } from './reference/index.js';
+import { caseValues } from './values.js';
+
+export type FuzzOutcome = 'ok' | 'rejected' | 'other-error' | 'wrong-result' | 'leak' | 'hang';
+export const BAD_OUTCOMES: readonly FuzzOutcome[] = ['other-error', 'wrong-result', 'leak', 'hang'];
+
+export interface FuzzFinding {
+  /** Index of the call in this seed's sequence (replay with `only`). */
+  call: number;
+  api: string;
+  outcome: FuzzOutcome;
+  detail: string;
+}
+
+export interface FuzzReport {
+  seed: number;
+  backend: string;
+  calls: number;
+  counts: Record<FuzzOutcome, number>;
+  /** Per public API, outcome counts (what was exercised). */
+  byApi: Record<string, Partial<Record<FuzzOutcome, number>>>;
+  /** Every call in a bad class (at most 50 kept). */
+  findings: FuzzFinding[];
+  /** One line to replay this run. */
+  replay: string;
+}
+
+export interface FuzzOptions {
+  /** The backend under test (must be registered and available). */
+  backend: string;
+  seed: number;
+  /** Number of calls (default 2000). */
+  calls?: number;
+  /** Stop early after this much wall time, in ms (default 8000): CI stays bounded. */
+  timeBudgetMs?: number;
+  /** A call slower than this is a hang (default 10 000 ms: a legal call near the 2 GiB size guard takes seconds). */
+  hangMs?: number;
+  /** Run only this call index (replay of a finding). */
+  only?: number;
+  /** A second registered backend, for tensors on the wrong backend (default: none). */
+  otherBackend?: string;
+}
+
+// ------------------------------------------------------------------ seeded choice
+
+class Draw {
+  private state: number;
+  constructor(seed: number) {
+    this.state = (seed ^ 0x9e3779b9) >>> 0;
+  }
+  /** mulberry32 in [0, 1). */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) | 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+}
+
+/** Hostile scalars: wrong types, non-finite, negative, fractional, huge. */
+const HOSTILE_SCALARS: readonly unknown[] = [
+  0, -1, -0, 1.5, NaN, Infinity, -Infinity, 1e308, -1e308, 2 ** 31, 2 ** 53, 2 ** 20, 1e-320,
+  '3', 'abc', '', 'same', 'valid', null, undefined, true, false, [], [1], [1, 2, 3], [-1, 2], [NaN, 1], [1, 2, 3, 4, 5],
+  {}, { valueOf: () => 3 }, () => 1, Symbol.for('x'), 10n,
+];
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'symbol') return v.toString();
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'function') return 'function';
+  if (v instanceof hc.Tensor) return v.toString();
+  if (Array.isArray(v)) return `[${v.map(describeValue).join(', ')}]`;
+  if (v && typeof v === 'object') {
+    if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
+    return `{${Object.entries(v).map(([k, x]) => `${k}: ${describeValue(x)}`).join(', ')}}`;
+  }
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+// ------------------------------------------------------------------ one call, classified
+
+interface Attempt {
+  api: string;
+  /** Runs the call; returns the tensors it produced (disposed by the fuzzer) and a check of the result. */
+  run(): { made: Tensor[]; check?: () => string | undefined };
+  /** Tensors the probe made before the call (inputs), disposed after it. */
+  inputs: Tensor[];
+  /** Disposes anything else the probe owns (modules, optimizers), after the leak check baseline. */
+  cleanup?: () => void;
+}
+
+function classify(attempt: Attempt, hangMs: number): { outcome: FuzzOutcome; detail: string } {
+  const before = hc.memory();
+  let outcome: FuzzOutcome = 'ok';
+  let detail = '';
+  const start = performance.now();
+  let made: Tensor[] = [];
+  try {
+    const result = attempt.run();
+    made = result.made;
+    const problem = result.check?.();
+    if (problem) {
+      outcome = 'wrong-result';
+      detail = problem;
+    }
+  } catch (err) {
+    if (err instanceof hc.HypercolumnError) {
+      outcome = 'rejected';
+      detail = err.message;
+      if (!/^[A-Za-z0-9_.]+: \S/.test(err.message)) {
+        outcome = 'other-error';
+        detail = `HypercolumnError without the "op: argument …" form: ${err.message}`;
+      }
+    } else {
+      outcome = 'other-error';
+      detail = err instanceof Error ? `${err.name}: ${err.message}` : `threw ${describeValue(err)}`;
+    }
+  }
+  const elapsed = performance.now() - start;
+  // outputs that are inputs (batch norm returns its running statistics) are disposed with the inputs
+  for (const t of made) if (t instanceof hc.Tensor && !attempt.inputs.includes(t)) t.dispose();
+  attempt.cleanup?.();
+  const after = hc.memory();
+  if (outcome !== 'wrong-result' && outcome !== 'other-error' && (after.numTensors !== before.numTensors || after.numBytes !== before.numBytes)) {
+    detail = `${after.numTensors - before.numTensors} tensors, ${after.numBytes - before.numBytes} bytes left after a${outcome === 'rejected' ? ' rejected' : 'n accepted'} call (${detail || 'no error'})`;
+    outcome = 'leak';
+  }
+  if (elapsed > hangMs) {
+    outcome = 'hang';
+    detail = `${elapsed.toFixed(0)} ms (${detail})`;
+  }
+  return { outcome, detail };
+}
+
+// ------------------------------------------------------------------ comparing with the reference
+
+/** Finite reference values within the §3 bound (magnitude-scaled, with slack for hostile values); non-finite ones must be non-finite. */
+function compareWithReference(got: { data: Float32Array; shape: readonly number[] }[], refs: { shape: number[]; data: Float64Array; magnitude: { data: Float64Array } }[], nonFiniteInput: boolean): string | undefined {
+  if (got.length < refs.length) return `${got.length} outputs, reference has ${refs.length}`;
+  for (let k = 0; k < refs.length; k++) {
+    const g = got[k]!;
+    const r = refs[k]!;
+    if (g.shape.length !== r.shape.length || g.shape.some((s, i) => s !== r.shape[i])) return `output ${k}: shape [${g.shape.join(', ')}], reference [${r.shape.join(', ')}]`;
+    for (let i = 0; i < r.data.length; i++) {
+      const ref = r.data[i]!;
+      const v = g.data[i]!;
+      // a NaN/±Infinity input may reach more or fewer outputs than in the reference, both legitimately:
+      // 0·∞ in a padded product (PyTorch and ONNX Runtime multiply padding too), a product with a
+      // structural zero (convToMatrix), min/max clipping of a NaN statistic
+      if (nonFiniteInput && (!Number.isFinite(v) || !Number.isFinite(ref))) continue;
+      if (!Number.isFinite(ref)) {
+        if (Number.isFinite(v)) return `output ${k}[${i}]: got ${v}, reference ${ref}`;
+        continue;
+      }
+      const m = r.magnitude.data[i] ?? Math.abs(ref);
+      // float32 storage of large hostile values: the magnitude bound of DESIGN §3, ×10 for spiked inputs
+      const bound = 10 * (1e-5 * m + 1e-4 * Math.abs(ref)) + 1e-30;
+      if (!(Math.abs(v - ref) <= bound)) {
+        if (!Number.isFinite(m) || m > 3e38) continue; // float32 overflow of the terms: the reference is not comparable
+        return `output ${k}[${i}]: got ${v}, reference ${ref} (bound ${bound.toExponential(2)})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------ table mutations
+
+/** Ops that take a plain number for a tensor operand (NumPy-style scalars). */
+const NUMBER_OPERAND_OPS = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
+
+/** Ops whose rows are whole training runs or loops over other ops: too slow for a fuzz call. */
+const TABLE_SKIP = new Set(['networkGradient', 'trainSteps', 'sgd', 'batchNorm2d', 'adaptiveGradClip', 'clipGradNorm']);
+
+function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: string | undefined): Attempt {
+  const c = draw.pick(cases);
+  const spec = OPS[c.op]!;
+  const values = caseValues(c);
+  const attrs: Record<string, unknown> = structuredClone(c.attrs);
+  const mutation = draw.next();
+  let note = 'unmutated';
+  let nonFiniteInput = false;
+  // spike values (every mutation kind may also do this)
+  if (draw.chance(0.3)) {
+    const name = draw.pick(Object.keys(values.f32));
+    const arr = values.f32[name]!;
+    if (arr.length && !(spec.plainInputs ?? []).includes(name)) {
+      const spike = draw.pick([NaN, Infinity, -Infinity, 1e6, -1e6, 0, -0, 1e-30]);
+      const at = draw.int(0, arr.length - 1);
+      arr[at] = spike;
+      values.f64[name]!.data[at] = spike;
+      note = `${name}[${at}] = ${spike}`;
+      nonFiniteInput = !Number.isFinite(spike);
+    }
+  }
+  let replaced: { name: string; value: unknown } | undefined;
+  if (mutation < 0.45) {
+    const keys = Object.keys(attrs);
+    if (keys.length === 0 || draw.chance(0.15)) {
+      const key = draw.pick(['padding', 'stride', 'kernelSize', 'eps', 'momentum', 'dim', 'axis', 'keepDims', 'training', 'unknownOption', 'ceilMode', 'groups', 'dilation']);
+      attrs[key] = draw.pick(HOSTILE_SCALARS);
+      note = `attrs.${key} = ${describeValue(attrs[key])}`;
+    } else {
+      const key = draw.pick(keys);
+      attrs[key] = draw.chance(0.1) ? undefined : draw.pick(HOSTILE_SCALARS);
+      note = `attrs.${key} = ${describeValue(attrs[key])}`;
+    }
+  } else if (mutation < 0.75) {
+    const names = spec.inputs.filter((n) => values.f32[n]);
+    const name = draw.pick(names.length ? names : spec.inputs);
+    const kind = draw.int(0, 5);
+    if ((spec.plainInputs ?? []).includes(name)) {
+      replaced = { name, value: draw.pick([[0.5], [-1], [99], 'abc', null, [NaN], new Float32Array(3), new Int32Array([7])]) };
+    } else if (kind === 0) replaced = { name, value: draw.pick(HOSTILE_SCALARS) };
+    else if (kind === 1) replaced = { name, value: 'disposed' };
+    else if (kind === 2 && otherBackend) replaced = { name, value: 'other-backend' };
+    else {
+      const shape = values.shapes[name] ?? [2];
+      const rank = draw.chance(0.5) ? shape.length : draw.int(0, 5);
+      replaced = { name, value: { shape: Array.from({ length: rank }, () => draw.int(kind === 4 ? 0 : 1, 5)) } };
+    }
+    note = `input ${name} = ${describeValue(replaced.value)}`;
+  }
+  const made: Tensor[] = [];
+  const inputs: Tensor[] = [];
+  const t: Record<string, Tensor | undefined> = {};
+  const plain: Record<string, number[]> = {};
+  const f64Inputs: Record<string, F64 | undefined> = { ...values.f64 };
+  for (const name of spec.inputs) {
+    const isPlain = (spec.plainInputs ?? []).includes(name);
+    if (replaced?.name === name) {
+      const v = replaced.value;
+      if (isPlain) plain[name] = v as number[];
+      else if (v === 'disposed') {
+        const gone = hc.tensor(values.f32[name] ?? new Float32Array(1), values.shapes[name] ?? [1], { backend });
+        gone.dispose();
+        t[name] = gone;
+      } else if (v === 'other-backend') {
+        t[name] = hc.tensor(values.f32[name] ?? new Float32Array(1), values.shapes[name] ?? [1], { backend: otherBackend });
+        inputs.push(t[name]!);
+      } else if (v && typeof v === 'object' && 'shape' in (v as object)) {
+        const shape = (v as { shape: number[] }).shape;
+        const n = shape.reduce((a, b) => a * b, 1);
+        const data = Float32Array.from({ length: n }, () => draw.next() * 2 - 1);
+        t[name] = hc.tensor(data, shape, { backend });
+        inputs.push(t[name]!);
+        f64Inputs[name] = { shape: [...shape], data: Float64Array.from(data) };
+      } else {
+        t[name] = v as Tensor;
+        // a number operand is valid for elementwise ops: the reference sees it as a scalar
+        if (typeof v === 'number' && NUMBER_OPERAND_OPS.has(c.op)) f64Inputs[name] = { shape: [], data: Float64Array.of(v) };
+        // an absent optional input (null, and the specs' falsy checks): absent for the reference too
+        else if (!v) delete f64Inputs[name];
+      }
+      continue;
+    }
+    if (!values.f32[name]) continue;
+    if (isPlain) plain[name] = Array.from(values.f32[name]!);
+    else {
+      t[name] = hc.tensor(values.f32[name]!, values.shapes[name]!, { backend });
+      inputs.push(t[name]!);
+    }
+  }
+  return {
+    api: c.op,
+    inputs,
+    run: () => {
+      const outs = spec.run(hc, t, attrs as Record<string, any>, plain);
+      made.push(...outs);
+      return {
+        made,
+        check: () => {
+          // accepted: the reference on exactly these values and attributes must agree
+          if (outs.some((o) => o.size > 200_000)) return undefined;
+          let refs;
+          try {
+            // null options mean "not given" in core (PyTorch's None: stride=None is kernelSize)
+            const given = Object.fromEntries(Object.entries(attrs).filter(([, v]) => v !== null && v !== undefined));
+            refs = spec.reference(f64Inputs, given);
+          } catch (err) {
+            return `accepted (${note}) what the float64 reference refuses: ${err instanceof Error ? err.message : String(err)}`;
+          }
+          const got = outs.map((o) => ({ data: o.dataSync(), shape: o.shape }));
+          const problem = compareWithReference(got, refs as never, nonFiniteInput);
+          return problem && `${note}: ${problem}`;
+        },
+      };
+    },
+  };
+}
+
+// ------------------------------------------------------------------ direct probes
+
+type Probe = (draw: Draw, backend: string) => Attempt;
+
+const smallShape = (draw: Draw, rank = draw.int(0, 4)) => Array.from({ length: rank }, () => draw.int(1, 4));
+const hostileShape = (draw: Draw): unknown =>
+  draw.chance(0.5) ? draw.pick(HOSTILE_SCALARS) : draw.pick([[-1], [2.5], [NaN], [2 ** 31, 2], [65536, 65536], [3, 'a'], [0, 3], [2 ** 53, 2 ** 53], [1, 2, 3, 4, 5, 6, 7]]);
+const maybeHostile = <T>(draw: Draw, valid: T, p = 0.5): unknown => (draw.chance(p) ? valid : draw.pick(HOSTILE_SCALARS));
+const arg2 = (d: Draw) => [d.pick(HOSTILE_SCALARS), d.pick(HOSTILE_SCALARS)];
+const randomTensor = (draw: Draw, backend: string, shape = smallShape(draw)) =>
+  hc.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => draw.next() * 2 - 1), shape, { backend });
+
+function simple(api: string, inputs: Tensor[], call: () => unknown, check?: (out: unknown) => string | undefined, cleanup?: () => void): Attempt {
+  return {
+    api,
+    inputs,
+    cleanup,
+    run: () => {
+      const out = call();
+      const made: Tensor[] = [];
+      const collect = (v: unknown) => {
+        if (v instanceof hc.Tensor) made.push(v);
+        else if (Array.isArray(v)) v.forEach(collect);
+        else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach(collect);
+      };
+      collect(out);
+      return { made, check: check && (() => check(out)) };
+    },
+  };
+}
+
+function filledCheck(expected: number): (out: unknown) => string | undefined {
+  return (out) => {
+    const values = (out as Tensor).dataSync();
+    const want = Math.fround(expected);
+    for (const v of values) if (!(Object.is(v, want) || (Number.isNaN(v) && Number.isNaN(want)) || v === want)) return `value ${v}, expected ${want}`;
+    return undefined;
+  };
+}
+
+const LAYERS: readonly [string, (draw: Draw) => unknown[], number[]][] = [
+  ['Conv2d', (d) => [maybeHostile(d, 2, 0.7), maybeHostile(d, 3, 0.7), maybeHostile(d, 3, 0.7), d.chance(0.6) ? { padding: d.pick([1, 'same', 'valid', [1, 0, 1, 0], -1, 'full', 2 ** 20]) } : d.pick(HOSTILE_SCALARS)], [2, 2, 5, 5]],
+  ['Conv1d', (d) => [maybeHostile(d, 2, 0.7), maybeHostile(d, 3, 0.7), maybeHostile(d, 3, 0.7), d.chance(0.6) ? { padding: d.pick([1, 'same', [1, 2], -1, [1, 2, 3]]) } : d.pick(HOSTILE_SCALARS)], [2, 2, 6]],
+  ['WSConv2d', (d) => [2, maybeHostile(d, 3, 0.7), 1, d.chance(0.5) ? { eps: d.pick(HOSTILE_SCALARS) } : d.pick(HOSTILE_SCALARS)], [1, 2, 3, 3]],
+  ['Linear', (d) => [maybeHostile(d, 4, 0.6), maybeHostile(d, 3, 0.6), d.chance(0.6) ? { bias: d.pick([true, false, 1, 'no']) } : d.pick(HOSTILE_SCALARS)], [2, 4]],
+  ['MaxPool2d', (d) => [d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : { kernelSize: maybeHostile(d, 2), padding: d.pick([0, 1, 'same', [0, 1, 0, 1], 3, -1]) }], [1, 2, 4, 4]],
+  ['AvgPool2d', (d) => [d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : { kernelSize: maybeHostile(d, 2), countIncludePad: d.pick([true, false, 1]), padding: d.pick([0, 1, 'same', [1, 0, 1, 0]]) }], [1, 2, 4, 4]],
+  ['MaxPool1d', (d) => [d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : { kernelSize: maybeHostile(d, 2), padding: d.pick([0, 1, 'same', [0, 1], 2]) }], [1, 2, 5]],
+  ['AvgPool1d', (d) => [d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : { kernelSize: maybeHostile(d, 3), padding: d.pick([0, 1, 'same', [1, 0]]) }], [1, 2, 5]],
+  ['GlobalAvgPool2d', () => [], [1, 2, 3, 3]],
+  ['ReLU', () => [], [2, 3]],
+  ['Flatten', (d) => [maybeHostile(d, 1), maybeHostile(d, -1)], [2, 3, 2]],
+  ['BatchNorm2d', (d) => [maybeHostile(d, 2, 0.7), d.chance(0.5) ? { momentum: d.pick(HOSTILE_SCALARS), eps: maybeHostile(d, 1e-5) } : d.pick(HOSTILE_SCALARS)], [2, 2, 2, 2]],
+  ['BatchRenorm2d', (d) => [2, d.chance(0.5) ? { rMax: d.pick(HOSTILE_SCALARS), dMax: maybeHostile(d, 5) } : d.pick(HOSTILE_SCALARS)], [2, 2, 2, 2]],
+  ['LayerNorm', (d) => [maybeHostile(d, [2, 2], 0.6), d.chance(0.5) ? { eps: d.pick(HOSTILE_SCALARS) } : d.pick(HOSTILE_SCALARS)], [2, 3, 2, 2]],
+  ['InstanceNorm2d', (d) => [maybeHostile(d, 2, 0.6), d.chance(0.5) ? { affine: d.pick(HOSTILE_SCALARS) } : undefined], [2, 2, 3, 3]],
+  ['GroupNorm', (d) => [maybeHostile(d, 2, 0.6), maybeHostile(d, 4, 0.6)], [2, 4, 2, 2]],
+  ['FilterResponseNorm2d', (d) => [maybeHostile(d, 2, 0.6), d.chance(0.5) ? { eps: d.pick(HOSTILE_SCALARS), learnableEps: d.pick([true, false, 'x']) } : undefined], [2, 2, 3, 3]],
+  ['BatchNorm1d', (d) => [maybeHostile(d, 3, 0.7), d.chance(0.5) ? { momentum: d.pick(HOSTILE_SCALARS) } : undefined], [4, 3]],
+  ['Sigmoid', () => [], [2, 3]],
+  ['Tanh', () => [], [2, 3]],
+  ['Dropout', (d) => [maybeHostile(d, 0.3, 0.6), d.chance(0.5) ? { seed: d.pick(HOSTILE_SCALARS) } : undefined], [3, 4]],
+  ['Sequential', (d) => (d.chance(0.5) ? [new hc.nn.ReLU(), d.pick(HOSTILE_SCALARS)] : [new hc.nn.ReLU()]), [2, 2]],
+  ['Residual', (d) => [d.chance(0.5) ? new hc.nn.ReLU() : d.pick(HOSTILE_SCALARS), d.chance(0.5) ? { alpha: d.pick(HOSTILE_SCALARS) } : { beta: d.pick(HOSTILE_SCALARS) }], [2, 2]],
+];
+
+const PROBES: readonly [string, Probe][] = [
+  ['zeros', (d) => simple('zeros', [], () => hc.zeros(d.chance(0.6) ? smallShape(d) : (hostileShape(d) as number[]), d.chance(0.7) ? undefined : ({ requiresGrad: d.pick(HOSTILE_SCALARS) } as never)), filledCheck(0))],
+  ['ones', (d) => simple('ones', [], () => hc.ones(d.chance(0.6) ? smallShape(d) : (hostileShape(d) as number[])), filledCheck(1))],
+  ['full', (d) => {
+    const value = d.chance(0.5) ? d.pick([2.5, -3, NaN, Infinity, 1e30]) : d.pick(HOSTILE_SCALARS);
+    return simple('full', [], () => hc.full(smallShape(d), value as number), typeof value === 'number' ? filledCheck(value) : () => `accepted the fill value ${describeValue(value)}`);
+  }],
+  ['scalar', (d) => {
+    const value = d.pick(HOSTILE_SCALARS);
+    return simple('scalar', [], () => hc.scalar(value as number), typeof value === 'number' ? filledCheck(value) : () => `accepted the value ${describeValue(value)}`);
+  }],
+  ['tensor', (d) => simple('tensor', [], () => hc.tensor(d.pick([[1, 2, 3], [[1, 2], [3]], ['a'], [NaN], new Float32Array(4), 'abc', null, 5, { length: -1 }, { length: 2 ** 40 }, [[1], [2]]]) as never, d.chance(0.5) ? undefined : (hostileShape(d) as number[]), d.chance(0.5) ? undefined : (d.pick(HOSTILE_SCALARS) as never)))],
+  ['randn', (d) => simple('randn', [], () => hc.randn(d.chance(0.6) ? smallShape(d) : (hostileShape(d) as number[]), d.chance(0.5) ? undefined : ({ seed: d.pick(HOSTILE_SCALARS) } as never)))],
+  ['rand', (d) => simple('rand', [], () => hc.rand(d.chance(0.6) ? smallShape(d) : (hostileShape(d) as number[]), d.chance(0.5) ? undefined : ({ low: d.pick(HOSTILE_SCALARS) } as never)))],
+  ['broadcastTo', (d, b) => {
+    const x = randomTensor(d, b, smallShape(d, d.int(0, 3)));
+    const target = d.chance(0.5) ? smallShape(d, d.int(0, 4)) : hostileShape(d);
+    return simple('broadcastTo', [x], () => hc.broadcastTo(x, target as number[]), (out) => {
+      const y = out as Tensor;
+      const xs = x.shape;
+      const offset = y.rank - xs.length;
+      if (offset < 0 || xs.some((s, i) => s !== 1 && s !== y.shape[offset + i])) return `broadcast ${describeValue(xs)} to ${describeValue(y.shape)}`;
+      return undefined;
+    });
+  }],
+  ['reshape', (d, b) => {
+    const x = randomTensor(d, b);
+    return simple('reshape', [x], () => hc.reshape(x, (d.chance(0.5) ? [-1] : hostileShape(d)) as number[]), (out) => ((out as Tensor).size === x.size ? undefined : 'size changed'));
+  }],
+  ['sum/mean', (d, b) => {
+    const x = randomTensor(d, b);
+    const op = d.pick(['sum', 'mean'] as const);
+    return simple(op, [x], () => hc[op](x, d.chance(0.5) ? d.int(-3, 3) : (d.pick(HOSTILE_SCALARS) as number), d.pick(HOSTILE_SCALARS) as boolean));
+  }],
+  ['elementwise', (d, b) => {
+    const x = randomTensor(d, b);
+    const op = d.pick(['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const);
+    const other = d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : 2;
+    return simple(op, [x], () => hc[op](x, other as number));
+  }],
+  ['scope/noGrad/keep', (d) => {
+    const which = d.int(0, 2);
+    const arg = d.pick(HOSTILE_SCALARS);
+    return simple(['scope', 'noGrad', 'keep'][which]!, [], () => (which === 0 ? hc.scope(arg as never) : which === 1 ? hc.noGrad(arg as never) : hc.keep(arg as never)));
+  }],
+  ['tensor methods', (d, b) => {
+    const x = randomTensor(d, b);
+    if (d.chance(0.2)) x.dispose();
+    const which = d.int(0, 5);
+    const arg = d.pick(HOSTILE_SCALARS);
+    const api = ['item', 'to', 'assign', 'requiresGrad', 'backward', 'dataSync'][which]!;
+    return simple(`Tensor.${api}`, [x], () => {
+      if (which === 0) return x.item();
+      if (which === 1) return x.to(arg as never);
+      if (which === 2) return x.assign(arg as never);
+      if (which === 3) return ((x as { requiresGrad: unknown }).requiresGrad = arg);
+      if (which === 4) return x.backward(arg as never);
+      return x.dataSync();
+    });
+  }],
+  ['shape helpers', (d) => {
+    const args = Array.from({ length: 6 }, () => (d.chance(0.6) ? d.int(0, 6) : d.pick(HOSTILE_SCALARS)));
+    const which = d.int(0, 1);
+    return simple(which ? 'samePadding' : 'convOutputSize', [], () => (which ? hc.samePadding(...(args.slice(0, 4) as [number, number, number, number])) : hc.convOutputSize(...(args as [number, number, number, number, number, number]))), (out) => {
+      const values = (Array.isArray(out) ? out : [out]) as number[];
+      return values.every((v) => Number.isInteger(v) && v >= (which ? 0 : 1)) ? undefined : `returned ${describeValue(out)}`;
+    });
+  }],
+  ['layers', (d, b) => {
+    const [name, argsOf, inputShape] = d.pick(LAYERS);
+    const args = argsOf(d);
+    const x = randomTensor(d, b, d.chance(0.8) ? inputShape : smallShape(d));
+    let module: hc.nn.Module | undefined;
+    return simple(`nn.${name}`, [x], () => {
+      module = new (hc.nn as unknown as Record<string, new (...a: unknown[]) => hc.nn.Module>)[name]!(...args);
+      return module.forward(x);
+    }, undefined, () => module?.dispose());
+  }],
+  ['optimizers', (d, b) => {
+    const p = randomTensor(d, b, [2, 3]);
+    p.requiresGrad = true;
+    p.grad = randomTensor(d, b, [2, 3]);
+    const which = d.int(0, 2);
+    const options = d.chance(0.5) ? { lr: d.pick(HOSTILE_SCALARS), momentum: maybeHostile(d, 0.9) } : d.pick(HOSTILE_SCALARS);
+    let sgd: hc.optim.SGD | undefined;
+    return simple(['SGD', 'adaptiveGradClip', 'clipGradNorm'][which]!, [p], () => {
+      if (which === 0) {
+        sgd = new hc.optim.SGD(d.chance(0.8) ? [p] : (d.pick(HOSTILE_SCALARS) as never), options as never);
+        sgd.step();
+        return undefined;
+      }
+      if (which === 1) return hc.optim.adaptiveGradClip(d.chance(0.8) ? [p] : (d.pick(HOSTILE_SCALARS) as never), d.chance(0.5) ? { clipping: d.pick(HOSTILE_SCALARS), eps: maybeHostile(d, 1e-3) } as never : (d.pick(HOSTILE_SCALARS) as never));
+      return hc.optim.clipGradNorm([p], d.pick(HOSTILE_SCALARS) as number);
+    }, undefined, () => sgd?.dispose());
+  }],
+  ['pytorch ops', (d, b) => {
+    const x = randomTensor(d, b, smallShape(d, d.int(1, 4)));
+    const which = d.int(0, 5);
+    const arg = d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : d.int(-3, 3);
+    const api = ['permute', 'transpose', 'concat', 'argmax', 'dropout', 'sigmoid'][which]!;
+    return simple(api, [x], () => {
+      if (which === 0) return hc.permute(x, (d.chance(0.5) ? x.shape.map((_, i) => x.rank - 1 - i) : d.pick([[0, 0], [5], arg, [arg, 0]])) as number[]);
+      if (which === 1) return hc.transpose(x, arg as number, d.int(-2, 2));
+      if (which === 2) return hc.concat(d.chance(0.5) ? [x, x] : (d.pick([[], [x, 3], arg, [x, null]]) as never), arg as number);
+      if (which === 3) return hc.argmax(x, arg as number, d.pick([false, true, 1]) as boolean);
+      if (which === 4) return hc.dropout(x, d.pick([{ p: arg }, { p: 0.5, training: arg }, { p: 0.2, seed: arg }, arg]) as never);
+      return hc.sigmoid(d.chance(0.8) ? x : (arg as never));
+    });
+  }],
+  ['adam/schedulers', (d, b) => {
+    const p = randomTensor(d, b, [2, 2]);
+    p.requiresGrad = true;
+    p.grad = randomTensor(d, b, [2, 2]);
+    const which = d.int(0, 3);
+    let opt: hc.optim.Adam | undefined;
+    const api = ['Adam', 'AdamW', 'StepLR', 'CosineAnnealingLR'][which]!;
+    return simple(api, [p], () => {
+      opt = new (which === 1 ? hc.optim.AdamW : hc.optim.Adam)([p], (d.chance(0.5) ? { lr: maybeHostile(d, 0.01), betas: d.pick([[0.9, 0.99], [1, 0.9], [0.5], arg2(d)]), eps: maybeHostile(d, 1e-8) } : d.pick(HOSTILE_SCALARS)) as never);
+      if (which === 2) new hc.optim.StepLR(opt, (d.chance(0.5) ? { stepSize: maybeHostile(d, 2), gamma: maybeHostile(d, 0.5) } : d.pick(HOSTILE_SCALARS)) as never).step();
+      if (which === 3) new hc.optim.CosineAnnealingLR(opt, (d.chance(0.5) ? { tMax: maybeHostile(d, 4), etaMin: maybeHostile(d, 0) } : d.pick(HOSTILE_SCALARS)) as never).step();
+      opt.step();
+      if (d.chance(0.3)) opt.loadStateDict(d.pick(HOSTILE_SCALARS) as never);
+      return undefined;
+    }, undefined, () => opt?.dispose());
+  }],
+  ['summary', (d, b) => {
+    let model: hc.nn.Sequential | undefined;
+    const shape = d.chance(0.5) ? [d.int(1, 3), 3] : hostileShape(d);
+    return simple('Module.summary', [], () => {
+      model = new hc.nn.Sequential(new hc.nn.Linear(3, 2), new hc.nn.ReLU());
+      return model.summary(shape as number[]);
+    }, undefined, () => model?.dispose());
+  }],
+  ['state dict bytes', (d, b) => {
+    const w = randomTensor(d, b, [2, 3]);
+    const bytes = hc.nn.saveStateDict({ 'layer.weight': w, 'layer.bias': w });
+    const corrupt = bytes.slice(0, d.chance(0.3) ? d.int(0, bytes.length) : bytes.length);
+    const flips = d.int(0, 2);
+    for (let i = 0; i < flips && corrupt.length; i++) corrupt[d.int(0, corrupt.length - 1)] ^= 1 << d.int(0, 7);
+    const untouched = corrupt.length === bytes.length && corrupt.every((v, i) => v === bytes[i]);
+    return simple('loadStateDictBytes', [w], () => hc.nn.loadStateDictBytes(corrupt), untouched ? undefined : () => 'a corrupted state dict loaded without an error');
+  }],
+];
+
+// ------------------------------------------------------------------ the run
+
+/** Runs the fuzzer on `options.backend` (made current for the run and restored afterwards). */
+export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
+  const calls = options.calls ?? 2000;
+  const budget = options.timeBudgetMs ?? 8000;
+  const hangMs = options.hangMs ?? 10_000;
+  const previous = hc.getBackend();
+  await hc.setBackend(options.backend);
+  const cases = buildCases({ quick: true }).filter((c) => c.kind === 'forward' && !TABLE_SKIP.has(c.op) && OPS[c.op]!.referenceKind !== 'finite-difference');
+  const counts: Record<FuzzOutcome, number> = { ok: 0, rejected: 0, 'other-error': 0, 'wrong-result': 0, leak: 0, hang: 0 };
+  const byApi: FuzzReport['byApi'] = {};
+  const findings: FuzzFinding[] = [];
+  const start = performance.now();
+  let done = 0;
+  const warn = console.warn;
+  console.warn = () => {}; // cpu-fallback notices are expected on partial backends
+  try {
+    for (let i = 0; i < calls; i++) {
+      if (options.only !== undefined && i !== options.only) continue;
+      if (options.only === undefined && performance.now() - start > budget) break;
+      // each call draws from its own stream, so any call replays alone
+      const draw = new Draw((options.seed * 1_000_003 + i) >>> 0);
+      const attempt = draw.chance(0.6) ? tableAttempt(draw, cases, options.backend, options.otherBackend) : draw.pick(PROBES)[1](draw, options.backend);
+      const { outcome, detail } = classify(attempt, hangMs);
+      for (const t of attempt.inputs) t.dispose();
+      counts[outcome]++;
+      (byApi[attempt.api] ??= {})[outcome] = (byApi[attempt.api]![outcome] ?? 0) + 1;
+      if (BAD_OUTCOMES.includes(outcome) && findings.length < 50) findings.push({ call: i, api: attempt.api, outcome, detail });
+      done++;
+    }
+  } finally {
+    console.warn = warn;
+    await hc.setBackend(previous);
+  }
+  return {
+    seed: options.seed,
+    backend: options.backend,
+    calls: done,
+    counts,
+    byApi,
+    findings,
+    replay: `HC_FUZZ_SEED=${options.seed} (one call: fuzz({ backend: '${options.backend}', seed: ${options.seed}, only: <call> }))`,
+  };
+}

@@ -1,0 +1,46 @@
+import { beginOpFrame, endOpFrame } from './engine.js';
+import { HypercolumnError } from './errors.js';
+
+/**
+ * Runs the body of a public function or constructor `op`. If it throws, every tensor created inside
+ * is disposed (nothing allocated survives a rejected call), and the error names `op`, the function
+ * the user called, even when an internal op raised it ("instanceNorm:", not "groupNorm:").
+ * Nested calls collect into the outermost frame, so only the call the user made disposes and renames.
+ */
+export function publicOp<T>(op: string, body: () => T): T {
+  const outer = beginOpFrame();
+  try {
+    const result = body();
+    endOpFrame(outer);
+    return result;
+  } catch (err) {
+    const created = endOpFrame(outer);
+    if (outer !== undefined) throw err;
+    for (const t of created) t.dispose();
+    throw asUserError(op, err);
+  }
+}
+
+/** The error as the user should see it: named after `op`; a failed allocation becomes a HypercolumnError. */
+function asUserError(op: string, err: unknown): unknown {
+  if (err instanceof HypercolumnError) {
+    if (err.op === undefined || err.op === op) return err;
+    const prefix = `${err.op}: `;
+    const text = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+    return new HypercolumnError(`${op}: ${text}`, op, err.argument);
+  }
+  // the size guard rejects what no backend can hold; this catches the host running out of memory below that
+  if (err instanceof RangeError && /allocation failed|Invalid typed array length|Array buffer/i.test(err.message)) {
+    return new HypercolumnError(`${op}: memory expected enough free memory for the result, got an allocation failure (${err.message})`, op, 'memory');
+  }
+  return err;
+}
+
+/** `fn` as a public op: every call runs through `publicOp(op, …)`. */
+export function guarded<F extends (...args: never[]) => unknown>(op: string, fn: F): F {
+  const wrapped = function (this: unknown, ...args: Parameters<F>) {
+    return publicOp(op, () => fn.apply(this, args));
+  };
+  Object.defineProperty(wrapped, 'name', { value: fn.name || op });
+  return wrapped as unknown as F;
+}
