@@ -308,7 +308,9 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => {
       // a non-tensor param (fuzzing) meets the optimizer's own validation
       if (!(t.param instanceof hc.Tensor)) new hc.optim.Adam([t.param as never]);
-      const p = hc.tensor(t.param!.dataSync(), [...t.param!.shape], { requiresGrad: true, backend: t.param!.backend });
+      // a fresh leaf copied on the device (no synchronous read: async backends have none)
+      const p = hc.noGrad(() => hc.mul(t.param!, 1));
+      p.requiresGrad = true;
       let opt: InstanceType<typeof hc.optim.Adam> | undefined;
       try {
         opt = a.decoupled ? new hc.optim.AdamW([p], a.options) : new hc.optim.Adam([p], a.options);
