@@ -1,0 +1,134 @@
+import { hsum, ldf, stf } from './common';
+
+// Window of output position o along one axis: taps t in [start, end) land inside the input.
+// @ts-ignore: decorator
+@inline function tapStart(origin: i32, dil: i32): i32 {
+  return origin < 0 ? (-origin + dil - 1) / dil : 0;
+}
+// @ts-ignore: decorator
+@inline function tapEnd(origin: i32, dil: i32, inSize: i32, k: i32): i32 {
+  const e = origin > inSize - 1 ? 0 : (inSize - 1 - origin) / dil + 1;
+  return min(e, k);
+}
+
+/**
+ * Max pooling scan shared by forward and backward: taps row-major, the first maximum wins, a NaN is
+ * taken as the maximum (PyTorch's rule), padding ignored. Forward (dy == 0) writes y; backward adds
+ * dy into dx at each window's argmax (dx zeroed here). Units: planes (n·C + c).
+ */
+export function maxPool(
+  x: usize, y: usize, dy: usize, dx: usize, H: i32, W: i32, OH: i32, OW: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, lo: i32, hi: i32,
+): void {
+  const plane = <usize>(H * W) << 2, oplane = <usize>(OH * OW) << 2;
+  for (let p = lo; p < hi; p++) {
+    const xs = x + <usize>p * plane;
+    const o = <usize>p * oplane;
+    if (dy) memory.fill(dx + <usize>p * plane, 0, plane);
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = oy * sh - pt;
+      const ty0 = tapStart(y0, dh), ty1 = tapEnd(y0, dh, H, kh);
+      for (let ox = 0; ox < OW; ox++) {
+        const x0 = ox * sw - pl;
+        const tx0 = tapStart(x0, dw), tx1 = tapEnd(x0, dw, W, kw);
+        let m: f32 = -Infinity;
+        let arg: i32 = -1;
+        for (let ty = ty0; ty < ty1; ty++) {
+          const row = (y0 + ty * dh) * W + x0;
+          for (let tx = tx0; tx < tx1; tx++) {
+            const i = row + tx * dw;
+            const v = ldf(xs + (<usize>i << 2));
+            if (v > m || v != v) {
+              m = v;
+              arg = i;
+            }
+          }
+        }
+        const oi = o + (<usize>(oy * OW + ox) << 2);
+        if (dy) {
+          if (arg >= 0) {
+            const d = dx + <usize>p * plane + (<usize>arg << 2);
+            stf(d, ldf(d) + ldf(dy + oi));
+          }
+        } else {
+          stf(y + oi, m);
+        }
+      }
+    }
+  }
+}
+
+// PyTorch's average window along one axis: [start, end) clipped, extent = padded window length.
+// @ts-ignore: decorator
+@inline function avgDivisor(
+  oy: i32, ox: i32, sh: i32, sw: i32, pt: i32, pl: i32, kh: i32, kw: i32, H: i32, W: i32, pb: i32, pr: i32,
+  countPad: i32,
+): f32 {
+  const ys = oy * sh - pt, xs = ox * sw - pl;
+  const ye = min(ys + kh, H + pb), xe = min(xs + kw, W + pr);
+  if (countPad) return <f32>((ye - ys) * (xe - xs));
+  return <f32>((min(ye, H) - max(ys, 0)) * (min(xe, W) - max(xs, 0)));
+}
+
+/**
+ * Average pooling forward (dy == 0: y = window mean) or backward (dx += dy / divisor over each
+ * window; dx zeroed here). Units: planes.
+ */
+export function avgPool(
+  x: usize, y: usize, dy: usize, dx: usize, H: i32, W: i32, OH: i32, OW: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, pt: i32, pb: i32, pl: i32, pr: i32, countPad: i32, lo: i32, hi: i32,
+): void {
+  const plane = <usize>(H * W) << 2, oplane = <usize>(OH * OW) << 2;
+  for (let p = lo; p < hi; p++) {
+    const xs = x + <usize>p * plane, dxs = dx + <usize>p * plane;
+    const o = <usize>p * oplane;
+    if (dy) memory.fill(dxs, 0, plane);
+    for (let oy = 0; oy < OH; oy++) {
+      const ys = oy * sh - pt;
+      const r0 = max(ys, 0), r1 = min(min(ys + kh, H + pb), H);
+      for (let ox = 0; ox < OW; ox++) {
+        const xs0 = ox * sw - pl;
+        const c0 = max(xs0, 0), c1 = min(min(xs0 + kw, W + pr), W);
+        const div = avgDivisor(oy, ox, sh, sw, pt, pl, kh, kw, H, W, pb, pr, countPad);
+        const oi = o + (<usize>(oy * OW + ox) << 2);
+        if (dy) {
+          const g = ldf(dy + oi) / div;
+          for (let r = r0; r < r1; r++) {
+            for (let c = c0; c < c1; c++) {
+              const d = dxs + (<usize>(r * W + c) << 2);
+              stf(d, ldf(d) + g);
+            }
+          }
+        } else {
+          let s: f32 = 0;
+          for (let r = r0; r < r1; r++) {
+            for (let c = c0; c < c1; c++) s += ldf(xs + (<usize>(r * W + c) << 2));
+          }
+          stf(y + oi, s / div);
+        }
+      }
+    }
+  }
+}
+
+/** Sum of n floats at p: four vector accumulators, then the tail. */
+export function sumRange(p: usize, n: i32): f32 {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const q = p + (<usize>i << 2);
+    a0 = f32x4.add(a0, v128.load(q));
+    a1 = f32x4.add(a1, v128.load(q, 16));
+    a2 = f32x4.add(a2, v128.load(q, 32));
+    a3 = f32x4.add(a3, v128.load(q, 48));
+  }
+  for (; i + 4 <= n; i += 4) a0 = f32x4.add(a0, v128.load(p + (<usize>i << 2)));
+  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  for (; i < n; i++) s += ldf(p + (<usize>i << 2));
+  return s;
+}
+
+/** y[p] = mean of plane p of S elements. Units: planes. */
+export function globalAvgPool(x: usize, y: usize, S: i32, lo: i32, hi: i32): void {
+  for (let p = lo; p < hi; p++) stf(y + (<usize>p << 2), sumRange(x + (<usize>(p * S) << 2), S) / <f32>S);
+}
