@@ -311,3 +311,91 @@ export function reverseSpatial(x: usize, y: usize, H: i32, W: i32, lo: i32, hi: 
     for (let i = 0; i < plane; i++) stf(ys + (<usize>i << 2), ldf(xs + (<usize>(plane - 1 - i) << 2)));
   }
 }
+
+/**
+ * Direct convolution for unit-stride rows: tiles of 4 output channels × 8 pixels (8 accumulators);
+ * per tap two contiguous input vectors and four broadcast weights, all at immediate offsets from two
+ * pointers. Weights packed in blocks of 4 (packWeights block 4). The row tail (< 8 pixels) runs one
+ * pixel at a time with the 4 channels in one vector. Units: ((n·G + g)·blocks + ob)·OH + oy.
+ */
+export function convRows(
+  xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  lo: i32, hi: i32,
+): void {
+  const blocks = (coutG + 3) >> 2;
+  const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
+  const dwB = <usize>dw << 2, dhB = <usize>dh * rowBytes;
+  const outPlane = <usize>(OH * OW) << 2;
+  const wBlock = <usize>(cinG * kh * kw * 4) << 2;
+  const zero = f32x4.splat(0);
+  for (let u = lo; u < hi; u++) {
+    const oy = u % OH;
+    let r = u / OH;
+    const ob = r % blocks;
+    r /= blocks;
+    const g = r % G;
+    const n = r / G;
+    const co0 = g * coutG + ob * 4;
+    const count = min(4, coutG - ob * 4);
+    const xRow = xp + <usize>(n * Cin + g * cinG) * planeBytes + <usize>(oy * sh) * rowBytes;
+    const wb = wp + <usize>(g * blocks + ob) * wBlock;
+    const yRow = y + <usize>(n * Cout + co0) * outPlane + (<usize>(oy * OW) << 2);
+    let ox = 0;
+    for (; ox + 8 <= OW; ox += 8) {
+      let a0 = zero, b0 = zero, a1 = zero, b1 = zero, a2 = zero, b2 = zero, a3 = zero, b3 = zero;
+      let wq = wb;
+      let xc = xRow + (<usize>ox << 2);
+      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+        let xr = xc;
+        for (let ky = 0; ky < kh; ky++, xr += dhB) {
+          let p = xr;
+          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 16) {
+            const xl = v128.load(p), xh = v128.load(p, 16);
+            const w0 = v128.load32_splat(wq), w1 = v128.load32_splat(wq, 4);
+            const w2 = v128.load32_splat(wq, 8), w3 = v128.load32_splat(wq, 12);
+            a0 = fma(xl, w0, a0); b0 = fma(xh, w0, b0);
+            a1 = fma(xl, w1, a1); b1 = fma(xh, w1, b1);
+            a2 = fma(xl, w2, a2); b2 = fma(xh, w2, b2);
+            a3 = fma(xl, w3, a3); b3 = fma(xh, w3, b3);
+          }
+        }
+      }
+      const yp = yRow + (<usize>ox << 2);
+      storeRow(a0, b0, yp, co0, bias, relu);
+      if (count > 1) storeRow(a1, b1, yp + outPlane, co0 + 1, bias, relu);
+      if (count > 2) storeRow(a2, b2, yp + 2 * outPlane, co0 + 2, bias, relu);
+      if (count > 3) storeRow(a3, b3, yp + 3 * outPlane, co0 + 3, bias, relu);
+    }
+    for (; ox < OW; ox++) {
+      let a = zero;
+      let wq = wb;
+      let xc = xRow + (<usize>ox << 2);
+      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+        let xr = xc;
+        for (let ky = 0; ky < kh; ky++, xr += dhB) {
+          let p = xr;
+          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 16) a = fma(v128.load32_splat(p), v128.load(wq), a);
+        }
+      }
+      store4(a, yRow + (<usize>ox << 2), outPlane, co0, count, bias, relu);
+    }
+  }
+}
+
+/** Stores 8 pixels of one output channel: + bias, then relu (NaN kept). */
+// @ts-ignore: decorator
+@inline function storeRow(a: v128, b: v128, y: usize, co: i32, bias: usize, relu: i32): void {
+  if (bias) {
+    const bv = v128.load32_splat(bias + (<usize>co << 2));
+    a = f32x4.add(a, bv);
+    b = f32x4.add(b, bv);
+  }
+  if (relu) {
+    const z = f32x4.splat(0);
+    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
+    b = v128.bitselect(b, z, v128.or(f32x4.ne(b, b), f32x4.gt(b, z)));
+  }
+  v128.store(y, a);
+  v128.store(y, b, 16);
+}

@@ -26,18 +26,24 @@ interface ConvPass {
 /** One direct convolution pass on a padded input: packs the weights, then runs the kernel. */
 function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean): void {
   const { groups: G, kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
-  const blocked = p.coutG >= BLOCK;
-  const block = blocked ? BLOCK : 1;
+  // unit-stride rows: 4 channels × 8 pixels; otherwise 8 channels × 4 pixels; few channels per
+  // group (depthwise): pixels only
+  const rows = p.stride[1] === 1 && p.coutG >= 4 && p.OW >= 8;
+  const blocked = !rows && p.coutG >= BLOCK;
+  const block = rows ? 4 : blocked ? BLOCK : 1;
   const blocks = Math.ceil(p.coutG / block);
   const taps = p.cinG * kh * kw;
-  const packed = !blocked && !p.flip ? null : b.scratch(G * blocks * block * taps * 4);
+  const packed = block === 1 && !p.flip ? null : b.scratch(G * blocks * block * taps * 4);
   if (packed) b.call('packWeights', [p.w, packed.ptr, G, p.flip ? p.cinG : p.coutG, p.flip ? p.coutG : p.cinG, kh, kw, block, p.flip ? 1 : 0]);
   const args = [
     p.xp, p.Hp, p.Wp, p.C, packed ? packed.ptr : p.w, p.bias, p.y, p.Cout, p.OH, p.OW,
     G, p.cinG, p.coutG, kh, kw, p.stride[0], p.stride[1], dh, dw, relu ? 1 : 0,
   ];
   const N = g.batch;
-  if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
+  if (rows) {
+    const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
+    b.exec('convRows', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
+  } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
   else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
   if (packed) b.release(packed);
 }

@@ -24,6 +24,8 @@ const convCases: { x: number[]; w: number[]; o: ConvOptions2d; bias?: boolean }[
   { x: [1, 3, 1, 17], w: [9, 3, 1, 4], o: { stride: [1, 2], padding: [0, 2] } },
   { x: [1, 1, 12, 12], w: [6, 1, 5, 5], o: {}, bias: true },
   { x: [1, 2, 5, 5], w: [3, 2, 3, 3], o: { stride: 3, padding: [3, 0] } },
+  { x: [2, 3, 6, 13], w: [6, 3, 3, 3], o: { padding: [0, 1], dilation: [1, 2] }, bias: true },
+  { x: [1, 8, 3, 19], w: [14, 4, 1, 1], o: { groups: 2 }, bias: true },
 ];
 
 const poolCases: { x: number[]; o: PoolOptions2d }[] = [
