@@ -50,6 +50,14 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * A Node built-in, imported through a variable so that browser bundlers (esbuild, Vite) leave it
+ * alone: it is only reached when running in Node.
+ */
+function nodeImport(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ specifier);
+}
+
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 /** Node 20 keeps relaxed SIMD behind a flag; V8 accepts it at run time before the first compile. */
@@ -76,7 +84,7 @@ function threadsUnavailable(): string | null {
 
 async function defaultThreads(): Promise<number> {
   if (isNode) {
-    const os = (await import(/* @vite-ignore */ 'node:os' as string)) as typeof import('node:os');
+    const os = (await nodeImport('node:os')) as typeof import('node:os');
     return os.availableParallelism?.() ?? os.cpus().length;
   }
   return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;

@@ -48,6 +48,14 @@ interface WorkerHandle {
   dead: string | null;
 }
 
+/**
+ * A Node built-in, imported through a variable so that browser bundlers (esbuild, Vite) leave it
+ * alone: it is only reached when running in Node.
+ */
+function nodeImport(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ specifier);
+}
+
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 /**
@@ -96,7 +104,7 @@ export class ThreadPool {
     Atomics.store(this.ctl, slot * SLOT + SEQ, 0);
     let handle: WorkerHandle;
     if (isNode) {
-      const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads' as string) as typeof import('node:worker_threads');
+      const { Worker } = await nodeImport('node:worker_threads') as typeof import('node:worker_threads');
       const w = new Worker(`${WORKER_LOOP}\nrun(require('node:worker_threads').workerData);`, { eval: true, workerData: init });
       handle = { terminate: () => w.terminate(), dead: null };
       w.on('error', (e) => (handle.dead = `worker ${slot} failed: ${e.message}`));
