@@ -56,7 +56,7 @@ describe.skipIf(!haveChromium)('wasm backend in headless Chromium', () => {
     expect(errors).toEqual([]);
     expect(result.isolated).toBe(true);
     expect(result.failures).toEqual([]);
-    expect(result.checks).toBe(2 * 16);
+    expect(result.checks).toBe(2 * 15);
     expect(result.descriptions[0]).toMatch(/1 thread$/);
     expect(result.descriptions[1]).toMatch(/2 threads$/);
   }, 180_000);
