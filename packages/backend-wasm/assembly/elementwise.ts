@@ -275,3 +275,18 @@ export function agc(p: usize, g: usize, out: usize, size: i32, clipping: f32, ep
     }
   }
 }
+
+/** y = alpha·a + beta·b over n elements (same shapes). Units: chunks of 256. */
+export function scaledAdd(a: usize, b: usize, y: usize, n: i32, alpha: f32, beta: f32, lo: i32, hi: i32): void {
+  const i1 = min(n, hi * CHUNK);
+  const av = f32x4.splat(alpha), bv = f32x4.splat(beta);
+  let i = lo * CHUNK;
+  for (; i + 4 <= i1; i += 4) {
+    const off = <usize>i << 2;
+    v128.store(y + off, fma(av, v128.load(a + off), f32x4.mul(bv, v128.load(b + off))));
+  }
+  for (; i < i1; i++) {
+    const off = <usize>i << 2;
+    stf(y + off, alpha * ldf(a + off) + beta * ldf(b + off));
+  }
+}

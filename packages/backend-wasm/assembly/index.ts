@@ -8,4 +8,4 @@ export {
   layerNormRows, layerNormGradRows, layerNormGradParams, tlu, tluGrad, tluGradTau,
 } from './norm';
 export { gemm, transpose2d, softmax, softmaxGrad, argmax, crossEntropy } from './dense';
-export { unary, strided, reduceAdd, copyBlocks, sgd, sgdMomentum, adam, agc } from './elementwise';
+export { unary, strided, reduceAdd, copyBlocks, scaledAdd, sgd, sgdMomentum, adam, agc } from './elementwise';

@@ -48,6 +48,7 @@ import { relu } from './kernels/relu.js';
 import { reluBackward } from './kernels/relu_backward.js';
 import { reverseSpatial } from './kernels/reverse_spatial.js';
 import { sgdMomentumStep } from './kernels/sgd_momentum_step.js';
+import { scaledAdd } from './kernels/scaled_add.js';
 import { sgdStep } from './kernels/sgd_step.js';
 import { sigmoid } from './kernels/sigmoid.js';
 import { slice } from './kernels/slice.js';
@@ -73,7 +74,7 @@ export const wasmKernels: KernelTable<WasmBuffer, WasmBackend> = {
   softmaxCrossEntropy, softmaxCrossEntropyBackward, argmax,
   add, sub, mul, div, maximum, minimum, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar,
   neg, sqrt, abs, exp, log, fill, sum, broadcastTo, transpose, concat, slice,
-  sgdStep, sgdMomentumStep, adamStep, agcUnitClip,
+  scaledAdd, sgdStep, sgdMomentumStep, adamStep, agcUnitClip,
 };
 
 /**

@@ -191,6 +191,9 @@ for (const { label, options } of configs) {
         const got = runKernel(be, name as 'relu', { x: input }, attrs ?? {}, { y: input.shape })[0]!;
         expectClose(got, f64(input.shape, input.data.map(fn)), 2e-6, name);
       }
+      const a2 = rand([3, 37], 26);
+      const scaled = runKernel(be, 'scaledAdd', { a: x, b: a2 }, { alpha: 0.9, beta: -0.3 }, { y: x.shape })[0]!;
+      expectClose(scaled, f64(x.shape, x.data.map((v, i) => 0.9 * v - 0.3 * a2.data[i]!)), 1e-6, 'scaledAdd');
       const filled = runKernel(be, 'fill', {}, { value: 2.5 }, { y: [5, 3] })[0]!;
       expect(Array.from(filled.data)).toEqual(new Array(15).fill(2.5));
       const dy = rand([3, 37], 25);
