@@ -259,31 +259,57 @@ export function convFilterGrad(
       const o3 = <usize>load<i32>(tapOff + (<usize>min(t0 + 3, T - 1) << 2));
       let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
       let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, r0: f32 = 0, r1: f32 = 0, r2: f32 = 0, r3: f32 = 0;
-      for (let n = 0; n < N; n++) {
-        const xg = xp + <usize>(n * Cin + g * cinG) * planeBytes;
-        const d0 = dy + <usize>(n * Cout + co0) * outPlane, d1 = dy + <usize>(n * Cout + co1) * outPlane;
-        for (let oy = 0; oy < OH; oy++) {
-          const xr = xg + <usize>(oy * sh) * rowBytes;
-          const dr = <usize>(oy * OW) << 2;
-          let ox = 0;
-          for (; ox + 4 <= OW; ox += 4) {
-            const dv0 = v128.load(d0 + dr + (<usize>ox << 2)), dv1 = v128.load(d1 + dr + (<usize>ox << 2));
-            const xq = xr + <usize>ox * swB;
-            let x0: v128, x1: v128, x2: v128, x3: v128;
-            if (sw == 1) {
-              x0 = v128.load(xq + o0); x1 = v128.load(xq + o1); x2 = v128.load(xq + o2); x3 = v128.load(xq + o3);
-            } else {
-              x0 = gather4(xq + o0, swB); x1 = gather4(xq + o1, swB); x2 = gather4(xq + o2, swB); x3 = gather4(xq + o3, swB);
+      // Vector part: two copies of the pixel loop (unit stride: plain loads; otherwise gathers),
+      // because V8 does not unswitch loops and the gather branch would crowd the accumulators.
+      const OW4 = OW & ~3;
+      if (sw == 1) {
+        for (let n = 0; n < N; n++) {
+          const xg = xp + <usize>(n * Cin + g * cinG) * planeBytes;
+          const d0 = dy + <usize>(n * Cout + co0) * outPlane, d1 = dy + <usize>(n * Cout + co1) * outPlane;
+          for (let oy = 0; oy < OH; oy++) {
+            let xq = xg + <usize>(oy * sh) * rowBytes;
+            let e0 = d0 + (<usize>(oy * OW) << 2), e1 = d1 + (<usize>(oy * OW) << 2);
+            const end = e0 + (<usize>OW4 << 2);
+            for (; e0 < end; e0 += 16, e1 += 16, xq += 16) {
+              const dv0 = v128.load(e0), dv1 = v128.load(e1);
+              const x0 = v128.load(xq + o0), x1 = v128.load(xq + o1), x2 = v128.load(xq + o2), x3 = v128.load(xq + o3);
+              a0 = fma(dv0, x0, a0); a1 = fma(dv0, x1, a1); a2 = fma(dv0, x2, a2); a3 = fma(dv0, x3, a3);
+              b0 = fma(dv1, x0, b0); b1 = fma(dv1, x1, b1); b2 = fma(dv1, x2, b2); b3 = fma(dv1, x3, b3);
             }
-            a0 = fma(dv0, x0, a0); a1 = fma(dv0, x1, a1); a2 = fma(dv0, x2, a2); a3 = fma(dv0, x3, a3);
-            b0 = fma(dv1, x0, b0); b1 = fma(dv1, x1, b1); b2 = fma(dv1, x2, b2); b3 = fma(dv1, x3, b3);
           }
-          for (; ox < OW; ox++) {
-            const e0 = ldf(d0 + dr + (<usize>ox << 2)), e1 = ldf(d1 + dr + (<usize>ox << 2));
-            const xq = xr + <usize>ox * swB;
-            const x0 = ldf(xq + o0), x1 = ldf(xq + o1), x2 = ldf(xq + o2), x3 = ldf(xq + o3);
-            s0 += e0 * x0; s1 += e0 * x1; s2 += e0 * x2; s3 += e0 * x3;
-            r0 += e1 * x0; r1 += e1 * x1; r2 += e1 * x2; r3 += e1 * x3;
+        }
+      } else {
+        for (let n = 0; n < N; n++) {
+          const xg = xp + <usize>(n * Cin + g * cinG) * planeBytes;
+          const d0 = dy + <usize>(n * Cout + co0) * outPlane, d1 = dy + <usize>(n * Cout + co1) * outPlane;
+          for (let oy = 0; oy < OH; oy++) {
+            let xq = xg + <usize>(oy * sh) * rowBytes;
+            let e0 = d0 + (<usize>(oy * OW) << 2), e1 = d1 + (<usize>(oy * OW) << 2);
+            const end = e0 + (<usize>OW4 << 2);
+            for (; e0 < end; e0 += 16, e1 += 16, xq += 4 * swB) {
+              const dv0 = v128.load(e0), dv1 = v128.load(e1);
+              const x0 = gather4(xq + o0, swB), x1 = gather4(xq + o1, swB), x2 = gather4(xq + o2, swB), x3 = gather4(xq + o3, swB);
+              a0 = fma(dv0, x0, a0); a1 = fma(dv0, x1, a1); a2 = fma(dv0, x2, a2); a3 = fma(dv0, x3, a3);
+              b0 = fma(dv1, x0, b0); b1 = fma(dv1, x1, b1); b2 = fma(dv1, x2, b2); b3 = fma(dv1, x3, b3);
+            }
+          }
+        }
+      }
+      // scalar tail columns
+      if (OW4 < OW) {
+        for (let n = 0; n < N; n++) {
+          const xg = xp + <usize>(n * Cin + g * cinG) * planeBytes;
+          const d0 = dy + <usize>(n * Cout + co0) * outPlane, d1 = dy + <usize>(n * Cout + co1) * outPlane;
+          for (let oy = 0; oy < OH; oy++) {
+            const xr = xg + <usize>(oy * sh) * rowBytes;
+            const dr = <usize>(oy * OW) << 2;
+            for (let ox = OW4; ox < OW; ox++) {
+              const e0 = ldf(d0 + dr + (<usize>ox << 2)), e1 = ldf(d1 + dr + (<usize>ox << 2));
+              const xq = xr + <usize>ox * swB;
+              const x0 = ldf(xq + o0), x1 = ldf(xq + o1), x2 = ldf(xq + o2), x3 = ldf(xq + o3);
+              s0 += e0 * x0; s1 += e0 * x1; s2 += e0 * x2; s3 += e0 * x3;
+              r0 += e1 * x0; r1 += e1 * x1; r2 += e1 * x2; r3 += e1 * x3;
+            }
           }
         }
       }

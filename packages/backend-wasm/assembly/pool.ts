@@ -1,4 +1,4 @@
-import { hsum, ldf, stf } from './common';
+import { gather4, hsum, ldf, stf } from './common';
 
 // Window of output position o along one axis: taps t in [start, end) land inside the input.
 // @ts-ignore: decorator
@@ -9,6 +9,28 @@ import { hsum, ldf, stf } from './common';
 @inline function tapEnd(origin: i32, dil: i32, inSize: i32, k: i32): i32 {
   const e = origin > inSize - 1 ? 0 : (inSize - 1 - origin) / dil + 1;
   return min(e, k);
+}
+
+/** Four taps at p, p + step, … (step = stride in floats; 1 and 2 without scalar loads). */
+// @ts-ignore: decorator
+@inline function taps4(p: usize, sw: i32): v128 {
+  if (sw == 1) return v128.load(p);
+  if (sw == 2) return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+  return gather4(p, <usize>sw << 2);
+}
+
+/**
+ * Columns [oxA, oxB) whose windows lie inside the row, with 4-output groups that may also read the
+ * 8th float of a stride-2 pair: those take the vector path, the rest the scalar one.
+ */
+// @ts-ignore: decorator
+@inline function interiorStart(pl: i32, sw: i32): i32 {
+  return (pl + sw - 1) / sw;
+}
+
+// @ts-ignore: decorator
+@inline function vectorFits(ox: i32, sw: i32, pl: i32, kw: i32, dw: i32, W: i32): bool {
+  return (ox + 3) * sw - pl + (kw - 1) * dw + (sw == 2 ? 1 : 0) <= W - 1;
 }
 
 /**
@@ -28,7 +50,22 @@ export function maxPool(
     for (let oy = 0; oy < OH; oy++) {
       const y0 = oy * sh - pt;
       const ty0 = tapStart(y0, dh), ty1 = tapEnd(y0, dh, H, kh);
+      // forward: interior columns 4 at a time (f32x4.max keeps NaN, like the scan)
+      const oxA = dy ? OW : min(OW, interiorStart(pl, sw));
+      let oxB = oxA;
+      if (!dy) {
+        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, dw, W); oxB += 4) {
+          let m = f32x4.splat(-Infinity);
+          for (let ty = ty0; ty < ty1; ty++) {
+            const row = xs + (<usize>((y0 + ty * dh) * W + oxB * sw - pl) << 2);
+            for (let tx = 0; tx < kw; tx++) m = f32x4.max(m, taps4(row + (<usize>(tx * dw) << 2), sw));
+          }
+          v128.store(y + o + (<usize>(oy * OW + oxB) << 2), m);
+        }
+      }
       for (let ox = 0; ox < OW; ox++) {
+        if (ox == oxA && oxB > oxA) ox = oxB;
+        if (ox >= OW) break;
         const x0 = ox * sw - pl;
         const tx0 = tapStart(x0, dw), tx1 = tapEnd(x0, dw, W, kw);
         let m: f32 = -Infinity;
@@ -86,7 +123,23 @@ export function avgPool(
     for (let oy = 0; oy < OH; oy++) {
       const ys = oy * sh - pt;
       const r0 = max(ys, 0), r1 = min(min(ys + kh, H + pb), H);
+      // forward: interior columns 4 at a time (same tap order as the scalar sum)
+      const oxA = dy ? OW : min(OW, interiorStart(pl, sw));
+      let oxB = oxA;
+      if (!dy) {
+        const div = f32x4.splat(<f32>((countPad ? min(ys + kh, H + pb) - ys : r1 - r0) * kw));
+        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, 1, W); oxB += 4) {
+          let acc = f32x4.splat(0);
+          for (let r = r0; r < r1; r++) {
+            const row = xs + (<usize>(r * W + oxB * sw - pl) << 2);
+            for (let tx = 0; tx < kw; tx++) acc = f32x4.add(acc, taps4(row + (<usize>tx << 2), sw));
+          }
+          v128.store(y + o + (<usize>(oy * OW + oxB) << 2), f32x4.div(acc, div));
+        }
+      }
       for (let ox = 0; ox < OW; ox++) {
+        if (ox == oxA && oxB > oxA) ox = oxB;
+        if (ox >= OW) break;
         const xs0 = ox * sw - pl;
         const c0 = max(xs0, 0), c1 = min(min(xs0 + kw, W + pr), W);
         const div = avgDivisor(oy, ox, sh, sw, pt, pl, kh, kw, H, W, pb, pr, countPad);

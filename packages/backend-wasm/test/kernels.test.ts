@@ -34,6 +34,9 @@ const poolCases: { x: number[]; o: PoolOptions2d }[] = [
   { x: [1, 2, 7, 10], o: { kernelSize: [2, 3], stride: [2, 1], padding: [1, 1], ceilMode: true } },
   { x: [1, 2, 9, 9], o: { kernelSize: 2, dilation: 2, stride: 1 } },
   { x: [1, 3, 1, 12], o: { kernelSize: [1, 3], stride: [1, 2], padding: [0, 1] } },
+  { x: [1, 2, 6, 21], o: { kernelSize: 2 } },
+  { x: [1, 2, 7, 20], o: { kernelSize: 3, stride: 1, padding: 1 } },
+  { x: [2, 2, 9, 31], o: { kernelSize: [2, 3], stride: [2, 3], padding: [1, 1] } },
 ];
 
 for (const { label, options } of configs) {
