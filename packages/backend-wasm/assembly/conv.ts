@@ -190,16 +190,26 @@ export function convPixels(
       let a0 = f32x4.splat(b), a1 = a0;
       let wq = wc;
       let xc = xRow + <usize>(ox * sw) * 4;
-      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
-        let xr = xc;
-        for (let ky = 0; ky < kh; ky++, xr += dhB) {
-          let p = xr;
-          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
-            const wv = v128.load32_splat(wq);
-            if (sw == 1) {
+      // two copies of the tap loop: V8 does not unswitch loops
+      if (sw == 1) {
+        for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+          let xr = xc;
+          for (let ky = 0; ky < kh; ky++, xr += dhB) {
+            let p = xr;
+            for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
+              const wv = v128.load32_splat(wq);
               a0 = fma(v128.load(p), wv, a0);
               a1 = fma(v128.load(p, 16), wv, a1);
-            } else {
+            }
+          }
+        }
+      } else {
+        for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+          let xr = xc;
+          for (let ky = 0; ky < kh; ky++, xr += dhB) {
+            let p = xr;
+            for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
+              const wv = v128.load32_splat(wq);
               a0 = fma(gather4(p, swB), wv, a0);
               a1 = fma(gather4(p + 4 * swB, swB), wv, a1);
             }

@@ -56,9 +56,18 @@ export function maxPool(
       if (!dy) {
         for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, dw, W); oxB += 4) {
           let m = f32x4.splat(-Infinity);
-          for (let ty = ty0; ty < ty1; ty++) {
-            const row = xs + (<usize>((y0 + ty * dh) * W + oxB * sw - pl) << 2);
-            for (let tx = 0; tx < kw; tx++) m = f32x4.max(m, taps4(row + (<usize>(tx * dw) << 2), sw));
+          if (kw == 2 && sw == 2 && dw == 1) {
+            // 2-wide stride-2 windows: even and odd lanes of 8 consecutive floats
+            for (let ty = ty0; ty < ty1; ty++) {
+              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * 2 - pl) << 2);
+              const a = v128.load(row), b = v128.load(row, 16);
+              m = f32x4.max(m, f32x4.max(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)));
+            }
+          } else {
+            for (let ty = ty0; ty < ty1; ty++) {
+              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * sw - pl) << 2);
+              for (let tx = 0; tx < kw; tx++) m = f32x4.max(m, taps4(row + (<usize>(tx * dw) << 2), sw));
+            }
           }
           v128.store(y + o + (<usize>(oy * OW + oxB) << 2), m);
         }
