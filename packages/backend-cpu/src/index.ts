@@ -1,4 +1,4 @@
-import { DEFAULT_PRIORITIES, registerBackend, type KernelTable } from '@hypercolumn/core';
+import { DEFAULT_PRIORITIES, HypercolumnError, registerBackend, type KernelTable } from '@hypercolumn/core';
 import { CpuBackend, type CpuBackendOptions } from './backend.js';
 import { abs, add, div, exp, log, maximum, minimum, mul, neg, sqrt, sub } from './kernels/elementwise.js';
 import { adamStep } from './kernels/adam_step.js';
@@ -69,8 +69,16 @@ export const cpuKernels: KernelTable<Float32Array, CpuBackend> = {
   sgdStep, sgdMomentumStep, adamStep, agcUnitClip,
 };
 
-/** Creates a cpu backend (for registering by hand, e.g. under another name or with fewer kernels). */
+/**
+ * Creates a cpu backend (for registering by hand, e.g. under another name or with fewer kernels).
+ * `threads` is accepted like every backend factory's (a positive integer) but the kernels always run
+ * on the calling thread: `backend.threads` reports 1.
+ */
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
+  const { threads } = options;
+  if (threads !== undefined && !(typeof threads === 'number' && Number.isInteger(threads) && threads > 0)) {
+    throw new HypercolumnError(`createCpuBackend: threads expected a positive integer, got ${String(threads)}`, 'createCpuBackend', 'threads');
+  }
   return new CpuBackend(options.kernels ?? cpuKernels, options.name);
 }
 

@@ -6,6 +6,7 @@ import { kernelOutputShapes } from './kernel_shapes.js';
 import { KERNELS, type KernelAttrs, type KernelName, type TensorInfo, kernelNames } from './kernels.js';
 import { type KernelResolution, resolutionTable, resolveKernel } from './resolution.js';
 import { Storage, Tensor } from './tensor.js';
+import { noteKernelLaunch } from './trace.js';
 
 interface Registration {
   name: string;
@@ -41,6 +42,9 @@ export interface MemoryInfo {
 
 const registry = new Map<string, Registration>();
 let current: Registration | undefined;
+/** True while `current` was picked by an op rather than by `setBackend`/`ready` (ready() may still switch). */
+let autoPicked = false;
+let warnedAutoPick = false;
 let gradEnabled = true;
 const warnedFallbacks = new Set<string>();
 /** Open `scope()` frames, innermost last: tensors created while a frame is open belong to it. */
@@ -195,18 +199,26 @@ export async function setBackend(name: string): Promise<void> {
     throw new HypercolumnError(`setBackend: backend ${JSON.stringify(name)} is not available: ${reg.reason}`, 'setBackend', 'backend');
   }
   current = reg;
+  autoPicked = false;
 }
 
-/** Picks the highest-priority backend that starts, and returns its name. */
+/**
+ * Starts every registered backend, picks the highest-priority one available (priorities as the
+ * started backends report them) and returns its name. Call it first (`await hc.ready()`, step 0):
+ * an op run before it picks the best backend that starts synchronously, and tensors made then stay
+ * there. A backend chosen with `setBackend` is kept.
+ */
 export async function ready(): Promise<string> {
-  if (current?.instance) return current.name;
-  for (const reg of byPriority()) {
-    if (await initialize(reg)) {
-      current = reg;
-      return reg.name;
-    }
+  if (current?.instance && !autoPicked) return current.name;
+  const regs = [...registry.values()];
+  await Promise.all(regs.map(initialize));
+  const best = byPriority().find((r) => r.instance);
+  if (!best) {
+    throw new HypercolumnError(`ready: no backend is available (registered: ${describeNames()}); import '@hypercolumn/backend-cpu'`, 'ready', 'backend');
   }
-  throw new HypercolumnError(`ready: no backend is available (registered: ${describeNames()}); import '@hypercolumn/backend-cpu'`, 'ready', 'backend');
+  current = best;
+  autoPicked = false;
+  return best.name;
 }
 
 function describeNames(): string {
@@ -218,14 +230,26 @@ export function getBackend(): string {
   return currentBackend().name;
 }
 
-/** The current backend; if none was chosen, the best one that starts synchronously. */
+/**
+ * The current backend; if none was chosen, the best one that starts synchronously (kept until
+ * `ready()` or `setBackend`). Warns once when a higher-priority backend is still starting then.
+ */
 export function currentBackend(): Backend<any> {
   if (current?.instance) return current.instance;
+  const starting: string[] = [];
   for (const reg of byPriority()) {
     if (initializeSync(reg)) {
       current = reg;
+      autoPicked = true;
+      if (starting.length && !warnedAutoPick) {
+        warnedAutoPick = true;
+        console.warn(
+          `hypercolumn: an op ran before \`await hc.ready()\` and picked "${reg.name}" while ${starting.map((n) => `"${n}"`).join(', ')} (higher priority) ${starting.length > 1 ? 'are' : 'is'} still starting; await hc.ready() first to use the best backend`,
+        );
+      }
       return reg.instance!;
     }
+    if (reg.pending && reg.reason === undefined) starting.push(reg.name);
   }
   throw new HypercolumnError(
     `no backend is available (registered: ${describeNames()}); import '@hypercolumn/backend-cpu' or await hc.ready()`,
@@ -423,6 +447,7 @@ export function runKernel<K extends KernelName>(name: K, inputs: TensorInputs, a
   if (present.some(([, t]) => t.size === 0)) return emptyInputOutputs(name, inputs, attrs, shapes, backend);
 
   const resolution = kernelResolution(backend, name);
+  noteKernelLaunch(name, backend.name, resolution);
   if (resolution === 'native') return launch(backend, name, present, attrs, shapes, (o, shape) => wrap(backend, o, shape));
   if (resolution === 'composite') {
     const composite = COMPOSITES[name] as Composite<K>;

@@ -197,3 +197,44 @@ describe('tensors, scope and memory', () => {
     expect(hc.memory()).toEqual(before);
   });
 });
+
+describe('ready() and priorities', () => {
+  it('an op before ready() picks cpu with a warning while a higher-priority backend starts; ready() then switches', async () => {
+    let finish!: () => void;
+    const started = new Promise<void>((resolve) => (finish = resolve));
+    const slowFactory = async () => {
+      await started;
+      return createCpuBackend({ name: 'slow' });
+    };
+    // a fresh registry state: unregister and re-register so nothing is chosen yet
+    hc.registerBackend('slow', slowFactory, 50);
+    hc.registerBackend('cpu', () => createCpuBackend(), hc.DEFAULT_PRIORITIES.cpu); // drops the current choice
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const early = hc.zeros([2]);
+    expect(early.backend).toBe('cpu');
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/before `await hc.ready\(\)` and picked "cpu" while "slow".*still starting/);
+    warn.mockRestore();
+    finish();
+    expect(await hc.ready()).toBe('slow');
+    expect(hc.getBackend()).toBe('slow');
+    early.dispose();
+    hc.removeBackend('slow');
+  });
+
+  it('a started backend may demote its own priority (a software GPU adapter ranks below cpu here)', async () => {
+    hc.registerBackend('software-gpu', () => Object.assign(createCpuBackend({ name: 'software-gpu' }), { priority: 0.5 }), 3);
+    hc.registerBackend('cpu', () => createCpuBackend(), hc.DEFAULT_PRIORITIES.cpu);
+    expect(await hc.ready()).toBe('cpu');
+    const info = (await hc.listBackends()).find((b) => b.name === 'software-gpu')!;
+    expect(info.priority).toBe(0.5);
+    hc.removeBackend('software-gpu');
+  });
+
+  it('createCpuBackend takes threads like every factory and reports the 1 thread it uses', async () => {
+    expect(createCpuBackend({ threads: 4 }).threads).toBe(1);
+    expect(() => createCpuBackend({ threads: 0 })).toThrow(/createCpuBackend: threads expected a positive integer, got 0/);
+    const info = (await hc.listBackends()).find((b) => b.name === 'cpu')!;
+    expect(info.threads).toBe(1);
+  });
+});
