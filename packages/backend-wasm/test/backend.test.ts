@@ -2,7 +2,7 @@
 // inputs, readInto, and a worker that dies mid-session.
 import { describe, expect, it } from 'vitest';
 import { HypercolumnError, conv2dGeometry } from '@hypercolumn/core';
-import * as ref from '../../../conformance/src/reference/index.js';
+import { reference as ref } from '@hypercolumn/conformance-core';
 import { createWasmBackend } from '../src/index.js';
 import { expectClose, f64, rand, runKernel } from './harness.js';
 

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as hc from '@hypercolumn/core';
 import '@hypercolumn/backend-cpu';
-import * as ref from '../../../conformance/src/reference/index.js';
+import { reference as ref } from '@hypercolumn/conformance-core';
 import { createWasmBackend } from '../src/index.js';
 import { expectClose, f64, rand } from './harness.js';
 

@@ -1,11 +1,13 @@
 // Test helpers: run one wasm kernel on float64 reference arrays and compare against the float64
-// reference (conformance/src/reference, imported by path in tests only) or finite differences of it.
+// reference of @hypercolumn/conformance-core or finite differences of it.
 import { expect } from 'vitest';
 import { KERNELS, type KernelName } from '@hypercolumn/core';
 import type { WasmBackend, WasmBuffer } from '../src/index.js';
-import { f64, numel, type F64 } from '../../../conformance/src/reference/array.js';
+import { reference } from '@hypercolumn/conformance-core';
 
-export { f64, numel, type F64 };
+export type F64 = reference.F64;
+export const { f64, numel } = reference;
+
 
 /** Deterministic uniform values in [lo, hi) (xorshift), so failures reproduce. */
 export function rand(shape: readonly number[], seed: number, lo = -1, hi = 1): F64 {

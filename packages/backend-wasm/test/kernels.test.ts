@@ -3,7 +3,7 @@
 // split (minParallelWork 0) so the partitioned paths run too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dGeometry, pool2dGeometry, type ConvOptions2d, type PoolOptions2d } from '@hypercolumn/core';
-import * as ref from '../../../conformance/src/reference/index.js';
+import { reference as ref } from '@hypercolumn/conformance-core';
 import { createWasmBackend, type WasmBackend } from '../src/index.js';
 import { expectClose, f64, finiteDiff, numel, rand, runKernel, type F64 } from './harness.js';
 

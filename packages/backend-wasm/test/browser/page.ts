@@ -2,8 +2,10 @@
 // wasm backend against the float64 reference and finite differences, at 1 thread and — the page is
 // cross-origin isolated — 2 threads, where the main thread must not block (queued kernels, async read).
 import { conv2dGeometry, pool2dGeometry } from '@hypercolumn/core';
-import * as ref from '../../../../conformance/src/reference/index.js';
-import { f64, numel, type F64 } from '../../../../conformance/src/reference/array.js';
+import { reference as ref } from '@hypercolumn/conformance-core';
+
+type F64 = ref.F64;
+const { f64, numel } = ref;
 import { createWasmBackend, type WasmBackend, type WasmBuffer } from '../../src/index.js';
 
 function rand(shape: number[], seed: number): F64 {
