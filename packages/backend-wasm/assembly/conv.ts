@@ -186,7 +186,8 @@ export function convPixels(
     const b: f32 = bias ? ldf(bias + (<usize>co << 2)) : 0;
     const zero = f32x4.splat(0);
     let ox = 0;
-    for (; ox + 8 <= OW; ox += 8) {
+    // as in convRows, the last group of 8 overlaps the previous one
+    for (; ox + 8 <= OW; ox = ox + 8 > OW - 8 && ox + 8 < OW ? OW - 8 : ox + 8) {
       let a0 = f32x4.splat(b), a1 = a0;
       let wq = wc;
       let xc = xRow + <usize>(ox * sw) * 4;
@@ -377,8 +378,9 @@ export function convRows(
     const xRow = xp + <usize>(n * Cin + g * cinG) * planeBytes + <usize>(oy * sh) * rowBytes;
     const wb = wp + <usize>(g * blocks + ob) * wBlock;
     const yRow = y + <usize>(n * Cout + co0) * outPlane + (<usize>(oy * OW) << 2);
-    let ox = 0;
-    for (; ox + 8 <= OW; ox += 8) {
+    // the last tile overlaps the previous one when OW is not a multiple of 8 (same values stored
+    // twice), so no pixel takes the slow one-at-a-time path once OW ≥ 8
+    for (let ox = 0; ox < OW; ox = ox + 8 > OW - 8 && ox + 8 < OW ? OW - 8 : ox + 8) {
       let a0 = zero, b0 = zero, a1 = zero, b1 = zero, a2 = zero, b2 = zero, a3 = zero, b3 = zero;
       let wq = wb;
       let xc = xRow + (<usize>ox << 2);
@@ -403,7 +405,34 @@ export function convRows(
       if (count > 2) storeRow(a2, b2, yp + 2 * outPlane, co0 + 2, bias, relu);
       if (count > 3) storeRow(a3, b3, yp + 3 * outPlane, co0 + 3, bias, relu);
     }
-    for (; ox < OW; ox++) {
+  }
+}
+
+/** Rows narrower than 8 pixels: one pixel at a time, the 4 channels in one vector. */
+export function convRowsNarrow(
+  xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  lo: i32, hi: i32,
+): void {
+  const blocks = (coutG + 3) >> 2;
+  const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
+  const dwB = <usize>dw << 2, dhB = <usize>dh * rowBytes;
+  const outPlane = <usize>(OH * OW) << 2;
+  const wBlock = <usize>(cinG * kh * kw * 4) << 2;
+  const zero = f32x4.splat(0);
+  for (let u = lo; u < hi; u++) {
+    const oy = u % OH;
+    let r = u / OH;
+    const ob = r % blocks;
+    r /= blocks;
+    const g = r % G;
+    const n = r / G;
+    const co0 = g * coutG + ob * 4;
+    const count = min(4, coutG - ob * 4);
+    const xRow = xp + <usize>(n * Cin + g * cinG) * planeBytes + <usize>(oy * sh) * rowBytes;
+    const wb = wp + <usize>(g * blocks + ob) * wBlock;
+    const yRow = y + <usize>(n * Cout + co0) * outPlane + (<usize>(oy * OW) << 2);
+    for (let ox = 0; ox < OW; ox++) {
       let a = zero;
       let wq = wb;
       let xc = xRow + (<usize>ox << 2);

@@ -26,9 +26,9 @@ interface ConvPass {
 /** One direct convolution pass on a padded input: packs the weights, then runs the kernel. */
 function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean): void {
   const { groups: G, kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
-  // unit-stride rows: 4 channels × 8 pixels; otherwise 8 channels × 4 pixels; few channels per
+  // unit-stride rows: 4 channels × 8 pixels (rows under 8 pixels: 4 channels × 1); otherwise 8 channels × 4 pixels; few channels per
   // group (depthwise): pixels only
-  const rows = p.stride[1] === 1 && p.coutG >= 4 && p.OW >= 8;
+  const rows = p.stride[1] === 1 && p.coutG >= 4;
   const blocked = !rows && p.coutG >= BLOCK;
   const block = rows ? 4 : blocked ? BLOCK : 1;
   const blocks = Math.ceil(p.coutG / block);
@@ -42,7 +42,7 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
   const N = g.batch;
   if (rows) {
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
-    b.exec('convRows', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
+    b.exec(p.OW >= 8 ? 'convRows' : 'convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
   else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
   if (packed) b.release(packed);

@@ -26,6 +26,8 @@ const convCases: { x: number[]; w: number[]; o: ConvOptions2d; bias?: boolean }[
   { x: [1, 2, 5, 5], w: [3, 2, 3, 3], o: { stride: 3, padding: [3, 0] } },
   { x: [2, 3, 6, 13], w: [6, 3, 3, 3], o: { padding: [0, 1], dilation: [1, 2] }, bias: true },
   { x: [1, 8, 3, 19], w: [14, 4, 1, 1], o: { groups: 2 }, bias: true },
+  { x: [1, 5, 4, 14], w: [9, 5, 3, 3], o: { padding: 1 }, bias: true },
+  { x: [2, 3, 10, 11], w: [3, 1, 3, 3], o: { groups: 3, padding: [1, 2] }, bias: true },
 ];
 
 const poolCases: { x: number[]; o: PoolOptions2d }[] = [
