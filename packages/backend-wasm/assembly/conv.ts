@@ -87,7 +87,7 @@ export function packWeights(
  * Direct convolution on a padded input xp [N, Cin, Hp, Wp] with weights packed in blocks of 8
  * output channels. Each work unit is one output row of one 8-channel block: tiles of 4 pixels × 8
  * channels (8 accumulators) walk the row, one pixel at a time at its end.
- * Units: ((n·G + g)·blocks + ob)·OH + oy.
+ * Units: ((n·G + g)·OH + oy)·blocks + ob.
  */
 export function convBlocked(
   xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
@@ -100,10 +100,11 @@ export function convBlocked(
   const outPlane = <usize>(OH * OW) << 2;
   const wBlock = <usize>(cinG * kh * kw * 8) << 2;
   for (let u = lo; u < hi; u++) {
-    const oy = u % OH;
-    let r = u / OH;
-    const ob = r % blocks;
-    r /= blocks;
+    // channel blocks vary fastest: consecutive units reuse one input row from cache
+    const ob = u % blocks;
+    let r = u / blocks;
+    const oy = r % OH;
+    r /= OH;
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 8;
@@ -353,7 +354,7 @@ export function reverseSpatial(x: usize, y: usize, H: i32, W: i32, lo: i32, hi: 
  * Direct convolution for unit-stride rows: tiles of 4 output channels × 8 pixels (8 accumulators);
  * per tap two contiguous input vectors and four broadcast weights, all at immediate offsets from two
  * pointers. Weights packed in blocks of 4 (packWeights block 4). The row tail (< 8 pixels) runs one
- * pixel at a time with the 4 channels in one vector. Units: ((n·G + g)·blocks + ob)·OH + oy.
+ * pixel at a time with the 4 channels in one vector. Units: ((n·G + g)·OH + oy)·blocks + ob.
  */
 export function convRows(
   xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
@@ -367,10 +368,11 @@ export function convRows(
   const wBlock = <usize>(cinG * kh * kw * 4) << 2;
   const zero = f32x4.splat(0);
   for (let u = lo; u < hi; u++) {
-    const oy = u % OH;
-    let r = u / OH;
-    const ob = r % blocks;
-    r /= blocks;
+    // channel blocks vary fastest: consecutive units reuse one input row from cache
+    const ob = u % blocks;
+    let r = u / blocks;
+    const oy = r % OH;
+    r /= OH;
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 4;
@@ -421,10 +423,11 @@ export function convRowsNarrow(
   const wBlock = <usize>(cinG * kh * kw * 4) << 2;
   const zero = f32x4.splat(0);
   for (let u = lo; u < hi; u++) {
-    const oy = u % OH;
-    let r = u / OH;
-    const ob = r % blocks;
-    r /= blocks;
+    // channel blocks vary fastest: consecutive units reuse one input row from cache
+    const ob = u % blocks;
+    let r = u / blocks;
+    const oy = r % OH;
+    r /= OH;
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 4;

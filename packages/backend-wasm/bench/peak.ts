@@ -50,8 +50,9 @@ export function peakGflops(relaxed: boolean): number {
   const bytes = probeModule(relaxed);
   if (!WebAssembly.validate(bytes)) return NaN;
   const probe = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.probe as (n: number) => number;
-  probe(1e5);
-  const n = 2e7;
+  // many short calls first, so V8 tiers the probe up from its baseline compiler (no OSR in wasm)
+  for (let i = 0; i < 200; i++) probe(2e4);
+  const n = 5e6;
   let best = Infinity;
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();

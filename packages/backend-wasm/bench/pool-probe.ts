@@ -4,7 +4,7 @@ import { createWasmBackend } from '../src/index.js';
 const be = await createWasmBackend({ threads: 1 });
 const shape = [8, 64, 112, 112];
 const x = be.write(Float32Array.from({ length: 8 * 64 * 112 * 112 }, () => Math.random()), shape);
-const g = pool2dGeometry('maxPool2d', shape, { kernelSize: 2 });
+const g = pool2dGeometry('maxPool2d', shape, { kernelSize: Number(process.env.K ?? 2), stride: 2, padding: Number(process.env.P ?? 0) });
 const k = be.kernels.maxPool2d!;
 for (let i = 0; i < 5; i++) {
   const t0 = performance.now();
