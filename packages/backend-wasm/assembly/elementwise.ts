@@ -18,8 +18,9 @@ const CHUNK = 256;
     case 10: return v + s;
     case 11: return v * s;
     case 12: return s / v;
-    case 13: return v > s || v != v ? v : s != s ? s : v == s ? v : s;
-    case 14: return v < s || v != v ? v : s != s ? s : v == s ? v : s;
+    // f32.max/min like the vector lanes: NaN propagates, max(−0, +0) = +0
+    case 13: return max(v, s);
+    case 14: return min(v, s);
     case 15: return s;
   }
   return 0;
@@ -74,8 +75,8 @@ export function unary(op: i32, x: usize, y: usize, n: i32, s: f32, lo: i32, hi: 
     case 2: return a - b;
     case 3: return a * b;
     case 4: return a / b;
-    case 5: return a != a || b != b ? a + b : max(a, b);
-    case 6: return a != a || b != b ? a + b : min(a, b);
+    case 5: return max(a, b);
+    case 6: return min(a, b);
     case 7: return b > 0 ? a : 0;
   }
   return 0;

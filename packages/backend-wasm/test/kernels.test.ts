@@ -295,6 +295,18 @@ for (const { label, options } of configs) {
       expectClose(dl, finiteDiff((lv) => ref.crossEntropy(lv, labels.data), logits, dyLoss), 1e-4, 'dlogits');
     });
 
+    it('maximum/minimum: NaN propagates and signed zeros order as Math.max/min, in vector and tail lanes', () => {
+      const a = f64([6], [NaN, -0, 0, 1, -0, NaN]), b = f64([6], [1, 0, -0, NaN, 0, 2]);
+      for (const [name, fn] of [['maximum', Math.max], ['minimum', Math.min]] as const) {
+        const got = runKernel(be, name, { a, b }, { outShape: [6] }, { y: [6] })[0]!;
+        const want = Array.from(a.data, (v, i) => fn(v, b.data[i]!));
+        expect(Array.from(got.data).map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(want.map((v) => Object.is(v, -0) ? '-0' : String(v)));
+        const s = runKernel(be, `${name}Scalar`, { x: a }, { value: 0 }, { y: [6] })[0]!;
+        const ws = Array.from(a.data, (v) => fn(v, 0));
+        expect(Array.from(s.data).map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(ws.map((v) => Object.is(v, -0) ? '-0' : String(v)));
+      }
+    });
+
     it('argmax: first of ties, NaN counts as the largest', () => {
       const x = f64([2, 4], [1, 3, 3, 2, 0, NaN, 5, NaN]);
       const y = runKernel(be, 'argmax', { x }, { outer: 2, axisSize: 4, inner: 1 }, { y: [2] })[0]!;
