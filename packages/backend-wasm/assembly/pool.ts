@@ -30,7 +30,9 @@ import { gather4, hsum, ldf, stf } from './common';
 
 // @ts-ignore: decorator
 @inline function vectorFits(ox: i32, sw: i32, pl: i32, kw: i32, dw: i32, W: i32): bool {
-  return (ox + 3) * sw - pl + (kw - 1) * dw + (sw == 2 ? 1 : 0) <= W - 1;
+  // stride 2 reads whole vectors: 8 floats from each tap, 12 from the first on the 3-wide path
+  const last = sw == 2 ? ox * 2 - pl + max(7 + (kw - 1) * dw, kw == 3 && dw == 1 ? 11 : 0) : (ox + 3) * sw - pl + (kw - 1) * dw;
+  return last <= W - 1;
 }
 
 /**
@@ -62,6 +64,16 @@ export function maxPool(
               const row = xs + (<usize>((y0 + ty * dh) * W + oxB * 2 - pl) << 2);
               const a = v128.load(row), b = v128.load(row, 16);
               m = f32x4.max(m, f32x4.max(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)));
+            }
+          } else if (kw == 3 && sw == 2 && dw == 1) {
+            // 3-wide stride-2 windows: even, odd and next-even lanes of 12 consecutive floats
+            for (let ty = ty0; ty < ty1; ty++) {
+              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * 2 - pl) << 2);
+              const a = v128.load(row), b = v128.load(row, 16), c = v128.load(row, 32);
+              const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+              const odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+              const next = v128.shuffle<f32>(even, c, 1, 2, 3, 4);
+              m = f32x4.max(m, f32x4.max(f32x4.max(even, odd), next));
             }
           } else {
             for (let ty = ty0; ty < ty1; ty++) {

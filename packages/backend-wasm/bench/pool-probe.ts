@@ -1,17 +1,23 @@
-// Times one pooling call and its readback separately (diagnosis of the pooling rows).
-import { pool2dGeometry } from '@hypercolumn/core';
+// Pooling kernels alone (no readback), runs alternating, fastest of each: which window shapes are slow.
+import { pool2dGeometry, type PoolOptions2d } from '@hypercolumn/core';
 import { createWasmBackend } from '../src/index.js';
 const be = await createWasmBackend({ threads: 1 });
 const shape = [8, 64, 112, 112];
 const x = be.write(Float32Array.from({ length: 8 * 64 * 112 * 112 }, () => Math.random()), shape);
-const g = pool2dGeometry('maxPool2d', shape, { kernelSize: Number(process.env.K ?? 2), stride: 2, padding: Number(process.env.P ?? 0) });
-const k = be.kernels.maxPool2d!;
-for (let i = 0; i < 5; i++) {
-  const t0 = performance.now();
-  const y = k({ x: { data: x, shape } }, { geometry: g }, be, { y: g.yShape });
-  const t1 = performance.now();
-  const v = await be.read(y, y.size);
-  const t2 = performance.now();
-  be.free(y);
-  console.log(`kernel ${(t1 - t0).toFixed(2)} ms, read ${(t2 - t1).toFixed(2)} ms (${v.length})`);
+const variants: [string, PoolOptions2d, 'maxPool2d' | 'avgPool2d'][] = [
+  ['max 2x2 s2', { kernelSize: 2 }, 'maxPool2d'],
+  ['max 3x3 s2 p0', { kernelSize: 3, stride: 2 }, 'maxPool2d'],
+  ['max 3x3 s2 p1', { kernelSize: 3, stride: 2, padding: 1 }, 'maxPool2d'],
+  ['avg 2x2 s2', { kernelSize: 2 }, 'avgPool2d'],
+];
+const best = new Map<string, number>();
+for (let round = 0; round < 8; round++) {
+  for (const [name, o, op] of variants) {
+    const g = pool2dGeometry(op, shape, o);
+    const t0 = performance.now();
+    const y = (be.kernels[op] as (...a: unknown[]) => never)({ x: { data: x, shape } }, { geometry: g, countIncludePad: true }, be, { y: g.yShape });
+    best.set(name, Math.min(best.get(name) ?? Infinity, performance.now() - t0));
+    be.free(y);
+  }
 }
+for (const [name, ms] of best) console.log(`${name}: ${ms.toFixed(2)} ms`);

@@ -39,6 +39,8 @@ const poolCases: { x: number[]; o: PoolOptions2d }[] = [
   { x: [1, 2, 6, 21], o: { kernelSize: 2 } },
   { x: [1, 2, 7, 20], o: { kernelSize: 3, stride: 1, padding: 1 } },
   { x: [2, 2, 9, 31], o: { kernelSize: [2, 3], stride: [2, 3], padding: [1, 1] } },
+  { x: [1, 2, 9, 29], o: { kernelSize: 3, stride: 2, padding: 1 } },
+  { x: [1, 2, 7, 30], o: { kernelSize: 3, stride: 2, dilation: [1, 3] } },
 ];
 
 for (const { label, options } of configs) {
