@@ -29,9 +29,12 @@ import { gather4, hsum, ldf, stf } from './common';
 }
 
 // @ts-ignore: decorator
-@inline function vectorFits(ox: i32, sw: i32, pl: i32, kw: i32, dw: i32, W: i32): bool {
-  // stride 2 reads whole vectors: 8 floats from each tap, 12 from the first on the 3-wide path
-  const last = sw == 2 ? ox * 2 - pl + max(7 + (kw - 1) * dw, kw == 3 && dw == 1 ? 11 : 0) : (ox + 3) * sw - pl + (kw - 1) * dw;
+@inline function vectorFits(ox: i32, sw: i32, pl: i32, kw: i32, dw: i32, W: i32, threeWide: bool): bool {
+  // the last float a group of 4 outputs reads (stride 2 reads whole vectors)
+  let reach = 7 + (kw - 1) * dw; // taps4: 8 floats from each tap
+  if (dw == 1 && kw == 2) reach = 7; // the 2-wide path: one pair of vectors
+  if (threeWide && dw == 1 && kw == 3) reach = 8; // max pooling's 3-wide path: vectors at 0, 16, 20 bytes
+  const last = sw == 2 ? ox * 2 - pl + reach : (ox + 3) * sw - pl + (kw - 1) * dw;
   return last <= W - 1;
 }
 
@@ -56,7 +59,7 @@ export function maxPool(
       const oxA = dy ? OW : min(OW, interiorStart(pl, sw));
       let oxB = oxA;
       if (!dy) {
-        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, dw, W); oxB += 4) {
+        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, dw, W, true); oxB += 4) {
           let m = f32x4.splat(-Infinity);
           if (kw == 2 && sw == 2 && dw == 1) {
             // 2-wide stride-2 windows: even and odd lanes of 8 consecutive floats
@@ -66,13 +69,13 @@ export function maxPool(
               m = f32x4.max(m, f32x4.max(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)));
             }
           } else if (kw == 3 && sw == 2 && dw == 1) {
-            // 3-wide stride-2 windows: even, odd and next-even lanes of 12 consecutive floats
+            // 3-wide stride-2 windows: even, odd and next-even lanes of 9 consecutive floats
             for (let ty = ty0; ty < ty1; ty++) {
               const row = xs + (<usize>((y0 + ty * dh) * W + oxB * 2 - pl) << 2);
-              const a = v128.load(row), b = v128.load(row, 16), c = v128.load(row, 32);
+              const a = v128.load(row), b = v128.load(row, 16), c = v128.load(row, 20);
               const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
               const odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
-              const next = v128.shuffle<f32>(even, c, 1, 2, 3, 4);
+              const next = v128.shuffle<f32>(even, c, 1, 2, 3, 7); // x2, x4, x6, x8
               m = f32x4.max(m, f32x4.max(f32x4.max(even, odd), next));
             }
           } else {
@@ -149,11 +152,20 @@ export function avgPool(
       let oxB = oxA;
       if (!dy) {
         const div = f32x4.splat(<f32>((countPad ? min(ys + kh, H + pb) - ys : r1 - r0) * kw));
-        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, 1, W); oxB += 4) {
+        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, 1, W, false); oxB += 4) {
           let acc = f32x4.splat(0);
-          for (let r = r0; r < r1; r++) {
-            const row = xs + (<usize>(r * W + oxB * sw - pl) << 2);
-            for (let tx = 0; tx < kw; tx++) acc = f32x4.add(acc, taps4(row + (<usize>tx << 2), sw));
+          if (kw == 2 && sw == 2) {
+            // even + odd lanes of 8 consecutive floats (the scalar order: left tap, then right)
+            for (let r = r0; r < r1; r++) {
+              const row = xs + (<usize>(r * W + oxB * 2 - pl) << 2);
+              const a = v128.load(row), b = v128.load(row, 16);
+              acc = f32x4.add(f32x4.add(acc, v128.shuffle<f32>(a, b, 0, 2, 4, 6)), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+            }
+          } else {
+            for (let r = r0; r < r1; r++) {
+              const row = xs + (<usize>(r * W + oxB * sw - pl) << 2);
+              for (let tx = 0; tx < kw; tx++) acc = f32x4.add(acc, taps4(row + (<usize>tx << 2), sw));
+            }
           }
           v128.store(y + o + (<usize>(oy * OW + oxB) << 2), f32x4.div(acc, div));
         }
