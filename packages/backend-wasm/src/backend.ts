@@ -133,7 +133,7 @@ export class WasmBackend implements Backend<WasmBuffer> {
     let threadNote = '';
     const why = wanted > 1 ? threadsUnavailable() : null;
     if (why) {
-      threadNote = ` (1 thread: ${why})`;
+      threadNote = ` (threads off: ${why})`;
       wanted = 1;
     }
     const shared = wanted > 1;

@@ -24,14 +24,17 @@ describe.skipIf(!haveChromium)('wasm backend in headless Chromium', () => {
     });
     const js = bundle.outputFiles[0]!.text;
     server = createServer((req, res) => {
-      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-      if (req.url === '/page.js') {
+      // /plain/… is served without COOP/COEP: a page that is not cross-origin isolated
+      if (!req.url?.startsWith('/plain/')) {
+        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+      }
+      if (req.url?.endsWith('/page.js')) {
         res.setHeader('Content-Type', 'text/javascript');
         res.end(js);
       } else {
         res.setHeader('Content-Type', 'text/html');
-        res.end('<!doctype html><script type="module" src="/page.js"></script>');
+        res.end(`<!doctype html><script type="module" src="${req.url?.startsWith('/plain/') ? '/plain' : ''}/page.js"></script>`);
       }
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -60,4 +63,17 @@ describe.skipIf(!haveChromium)('wasm backend in headless Chromium', () => {
     expect(result.descriptions[0]).toMatch(/1 thread$/);
     expect(result.descriptions[1]).toMatch(/2 threads$/);
   }, 180_000);
+
+  it('without cross-origin isolation: one thread, with the reason in the description', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url}plain/?describe`);
+    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
+    const result = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as {
+      description: string; threads: number; values: number[]; isolated: boolean;
+    };
+    expect(result.isolated).toBe(false);
+    expect(result.threads).toBe(1);
+    expect(result.description).toMatch(/1 thread \(1 thread: (the page is not cross-origin isolated|SharedArrayBuffer is unavailable)/);
+    expect(result.values).toEqual([0, 2, 0, 4]);
+  }, 120_000);
 });

@@ -96,7 +96,18 @@ async function suite(be: WasmBackend, failures: string[]): Promise<number> {
   return checks;
 }
 
-(async () => {
+/** Without cross-origin isolation: the backend must start on one thread and say why. */
+async function describeOnly(): Promise<void> {
+  const be = await createWasmBackend({ threads: 2 });
+  const x = be.write(new Float32Array([-1, 2, -3, 4]), [4]);
+  const y = be.kernels.relu!({ x: { data: x, shape: [4] } }, {}, be, { y: [4] }) as WasmBuffer;
+  const values = Array.from(await be.read(y, 4));
+  (window as unknown as { __result: unknown }).__result = { description: be.description, threads: be.threads, values, isolated: crossOriginIsolated };
+  be.dispose();
+}
+
+if (location.search === '?describe') void describeOnly();
+else (async () => {
   const failures: string[] = [];
   const descriptions: string[] = [];
   let checks = 0;
