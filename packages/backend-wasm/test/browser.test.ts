@@ -73,7 +73,7 @@ describe.skipIf(!haveChromium)('wasm backend in headless Chromium', () => {
     };
     expect(result.isolated).toBe(false);
     expect(result.threads).toBe(1);
-    expect(result.description).toMatch(/1 thread \(1 thread: (the page is not cross-origin isolated|SharedArrayBuffer is unavailable)/);
+    expect(result.description).toMatch(/1 thread \(threads off: (the page is not cross-origin isolated|SharedArrayBuffer is unavailable)/);
     expect(result.values).toEqual([0, 2, 0, 4]);
   }, 120_000);
 });
