@@ -367,6 +367,7 @@ export function convRows(
   const outPlane = <usize>(OH * OW) << 2;
   const wBlock = <usize>(cinG * kh * kw * 4) << 2;
   const zero = f32x4.splat(0);
+  const pointwise = kh == 1 && kw == 1;
   for (let u = lo; u < hi; u++) {
     // channel blocks vary fastest: consecutive units reuse one input row from cache
     const ob = u % blocks;
@@ -386,18 +387,32 @@ export function convRows(
       let a0 = zero, b0 = zero, a1 = zero, b1 = zero, a2 = zero, b2 = zero, a3 = zero, b3 = zero;
       let wq = wb;
       let xc = xRow + (<usize>ox << 2);
-      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
-        let xr = xc;
-        for (let ky = 0; ky < kh; ky++, xr += dhB) {
-          let p = xr;
-          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 16) {
-            const xl = v128.load(p), xh = v128.load(p, 16);
-            const w0 = v128.load32_splat(wq), w1 = v128.load32_splat(wq, 4);
-            const w2 = v128.load32_splat(wq, 8), w3 = v128.load32_splat(wq, 12);
-            a0 = fma(xl, w0, a0); b0 = fma(xh, w0, b0);
-            a1 = fma(xl, w1, a1); b1 = fma(xh, w1, b1);
-            a2 = fma(xl, w2, a2); b2 = fma(xh, w2, b2);
-            a3 = fma(xl, w3, a3); b3 = fma(xh, w3, b3);
+      if (pointwise) {
+        // 1×1: one tap per input channel, no inner tap loops
+        const wEnd = wb + wBlock;
+        for (; wq < wEnd; wq += 16, xc += planeBytes) {
+          const xl = v128.load(xc), xh = v128.load(xc, 16);
+          const w0 = v128.load32_splat(wq), w1 = v128.load32_splat(wq, 4);
+          const w2 = v128.load32_splat(wq, 8), w3 = v128.load32_splat(wq, 12);
+          a0 = fma(xl, w0, a0); b0 = fma(xh, w0, b0);
+          a1 = fma(xl, w1, a1); b1 = fma(xh, w1, b1);
+          a2 = fma(xl, w2, a2); b2 = fma(xh, w2, b2);
+          a3 = fma(xl, w3, a3); b3 = fma(xh, w3, b3);
+        }
+      } else {
+        for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+          let xr = xc;
+          for (let ky = 0; ky < kh; ky++, xr += dhB) {
+            let p = xr;
+            for (let kx = 0; kx < kw; kx++, p += dwB, wq += 16) {
+              const xl = v128.load(p), xh = v128.load(p, 16);
+              const w0 = v128.load32_splat(wq), w1 = v128.load32_splat(wq, 4);
+              const w2 = v128.load32_splat(wq, 8), w3 = v128.load32_splat(wq, 12);
+              a0 = fma(xl, w0, a0); b0 = fma(xh, w0, b0);
+              a1 = fma(xl, w1, a1); b1 = fma(xh, w1, b1);
+              a2 = fma(xl, w2, a2); b2 = fma(xh, w2, b2);
+              a3 = fma(xl, w3, a3); b3 = fma(xh, w3, b3);
+            }
           }
         }
       }
