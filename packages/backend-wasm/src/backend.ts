@@ -178,14 +178,16 @@ export class WasmBackend implements Backend<WasmBuffer> {
     new Int32Array(this.wasmMemory.buffer, buf.ptr, values.length).set(values);
   }
 
-  write(values: Float32Array, shape: readonly number[]): WasmBuffer {
+  /** Copies values into new storage (the shape is core's business: storage is flat). */
+  write(values: Float32Array): WasmBuffer {
     const buf = this.alloc(values.length);
-    const copy = () => new Float32Array(this.wasmMemory.buffer, buf.ptr, values.length).set(values);
     if (this.queue) {
+      // queued kernels may still run: copy at the queue's turn, from a snapshot of the caller's array
       const snapshot = values.slice();
       this.enqueue(() => new Float32Array(this.wasmMemory.buffer, buf.ptr, snapshot.length).set(snapshot));
-    } else copy();
-    void shape;
+    } else {
+      new Float32Array(this.wasmMemory.buffer, buf.ptr, values.length).set(values);
+    }
     return buf;
   }
 
@@ -237,6 +239,7 @@ export class WasmBackend implements Backend<WasmBuffer> {
     }
   }
 
+  /** Kernels start when called (or as soon as the queue reaches them): nothing to submit. */
   flush(): void {}
 
   // execution --------------------------------------------------------------------------------------
