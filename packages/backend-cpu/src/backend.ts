@@ -22,6 +22,13 @@ export class CpuBackend implements Backend<Float32Array> {
   write(values: Float32Array): Float32Array {
     return values.slice();
   }
+  /** Host memory is storage already: `hc.tensor(values, shape, {copy: false})` keeps the array itself. */
+  adopt(values: Float32Array): Float32Array {
+    return values;
+  }
+  readInto(data: Float32Array, out: Float32Array): void {
+    out.set(data.subarray(0, out.length));
+  }
   read(data: Float32Array): Promise<Float32Array> {
     return Promise.resolve(data.slice());
   }

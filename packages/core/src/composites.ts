@@ -51,6 +51,7 @@ const constant = (backend: Backend<any>, value: number, shape: Shape = []): Tens
 const sumKeep = (x: Tensor, axes: number[]): Tensor => one('sum', { x }, { axes, outShape: x.shape.map((s, i) => (axes.includes(i) ? 1 : s)) });
 /** A [C] tensor as [1, C, 1, …] to broadcast over an [N, C, …] tensor of `rank`. */
 const perChannel = (t: Tensor, rank: number): Tensor => Tensor.view(t, [1, t.size, ...new Array<number>(rank - 2).fill(1)]);
+const transpose2d = (t: Tensor): Tensor => one('transpose', { x: t }, { perm: [1, 0] });
 const activate = (y: Tensor, activation: 'none' | 'relu'): Tensor => (activation === 'relu' ? relu(y) : y);
 
 /** Runs `fn` with its intermediates disposed; the returned tensors survive. */
@@ -98,6 +99,39 @@ export const COMPOSITES: CompositeTable = {
   tlu: {
     uses: ['maximum'],
     run: ({ x, tau }) => composed(() => [maximum(x!, perChannel(tau!, x!.rank))]),
+  },
+  /** op(a)·op(b) as linear(op(a), op(b)ᵀ): linear computes x·wᵀ. */
+  matMul: {
+    uses: ['linear', 'transpose'],
+    run: ({ a, b }, { transposeA, transposeB }) =>
+      composed(() => {
+        const x = transposeA ? transpose2d(a!) : a!;
+        const w = transposeB ? b! : transpose2d(b!);
+        return [one('linear', { x, w }, {})];
+      }),
+  },
+  /** exp(logSoftmax(x)): as stable as logSoftmax. */
+  softmax: {
+    uses: ['logSoftmax', 'exp'],
+    run: ({ x }, attrs) => composed(() => [exp(one('logSoftmax', { x }, attrs))]),
+  },
+  /** dx = y·(dy − Σ_axis dy·y). */
+  softmaxBackward: {
+    uses: ['mul', 'sum', 'sub'],
+    run: ({ dy, y }, { outer, axisSize, inner }) =>
+      composed(() => {
+        const [d3, y3] = [dy!, y!].map((t) => Tensor.view(t, [outer, axisSize, inner])) as [Tensor, Tensor];
+        return [Tensor.view(mul(y3, sub(d3, sumKeep(mul(d3, y3), [1]))), y!.shape)];
+      }),
+  },
+  /** dx = dy − exp(y)·Σ_axis dy (y = log softmax). */
+  logSoftmaxBackward: {
+    uses: ['exp', 'mul', 'sum', 'sub'],
+    run: ({ dy, y }, { outer, axisSize, inner }) =>
+      composed(() => {
+        const [d3, y3] = [dy!, y!].map((t) => Tensor.view(t, [outer, axisSize, inner])) as [Tensor, Tensor];
+        return [Tensor.view(sub(d3, mul(exp(y3), sumKeep(d3, [1]))), y!.shape)];
+      }),
   },
   /** y = x·wᵀ + b. */
   linear: {

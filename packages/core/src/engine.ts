@@ -203,16 +203,20 @@ export async function setBackend(name: string): Promise<void> {
 }
 
 /**
- * Starts every registered backend, picks the highest-priority one available (priorities as the
- * started backends report them) and returns its name. Call it first (`await hc.ready()`, step 0):
- * an op run before it picks the best backend that starts synchronously, and tensors made then stay
- * there. A backend chosen with `setBackend` is kept.
+ * Starts the registered backends in priority order and picks the highest-priority one available
+ * (priorities as the started backends report them: one may demote itself), returning its name. It
+ * stops early once no remaining registration outranks the best found, so a slow low-priority factory
+ * does not hold it up. Call it first (`await hc.ready()`, step 0): an op run before it picks the best
+ * backend that starts synchronously, and tensors made then stay there. A backend chosen with
+ * `setBackend` is kept.
  */
 export async function ready(): Promise<string> {
   if (current?.instance && !autoPicked) return current.name;
-  const regs = [...registry.values()];
-  await Promise.all(regs.map(initialize));
-  const best = byPriority().find((r) => r.instance);
+  let best: Registration | undefined;
+  for (const reg of byPriority()) {
+    if (best && reg.priority <= best.priority) break;
+    if ((await initialize(reg)) && (!best || reg.priority > best.priority)) best = reg;
+  }
   if (!best) {
     throw new HypercolumnError(`ready: no backend is available (registered: ${describeNames()}); import '@hypercolumn/backend-cpu'`, 'ready', 'backend');
   }
@@ -480,6 +484,15 @@ function launch<R>(
   countLaunch(backend, name);
   const out = impl(infos, attrs, backend, outShapes);
   const handles = outNames.length === 1 ? [out] : (out as unknown[]);
+  // a backend author's mistake should say what the contract wanted, not crash later
+  if ((outNames.length > 1 && (!Array.isArray(out) || out.length !== outNames.length)) || handles.some((h) => h === undefined || h === null)) {
+    const got = Array.isArray(out) ? `${out.length} value(s)` : out === undefined || out === null ? String(out) : 'one value';
+    throw new HypercolumnError(
+      `${name}: backend "${backend.name}" kernel expected to return ${outNames.length === 1 ? 'one fresh handle' : `a tuple of ${outNames.length} fresh handles (${outNames.join(', ')})`}, got ${got}`,
+      name,
+      'kernel',
+    );
+  }
   return handles.map((h, i) => make(h, shapes[i]!));
 }
 

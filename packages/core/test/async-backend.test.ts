@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuKernels, createCpuBackend } from '@hypercolumn/backend-cpu';
 import * as hc from '../src/index.js';
 import { AsyncTestBackend, COMPOSED_ON_ASYNC } from './async-backend.js';
-import { expectClose } from './helpers.js';
+import { expectClose, lenetBn } from './helpers.js';
 
 const nn = hc.nn;
 let device: AsyncTestBackend;
@@ -88,6 +88,35 @@ describe('async test backend (opaque deferred handles, no readSync)', () => {
     expectClose(onAsync.norms, onCpu.norms, 1e-4, 1e-5);
     expectClose(onAsync.logits, onCpu.logits, 1e-3, 1e-4);
     expect(onAsync.losses[3]!).toBeLessThan(onAsync.losses[0]!);
+  });
+
+  it('a LeNet-5 (+BN) SGD step uploads only the batch and its labels, even through compositions', async () => {
+    await hc.setBackend('async');
+    hc.manualSeed(7);
+    const model = lenetBn();
+    const opt = new hc.optim.SGD(model, { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+    const images = new Float32Array(64 * 784).fill(0.5);
+    const labels = Array.from({ length: 64 }, (_, i) => i % 10);
+    const step = () => {
+      const loss = hc.scope(() => {
+        opt.zeroGrad();
+        const loss = hc.crossEntropy(model.forward(hc.tensor(images, [64, 1, 28, 28])), labels);
+        loss.backward();
+        opt.step();
+        return loss;
+      });
+      loss.dispose();
+    };
+    step();
+    hc.resetLaunchCounts();
+    step();
+    const counts = hc.launchCounts().async!;
+    console.log(`async backend (no fused/scalar/optimizer kernels): ${counts.launches} launches, ${counts.writes} uploads per step`);
+    expect(counts.writes).toBe(2);
+    expect(counts.reads).toBe(0);
+    await hc.sync();
+    model.dispose();
+    opt.dispose();
   });
 
   it('synchronous reads are HypercolumnErrors naming the async twin; the twins work', async () => {

@@ -231,10 +231,49 @@ describe('ready() and priorities', () => {
     hc.removeBackend('software-gpu');
   });
 
+  it('ready() does not wait for a lower-priority factory once a better backend is up', async () => {
+    hc.registerBackend('never', () => new Promise<never>(() => undefined), 0);
+    hc.registerBackend('cpu', () => createCpuBackend(), hc.DEFAULT_PRIORITIES.cpu);
+    expect(await hc.ready()).toBe('cpu');
+    hc.removeBackend('never');
+  });
+
   it('createCpuBackend takes threads like every factory and reports the 1 thread it uses', async () => {
     expect(createCpuBackend({ threads: 4 }).threads).toBe(1);
     expect(() => createCpuBackend({ threads: 0 })).toThrow(/createCpuBackend: threads expected a positive integer, got 0/);
     const info = (await hc.listBackends()).find((b) => b.name === 'cpu')!;
     expect(info.threads).toBe(1);
+  });
+});
+
+describe('kernel results', () => {
+  it('a kernel returning the wrong number of handles is a HypercolumnError naming kernel, backend and contract', async () => {
+    const bad = createCpuBackend({
+      name: 'bad',
+      kernels: { ...cpuKernels, frn: (() => new Float32Array(4)) as never, relu: (() => undefined) as never },
+    });
+    hc.registerBackend('bad', () => bad, 0);
+    const x = hc.ones([1, 2, 2, 2], { backend: 'bad' });
+    expectHcError(() => hc.frn(x), 'frn: backend "bad" kernel expected to return a tuple of 2 fresh handles (y, nu2), got one value');
+    expectHcError(() => hc.relu(x), 'relu: backend "bad" kernel expected to return one fresh handle, got undefined');
+    x.dispose();
+    hc.removeBackend('bad');
+  });
+});
+
+describe('host-visible storage', () => {
+  it('tensor(values, shape, {copy: false}) adopts a Float32Array on cpu; the default copies', async () => {
+    await hc.setBackend('cpu');
+    const values = Float32Array.of(1, 2, 3);
+    const adopted = hc.tensor(values, [3], { copy: false });
+    const copied = hc.tensor(values, [3]);
+    hc.resetLaunchCounts();
+    const again = hc.tensor(values, [3], { copy: false });
+    expect(hc.launchCounts().cpu?.writes ?? 0).toBe(0); // no upload
+    values[0] = 10;
+    expect(Array.from(adopted.dataSync())).toEqual([10, 2, 3]);
+    expect(Array.from(copied.dataSync())).toEqual([1, 2, 3]);
+    expectHcError(() => hc.tensor(values, [3], { copy: 'no' as never }), 'tensor: copy expected');
+    for (const t of [adopted, copied, again]) t.dispose();
   });
 });

@@ -6,18 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import '@hypercolumn/backend-cpu';
 import * as hc from '../src/index.js';
-
-const nn = hc.nn;
-/** LeNet-5 with BatchNorm2d after each conv (conv without bias), as train-mnist's 'lenet-bn'. */
-export function lenetBn(): hc.nn.Sequential {
-  const stage = (inC: number, outC: number, padding: number) => [
-    new nn.Conv2d(inC, outC, 5, { padding, bias: false }), new nn.BatchNorm2d(outC), new nn.ReLU(), new nn.MaxPool2d(2),
-  ];
-  return new nn.Sequential(
-    ...stage(1, 6, 2), ...stage(6, 16, 0), new nn.Flatten(),
-    new nn.Linear(400, 120), new nn.ReLU(), new nn.Linear(120, 84), new nn.ReLU(), new nn.Linear(84, 10),
-  );
-}
+import { lenetBn } from './helpers.js';
 
 describe('launch budget', () => {
   it('one LeNet-5 (+BN) SGD step (momentum, weight decay, batch 64): ≤ 60 launches, ≤ 3 uploads', async () => {
