@@ -1,6 +1,7 @@
 // A peak probe: the GFLOP/s one thread reaches on a register-only chain of independent f32x4
 // multiply-adds (12 accumulators), compiled here from a hand-written module, so the report shows
-// kernels as a fraction of the SIMD ceiling. relaxed = f32x4.relaxed_madd (2 flops per lane).
+// kernels as a fraction of the SIMD ceiling. relaxed = f32x4.relaxed_madd (2 flops per lane); the
+// benchmark quotes the mul+add probe: Node 20's relaxed_madd chain measured slower than mul+add here.
 
 function leb(n: number): number[] {
   const out: number[] = [];

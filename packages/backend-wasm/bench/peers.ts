@@ -82,7 +82,7 @@ function plan(w: Workload, t: (name: string, shape?: number[]) => T): { kernel: 
 }
 
 const be = await createWasmBackend({ threads, simd });
-console.log(`${be.description}; peak probe ${peakGflops(be.build.startsWith('relaxed')).toFixed(1)} GFLOP/s per thread`);
+console.log(`${be.description}; SIMD peak probe (f32x4 mul+add) ${peakGflops(false).toFixed(1)} GFLOP/s per thread`);
 const runners = [wasmRunner(be), tfjsWasmRunner(threads), onnxruntimeWebRunner(threads)];
 const ready: BenchRunner[] = [];
 for (const r of runners) {
