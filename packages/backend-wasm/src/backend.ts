@@ -25,7 +25,10 @@ export interface WasmBackendOptions {
   deterministic?: boolean;
   /** Largest wasm memory in bytes (default and ceiling: 4 GiB − 64 KiB, the wasm32 limit). */
   maxMemoryBytes?: number;
-  /** Smallest work (≈ flops) split across threads; tests set 0 to split every call. */
+  /**
+   * Smallest work (≈ flops) split across threads (default 200k ≈ 10 µs, above the cost of waking a
+   * worker); tests set 0 to split every call.
+   */
   minParallelWork?: number;
   /** Kernels to register (default: all); tests pass a subset. */
   kernels?: KernelTable<WasmBuffer, WasmBackend>;
@@ -156,7 +159,7 @@ export class WasmBackend implements Backend<WasmBuffer> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
     const pool = shared ? await ThreadPool.start(wanted - 1, module, memory, names) : null;
     const build = `${useRelaxed ? 'relaxed-SIMD' : 'SIMD128'}${shared ? ' shared-memory' : ''}`;
-    return new WasmBackend(options.name ?? 'wasm', kernels, memory, instance, maxPages * 65536, pool, build, threadNote, options.minParallelWork ?? 20_000);
+    return new WasmBackend(options.name ?? 'wasm', kernels, memory, instance, maxPages * 65536, pool, build, threadNote, options.minParallelWork ?? 200_000);
   }
 
   // storage ----------------------------------------------------------------------------------------
