@@ -1,0 +1,11 @@
+// Every kernel the JS side calls. Each parallel kernel takes [lo, hi) of its work units last, so
+// one call can be split across threads sharing this memory.
+export { heapBase } from './common';
+export { padDilate, packWeights, convBlocked, convRows, convRowsNarrow, convPixels, convFilterGrad, reverseSpatial } from './conv';
+export { maxPool, avgPool, globalAvgPool } from './pool';
+export {
+  meanVar, meanSquare, channelAffine, planeGradSums, normGradApply, normGradParams,
+  layerNormRows, layerNormGradRows, layerNormGradParams, tlu, tluGrad, tluGradTau,
+} from './norm';
+export { gemm, transpose2d, softmax, softmaxGrad, argmax, crossEntropy } from './dense';
+export { unary, strided, reduceAdd, copyBlocks, scaledAdd, sgd, sgdMomentum, adam, agc } from './elementwise';

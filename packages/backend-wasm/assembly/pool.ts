@@ -1,0 +1,220 @@
+import { gather4, hsum, ldf, stf } from './common';
+
+// Window of output position o along one axis: taps t in [start, end) land inside the input.
+// @ts-ignore: decorator
+@inline function tapStart(origin: i32, dil: i32): i32 {
+  return origin < 0 ? (-origin + dil - 1) / dil : 0;
+}
+// @ts-ignore: decorator
+@inline function tapEnd(origin: i32, dil: i32, inSize: i32, k: i32): i32 {
+  const e = origin > inSize - 1 ? 0 : (inSize - 1 - origin) / dil + 1;
+  return min(e, k);
+}
+
+/** Four taps at p, p + step, … (step = stride in floats; 1 and 2 without scalar loads). */
+// @ts-ignore: decorator
+@inline function taps4(p: usize, sw: i32): v128 {
+  if (sw == 1) return v128.load(p);
+  if (sw == 2) return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+  return gather4(p, <usize>sw << 2);
+}
+
+/**
+ * Columns [oxA, oxB) whose windows lie inside the row, with 4-output groups that may also read the
+ * 8th float of a stride-2 pair: those take the vector path, the rest the scalar one.
+ */
+// @ts-ignore: decorator
+@inline function interiorStart(pl: i32, sw: i32): i32 {
+  return (pl + sw - 1) / sw;
+}
+
+// @ts-ignore: decorator
+@inline function vectorFits(ox: i32, sw: i32, pl: i32, kw: i32, dw: i32, W: i32, threeWide: bool): bool {
+  // the last float a group of 4 outputs reads (stride 2 reads whole vectors)
+  let reach = 7 + (kw - 1) * dw; // taps4: 8 floats from each tap
+  if (dw == 1 && kw == 2) reach = 7; // the 2-wide path: one pair of vectors
+  if (threeWide && dw == 1 && kw == 3) reach = 8; // max pooling's 3-wide path: vectors at 0, 16, 20 bytes
+  const last = sw == 2 ? ox * 2 - pl + reach : (ox + 3) * sw - pl + (kw - 1) * dw;
+  return last <= W - 1;
+}
+
+/**
+ * Max pooling scan shared by forward and backward: taps row-major, the first maximum wins, a NaN is
+ * taken as the maximum (PyTorch's rule), padding ignored. Forward (dy == 0) writes y; backward adds
+ * dy into dx at each window's argmax (dx zeroed here). Units: planes (n·C + c).
+ */
+export function maxPool(
+  x: usize, y: usize, dy: usize, dx: usize, H: i32, W: i32, OH: i32, OW: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, lo: i32, hi: i32,
+): void {
+  const plane = <usize>(H * W) << 2, oplane = <usize>(OH * OW) << 2;
+  for (let p = lo; p < hi; p++) {
+    const xs = x + <usize>p * plane;
+    const o = <usize>p * oplane;
+    if (dy) memory.fill(dx + <usize>p * plane, 0, plane);
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = oy * sh - pt;
+      const ty0 = tapStart(y0, dh), ty1 = tapEnd(y0, dh, H, kh);
+      // forward: interior columns 4 at a time (f32x4.max keeps NaN, like the scan)
+      const oxA = dy ? OW : min(OW, interiorStart(pl, sw));
+      let oxB = oxA;
+      if (!dy) {
+        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, dw, W, true); oxB += 4) {
+          let m = f32x4.splat(-Infinity);
+          if (kw == 2 && sw == 2 && dw == 1) {
+            // 2-wide stride-2 windows: even and odd lanes of 8 consecutive floats
+            for (let ty = ty0; ty < ty1; ty++) {
+              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * 2 - pl) << 2);
+              const a = v128.load(row), b = v128.load(row, 16);
+              m = f32x4.max(m, f32x4.max(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)));
+            }
+          } else if (kw == 3 && sw == 2 && dw == 1) {
+            // 3-wide stride-2 windows: even, odd and next-even lanes of 9 consecutive floats
+            for (let ty = ty0; ty < ty1; ty++) {
+              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * 2 - pl) << 2);
+              const a = v128.load(row), b = v128.load(row, 16), c = v128.load(row, 20);
+              const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+              const odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+              const next = v128.shuffle<f32>(even, c, 1, 2, 3, 7); // x2, x4, x6, x8
+              m = f32x4.max(m, f32x4.max(f32x4.max(even, odd), next));
+            }
+          } else {
+            for (let ty = ty0; ty < ty1; ty++) {
+              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * sw - pl) << 2);
+              for (let tx = 0; tx < kw; tx++) m = f32x4.max(m, taps4(row + (<usize>(tx * dw) << 2), sw));
+            }
+          }
+          v128.store(y + o + (<usize>(oy * OW + oxB) << 2), m);
+        }
+      }
+      for (let ox = 0; ox < OW; ox++) {
+        if (ox == oxA && oxB > oxA) ox = oxB;
+        if (ox >= OW) break;
+        const x0 = ox * sw - pl;
+        const tx0 = tapStart(x0, dw), tx1 = tapEnd(x0, dw, W, kw);
+        let m: f32 = -Infinity;
+        let arg: i32 = -1;
+        for (let ty = ty0; ty < ty1; ty++) {
+          const row = (y0 + ty * dh) * W + x0;
+          for (let tx = tx0; tx < tx1; tx++) {
+            const i = row + tx * dw;
+            const v = ldf(xs + (<usize>i << 2));
+            if (v > m || v != v) {
+              m = v;
+              arg = i;
+            }
+          }
+        }
+        const oi = o + (<usize>(oy * OW + ox) << 2);
+        if (dy) {
+          if (arg >= 0) {
+            const d = dx + <usize>p * plane + (<usize>arg << 2);
+            stf(d, ldf(d) + ldf(dy + oi));
+          }
+        } else {
+          stf(y + oi, m);
+        }
+      }
+    }
+  }
+}
+
+// PyTorch's average window along one axis: [start, end) clipped, extent = padded window length.
+// @ts-ignore: decorator
+@inline function avgDivisor(
+  oy: i32, ox: i32, sh: i32, sw: i32, pt: i32, pl: i32, kh: i32, kw: i32, H: i32, W: i32, pb: i32, pr: i32,
+  countPad: i32,
+): f32 {
+  const ys = oy * sh - pt, xs = ox * sw - pl;
+  const ye = min(ys + kh, H + pb), xe = min(xs + kw, W + pr);
+  if (countPad) return <f32>((ye - ys) * (xe - xs));
+  return <f32>((min(ye, H) - max(ys, 0)) * (min(xe, W) - max(xs, 0)));
+}
+
+/**
+ * Average pooling forward (dy == 0: y = window mean) or backward (dx += dy / divisor over each
+ * window; dx zeroed here). Units: planes.
+ */
+export function avgPool(
+  x: usize, y: usize, dy: usize, dx: usize, H: i32, W: i32, OH: i32, OW: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, pt: i32, pb: i32, pl: i32, pr: i32, countPad: i32, lo: i32, hi: i32,
+): void {
+  const plane = <usize>(H * W) << 2, oplane = <usize>(OH * OW) << 2;
+  for (let p = lo; p < hi; p++) {
+    const xs = x + <usize>p * plane, dxs = dx + <usize>p * plane;
+    const o = <usize>p * oplane;
+    if (dy) memory.fill(dxs, 0, plane);
+    for (let oy = 0; oy < OH; oy++) {
+      const ys = oy * sh - pt;
+      const r0 = max(ys, 0), r1 = min(min(ys + kh, H + pb), H);
+      // forward: interior columns 4 at a time (same tap order as the scalar sum)
+      const oxA = dy ? OW : min(OW, interiorStart(pl, sw));
+      let oxB = oxA;
+      if (!dy) {
+        const div = f32x4.splat(<f32>((countPad ? min(ys + kh, H + pb) - ys : r1 - r0) * kw));
+        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, 1, W, false); oxB += 4) {
+          let acc = f32x4.splat(0);
+          if (kw == 2 && sw == 2) {
+            // even + odd lanes of 8 consecutive floats (the scalar order: left tap, then right)
+            for (let r = r0; r < r1; r++) {
+              const row = xs + (<usize>(r * W + oxB * 2 - pl) << 2);
+              const a = v128.load(row), b = v128.load(row, 16);
+              acc = f32x4.add(f32x4.add(acc, v128.shuffle<f32>(a, b, 0, 2, 4, 6)), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+            }
+          } else {
+            for (let r = r0; r < r1; r++) {
+              const row = xs + (<usize>(r * W + oxB * sw - pl) << 2);
+              for (let tx = 0; tx < kw; tx++) acc = f32x4.add(acc, taps4(row + (<usize>tx << 2), sw));
+            }
+          }
+          v128.store(y + o + (<usize>(oy * OW + oxB) << 2), f32x4.div(acc, div));
+        }
+      }
+      for (let ox = 0; ox < OW; ox++) {
+        if (ox == oxA && oxB > oxA) ox = oxB;
+        if (ox >= OW) break;
+        const xs0 = ox * sw - pl;
+        const c0 = max(xs0, 0), c1 = min(min(xs0 + kw, W + pr), W);
+        const div = avgDivisor(oy, ox, sh, sw, pt, pl, kh, kw, H, W, pb, pr, countPad);
+        const oi = o + (<usize>(oy * OW + ox) << 2);
+        if (dy) {
+          const g = ldf(dy + oi) / div;
+          for (let r = r0; r < r1; r++) {
+            for (let c = c0; c < c1; c++) {
+              const d = dxs + (<usize>(r * W + c) << 2);
+              stf(d, ldf(d) + g);
+            }
+          }
+        } else {
+          let s: f32 = 0;
+          for (let r = r0; r < r1; r++) {
+            for (let c = c0; c < c1; c++) s += ldf(xs + (<usize>(r * W + c) << 2));
+          }
+          stf(y + oi, s / div);
+        }
+      }
+    }
+  }
+}
+
+/** Sum of n floats at p: four vector accumulators, then the tail. */
+export function sumRange(p: usize, n: i32): f32 {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const q = p + (<usize>i << 2);
+    a0 = f32x4.add(a0, v128.load(q));
+    a1 = f32x4.add(a1, v128.load(q, 16));
+    a2 = f32x4.add(a2, v128.load(q, 32));
+    a3 = f32x4.add(a3, v128.load(q, 48));
+  }
+  for (; i + 4 <= n; i += 4) a0 = f32x4.add(a0, v128.load(p + (<usize>i << 2)));
+  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  for (; i < n; i++) s += ldf(p + (<usize>i << 2));
+  return s;
+}
+
+/** y[p] = mean of plane p of S elements. Units: planes. */
+export function globalAvgPool(x: usize, y: usize, S: i32, lo: i32, hi: i32): void {
+  for (let p = lo; p < hi; p++) stf(y + (<usize>p << 2), sumRange(x + (<usize>(p * S) << 2), S) / <f32>S);
+}

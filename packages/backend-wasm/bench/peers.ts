@@ -1,0 +1,127 @@
+// The conformance workloads on this backend beside tfjs-wasm and onnxruntime-web, at the same thread
+// count, in one run: each runner's fastest run in ms, GFLOP/s (convs) or GB/s, and our ratio to the faster
+// peer. Also a peak probe: GFLOP/s of a register-only f32x4 FMA loop (the SIMD ceiling of one core).
+// Run: node scripts/run-ts.mjs bench/peers.ts [threads] [quick|full]   (SIMD=plain|relaxed|auto)
+import * as hc from '@hypercolumn/core';
+import { selectWorkloads, type Workload } from '../../../conformance/src/bench/workloads.js';
+import { makeInputs, MEASURE, type BenchInputs, type BenchRunner, type PreparedRun } from '../../../conformance/src/bench/runner.js';
+import { tfjsWasmRunner } from '../../../conformance/src/bench/peers/tfjs.js';
+import { onnxruntimeWebRunner } from '../../../conformance/src/bench/peers/onnxruntime.js';
+import { createWasmBackend, type WasmBackend, type WasmBuffer } from '../src/index.js';
+import { peakGflops } from './peak.js';
+
+const threads = Number(process.argv[3] ?? 1);
+const mode = (process.argv[4] ?? "quick") as 'quick' | 'full';
+const simd = (process.env.SIMD ?? 'auto') as 'auto' | 'plain' | 'relaxed';
+const only = process.env.ONLY?.split(',');
+
+/** Our runner: the backend's kernel on uploaded inputs, readback of its outputs, free. */
+function wasmRunner(be: WasmBackend): BenchRunner {
+  return {
+    name: 'hypercolumn:wasm',
+    threads,
+    async init() {
+      return undefined;
+    },
+    async prepare(w: Workload, inputs: BenchInputs): Promise<PreparedRun | string> {
+      const made: WasmBuffer[] = [];
+      const t = (name: string, shape?: number[]) => {
+        const a = inputs[name]!;
+        const d = be.write(a.data, shape ?? a.shape);
+        made.push(d);
+        return { data: d, shape: shape ?? a.shape };
+      };
+      const call = plan(w, t);
+      if (typeof call === 'string') return call;
+      const k = be.kernels[call.kernel] as unknown as (...a: unknown[]) => WasmBuffer | WasmBuffer[];
+      return {
+        async run() {
+          const out = k(call.inputs, call.attrs, be, {});
+          const outs = Array.isArray(out) ? out : [out];
+          let first: Float32Array | undefined;
+          for (const o of outs.slice(0, call.read)) first ??= await be.read(o, o.size);
+          for (const o of outs) be.free(o);
+          return first;
+        },
+        dispose() {
+          for (const d of made) be.free(d);
+        },
+      };
+    },
+  };
+}
+
+type T = { data: WasmBuffer; shape: number[] };
+function plan(w: Workload, t: (name: string, shape?: number[]) => T): { kernel: hc.KernelName; inputs: Record<string, T>; attrs: unknown; read: number } | string {
+  const s = w.spec;
+  const EPS = 1e-5;
+  switch (s.type) {
+    case 'conv': {
+      const [x4, w4] = s.dims === 1 ? [[s.x[0]!, s.x[1]!, 1, s.x[2]!], [s.w[0]!, s.w[1]!, 1, s.w[2]!]] : [s.x, s.w];
+      const geometry = hc.conv2dGeometry(w.op, x4, w4, { stride: s.dims === 1 ? [1, s.stride] : s.stride, padding: s.dims === 1 ? [0, s.pad] : s.pad, groups: s.groups });
+      if (s.pass === 'forward') return { kernel: 'conv2d', inputs: { x: t('x', x4), w: t('w', w4) }, attrs: { geometry }, read: 1 };
+      if (s.pass === 'backpropInput') return { kernel: 'conv2dBackpropInput', inputs: { dy: t('dy', geometry.yShape), w: t('w', w4) }, attrs: { geometry }, read: 1 };
+      return { kernel: 'conv2dBackpropFilter', inputs: { x: t('x', x4), dy: t('dy', geometry.yShape) }, attrs: { geometry }, read: 1 };
+    }
+    case 'maxPool2d':
+    case 'avgPool2d': {
+      const geometry = hc.pool2dGeometry(s.type, s.x, { kernelSize: s.kernel, stride: s.stride, padding: s.pad });
+      return { kernel: s.type, inputs: { x: t('x') }, attrs: s.type === 'avgPool2d' ? { geometry, countIncludePad: true } : { geometry }, read: 1 };
+    }
+    case 'globalAvgPool':
+      return { kernel: 'globalAvgPool', inputs: { x: t('x') }, attrs: {}, read: 1 };
+    case 'norm': {
+      const [, c, h, wd] = s.x;
+      if (s.pass === 'backward') return 'norm backward rows: see the conformance bench';
+      if (s.norm === 'batchNorm') return { kernel: 'batchNormInference', inputs: { x: t('x'), mean: t('mean'), variance: t('variance'), scale: t('scale'), offset: t('offset') }, attrs: { eps: EPS }, read: 1 };
+      if (s.norm === 'layerNorm') return { kernel: 'layerNorm', inputs: { x: t('x'), weight: t('weight'), bias: t('bias') }, attrs: { rowSize: c * h * wd, eps: EPS }, read: 1 };
+      return { kernel: 'groupNorm', inputs: { x: t('x'), weight: t('weight'), bias: t('bias') }, attrs: { numGroups: s.norm === 'instanceNorm' ? c : s.groups!, eps: EPS }, read: 1 };
+    }
+  }
+  return 'not a kernel workload';
+}
+
+const be = await createWasmBackend({ threads, simd });
+console.log(`${be.description}; SIMD peak probe (f32x4 mul+add) ${peakGflops(false).toFixed(1)} GFLOP/s per thread`);
+const runners = [wasmRunner(be), tfjsWasmRunner(threads), onnxruntimeWebRunner(threads)];
+const ready: BenchRunner[] = [];
+for (const r of runners) {
+  const why = await r.init();
+  if (why) console.log(`${r.name}: ${why}`);
+  else ready.push(r);
+}
+// Runners take turns, one run each per round, and each reports its fastest run: on a shared, loaded
+// machine the minimum is the least disturbed figure, and turns keep load drifts from favouring one runner.
+const rounds = mode === 'full' ? 15 : 7;
+for (const w of selectWorkloads(mode)) {
+  if (only && !only.some((o) => w.id.includes(o))) continue;
+  const inputs = makeInputs(w);
+  const prepared: [string, PreparedRun][] = [];
+  for (const r of ready) {
+    const p = await r.prepare(w, inputs);
+    if (typeof p !== 'string') prepared.push([r.name, p]);
+  }
+  const ms: Record<string, number> = {};
+  for (const [name, p] of prepared) {
+    if (p.measure) ms[name] = Math.min(...(await p.measure(MEASURE.quick)));
+    else await p.run(); // warm-up
+  }
+  const turns = prepared.filter(([, p]) => !p.measure);
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, p] of turns) {
+      const t0 = performance.now();
+      await p.run();
+      const dt = performance.now() - t0;
+      ms[name] = Math.min(ms[name] ?? Infinity, dt);
+    }
+  }
+  for (const [, p] of prepared) await p.dispose();
+  const rate = (m: number) => (w.flops ? `${(w.flops / m / 1e6).toFixed(1)} GFLOP/s` : `${(w.bytes! / m / 1e6).toFixed(1)} GB/s`);
+  const ours = ms['hypercolumn:wasm'];
+  const peers = Object.entries(ms).filter(([n]) => n !== 'hypercolumn:wasm').map(([, v]) => v);
+  const ratio = ours && peers.length ? (Math.min(...peers) / ours).toFixed(2) : '-';
+  console.log(`${w.id.padEnd(24)} ${Object.entries(ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms (${rate(v)})`).join(' | ')} | ratio to faster peer ${ratio}×`);
+}
+be.dispose();
+for (const r of ready) await r.close?.();
+process.exit(0);

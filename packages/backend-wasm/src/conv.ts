@@ -1,0 +1,118 @@
+import type { Conv2dGeometry } from '@hypercolumn/core';
+import type { WasmBackend, WasmBuffer } from './backend.js';
+
+/** Output-channel block of the blocked kernel; groups with fewer channels use the pixel kernel. */
+const BLOCK = 8;
+
+interface ConvPass {
+  /** padded input [N, C, Hp, Wp] */
+  xp: number;
+  Hp: number;
+  Wp: number;
+  C: number;
+  /** OIHW weights of the original conv; `flip` runs the transposed, tap-reversed convolution */
+  w: number;
+  flip: boolean;
+  bias: number;
+  y: number;
+  Cout: number;
+  OH: number;
+  OW: number;
+  cinG: number;
+  coutG: number;
+  stride: [number, number];
+}
+
+/** One direct convolution pass on a padded input: packs the weights, then runs the kernel. */
+function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean): void {
+  const { groups: G, kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
+  // unit-stride rows: 4 channels × 8 pixels (rows under 8 pixels: 4 channels × 1); otherwise 8 channels × 4 pixels; few channels per
+  // group (depthwise): pixels only
+  const rows = p.stride[1] === 1 && p.coutG >= 4;
+  const blocked = !rows && p.coutG >= BLOCK;
+  const block = rows ? 4 : blocked ? BLOCK : 1;
+  const blocks = Math.ceil(p.coutG / block);
+  const taps = p.cinG * kh * kw;
+  const packed = block === 1 && !p.flip ? null : b.scratch(G * blocks * block * taps * 4);
+  if (packed) b.call('packWeights', [p.w, packed.ptr, G, p.flip ? p.cinG : p.coutG, p.flip ? p.coutG : p.cinG, kh, kw, block, p.flip ? 1 : 0]);
+  const args = [
+    p.xp, p.Hp, p.Wp, p.C, packed ? packed.ptr : p.w, p.bias, p.y, p.Cout, p.OH, p.OW,
+    G, p.cinG, p.coutG, kh, kw, p.stride[0], p.stride[1], dh, dw, relu ? 1 : 0,
+  ];
+  const N = g.batch;
+  if (rows) {
+    const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
+    b.exec(p.OW >= 8 ? 'convRows' : 'convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
+  } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
+  else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
+  if (packed) b.release(packed);
+}
+
+/** x zero-padded to [N, C, H + pt + pb, W + pl + pr] (x itself when there is no padding). */
+function padInput(b: WasmBackend, x: WasmBuffer, g: Conv2dGeometry): { xp: WasmBuffer; Hp: number; Wp: number; owned: boolean } {
+  const Hp = g.inHeight + g.padTop + g.padBottom, Wp = g.inWidth + g.padLeft + g.padRight;
+  if (Hp === g.inHeight && Wp === g.inWidth) return { xp: x, Hp, Wp, owned: false };
+  const planes = g.batch * g.inChannels;
+  const xp = b.scratch(planes * Hp * Wp * 4);
+  b.exec('padDilate', [x.ptr, xp.ptr, g.inHeight, g.inWidth, Hp, Wp, g.padTop, g.padLeft, 1, 1], planes, Hp * Wp);
+  return { xp, Hp, Wp, owned: true };
+}
+
+export function convForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: WasmBuffer | undefined, g: Conv2dGeometry, relu: boolean): WasmBuffer {
+  const { xp, Hp, Wp, owned } = padInput(b, x, g);
+  const y = b.alloc(g.batch * g.outChannels * g.outHeight * g.outWidth);
+  runConv(b, g, {
+    xp: xp.ptr, Hp, Wp, C: g.inChannels, w: w.ptr, flip: false, bias: bias?.ptr ?? 0, y: y.ptr, Cout: g.outChannels,
+    OH: g.outHeight, OW: g.outWidth, cinG: g.inChannels / g.groups, coutG: g.outChannels / g.groups,
+    stride: [g.strideHeight, g.strideWidth],
+  }, relu);
+  if (owned) b.release(xp);
+  return y;
+}
+
+/**
+ * Input gradient as a stride-1 convolution of the zero-inserted, padded dy with the transposed,
+ * tap-reversed weights: dx[iy] = Σ_ky dyd[iy + ky·dh]·w[kh−1−ky] where dyd holds dy[oy] at row
+ * oy·sh + (kh−1)·dh − padTop (likewise columns).
+ */
+export function convBackpropInput(b: WasmBackend, dy: WasmBuffer, w: WasmBuffer, g: Conv2dGeometry): WasmBuffer {
+  const { kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
+  const Hd = g.inHeight + (kh - 1) * dh, Wd = g.inWidth + (kw - 1) * dw;
+  const planes = g.batch * g.outChannels;
+  const dyd = b.scratch(planes * Hd * Wd * 4);
+  b.exec('padDilate', [
+    dy.ptr, dyd.ptr, g.outHeight, g.outWidth, Hd, Wd, (kh - 1) * dh - g.padTop, (kw - 1) * dw - g.padLeft,
+    g.strideHeight, g.strideWidth,
+  ], planes, Hd * Wd);
+  const dx = b.alloc(g.batch * g.inChannels * g.inHeight * g.inWidth);
+  runConv(b, g, {
+    xp: dyd.ptr, Hp: Hd, Wp: Wd, C: g.outChannels, w: w.ptr, flip: true, bias: 0, y: dx.ptr, Cout: g.inChannels,
+    OH: g.inHeight, OW: g.inWidth, cinG: g.outChannels / g.groups, coutG: g.inChannels / g.groups, stride: [1, 1],
+  }, false);
+  b.release(dyd);
+  return dx;
+}
+
+/** Filter gradient on the padded input, pairs of output channels per work unit. */
+export function convBackpropFilter(b: WasmBackend, x: WasmBuffer, dy: WasmBuffer, g: Conv2dGeometry): WasmBuffer {
+  const { xp, Hp, Wp, owned } = padInput(b, x, g);
+  const { kernelHeight: kh, kernelWidth: kw, groups: G } = g;
+  const cinG = g.inChannels / G, coutG = g.outChannels / G;
+  const taps = cinG * kh * kw;
+  const offsets = new Int32Array(taps);
+  for (let ci = 0, t = 0; ci < cinG; ci++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, t++) offsets[t] = (ci * Hp * Wp + ky * g.dilationHeight * Wp + kx * g.dilationWidth) * 4;
+    }
+  }
+  const tapOff = b.scratch(taps * 4);
+  b.writeInts(tapOff, offsets);
+  const dw = b.alloc(g.outChannels * taps);
+  b.exec('convFilterGrad', [
+    xp.ptr, Hp, Wp, g.inChannels, dy.ptr, dw.ptr, g.batch, g.outChannels, g.outHeight, g.outWidth,
+    G, cinG, coutG, kh, kw, g.strideHeight, g.strideWidth, tapOff.ptr,
+  ], G * Math.ceil(coutG / 2), g.batch * g.outHeight * g.outWidth * taps * 4);
+  b.release(tapOff);
+  if (owned) b.release(xp);
+  return dw;
+}

@@ -1,0 +1,248 @@
+import { HypercolumnError } from '@hypercolumn/core';
+
+// Control block shared with the workers (a SharedArrayBuffer beside the wasm memory). Slot w has
+// Int32 fields [seq, done, status, fn] at 16·w and its float64 arguments at ARGS_AT + 32·w.
+const SLOT = 16;
+const SEQ = 0, DONE = 1, STATUS = 2, FN = 3, NARGS = 4;
+const MAX_ARGS = 32;
+/** How long the main thread waits for a worker before it declares it dead. */
+const WORKER_TIMEOUT_MS = 60_000;
+
+/**
+ * The worker's loop, as source so it needs no file of its own (no bundler or path games): it
+ * instantiates the module on the shared memory, then waits on its slot, runs the kernel it is given
+ * and reports completion (status 1 if the kernel threw).
+ */
+const WORKER_LOOP = `
+function run(init) {
+  const { module, memory, control, slot, names, argsAt } = init;
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const ctl = new Int32Array(control);
+  const args = new Float64Array(control, argsAt + slot * ${MAX_ARGS} * 8, ${MAX_ARGS});
+  const base = slot * ${SLOT};
+  const fns = names.map((n) => instance.exports[n]);
+  let seen = 0;
+  Atomics.store(ctl, base + ${DONE}, 0);
+  for (;;) {
+    Atomics.wait(ctl, base + ${SEQ}, seen);
+    seen = Atomics.load(ctl, base + ${SEQ});
+    if (seen < 0) return;
+    let status = 0;
+    try {
+      const n = ctl[base + ${NARGS}];
+      const a = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = args[i];
+      fns[ctl[base + ${FN}]](...a);
+    } catch (e) {
+      status = 1;
+    }
+    ctl[base + ${STATUS}] = status;
+    Atomics.store(ctl, base + ${DONE}, seen);
+    Atomics.notify(ctl, base + ${DONE});
+  }
+}
+`;
+
+interface WorkerHandle {
+  terminate(): unknown;
+  dead: string | null;
+}
+
+/**
+ * A Node built-in, imported through a variable so that browser bundlers (esbuild, Vite) leave it
+ * alone: it is only reached when running in Node.
+ */
+function nodeImport(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ specifier);
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+
+/**
+ * Worker threads on the shared memory, one slot each. `run` splits a kernel's units between the
+ * caller's thread (part 0) and the workers; `blocking` says whether the caller may Atomics.wait
+ * (Node, workers) or must await Atomics.waitAsync (a browser's main thread).
+ */
+export class ThreadPool {
+  private readonly ctl: Int32Array;
+  private readonly args: Float64Array[];
+  private readonly seq: number[];
+  private workers: WorkerHandle[] = [];
+  readonly blocking: boolean;
+  private readonly fnIndex = new Map<string, number>();
+
+  private constructor(
+    readonly size: number,
+    private readonly module: WebAssembly.Module,
+    private readonly memory: WebAssembly.Memory,
+    private readonly names: string[],
+    private readonly control: SharedArrayBuffer,
+  ) {
+    this.ctl = new Int32Array(control, 0, size * SLOT);
+    this.args = Array.from({ length: size }, (_, w) => new Float64Array(control, this.argsAt + w * MAX_ARGS * 8, MAX_ARGS));
+    this.seq = new Array(size).fill(0);
+    names.forEach((n, i) => this.fnIndex.set(n, i));
+    this.blocking = isNode || typeof (globalThis as { document?: unknown }).document === 'undefined';
+  }
+
+  private get argsAt(): number {
+    return this.size * SLOT * 4;
+  }
+
+  /** Starts `size` workers; resolves once each has instantiated the module. */
+  static async start(size: number, module: WebAssembly.Module, memory: WebAssembly.Memory, names: string[]): Promise<ThreadPool> {
+    const control = new SharedArrayBuffer(size * SLOT * 4 + size * MAX_ARGS * 8);
+    const pool = new ThreadPool(size, module, memory, names, control);
+    for (let w = 0; w < size; w++) pool.workers.push(await pool.spawn(w));
+    return pool;
+  }
+
+  private async spawn(slot: number): Promise<WorkerHandle> {
+    const init = { module: this.module, memory: this.memory, control: this.control, slot, names: this.names, argsAt: this.argsAt };
+    Atomics.store(this.ctl, slot * SLOT + DONE, -1);
+    this.seq[slot] = 0;
+    Atomics.store(this.ctl, slot * SLOT + SEQ, 0);
+    let handle: WorkerHandle;
+    if (isNode) {
+      const { Worker } = await nodeImport('node:worker_threads') as typeof import('node:worker_threads');
+      const w = new Worker(`${WORKER_LOOP}\nrun(require('node:worker_threads').workerData);`, { eval: true, workerData: init });
+      handle = { terminate: () => w.terminate(), dead: null };
+      w.on('error', (e) => (handle.dead = `worker ${slot} failed: ${e.message}`));
+      w.on('exit', (code) => (handle.dead ??= `worker ${slot} exited (code ${code})`));
+      w.unref();
+    } else {
+      const url = URL.createObjectURL(new Blob([`${WORKER_LOOP}\nonmessage = (e) => run(e.data);`], { type: 'text/javascript' }));
+      const w = new Worker(url);
+      handle = { terminate: () => w.terminate(), dead: null };
+      w.onerror = (e) => (handle.dead = `worker ${slot} failed: ${e.message}`);
+      w.postMessage(init);
+    }
+    // wait until the worker is in its loop (DONE goes from -1 to 0)
+    const t0 = Date.now();
+    while (Atomics.load(this.ctl, slot * SLOT + DONE) !== 0) {
+      if (handle.dead) throw new HypercolumnError(`wasm: ${handle.dead}`, 'wasm', 'threads');
+      if (Date.now() - t0 > WORKER_TIMEOUT_MS) throw new HypercolumnError('wasm: worker did not start', 'wasm', 'threads');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return handle;
+  }
+
+  /** Posts part w (1-based worker w-1) of a kernel call. */
+  private post(w: number, fn: number, args: readonly number[], lo: number, hi: number): void {
+    const slot = w * SLOT, a = this.args[w]!;
+    for (let i = 0; i < args.length; i++) a[i] = args[i]!;
+    a[args.length] = lo;
+    a[args.length + 1] = hi;
+    this.ctl[slot + FN] = fn;
+    this.ctl[slot + NARGS] = args.length + 2;
+    this.ctl[slot + STATUS] = 0;
+    this.seq[w] = (this.seq[w]! + 1) & 0x3fffffff;
+    Atomics.store(this.ctl, slot + SEQ, this.seq[w]!);
+    Atomics.notify(this.ctl, slot + SEQ);
+  }
+
+  /**
+   * Runs fn over units [0, units) split in `parts` pieces (parts − 1 workers plus the caller);
+   * `local` runs the caller's piece. Blocking mode returns when all are done; otherwise the promise
+   * settles then.
+   */
+  run(name: string, args: readonly number[], units: number, parts: number, local: (lo: number, hi: number) => void): Promise<void> | void {
+    const fn = this.fnIndex.get(name)!;
+    if (this.restartPromise) {
+      // workers are being replaced after a failure: run on this thread meanwhile
+      local(0, units);
+      return;
+    }
+    const dead = this.workers.find((w) => w.dead);
+    if (dead) this.fail(dead.dead!);
+    const bounds = (k: number) => Math.round((units * k) / parts);
+    for (let k = 1; k < parts; k++) this.post(k - 1, fn, args, bounds(k), bounds(k + 1));
+    let localError: unknown = null;
+    try {
+      local(0, bounds(1));
+    } catch (e) {
+      localError = e;
+    }
+    if (this.blocking) {
+      for (let k = 1; k < parts; k++) this.waitBlocking(k - 1);
+      this.finish(parts, localError);
+      return;
+    }
+    return (async () => {
+      for (let k = 1; k < parts; k++) await this.waitAsync(k - 1);
+      this.finish(parts, localError);
+    })();
+  }
+
+  private finish(parts: number, localError: unknown): void {
+    if (localError) throw localError;
+    for (let k = 1; k < parts; k++) {
+      if (this.ctl[(k - 1) * SLOT + STATUS] !== 0) this.fail(`worker ${k - 1}: a kernel trapped`);
+    }
+  }
+
+  private waitBlocking(w: number): void {
+    const at = w * SLOT + DONE, want = this.seq[w]!;
+    const t0 = Date.now();
+    for (;;) {
+      const v = Atomics.load(this.ctl, at);
+      if (v === want) return;
+      Atomics.wait(this.ctl, at, v, 100);
+      if (Date.now() - t0 > WORKER_TIMEOUT_MS) this.fail(`worker ${w} did not answer in ${WORKER_TIMEOUT_MS} ms`);
+    }
+  }
+
+  private async waitAsync(w: number): Promise<void> {
+    const at = w * SLOT + DONE, want = this.seq[w]!;
+    const t0 = Date.now();
+    for (;;) {
+      const v = Atomics.load(this.ctl, at);
+      if (v === want) return;
+      if (this.workers[w]?.dead) this.fail(this.workers[w]!.dead!);
+      const r = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } })
+        .waitAsync(this.ctl, at, v, 100);
+      if (r.async) await r.value;
+      if (Date.now() - t0 > WORKER_TIMEOUT_MS) this.fail(`worker ${w} did not answer in ${WORKER_TIMEOUT_MS} ms`);
+    }
+  }
+
+  /** A worker failed: replace every worker (the pool recovers) and raise. */
+  private fail(reason: string): never {
+    this.restart();
+    throw new HypercolumnError(`wasm: ${reason}; the thread pool was restarted`, 'wasm', 'threads');
+  }
+
+  private restartPromise: Promise<void> | null = null;
+  /** Resolves when a restart begun after a failure has finished. */
+  get ready(): Promise<void> {
+    return this.restartPromise ?? Promise.resolve();
+  }
+
+  private restart(): void {
+    for (const w of this.workers) {
+      void w.terminate();
+    }
+    const old = this.workers;
+    this.workers = old.map(() => ({ terminate: () => undefined, dead: 'restarting' }));
+    this.restartPromise = (async () => {
+      for (let w = 0; w < this.size; w++) this.workers[w] = await this.spawn(w);
+      this.restartPromise = null;
+    })();
+    this.restartPromise.catch(() => undefined);
+  }
+
+  /** Kills worker w (tests: a worker that dies). */
+  killWorker(w: number): void {
+    void this.workers[w]?.terminate();
+    this.workers[w]!.dead = `worker ${w} was terminated`;
+  }
+
+  dispose(): void {
+    for (let w = 0; w < this.workers.length; w++) {
+      Atomics.store(this.ctl, w * SLOT + SEQ, -1);
+      Atomics.notify(this.ctl, w * SLOT + SEQ);
+      void this.workers[w]!.terminate();
+    }
+    this.workers = [];
+  }
+}

@@ -1,0 +1,81 @@
+// Storage, errors and threads of the wasm backend itself: arena reuse, the memory limit, disposed
+// inputs, readInto, and a worker that dies mid-session.
+import { describe, expect, it } from 'vitest';
+import { HypercolumnError, conv2dGeometry } from '@hypercolumn/core';
+import { reference as ref } from '@hypercolumn/conformance-core';
+import { createWasmBackend } from '../src/index.js';
+import { expectClose, f64, rand, runKernel } from './harness.js';
+
+describe('wasm backend storage', () => {
+  it('reuses freed blocks: a repeated training-like sequence does not grow the arena', async () => {
+    const be = await createWasmBackend({ threads: 1 });
+    const x = rand([2, 4, 10, 10], 1), w = rand([8, 4, 3, 3], 2);
+    const g = conv2dGeometry('conv2d', x.shape, w.shape, { padding: 1 });
+    const step = () => {
+      runKernel(be, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape });
+      runKernel(be, 'conv2dBackpropFilter', { x, dy: rand(g.yShape, 3) }, { geometry: g }, { dw: g.wShape });
+      runKernel(be, 'batchNormTraining', { x }, { eps: 1e-5 }, { y: x.shape, mean: [4], variance: [4] });
+    };
+    step();
+    const after1 = be.memory().bytes;
+    for (let i = 0; i < 5; i++) step();
+    expect(be.memory().bytes).toBe(after1);
+    expect(after1).toBeGreaterThan(0);
+    be.dispose();
+  });
+
+  it('growth past the memory limit is a HypercolumnError, and the backend keeps working', async () => {
+    const be = await createWasmBackend({ threads: 1, maxMemoryBytes: 4 << 20 });
+    expect(() => be.write(new Float32Array(2 << 20), [2 << 20])).toThrow(HypercolumnError);
+    expect(() => be.write(new Float32Array(2 << 20), [2 << 20])).toThrow(/memory expected at most/);
+    const x = rand([3, 5], 4);
+    const y = runKernel(be, 'relu', { x }, {}, { y: x.shape })[0]!;
+    expectClose(y, ref.relu(x), 0);
+    be.dispose();
+  });
+
+  it('a disposed input is a HypercolumnError naming the kernel and argument', async () => {
+    const be = await createWasmBackend({ threads: 1 });
+    const d = be.write(new Float32Array([1, -2, 3]), [3]);
+    be.free(d);
+    expect(() => be.kernels.relu!({ x: { data: d, shape: [3] } }, {}, be, { y: [3] })).toThrow(/relu: x expected a live tensor/);
+    be.dispose();
+  });
+
+  it('readInto copies into the caller buffer; read resolves the same values', async () => {
+    const be = await createWasmBackend({ threads: 1 });
+    const d = be.write(new Float32Array([1.5, -2, 3]), [3]);
+    const out = new Float32Array(3);
+    be.readInto(d, out);
+    expect(Array.from(out)).toEqual([1.5, -2, 3]);
+    expect(Array.from(await be.read(d, 3))).toEqual([1.5, -2, 3]);
+    be.dispose();
+  });
+
+  it('plain build when deterministic; description names build and threads', async () => {
+    const be = await createWasmBackend({ threads: 1, deterministic: true, simd: 'relaxed' });
+    expect(be.description).toMatch(/SIMD128 build, 1 thread/);
+    be.dispose();
+    await expect(createWasmBackend({ threads: 0 })).rejects.toThrow(HypercolumnError);
+  });
+});
+
+describe('wasm backend threads', () => {
+  it('a dead worker is a HypercolumnError, then the pool recovers with correct results', async () => {
+    const be = await createWasmBackend({ threads: 2, minParallelWork: 0 });
+    expect(be.threads).toBe(2);
+    const x = rand([2, 3, 9, 9], 5), w = rand([8, 3, 3, 3], 6);
+    const g = conv2dGeometry('conv2d', x.shape, w.shape, { padding: 1 });
+    const want = ref.conv2d(x, w, undefined, { padding: 1 });
+    expectClose(runKernel(be, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape })[0]!, want, 2e-5);
+    be.killWorker(0);
+    expect(() => runKernel(be, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape })).toThrow(HypercolumnError);
+    // while workers restart, calls run on the caller's thread; afterwards on both
+    expectClose(runKernel(be, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape })[0]!, want, 2e-5);
+    await new Promise((r) => setTimeout(r, 300));
+    expectClose(runKernel(be, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape })[0]!, want, 2e-5);
+    const m = f64([4], [1, 2, 3, 4]);
+    expect(Array.from(runKernel(be, 'relu', { x: m }, {}, { y: [4] })[0]!.data)).toEqual([1, 2, 3, 4]);
+    be.dispose();
+  });
+});
