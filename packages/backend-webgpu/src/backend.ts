@@ -230,7 +230,7 @@ export class WebGpuBackend implements Backend<GpuData> {
     if (gy > this.maxWorkgroupsPerDimension) {
       throw new HypercolumnError(`${op}: ${groups} workgroups exceed the adapter's dispatch limit`, op);
     }
-    const countName = def.work === 'element' ? 'total' : 'groups';
+    const countName = def.work === 'element' ? 'total' : 'groupCount';
     const uniform = this.uniformBuffer(packUniforms(prog, { ...uniforms, [countName]: count }));
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
     [...inputs, ...outputs].forEach((d, k) => entries.push({ binding: k + 1, resource: { buffer: d.buffer } }));

@@ -11,7 +11,7 @@
 export const MAX_WINDOW_WGSL = /* wgsl */ `
 struct WindowMax { offset: i32, value: f32 }
 fn windowMax(plane: i32, oh: i32, ow: i32) -> WindowMax {
-  var best = WindowMax(-1, NEG_INFINITY);
+  var best = WindowMax(-1, negInfinity());
   let ih0 = oh * P.sH - P.padTop;
   let iw0 = ow * P.sW - P.padLeft;
   for (var kh = 0; kh < P.kH; kh = kh + 1) {

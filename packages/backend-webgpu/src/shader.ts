@@ -5,7 +5,7 @@
  *
  * Two shapes of work:
  * - `element`: one invocation per index `i` in [0, P.total); the guard returns past the end.
- * - `group`: one workgroup per index `g` in [0, P.groups), `lid` its invocation in [0, WG);
+ * - `group`: one workgroup per index `g` in [0, P.groupCount), `lid` its invocation in [0, WG);
  *   `groupSum(v: vec4f) -> vec4f` reduces over the workgroup (a tree in workgroup memory; every
  *   invocation gets the total). The guard is uniform, so barriers stay in uniform control flow.
  * Large counts are spread over a 2-d grid of workgroups (65535 per dimension) and flattened back.
@@ -21,7 +21,7 @@ export interface ProgramDef {
   inputs: readonly string[];
   /** Written f32 storage arrays, in binding order after the inputs. */
   outputs: readonly string[];
-  /** Uniform fields besides the implicit `total` / `groups`; read in WGSL as `P.<name>`. */
+  /** Uniform fields besides the implicit `total` / `groupCount`; read in WGSL as `P.<name>`. */
   uniforms?: Readonly<Record<string, UniformType>>;
   work: 'element' | 'group';
   /** Invocations per workgroup (default 64). */
@@ -47,8 +47,9 @@ const isVector = (t: UniformType): boolean => t === 'u32x8' || t === 'i32x8';
 
 /** WGSL shared by every program: float classification that survives fast-math assumptions. */
 const COMMON_WGSL = /* wgsl */ `
-const NAN = bitcast<f32>(0x7fc00000u);
-const NEG_INFINITY = bitcast<f32>(0xff800000u);
+// NaN and −∞ cannot be WGSL constants (constant evaluation rejects them): built at run time from bits.
+fn nanValue() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
+fn negInfinity() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
 fn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 fn at8u(a: array<vec4u, 2>, k: u32) -> u32 { return a[k >> 2u][k & 3u]; }
 fn at8i(a: array<vec4i, 2>, k: u32) -> i32 { return a[k >> 2u][k & 3u]; }
@@ -88,7 +89,7 @@ export function program(def: ProgramDef): Program {
   if (cached) return cached;
   const wg = def.workgroupSize ?? 64;
   if ((wg & (wg - 1)) !== 0) throw new Error(`workgroup size ${wg} of ${def.name} is not a power of two`);
-  const countName = def.work === 'element' ? 'total' : 'groups';
+  const countName = def.work === 'element' ? 'total' : 'groupCount';
   const fields: [string, UniformType][] = [[countName, 'u32'], ...Object.entries(def.uniforms ?? {})];
   // vectors first (16-byte aligned), then 4-byte scalars
   fields.sort((a, b) => Number(isVector(b[1])) - Number(isVector(a[1])));
@@ -109,7 +110,7 @@ export function program(def: ProgramDef): Program {
   ];
   const entry = def.work === 'element'
     ? `  let i = (wid.y * nwg.x + wid.x) * ${wg}u + lid;\n  if (i >= P.total) { return; }`
-    : `  let g = wid.y * nwg.x + wid.x;\n  if (g >= P.groups) { return; }`;
+    : `  let g = wid.y * nwg.x + wid.x;\n  if (g >= P.groupCount) { return; }`;
   const code = [
     `struct Params {\n${members.join('\n')}\n}`,
     ...bindings,

@@ -22,7 +22,7 @@ fn laneBase(i: u32) -> u32 { return (i / P.inner) * P.axisSize * P.inner + i % P
 
 /** WGSL: the lane's maximum `m` and Σ exp(x − m) `z` (stable log-sum-exp), over input `src`. */
 export const laneLogSumExp = (src: string): string => /* wgsl */ `
-  var m = NEG_INFINITY;
+  var m = negInfinity();
   for (var j = 0u; j < P.axisSize; j = j + 1u) { m = max(m, ${src}[base + j * P.inner]); }
   var z = 0.0;
   for (var j = 0u; j < P.axisSize; j = j + 1u) { z = z + exp(${src}[base + j * P.inner] - m); }`;

@@ -11,7 +11,7 @@ const def: ProgramDef = {
   var total = 0.0;
   for (var n = lid; n < P.N; n = n + WG) {
     let base = n * P.K;
-    var m = NEG_INFINITY;
+    var m = negInfinity();
     for (var k = 0u; k < P.K; k = k + 1u) { m = max(m, logits[base + k]); }
     var z = 0.0;
     for (var k = 0u; k < P.K; k = k + 1u) { z = z + exp(logits[base + k] - m); }

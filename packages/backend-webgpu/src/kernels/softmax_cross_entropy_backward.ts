@@ -9,7 +9,7 @@ const def: ProgramDef = {
   work: 'element',
   body: /* wgsl */ `
   let base = i * P.K;
-  var m = NEG_INFINITY;
+  var m = negInfinity();
   for (var k = 0u; k < P.K; k = k + 1u) { m = max(m, logits[base + k]); }
   var z = 0.0;
   for (var k = 0u; k < P.K; k = k + 1u) { z = z + exp(logits[base + k] - m); }
