@@ -44,26 +44,36 @@ export async function runKernel<K extends KernelName>(
   return values;
 }
 
-/** Σ a·b. */
-export const dot = (a: F64, b: F64): number => a.data.reduce((s, v, i) => s + v * b.data[i]!, 0);
+/** A reference gradient with its tolerance magnitude. */
+export interface Gradient extends F64 {
+  magnitude: F64;
+}
 
 /**
- * Finite-difference gradient of L = Σ dy·f(inputs) with respect to inputs[wrt] (central
- * differences in float64; exact up to rounding for the (piecewise) linear ops).
+ * Finite-difference gradient of L = Σ dy·f(inputs) with respect to inputs[wrt]: each Jacobian column
+ * by central differences in float64 (exact up to rounding for (piecewise) linear ops), so the
+ * magnitude of the summed terms comes with it: m_i = Σ_j |J_ji·dy_j| (DESIGN §3's m).
  */
-export function vjp(f: (inputs: F64[]) => F64, inputs: F64[], dy: F64, wrt: number, h = 1e-4): F64 {
+export function vjp(f: (inputs: F64[]) => F64, inputs: F64[], dy: F64, wrt: number, h = 1e-4): Gradient {
   const x = inputs[wrt]!;
-  const g = f64(x.shape);
+  const g = f64(x.shape), m = f64(x.shape);
   for (let j = 0; j < x.data.length; j++) {
     const v = x.data[j]!;
     x.data[j] = v + h;
-    const plus = dot(f(inputs), dy);
+    const plus = f(inputs).data.slice();
     x.data[j] = v - h;
-    const minus = dot(f(inputs), dy);
+    const minus = f(inputs).data;
     x.data[j] = v;
-    g.data[j] = (plus - minus) / (2 * h);
+    let s = 0, a = 0;
+    for (let k = 0; k < plus.length; k++) {
+      const t = ((plus[k]! - minus[k]!) / (2 * h)) * dy.data[k]!;
+      s += t;
+      a += Math.abs(t);
+    }
+    g.data[j] = s;
+    m.data[j] = a;
   }
-  return g;
+  return { ...g, magnitude: m };
 }
 
 /**
