@@ -12,13 +12,16 @@ const unaryDefs = new Map<string, ProgramDef>();
 function unaryDef(name: string, expr: string): ProgramDef {
   let def = unaryDefs.get(name);
   if (!def) {
-    def = { name, inputs: ['x'], outputs: ['y'], uniforms: { value: 'f32' }, work: 'element', body: `let v = x[i];\n  y[i] = ${expr};` };
+    def = { name, inputs: ['x'], outputs: ['y'], uniforms: { value: 'f32' }, work: 'element', body: `let v = x[i];\n  y[i] = select(${expr}, v, isNan(v));` };
     unaryDefs.set(name, def);
   }
   return def;
 }
 
-/** Runs `y = expr(v)` (with `P.value` the scalar operand) over x. */
+/**
+ * Runs `y = expr(v)` (with `P.value` the scalar operand) over x. A NaN input gives NaN whatever the
+ * expression (WGSL's exp/log are free to turn NaN into anything).
+ */
 export function unary(op: string, expr: string, gpu: WebGpuBackend, x: GpuData, n: number, value = 0): GpuData {
   const y = gpu.alloc(n, op);
   gpu.run(unaryDef(op, expr), [x], [y], { value }, n);
