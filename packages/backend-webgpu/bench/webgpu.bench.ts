@@ -1,0 +1,128 @@
+/**
+ * WebGPU benchmark: hypercolumn's webgpu kernels against TensorFlow.js's webgpu backend on the same
+ * adapter, in one process (`pnpm --filter @hypercolumn/backend-webgpu bench`). For each workload:
+ * the first call (pipeline compilation included) and the steady-state median, both including the
+ * read-back of the result (the only completion signal tfjs offers), and the ratio tfjs / ours (> 1:
+ * hypercolumn is faster). Prints a table; asserts nothing about speed.
+ */
+import { conv2dGeometry, pool2dGeometry, type Conv2dGeometry, type KernelName, type TensorInfo } from '@hypercolumn/core';
+import { it } from 'vitest';
+import { createWebGpuBackend, type GpuData, type WebGpuBackend } from '../src/index.js';
+
+const RUNS = Number(process.env.HC_BENCH_RUNS ?? 5);
+
+async function loadTfjsWebgpu(): Promise<typeof import('@tensorflow/tfjs-core') | null> {
+  const { create, globals } = (await import('webgpu')) as unknown as { create(f: string[]): GPU; globals: object };
+  Object.assign(globalThis, globals);
+  const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
+  if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  return (await tf.setBackend('webgpu')) ? tf : null;
+}
+
+const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+
+async function time(fn: () => Promise<unknown>): Promise<{ first: number; median: number }> {
+  let t = performance.now();
+  await fn();
+  const first = performance.now() - t;
+  await fn();
+  const times: number[] = [];
+  for (let k = 0; k < RUNS; k++) {
+    t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { first, median: times[Math.floor(times.length / 2)]! };
+}
+
+/** One hypercolumn kernel call plus its read-back. */
+function ours<K extends KernelName>(gpu: WebGpuBackend, name: K, inputs: Record<string, TensorInfo<GpuData>>, attrs: unknown, outShapes: Record<string, number[]>) {
+  return async () => {
+    const kernel = gpu.kernels[name] as unknown as (i: unknown, a: unknown, b: unknown, o: unknown) => GpuData | GpuData[];
+    const out = kernel(inputs, attrs, gpu, outShapes);
+    const outs = Array.isArray(out) ? out : [out];
+    const first = Object.values(outShapes)[0]!;
+    await gpu.read(outs[0]!, first.reduce((a, b) => a * b, 1));
+    for (const o of outs) gpu.free(o);
+  };
+}
+
+interface ConvWorkload {
+  name: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  stride: number;
+  pad: number;
+}
+
+const convs: ConvWorkload[] = [
+  { name: 'conv A 1×64×56² 3×3 p1', x: [1, 64, 56, 56], w: [64, 64, 3, 3], stride: 1, pad: 1 },
+  { name: 'conv C 1×256×14² 3×3 p1', x: [1, 256, 14, 14], w: [256, 256, 3, 3], stride: 1, pad: 1 },
+  { name: 'conv D 1×256×56² 1×1 →64', x: [1, 256, 56, 56], w: [64, 256, 1, 1], stride: 1, pad: 0 },
+  { name: 'conv E 64×1×28² 5×5 p2 →6', x: [64, 1, 28, 28], w: [6, 1, 5, 5], stride: 1, pad: 2 },
+  { name: 'conv B 8×3×224² 7×7 s2 p3', x: [8, 3, 224, 224], w: [64, 3, 7, 7], stride: 2, pad: 3 },
+];
+
+it('webgpu vs tfjs-webgpu', async () => {
+  const gpu = await createWebGpuBackend();
+  const tf = await loadTfjsWebgpu().catch((e: Error) => (console.log(`tfjs-webgpu unavailable: ${e.message}`), null));
+  const rows: string[] = [`adapter: ${gpu.description}; median of ${RUNS} after one warm run; times include the read-back`];
+  rows.push('workload | hc first ms | hc steady ms | tfjs first ms | tfjs steady ms | tfjs/hc steady');
+  const report = (name: string, hc: { first: number; median: number }, peer?: { first: number; median: number }) =>
+    console.log(rows[rows.push(`${name} | ${hc.first.toFixed(1)} | ${hc.median.toFixed(2)} | ${peer ? peer.first.toFixed(1) : '-'} | ${peer ? peer.median.toFixed(2) : '-'} | ${peer ? (peer.median / hc.median).toFixed(2) : '-'}`) - 1]);
+  const only = process.env.HC_BENCH_ONLY;
+
+  for (const c of convs) {
+    if (only && !c.name.includes(only)) continue;
+    const g: Conv2dGeometry = conv2dGeometry('conv2d', c.x, c.w, { stride: c.stride, padding: c.pad });
+    const xv = rand(c.x.reduce((a, b) => a * b)), wv = rand(c.w.reduce((a, b) => a * b)), dyv = rand(g.yShape.reduce((a, b) => a * b));
+    const x = { data: gpu.write(xv, c.x), shape: c.x }, w = { data: gpu.write(wv, c.w), shape: c.w }, dy = { data: gpu.write(dyv, g.yShape), shape: g.yShape };
+    const hcFwd = await time(ours(gpu, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape }));
+    let peerFwd, peerDx, peerDw;
+    const backward = c.name.startsWith('conv A') || c.name.startsWith('conv E');
+    const hcDx = backward ? await time(ours(gpu, 'conv2dBackpropInput', { dy, w }, { geometry: g }, { dx: c.x })) : undefined;
+    const hcDw = backward ? await time(ours(gpu, 'conv2dBackpropFilter', { x, dy }, { geometry: g }, { dw: c.w })) : undefined;
+    if (tf) {
+      // tfjs in its native NHWC / HWIO layout
+      const [N, C, H, W] = c.x, [O, , KH, KW] = c.w;
+      const tx = tf.tensor4d(rand(N * H * W * C), [N, H, W, C]), tw = tf.tensor4d(rand(KH * KW * C * O), [KH, KW, C, O]);
+      const tdy = tf.tensor4d(rand(g.yShape.reduce((a, b) => a * b)), [N, g.outHeight, g.outWidth, O]);
+      const run = (f: () => import('@tensorflow/tfjs-core').Tensor) => async () => {
+        const y = f();
+        await y.data();
+        y.dispose();
+      };
+      peerFwd = await time(run(() => tf.conv2d(tx, tw, c.stride, c.pad)));
+      if (backward) {
+        peerDx = await time(run(() => tf.conv2dTranspose(tdy, tw, [N, H, W, C], c.stride, c.pad)));
+        const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: [KH, KW, C, O] };
+        peerDw = await time(run(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tx, dy: tdy }, attrs) as import('@tensorflow/tfjs-core').Tensor));
+      }
+      tx.dispose(); tw.dispose(); tdy.dispose();
+    }
+    report(c.name, hcFwd, peerFwd);
+    if (hcDx) report(`${c.name} ∂x`, hcDx, peerDx);
+    if (hcDw) report(`${c.name} ∂w`, hcDw, peerDw);
+    for (const t of [x, w, dy]) gpu.free(t.data);
+  }
+
+  if (!only || only === 'pool') {
+    const shape = [8, 64, 112, 112];
+    const pg = pool2dGeometry('maxPool2d', shape, { kernelSize: 2, stride: 2 });
+    const x = { data: gpu.write(rand(shape.reduce((a, b) => a * b)), shape), shape };
+    const hc = await time(ours(gpu, 'maxPool2d', { x }, { geometry: pg }, { y: pg.yShape }));
+    let peer;
+    if (tf) {
+      const tx = tf.tensor4d(rand(shape.reduce((a, b) => a * b)), [8, 112, 112, 64]);
+      peer = await time(async () => { const y = tf.maxPool(tx, 2, 2, 0); await y.data(); y.dispose(); });
+      tx.dispose();
+    }
+    report('maxpool 8×64×112² 2×2 s2', hc, peer);
+    gpu.free(x.data);
+  }
+  console.log(`\n${rows.join('\n')}`);
+  gpu.dispose();
+}, 1_800_000);
