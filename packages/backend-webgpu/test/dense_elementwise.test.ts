@@ -195,9 +195,9 @@ describe.skipIf(!gpu)('reductions and data movement on webgpu', () => {
   });
   it('concat and slice along a middle axis', async () => {
     const a = rand([2, 3, 4], 42), b = rand([2, 2, 4], 43);
-    const [y] = await runKernel(gpu!, 'concat', { a, b }, { outer: 2, aSize: 3, bSize: 2, inner: 4 }, { y: [2, 5, 4] });
+    const [y] = await runKernel(gpu!, 'concat', { a, b }, { axis: 1, outer: 2, aSize: 3, bSize: 2, inner: 4 }, { y: [2, 5, 4] });
     expectClose('concat', y!, build([2, 5, 4], ([o, j, i]) => (j! < 3 ? at(a, [o!, j!, i!]) : at(b, [o!, j! - 3, i!]))));
-    const [s] = await runKernel(gpu!, 'slice', { x: a }, { outer: 2, axisSize: 3, inner: 4, begin: 1, size: 2 }, { y: [2, 2, 4] });
+    const [s] = await runKernel(gpu!, 'slice', { x: a }, { axis: 1, outer: 2, axisSize: 3, inner: 4, begin: 1, size: 2 }, { y: [2, 2, 4] });
     expectClose('slice', s!, build([2, 2, 4], ([o, j, i]) => at(a, [o!, j! + 1, i!])));
   });
 });
