@@ -17,6 +17,8 @@ async function loadTfjsWebgpu(): Promise<typeof import('@tensorflow/tfjs-core') 
   const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
   if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
   const tf = await import('@tensorflow/tfjs-core');
+  // @ts-expect-error: no types for the deep import; it registers the gradients tf.grads needs
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients');
   await import('@tensorflow/tfjs-backend-webgpu');
   return (await tf.setBackend('webgpu')) ? tf : null;
 }
@@ -123,6 +125,53 @@ it('webgpu vs tfjs-webgpu', async () => {
     report('maxpool 8×64×112² 2×2 s2', hc, peer);
     gpu.free(x.data);
   }
+  if (!only || only === 'lenet') {
+    const hcStep = await lenetHypercolumn();
+    report('LeNet-5 training step, batch 64', await time(hcStep), tf ? await time(lenetTfjs(tf)) : undefined);
+  }
   console.log(`\n${rows.join('\n')}`);
   gpu.dispose();
 }, 1_800_000);
+
+/** One SGD step of LeNet-5 (batch 64) through the engine on webgpu; resolves once the loss is read. */
+async function lenetHypercolumn(): Promise<() => Promise<unknown>> {
+  const hc = await import('@hypercolumn/core');
+  await hc.setBackend('webgpu');
+  const net = new hc.nn.Sequential(
+    new hc.nn.Conv2d(1, 6, 5, { padding: 2 }), new hc.nn.ReLU(), new hc.nn.MaxPool2d(2),
+    new hc.nn.Conv2d(6, 16, 5), new hc.nn.ReLU(), new hc.nn.MaxPool2d(2), new hc.nn.Flatten(),
+    new hc.nn.Linear(400, 120), new hc.nn.ReLU(), new hc.nn.Linear(120, 84), new hc.nn.ReLU(), new hc.nn.Linear(84, 10),
+  );
+  const opt = new hc.optim.SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
+  const x = hc.tensor(rand(64 * 28 * 28), [64, 1, 28, 28]);
+  const labels = hc.tensor(Float32Array.from({ length: 64 }, (_, i) => i % 10), [64]);
+  return async () => {
+    opt.zeroGrad();
+    const loss = hc.crossEntropy(net.forward(x), labels);
+    loss.backward();
+    opt.step();
+    await loss.data();
+    loss.dispose();
+  };
+}
+
+/** The same step in TensorFlow.js (NHWC), SGD with momentum. */
+function lenetTfjs(tf: typeof import('@tensorflow/tfjs-core')): () => Promise<unknown> {
+  const v = (shape: number[]) => tf.variable(tf.randomNormal(shape, 0, 0.1));
+  const [w1, b1, w2, b2] = [v([5, 5, 1, 6]), v([6]), v([5, 5, 6, 16]), v([16])];
+  const [w3, b3, w4, b4, w5, b5] = [v([400, 120]), v([120]), v([120, 84]), v([84]), v([84, 10]), v([10])];
+  const x = tf.tensor4d(rand(64 * 28 * 28), [64, 28, 28, 1]);
+  const onehot = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10);
+  const opt = tf.train.momentum(0.01, 0.9);
+  return async () => {
+    const loss = opt.minimize(() => {
+      let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1, 1, 'same'), b1)), 2, 2, 0);
+      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, w2, 1, 'valid'), b2)), 2, 2, 0);
+      const f = tf.reshape(h, [64, 400]);
+      const d = tf.relu(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(f, w3), b3)), w4), b4));
+      return tf.losses.softmaxCrossEntropy(onehot, tf.add(tf.matMul(d, w5), b5)) as import('@tensorflow/tfjs-core').Scalar;
+    }, true)!;
+    await loss.data();
+    loss.dispose();
+  };
+}
