@@ -157,15 +157,16 @@ async function lenetHypercolumn(): Promise<() => Promise<unknown>> {
 
 /** The same step in TensorFlow.js (NHWC), SGD with momentum. */
 function lenetTfjs(tf: typeof import('@tensorflow/tfjs-core')): () => Promise<unknown> {
-  const v = (shape: number[]) => tf.variable(tf.randomNormal(shape, 0, 0.1));
-  const [w1, b1, w2, b2] = [v([5, 5, 1, 6]), v([6]), v([5, 5, 6, 16]), v([16])];
+  type T4 = import('@tensorflow/tfjs-core').Tensor4D;
+  const v = <T extends import('@tensorflow/tfjs-core').Tensor>(shape: number[]) => tf.variable(tf.randomNormal(shape, 0, 0.1)) as unknown as T;
+  const [w1, b1, w2, b2] = [v<T4>([5, 5, 1, 6]), v([6]), v<T4>([5, 5, 6, 16]), v([16])];
   const [w3, b3, w4, b4, w5, b5] = [v([400, 120]), v([120]), v([120, 84]), v([84]), v([84, 10]), v([10])];
   const x = tf.tensor4d(rand(64 * 28 * 28), [64, 28, 28, 1]);
   const onehot = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10);
   const opt = tf.train.momentum(0.01, 0.9);
   return async () => {
     const loss = opt.minimize(() => {
-      let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1, 1, 'same'), b1)), 2, 2, 0);
+      let h: T4 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1, 1, 'same'), b1)), 2, 2, 0);
       h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, w2, 1, 'valid'), b2)), 2, 2, 0);
       const f = tf.reshape(h, [64, 400]);
       const d = tf.relu(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(f, w3), b3)), w4), b4));

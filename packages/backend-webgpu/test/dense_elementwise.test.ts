@@ -4,7 +4,7 @@ import { absOf, expectClose, f64, rand, ref, runKernel, vjp, type F64 } from './
 
 const gpu = await getGpu();
 
-const map = (a: F64, fn: (v: number, i: number) => number): F64 => ({ shape: [...a.shape], data: a.data.map(fn) });
+const map = (a: F64, fn: (v: number, i: number) => number): F64 => ({ shape: [...a.shape], data: a.data.map((v: number, i: number) => fn(v, i)) });
 
 /** Row-major strides. */
 function strides(shape: readonly number[]): number[] {
@@ -176,7 +176,7 @@ describe.skipIf(!gpu)('reductions and data movement on webgpu', () => {
   const x = rand([2, 3, 4, 5], 40);
   for (const axes of [[0], [1, 3], [0, 1, 2, 3], [2]]) {
     it(`sum over [${axes}]`, async () => {
-      const outShape = x.shape.map((d, k) => (axes.includes(k) ? 1 : d));
+      const outShape = x.shape.map((d: number, k: number) => (axes.includes(k) ? 1 : d));
       const [y] = await runKernel(gpu!, 'sum', { x }, { axes, outShape }, { y: outShape });
       const want = ref.reduceSum(x, axes, true);
       expectClose('sum', y!, want, want.magnitude);
@@ -249,7 +249,7 @@ describe.skipIf(!gpu)('optimizer kernels on webgpu against the float64 reference
     const [out] = await runKernel(gpu!, 'agcUnitClip', { param, grad }, attrs, { grad: grad.shape });
     const want = ref.agc(param, grad, { clipping: 0.05, eps: 1e-3 });
     expect(Array.from(want.data.slice(0, 6))).toEqual(Array.from(grad.data.slice(0, 6)));
-    expect(want.data.slice(6).some((v, i) => v !== grad.data[6 + i])).toBe(true);
+    expect(want.data.slice(6).some((v: number, i: number) => v !== grad.data[6 + i])).toBe(true);
     expectClose('grad', out!, want);
   });
 });

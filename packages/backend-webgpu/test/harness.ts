@@ -1,15 +1,15 @@
 /**
- * Test plumbing around the float64 reference (conformance/src/reference, until
- * @hypercolumn/conformance-core exists): seeded data, kernel calls on the GPU, finite-difference
- * vector-Jacobian products for backward kernels, and DESIGN §3's tolerance. No Node or vitest
- * import: the headless-browser test bundles it too.
+ * Kernel-level test plumbing around the float64 reference of @hypercolumn/conformance-core: seeded
+ * data, kernel calls on the GPU, finite-difference vector-Jacobian products for backward kernels,
+ * and DESIGN §3's tolerance. No Node or vitest import: the headless-browser test bundles it too.
  */
 import type { KernelAttrs, KernelName, TensorInfo } from '@hypercolumn/core';
-import { absOf, f64, type F64 } from '../../../conformance/src/reference/index.js';
+import { reference } from '@hypercolumn/conformance-core';
 import type { GpuData, WebGpuBackend } from '../src/index.js';
 
-export * as ref from '../../../conformance/src/reference/index.js';
-export { absOf, f64, type F64 };
+export const ref = reference;
+export const { absOf, f64 } = reference;
+export type F64 = reference.F64;
 
 /** Seeded uniform values in [lo, hi), rounded to float32 (so the reference sees what the GPU sees). */
 export function rand(shape: readonly number[], seed: number, lo = -1, hi = 1): F64 {
