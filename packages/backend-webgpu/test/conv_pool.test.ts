@@ -19,6 +19,8 @@ const convCases: ConvCase[] = [
   { x: [1, 2, 5, 5], w: [3, 2, 1, 1], bias: true, opts: { stride: [2, 3] } },
   { x: [1, 1, 6, 5], w: [2, 1, 5, 5], bias: false, opts: { padding: [1, 2, 0, 1], stride: 3 } },
   { x: [3, 2, 1, 1], w: [2, 2, 1, 1], bias: true, opts: {} },
+  // more than one block of 4 input channels (input gradient) and of 4 output channels (forward)
+  { x: [1, 6, 5, 7], w: [9, 6, 3, 3], bias: false, opts: { stride: 2, padding: 1 } },
   // enough output positions that the filter gradient is split into several partial sums
   { x: [4, 2, 12, 11], w: [5, 2, 3, 3], bias: true, opts: { padding: 1 } },
 ];

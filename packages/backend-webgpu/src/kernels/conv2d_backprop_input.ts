@@ -3,47 +3,80 @@ import { CONV_UNIFORMS, convUniforms } from '../conv_geometry.js';
 import type { ProgramDef } from '../shader.js';
 import { numel } from '../util.js';
 
+/*
+ * dx[n, ci, ih, iw] = Σ dy[n, co, oh, ow]·w[co, cl, kh, kw] over the taps with
+ * oh·sH − padTop + kh·dH = ih and ow·sW − padLeft + kw·dW = iw (co in ci's group, cl = ci within it).
+ * A block of 4 input channels × 4 input columns per invocation: per tap, 4 dy loads and 4 w loads
+ * feed 16 accumulators.
+ */
 const def: ProgramDef = {
   name: 'conv2dBackpropInput',
   inputs: ['dy', 'w'],
   outputs: ['dx'],
   uniforms: CONV_UNIFORMS,
   work: 'element',
-  // dx[n, ci, ih, iw] = Σ dy[n, co, oh, ow] · w[co, ci, kh, kw] over taps with oh·sH − padTop + kh·dH = ih
+  helpers: /* wgsl */ `
+// dy at output column tw / sW of row dyRow, or 0 where column tw is no tap (off the stride grid or outside)
+fn dyTap(dyRow: i32, tw: i32) -> f32 {
+  if (tw < 0 || tw % P.sW != 0 || tw / P.sW >= P.outW) { return 0.0; }
+  return dy[dyRow + tw / P.sW];
+}
+fn store(n: i32, ci: i32, ih: i32, iw0: i32, acc: vec4f) {
+  let row = ((n * P.inC + ci) * P.inH + ih) * P.inW;
+  for (var j = 0; j < 4; j = j + 1) {
+    if (iw0 + j >= P.inW) { return; }
+    dx[row + iw0 + j] = acc[j];
+  }
+}`,
   body: /* wgsl */ `
   let idx = i32(i);
-  let iw = idx % P.inW;
-  let ih = (idx / P.inW) % P.inH;
-  let ci = (idx / (P.inW * P.inH)) % P.inC;
-  let n = idx / (P.inW * P.inH * P.inC);
+  let iwBlocks = (P.inW + 3) / 4;
   let cinG = P.inC / P.groups;
+  let ciBlocks = (cinG + 3) / 4;
+  let iwb = idx % iwBlocks;
+  let ih = (idx / iwBlocks) % P.inH;
+  let cib = (idx / (iwBlocks * P.inH)) % ciBlocks;
+  let grp = (idx / (iwBlocks * P.inH * ciBlocks)) % P.groups;
+  let n = idx / (iwBlocks * P.inH * ciBlocks * P.groups);
   let coutG = P.outC / P.groups;
-  let co0 = (ci / cinG) * coutG;
-  let cl = ci % cinG;
-  var acc = 0.0;
-  for (var kh = 0; kh < P.kH; kh = kh + 1) {
-    let th = ih + P.padTop - kh * P.dH;
-    if (th < 0 || th % P.sH != 0) { continue; }
-    let oh = th / P.sH;
-    if (oh >= P.outH) { continue; }
-    for (var kw = 0; kw < P.kW; kw = kw + 1) {
-      let tw = iw + P.padLeft - kw * P.dW;
-      if (tw < 0 || tw % P.sW != 0) { continue; }
-      let ow = tw / P.sW;
-      if (ow >= P.outW) { continue; }
-      for (var c = 0; c < coutG; c = c + 1) {
-        let co = co0 + c;
-        acc = acc + dy[((n * P.outC + co) * P.outH + oh) * P.outW + ow] * w[((co * cinG + cl) * P.kH + kh) * P.kW + kw];
+  let cl0 = cib * 4;
+  let ciCount = min(4, cinG - cl0);
+  let iw0 = iwb * 4;
+  let kArea = P.kH * P.kW;
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  for (var c = 0; c < coutG; c = c + 1) {
+    let co = grp * coutG + c;
+    let wBase = (co * cinG + cl0) * kArea;
+    for (var kh = 0; kh < P.kH; kh = kh + 1) {
+      let th = ih + P.padTop - kh * P.dH;
+      if (th < 0 || th % P.sH != 0 || th / P.sH >= P.outH) { continue; }
+      let dyRow = ((n * P.outC + co) * P.outH + th / P.sH) * P.outW;
+      for (var kw = 0; kw < P.kW; kw = kw + 1) {
+        let tw = iw0 + P.padLeft - kw * P.dW;
+        let dv = vec4f(dyTap(dyRow, tw), dyTap(dyRow, tw + 1), dyTap(dyRow, tw + 2), dyTap(dyRow, tw + 3));
+        let t = wBase + kh * P.kW + kw;
+        acc0 = acc0 + dv * w[t];
+        if (ciCount > 1) { acc1 = acc1 + dv * w[t + kArea]; }
+        if (ciCount > 2) { acc2 = acc2 + dv * w[t + 2 * kArea]; }
+        if (ciCount > 3) { acc3 = acc3 + dv * w[t + 3 * kArea]; }
       }
     }
   }
-  dx[i] = acc;`,
+  let ci0 = grp * cinG + cl0;
+  store(n, ci0, ih, iw0, acc0);
+  if (ciCount > 1) { store(n, ci0 + 1, ih, iw0, acc1); }
+  if (ciCount > 2) { store(n, ci0 + 2, ih, iw0, acc2); }
+  if (ciCount > 3) { store(n, ci0 + 3, ih, iw0, acc3); }`,
 };
 
-/** Input gradient: one invocation per dx element gathers the taps that read it. */
-export const conv2dBackpropInput: GpuKernel<'conv2dBackpropInput'> = ({ dy, w }, { geometry }, gpu) => {
-  const n = numel(geometry.xShape);
-  const dx = gpu.alloc(n, 'conv2dBackpropInput');
-  gpu.run(def, [dy.data, w.data], [dx], convUniforms(geometry), n);
+/** Input gradient: each invocation gathers the taps that read its 4 × 4 block of dx. */
+export const conv2dBackpropInput: GpuKernel<'conv2dBackpropInput'> = ({ dy, w }, { geometry: g }, gpu) => {
+  const dx = gpu.alloc(numel(g.xShape), 'conv2dBackpropInput');
+  const cinG = g.inChannels / g.groups;
+  const blocks = g.batch * g.groups * Math.ceil(cinG / 4) * g.inHeight * Math.ceil(g.inWidth / 4);
+  gpu.run(def, [dy.data, w.data], [dx], convUniforms(g), blocks);
   return dx;
 };
