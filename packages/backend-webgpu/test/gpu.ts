@@ -8,7 +8,10 @@ import { createWebGpuBackend, type GpuData, type WebGpuBackend } from '../src/in
 let shared: Promise<WebGpuBackend | string> | undefined;
 
 export function gpuOrReason(): Promise<WebGpuBackend | string> {
-  shared ??= createWebGpuBackend().catch((err: Error) => err.message);
+  shared ??= createWebGpuBackend().then(
+    (b) => (console.info(`webgpu tests on ${b.description}`), b),
+    (err: Error) => err.message,
+  );
   return shared;
 }
 
