@@ -9,8 +9,19 @@ import { numel } from '../util.js';
  * A block of 4 input channels × 4 input columns per invocation: per tap, 4 dy loads and 4 w loads
  * feed 16 accumulators.
  */
-const def: ProgramDef = {
-  name: 'conv2dBackpropInput',
+const defs = new Map<boolean, ProgramDef>();
+/**
+ * `unitStride`: a variant without integer division in the tap loop (stride 1 in both axes, the common
+ * case): division is slow on GPUs and scalarized on CPU-emulated ones.
+ */
+function inputGradDef(unitStride: boolean): ProgramDef {
+  let def = defs.get(unitStride);
+  if (def) return def;
+  const onGrid = (t: string, s: string, size: string) =>
+    unitStride ? `${t} < 0 || ${t} >= P.${size}` : `${t} < 0 || ${t} % P.${s} != 0 || ${t} / P.${s} >= P.${size}`;
+  const out = (t: string, s: string) => (unitStride ? t : `${t} / P.${s}`);
+  def = {
+  name: `conv2dBackpropInput${unitStride ? '_unitStride' : ''}`,
   inputs: ['dy', 'w'],
   outputs: ['dx'],
   uniforms: CONV_UNIFORMS,
@@ -18,8 +29,8 @@ const def: ProgramDef = {
   helpers: /* wgsl */ `
 // dy at output column tw / sW of row dyRow, or 0 where column tw is no tap (off the stride grid or outside)
 fn dyTap(dyRow: i32, tw: i32) -> f32 {
-  if (tw < 0 || tw % P.sW != 0 || tw / P.sW >= P.outW) { return 0.0; }
-  return dy[dyRow + tw / P.sW];
+  if (${onGrid('tw', 'sW', 'outW')}) { return 0.0; }
+  return dy[dyRow + ${out('tw', 'sW')}];
 }
 fn store(n: i32, ci: i32, ih: i32, iw0: i32, acc: vec4f) {
   let row = ((n * P.inC + ci) * P.inH + ih) * P.inW;
@@ -52,8 +63,8 @@ fn store(n: i32, ci: i32, ih: i32, iw0: i32, acc: vec4f) {
     let wBase = (co * cinG + cl0) * kArea;
     for (var kh = 0; kh < P.kH; kh = kh + 1) {
       let th = ih + P.padTop - kh * P.dH;
-      if (th < 0 || th % P.sH != 0 || th / P.sH >= P.outH) { continue; }
-      let dyRow = ((n * P.outC + co) * P.outH + th / P.sH) * P.outW;
+      if (${onGrid('th', 'sH', 'outH')}) { continue; }
+      let dyRow = ((n * P.outC + co) * P.outH + ${out('th', 'sH')}) * P.outW;
       for (var kw = 0; kw < P.kW; kw = kw + 1) {
         let tw = iw0 + P.padLeft - kw * P.dW;
         let dv = vec4f(dyTap(dyRow, tw), dyTap(dyRow, tw + 1), dyTap(dyRow, tw + 2), dyTap(dyRow, tw + 3));
@@ -70,13 +81,16 @@ fn store(n: i32, ci: i32, ih: i32, iw0: i32, acc: vec4f) {
   if (ciCount > 1) { store(n, ci0 + 1, ih, iw0, acc1); }
   if (ciCount > 2) { store(n, ci0 + 2, ih, iw0, acc2); }
   if (ciCount > 3) { store(n, ci0 + 3, ih, iw0, acc3); }`,
-};
+  };
+  defs.set(unitStride, def);
+  return def;
+}
 
 /** Input gradient: each invocation gathers the taps that read its 4 × 4 block of dx. */
 export const conv2dBackpropInput: GpuKernel<'conv2dBackpropInput'> = ({ dy, w }, { geometry: g }, gpu) => {
   const dx = gpu.alloc(numel(g.xShape), 'conv2dBackpropInput');
   const cinG = g.inChannels / g.groups;
   const blocks = g.batch * g.groups * Math.ceil(cinG / 4) * g.inHeight * Math.ceil(g.inWidth / 4);
-  gpu.run(def, [dy.data, w.data], [dx], convUniforms(g), blocks);
+  gpu.run(inputGradDef(g.strideHeight === 1 && g.strideWidth === 1), [dy.data, w.data], [dx], convUniforms(g), blocks);
   return dx;
 };
