@@ -3,7 +3,9 @@
  * a layer-norm row, a group-norm (n, group)) is `segments` runs of `segLen` contiguous elements,
  * `segStride` apart, starting at `row · rowStride`. One workgroup per row reduces it (two passes:
  * mean, then the mean squared deviation — never E[x²] − E[x]²). Each norm supplies the WGSL
- * expression of the affine parameter index of element k of row g (`param`).
+ * expression of the affine parameter index of element `off` of segment `seg` of row g (`param`).
+ * The loops walk segments, then offsets, so no element needs an integer division (slow on GPUs,
+ * scalarized on CPU-emulated ones).
  *
  * Parameter gradients of norms whose parameters span several rows (layer, group) reduce *columns*:
  * one workgroup per parameter p walks its `count` elements t, each with an address and its row.
@@ -34,8 +36,17 @@ export function rowUniforms(layout: RowLayout, eps: number): Record<keyof typeof
 
 const ROW_HELPERS = /* wgsl */ `
 fn rowLength() -> u32 { return P.segments * P.segLen; }
-fn rowAddress(g: u32, k: u32) -> u32 { return g * P.rowStride + (k / P.segLen) * P.segStride + k % P.segLen; }
 `;
+
+/** WGSL: `body` for every element of row g that this invocation owns, with `a` its address. */
+const forRow = (body: string): string => /* wgsl */ `
+  for (var seg = 0u; seg < P.segments; seg = seg + 1u) {
+    let segBase = g * P.rowStride + seg * P.segStride;
+    for (var off = lid; off < P.segLen; off = off + WG) {
+      let a = segBase + off;
+      ${body}
+    }
+  }`;
 
 const activationWgsl = (activation: FusedActivation, v: string): string =>
   activation === 'relu' ? `${v} = select(0.0, ${v}, ${v} > 0.0 || isNan(${v}));` : '';
@@ -55,19 +66,16 @@ export function rowNormForwardDef(kind: string, param: string, hasWeight: boolea
     body: /* wgsl */ `
   let L = rowLength();
   var s = 0.0;
-  for (var k = lid; k < L; k = k + WG) { s = s + x[rowAddress(g, k)]; }
+  ${forRow('s = s + x[a];')}
   let mean = groupSum(vec4f(s, 0.0, 0.0, 0.0), lid).x / f32(L);
   var q = 0.0;
-  for (var k = lid; k < L; k = k + WG) { let d = x[rowAddress(g, k)] - mean; q = q + d * d; }
+  ${forRow('let d = x[a] - mean; q = q + d * d;')}
   let variance = groupSum(vec4f(q, 0.0, 0.0, 0.0), lid).x / f32(L);
   let inv = 1.0 / sqrt(variance + P.eps);
-  for (var k = lid; k < L; k = k + WG) {
-    let a = rowAddress(g, k);
-    let p = ${param};
-    var v = (x[a] - mean) * inv${hasWeight ? ' * weight[p]' : ''}${hasBias ? ' + bias[p]' : ''};
-    ${activationWgsl(activation, 'v')}
-    y[a] = v;
-  }
+  ${forRow(`let p = ${param};
+      var v = (x[a] - mean) * inv${hasWeight ? ' * weight[p]' : ''}${hasBias ? ' + bias[p]' : ''};
+      ${activationWgsl(activation, 'v')}
+      y[a] = v;`)}
   if (lid == 0u) { meanOut[g] = mean; varianceOut[g] = variance; }`,
   };
 }
@@ -91,46 +99,42 @@ export function rowNormBackwardDef(kind: string, param: string, hasWeight: boole
   let m = mean[g];
   let r = 1.0 / sqrt(variance[g] + P.eps);
   var acc = vec4f(0.0);
-  for (var k = lid; k < L; k = k + WG) {
-    let a = rowAddress(g, k);
-    let p = ${param};
-    let d = dy[a];
-    let gamma = d${w};
-    let xh = (x[a] - m) * r;
-    acc = acc + vec4f(gamma, gamma * xh, d, d * xh);
-  }
+  ${forRow(`let p = ${param};
+      let d = dy[a];
+      let gamma = d${w};
+      let xh = (x[a] - m) * r;
+      acc = acc + vec4f(gamma, gamma * xh, d, d * xh);`)}
   let t = groupSum(acc, lid);
   let meanG = t.x / f32(L);
   let meanGX = t.y / f32(L);
-  for (var k = lid; k < L; k = k + WG) {
-    let a = rowAddress(g, k);
-    let p = ${param};
-    dx[a] = r * (dy[a]${w} - meanG - (x[a] - m) * r * meanGX);
-  }
+  ${forRow(`let p = ${param};
+      dx[a] = r * (dy[a]${w} - meanG - (x[a] - m) * r * meanGX);`)}
   ${rowSums ? 'if (lid == 0u) { dweight[g] = t.w; dbias[g] = t.z; }' : ''}`,
   };
 }
 
 /**
- * Parameter gradients reduced over columns: dweight[p] = Σ dy·x̂, dbias[p] = Σ dy over the `count`
- * elements t of parameter p (`address` and `row` are WGSL expressions of p and t).
+ * Parameter gradients reduced over columns: dweight[p] = Σ dy·x̂, dbias[p] = Σ dy over the elements of
+ * parameter p: `segments` runs of `segLen`, element `off` of run `seg` at `address` with statistics
+ * `row` (WGSL expressions of p, seg, off).
  */
 export function columnParamGradDef(kind: string, address: string, row: string): ProgramDef {
   return {
     name: `${kind}_dparams`,
     inputs: ['dy', 'x', 'mean', 'variance'],
     outputs: ['dweight', 'dbias'],
-    uniforms: { count: 'u32', eps: 'f32', C: 'u32', G: 'u32', cpg: 'u32', S: 'u32', rowLen: 'u32' },
+    uniforms: { segments: 'u32', segLen: 'u32', eps: 'f32', C: 'u32', G: 'u32', cpg: 'u32', S: 'u32', rowLen: 'u32' },
     work: 'group',
     body: /* wgsl */ `
   let p = g;
   var acc = vec4f(0.0);
-  for (var t = lid; t < P.count; t = t + WG) {
-    let a = ${address};
-    let row = ${row};
-    let xh = (x[a] - mean[row]) / sqrt(variance[row] + P.eps);
-    let d = dy[a];
-    acc = acc + vec4f(d * xh, d, 0.0, 0.0);
+  for (var seg = 0u; seg < P.segments; seg = seg + 1u) {
+    for (var off = lid; off < P.segLen; off = off + WG) {
+      let a = ${address};
+      let row = ${row};
+      let d = dy[a];
+      acc = acc + vec4f(d * (x[a] - mean[row]) / sqrt(variance[row] + P.eps), d, 0.0, 0.0);
+    }
   }
   let s = groupSum(acc, lid);
   if (lid == 0u) { dweight[p] = s.x; dbias[p] = s.y; }`,

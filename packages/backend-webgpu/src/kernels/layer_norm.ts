@@ -7,7 +7,7 @@ export const layerNorm: GpuKernel<'layerNorm'> = ({ x, weight, bias }, { rowSize
   const n = numel(x.shape), rows = n / rowSize;
   const y = gpu.alloc(n, 'layerNorm');
   const mean = gpu.alloc(rows, 'layerNorm'), variance = gpu.alloc(rows, 'layerNorm');
-  const def = rowNormForwardDef('layerNorm', 'k', !!weight, !!bias);
+  const def = rowNormForwardDef('layerNorm', 'off', !!weight, !!bias);
   const inputs = [x.data, ...(weight ? [weight.data] : []), ...(bias ? [bias.data] : [])];
   gpu.run(def, inputs, [y, mean, variance], rowUniforms({ segments: 1, segLen: rowSize, segStride: 0, rowStride: rowSize }, eps), rows);
   return [y, mean, variance];

@@ -21,9 +21,9 @@ const dtauDef: ProgramDef = {
   let c = g;
   let t = tau[c];
   var s = 0.0;
-  for (var k = lid; k < P.N * P.S; k = k + WG) {
-    let a = ((k / P.S) * P.C + c) * P.S + k % P.S;
-    if (!(x[a] > t)) { s = s + dy[a]; }
+  for (var n = 0u; n < P.N; n = n + 1u) {
+    let base = (n * P.C + c) * P.S;
+    for (var k = lid; k < P.S; k = k + WG) { let a = base + k; if (!(x[a] > t)) { s = s + dy[a]; } }
   }
   let total = groupSum(vec4f(s, 0.0, 0.0, 0.0), lid).x;
   if (lid == 0u) { dtau[c] = total; }`,
