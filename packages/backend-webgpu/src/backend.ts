@@ -116,10 +116,10 @@ export class WebGpuBackend implements Backend<GpuData> {
     return { buffer, elements, freed: false };
   }
 
-  write(values: Float32Array, shape: readonly number[]): GpuData {
+  /** Uploads into a pooled buffer: `queue.writeBuffer` lands before any later-submitted dispatch. */
+  write(values: Float32Array): GpuData {
     const data = this.alloc(Math.max(values.length, 1), 'tensor');
     if (values.length > 0) this.device.queue.writeBuffer(data.buffer, 0, values.buffer, values.byteOffset, values.byteLength);
-    void shape;
     return data;
   }
 
