@@ -1,9 +1,9 @@
 /**
  * WebGPU benchmark: hypercolumn's webgpu kernels against TensorFlow.js's webgpu backend on the same
  * adapter, in one process (`pnpm --filter @hypercolumn/backend-webgpu bench`). For each workload:
- * the first call (pipeline compilation included) and the steady-state median, both including the
- * read-back of the result (the only completion signal tfjs offers), and the ratio tfjs / ours (> 1:
- * hypercolumn is faster). Prints a table; asserts nothing about speed.
+ * the first call (pipeline compilation included) and the steady-state median (runs of both contenders
+ * alternate), both including the read-back of the result (the only completion signal tfjs offers),
+ * and the ratio tfjs / ours (> 1: hypercolumn is faster). Prints a table; asserts nothing about speed.
  */
 import { conv2dGeometry, pool2dGeometry, type Conv2dGeometry, type KernelName, type TensorInfo } from '@hypercolumn/core';
 import { it } from 'vitest';
@@ -25,19 +25,31 @@ async function loadTfjsWebgpu(): Promise<typeof import('@tensorflow/tfjs-core') 
 
 const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 
-async function time(fn: () => Promise<unknown>): Promise<{ first: number; median: number }> {
-  let t = performance.now();
-  await fn();
-  const first = performance.now() - t;
-  await fn();
-  const times: number[] = [];
-  for (let k = 0; k < RUNS; k++) {
-    t = performance.now();
+type Timing = { first: number; median: number };
+type Run = () => Promise<unknown>;
+
+/**
+ * First call (pipeline compilation included), then one more warm call, then RUNS timed calls of each
+ * contender, alternating, so both see the same machine load (these VMs are shared and noisy).
+ */
+async function compare(hc: Run, peer?: Run): Promise<[Timing, Timing | undefined]> {
+  const firsts: number[] = [];
+  for (const fn of peer ? [hc, peer] : [hc]) {
+    const t = performance.now();
     await fn();
-    times.push(performance.now() - t);
+    firsts.push(performance.now() - t);
+    await fn();
   }
-  times.sort((a, b) => a - b);
-  return { first, median: times[Math.floor(times.length / 2)]! };
+  const times: number[][] = [[], []];
+  for (let k = 0; k < RUNS; k++) {
+    for (const [j, fn] of (peer ? [hc, peer] : [hc]).entries()) {
+      const t = performance.now();
+      await fn();
+      times[j]!.push(performance.now() - t);
+    }
+  }
+  const median = (a: number[]) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  return [{ first: firsts[0]!, median: median(times[0]!) }, peer ? { first: firsts[1]!, median: median(times[1]!) } : undefined];
 }
 
 /** One hypercolumn kernel call plus its read-back. */
@@ -71,9 +83,9 @@ const convs: ConvWorkload[] = [
 it('webgpu vs tfjs-webgpu', async () => {
   const gpu = await createWebGpuBackend();
   const tf = await loadTfjsWebgpu().catch((e: Error) => (console.log(`tfjs-webgpu unavailable: ${e.message}`), null));
-  const rows: string[] = [`adapter: ${gpu.description}; median of ${RUNS} after one warm run; times include the read-back`];
+  const rows: string[] = [`adapter: ${gpu.description}; median of ${RUNS} alternating runs after one warm run; times include the read-back`];
   rows.push('workload | hc first ms | hc steady ms | tfjs first ms | tfjs steady ms | tfjs/hc steady');
-  const report = (name: string, hc: { first: number; median: number }, peer?: { first: number; median: number }) =>
+  const report = (name: string, hc: Timing, peer?: Timing) =>
     console.log(rows[rows.push(`${name} | ${hc.first.toFixed(1)} | ${hc.median.toFixed(2)} | ${peer ? peer.first.toFixed(1) : '-'} | ${peer ? peer.median.toFixed(2) : '-'} | ${peer ? (peer.median / hc.median).toFixed(2) : '-'}`) - 1]);
   const only = process.env.HC_BENCH_ONLY;
 
@@ -82,11 +94,11 @@ it('webgpu vs tfjs-webgpu', async () => {
     const g: Conv2dGeometry = conv2dGeometry('conv2d', c.x, c.w, { stride: c.stride, padding: c.pad });
     const xv = rand(c.x.reduce((a, b) => a * b)), wv = rand(c.w.reduce((a, b) => a * b)), dyv = rand(g.yShape.reduce((a, b) => a * b));
     const x = { data: gpu.write(xv, c.x), shape: c.x }, w = { data: gpu.write(wv, c.w), shape: c.w }, dy = { data: gpu.write(dyv, g.yShape), shape: g.yShape };
-    const hcFwd = await time(ours(gpu, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape }));
-    let peerFwd, peerDx, peerDw;
     const backward = c.name.startsWith('conv A') || c.name.startsWith('conv E');
-    const hcDx = backward ? await time(ours(gpu, 'conv2dBackpropInput', { dy, w }, { geometry: g }, { dx: c.x })) : undefined;
-    const hcDw = backward ? await time(ours(gpu, 'conv2dBackpropFilter', { x, dy }, { geometry: g }, { dw: c.w })) : undefined;
+    const hcFwd = ours(gpu, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape });
+    const hcDx = ours(gpu, 'conv2dBackpropInput', { dy, w }, { geometry: g }, { dx: c.x });
+    const hcDw = ours(gpu, 'conv2dBackpropFilter', { x, dy }, { geometry: g }, { dw: c.w });
+    let peerFwd: Run | undefined, peerDx: Run | undefined, peerDw: Run | undefined, release = () => {};
     if (tf) {
       // tfjs in its native NHWC / HWIO layout
       const [N, C, H, W] = c.x, [O, , KH, KW] = c.w;
@@ -97,17 +109,18 @@ it('webgpu vs tfjs-webgpu', async () => {
         await y.data();
         y.dispose();
       };
-      peerFwd = await time(run(() => tf.conv2d(tx, tw, c.stride, c.pad)));
-      if (backward) {
-        peerDx = await time(run(() => tf.conv2dTranspose(tdy, tw, [N, H, W, C], c.stride, c.pad)));
-        const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: [KH, KW, C, O] };
-        peerDw = await time(run(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tx, dy: tdy }, attrs) as import('@tensorflow/tfjs-core').Tensor));
-      }
-      tx.dispose(); tw.dispose(); tdy.dispose();
+      peerFwd = run(() => tf.conv2d(tx, tw, c.stride, c.pad));
+      peerDx = run(() => tf.conv2dTranspose(tdy, tw, [N, H, W, C], c.stride, c.pad));
+      const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: [KH, KW, C, O] };
+      peerDw = run(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tx, dy: tdy }, attrs) as import('@tensorflow/tfjs-core').Tensor);
+      release = () => [tx, tw, tdy].forEach((t) => t.dispose());
     }
-    report(c.name, hcFwd, peerFwd);
-    if (hcDx) report(`${c.name} ∂x`, hcDx, peerDx);
-    if (hcDw) report(`${c.name} ∂w`, hcDw, peerDw);
+    report(c.name, ...(await compare(hcFwd, peerFwd)));
+    if (backward) {
+      report(`${c.name} ∂x`, ...(await compare(hcDx, peerDx)));
+      report(`${c.name} ∂w`, ...(await compare(hcDw, peerDw)));
+    }
+    release();
     for (const t of [x, w, dy]) gpu.free(t.data);
   }
 
@@ -115,19 +128,15 @@ it('webgpu vs tfjs-webgpu', async () => {
     const shape = [8, 64, 112, 112];
     const pg = pool2dGeometry('maxPool2d', shape, { kernelSize: 2, stride: 2 });
     const x = { data: gpu.write(rand(shape.reduce((a, b) => a * b)), shape), shape };
-    const hc = await time(ours(gpu, 'maxPool2d', { x }, { geometry: pg }, { y: pg.yShape }));
-    let peer;
-    if (tf) {
-      const tx = tf.tensor4d(rand(shape.reduce((a, b) => a * b)), [8, 112, 112, 64]);
-      peer = await time(async () => { const y = tf.maxPool(tx, 2, 2, 0); await y.data(); y.dispose(); });
-      tx.dispose();
-    }
-    report('maxpool 8×64×112² 2×2 s2', hc, peer);
+    const tx = tf?.tensor4d(rand(shape.reduce((a, b) => a * b)), [8, 112, 112, 64]);
+    const peer = tf && tx ? async () => { const y = tf.maxPool(tx, 2, 2, 0); await y.data(); y.dispose(); } : undefined;
+    report('maxpool 8×64×112² 2×2 s2', ...(await compare(ours(gpu, 'maxPool2d', { x }, { geometry: pg }, { y: pg.yShape }), peer)));
+    tx?.dispose();
     gpu.free(x.data);
   }
   if (!only || only === 'lenet') {
     const hcStep = await lenetHypercolumn();
-    report('LeNet-5 training step, batch 64', await time(hcStep), tf ? await time(lenetTfjs(tf)) : undefined);
+    report('LeNet-5 training step, batch 64', ...(await compare(hcStep, tf ? lenetTfjs(tf) : undefined)));
   }
   console.log(`\n${rows.join('\n')}`);
   gpu.dispose();

@@ -117,7 +117,7 @@ export class WebGpuBackend implements Backend<GpuData> {
   }
 
   /** Uploads into a pooled buffer: `queue.writeBuffer` lands before any later-submitted dispatch. */
-  write(values: Float32Array): GpuData {
+  write(values: Float32Array, _shape?: readonly number[]): GpuData {
     const data = this.alloc(Math.max(values.length, 1), 'tensor');
     if (values.length > 0) this.device.queue.writeBuffer(data.buffer, 0, values.buffer, values.byteOffset, values.byteLength);
     return data;
