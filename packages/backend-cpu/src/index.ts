@@ -1,4 +1,4 @@
-import { DEFAULT_PRIORITIES, registerBackend, type KernelTable } from '@hypercolumn/core';
+import { DEFAULT_PRIORITIES, HypercolumnError, registerBackend, type KernelTable } from '@hypercolumn/core';
 import { CpuBackend, type CpuBackendOptions } from './backend.js';
 import { abs, add, div, exp, log, maximum, minimum, mul, neg, sqrt, sub } from './kernels/elementwise.js';
 import { adamStep } from './kernels/adam_step.js';
@@ -39,6 +39,7 @@ import { rdivScalar } from './kernels/rdiv_scalar.js';
 import { relu } from './kernels/relu.js';
 import { reluBackward } from './kernels/relu_backward.js';
 import { reverseSpatial } from './kernels/reverse_spatial.js';
+import { scaledAdd } from './kernels/scaled_add.js';
 import { sgdMomentumStep } from './kernels/sgd_momentum_step.js';
 import { sgdStep } from './kernels/sgd_step.js';
 import { sigmoid } from './kernels/sigmoid.js';
@@ -63,13 +64,21 @@ export const cpuKernels: KernelTable<Float32Array, CpuBackend> = {
   relu, reluBackward, sigmoid, tanh, linear, matMul,
   softmax, softmaxBackward, logSoftmax, logSoftmaxBackward,
   softmaxCrossEntropy, softmaxCrossEntropyBackward, argmax,
-  add, sub, mul, div, maximum, minimum, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar,
+  add, sub, mul, div, maximum, minimum, scaledAdd, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar,
   neg, sqrt, abs, exp, log, fill, sum, broadcastTo, transpose, concat, slice,
   sgdStep, sgdMomentumStep, adamStep, agcUnitClip,
 };
 
-/** Creates a cpu backend (for registering by hand, e.g. under another name or with fewer kernels). */
+/**
+ * Creates a cpu backend (for registering by hand, e.g. under another name or with fewer kernels).
+ * `threads` is accepted like every backend factory's (a positive integer) but the kernels always run
+ * on the calling thread: `backend.threads` reports 1.
+ */
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
+  const { threads } = options;
+  if (threads !== undefined && !(typeof threads === 'number' && Number.isInteger(threads) && threads > 0)) {
+    throw new HypercolumnError(`createCpuBackend: threads expected a positive integer, got ${String(threads)}`, 'createCpuBackend', 'threads');
+  }
   return new CpuBackend(options.kernels ?? cpuKernels, options.name);
 }
 

@@ -103,6 +103,13 @@ describe('elementwise and scalar kernels', () => {
     });
   }
 
+  it('scaledAdd: alpha·a + beta·b', () => {
+    const r = rng(23);
+    const a = rand(r, [3, 4]), b = rand(r, [3, 4]);
+    const [y] = runCpuKernel('scaledAdd', { a, b }, { alpha: 0.9, beta: 0.1 * 1.5 });
+    expectClose(y!.data, Array.from(a.data, (v, i) => 0.9 * v + 0.15 * b.data[i]!), 'scaledAdd', 1e-6, 1e-7);
+  });
+
   it('fill makes the output shape filled with the value', () => {
     const out = (cpuKernels.fill as (...a: unknown[]) => Float32Array)({}, { value: -1.5 }, undefined, { y: [2, 3] });
     expect(Array.from(out)).toEqual([-1.5, -1.5, -1.5, -1.5, -1.5, -1.5]);

@@ -51,6 +51,7 @@ const constant = (backend: Backend<any>, value: number, shape: Shape = []): Tens
 const sumKeep = (x: Tensor, axes: number[]): Tensor => one('sum', { x }, { axes, outShape: x.shape.map((s, i) => (axes.includes(i) ? 1 : s)) });
 /** A [C] tensor as [1, C, 1, …] to broadcast over an [N, C, …] tensor of `rank`. */
 const perChannel = (t: Tensor, rank: number): Tensor => Tensor.view(t, [1, t.size, ...new Array<number>(rank - 2).fill(1)]);
+const transpose2d = (t: Tensor): Tensor => one('transpose', { x: t }, { perm: [1, 0] });
 const activate = (y: Tensor, activation: 'none' | 'relu'): Tensor => (activation === 'relu' ? relu(y) : y);
 
 /** Runs `fn` with its intermediates disposed; the returned tensors survive. */
@@ -99,6 +100,39 @@ export const COMPOSITES: CompositeTable = {
     uses: ['maximum'],
     run: ({ x, tau }) => composed(() => [maximum(x!, perChannel(tau!, x!.rank))]),
   },
+  /** op(a)·op(b) as linear(op(a), op(b)ᵀ): linear computes x·wᵀ. */
+  matMul: {
+    uses: ['linear', 'transpose'],
+    run: ({ a, b }, { transposeA, transposeB }) =>
+      composed(() => {
+        const x = transposeA ? transpose2d(a!) : a!;
+        const w = transposeB ? b! : transpose2d(b!);
+        return [one('linear', { x, w }, {})];
+      }),
+  },
+  /** exp(logSoftmax(x)): as stable as logSoftmax. */
+  softmax: {
+    uses: ['logSoftmax', 'exp'],
+    run: ({ x }, attrs) => composed(() => [exp(one('logSoftmax', { x }, attrs))]),
+  },
+  /** dx = y·(dy − Σ_axis dy·y). */
+  softmaxBackward: {
+    uses: ['mul', 'sum', 'sub'],
+    run: ({ dy, y }, { outer, axisSize, inner }) =>
+      composed(() => {
+        const [d3, y3] = [dy!, y!].map((t) => Tensor.view(t, [outer, axisSize, inner])) as [Tensor, Tensor];
+        return [Tensor.view(mul(y3, sub(d3, sumKeep(mul(d3, y3), [1]))), y!.shape)];
+      }),
+  },
+  /** dx = dy − exp(y)·Σ_axis dy (y = log softmax). */
+  logSoftmaxBackward: {
+    uses: ['exp', 'mul', 'sum', 'sub'],
+    run: ({ dy, y }, { outer, axisSize, inner }) =>
+      composed(() => {
+        const [d3, y3] = [dy!, y!].map((t) => Tensor.view(t, [outer, axisSize, inner])) as [Tensor, Tensor];
+        return [Tensor.view(sub(d3, mul(exp(y3), sumKeep(d3, [1]))), y!.shape)];
+      }),
+  },
   /** y = x·wᵀ + b. */
   linear: {
     uses: ['matMul', 'add'],
@@ -123,6 +157,10 @@ export const COMPOSITES: CompositeTable = {
   rdivScalar: {
     uses: ['div', 'fill'],
     run: ({ x }, { value }, _s, backend) => composed(() => [div(constant(backend, value), x!)]),
+  },
+  scaledAdd: {
+    uses: ['mulScalar', 'add'],
+    run: ({ a, b }, { alpha, beta }) => composed(() => [add(mulScalar(a!, alpha), mulScalar(b!, beta))]),
   },
   neg: { uses: ['mulScalar'], run: ({ x }) => composed(() => [mulScalar(x!, -1)]) },
   sub: { uses: ['add', 'neg'], run: ({ a, b }) => composed(() => [add(a!, neg(b!))]) },
@@ -191,18 +229,19 @@ export const COMPOSITES: CompositeTable = {
       }),
   },
   /**
-   * scale_u = min(1, maxNorm_u / max(‖G_u‖, 1e-6)). Equal to the contract's rule except where
-   * ‖G_u‖ ≤ maxNorm_u < 1e-6 (only possible with clipping·eps < 1e-6), where it shrinks G_u slightly
-   * instead of leaving it: telling the two apart needs a comparison kernel the contract does not have.
+   * scale_u = min(1, maxNorm_u / max(‖G_u‖, min(1e-6, maxNorm_u))): equal to the contract's rule
+   * except where maxNorm_u < ‖G_u‖ < 1e-6, where it gives G_u exactly the norm maxNorm_u rather
+   * than shrinking it further (only possible with clipping·eps < 1e-6); telling the cases apart
+   * needs a comparison kernel the contract does not have. A unit within the limit is never touched.
    */
   agcUnitClip: {
-    uses: ['mul', 'sum', 'sqrt', 'maximumScalar', 'mulScalar', 'div', 'minimumScalar'],
+    uses: ['mul', 'sum', 'sqrt', 'maximumScalar', 'mulScalar', 'div', 'minimumScalar', 'maximum'],
     run: ({ param, grad }, { units, unitSize, clipping, eps }, [shape]) =>
       composed(() => {
         const p = Tensor.view(param!, [units, unitSize]), g = Tensor.view(grad!, [units, unitSize]);
         const norm = (t: Tensor) => sqrt(sumKeep(mul(t, t), [1]));
         const maxNorm = mulScalar(maximumScalar(norm(p), eps), clipping);
-        const scale = minimumScalar(div(maxNorm, maximumScalar(norm(g), 1e-6)), 1);
+        const scale = minimumScalar(div(maxNorm, maximum(norm(g), minimumScalar(maxNorm, 1e-6))), 1);
         return [Tensor.view(mul(g, scale), shape!)];
       }),
   },

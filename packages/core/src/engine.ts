@@ -42,6 +42,9 @@ export interface MemoryInfo {
 
 const registry = new Map<string, Registration>();
 let current: Registration | undefined;
+/** True while `current` was picked by an op rather than by `setBackend`/`ready` (ready() may still switch). */
+let autoPicked = false;
+let warnedAutoPick = false;
 let gradEnabled = true;
 const warnedFallbacks = new Set<string>();
 /** Open `scope()` frames, innermost last: tensors created while a frame is open belong to it. */
@@ -196,18 +199,30 @@ export async function setBackend(name: string): Promise<void> {
     throw new HypercolumnError(`setBackend: backend ${JSON.stringify(name)} is not available: ${reg.reason}`, 'setBackend', 'backend');
   }
   current = reg;
+  autoPicked = false;
 }
 
-/** Picks the highest-priority backend that starts, and returns its name. */
+/**
+ * Starts the registered backends in priority order and picks the highest-priority one available
+ * (priorities as the started backends report them: one may demote itself), returning its name. It
+ * stops early once no remaining registration outranks the best found, so a slow low-priority factory
+ * does not hold it up. Call it first (`await hc.ready()`, step 0): an op run before it picks the best
+ * backend that starts synchronously, and tensors made then stay there. A backend chosen with
+ * `setBackend` is kept.
+ */
 export async function ready(): Promise<string> {
-  if (current?.instance) return current.name;
+  if (current?.instance && !autoPicked) return current.name;
+  let best: Registration | undefined;
   for (const reg of byPriority()) {
-    if (await initialize(reg)) {
-      current = reg;
-      return reg.name;
-    }
+    if (best && reg.priority <= best.priority) break;
+    if ((await initialize(reg)) && (!best || reg.priority > best.priority)) best = reg;
   }
-  throw new HypercolumnError(`ready: no backend is available (registered: ${describeNames()}); import '@hypercolumn/backend-cpu'`, 'ready', 'backend');
+  if (!best) {
+    throw new HypercolumnError(`ready: no backend is available (registered: ${describeNames()}); import '@hypercolumn/backend-cpu'`, 'ready', 'backend');
+  }
+  current = best;
+  autoPicked = false;
+  return best.name;
 }
 
 function describeNames(): string {
@@ -219,14 +234,26 @@ export function getBackend(): string {
   return currentBackend().name;
 }
 
-/** The current backend; if none was chosen, the best one that starts synchronously. */
+/**
+ * The current backend; if none was chosen, the best one that starts synchronously (kept until
+ * `ready()` or `setBackend`). Warns once when a higher-priority backend is still starting then.
+ */
 export function currentBackend(): Backend<any> {
   if (current?.instance) return current.instance;
+  const starting: string[] = [];
   for (const reg of byPriority()) {
     if (initializeSync(reg)) {
       current = reg;
+      autoPicked = true;
+      if (starting.length && !warnedAutoPick) {
+        warnedAutoPick = true;
+        console.warn(
+          `hypercolumn: an op ran before \`await hc.ready()\` and picked "${reg.name}" while ${starting.map((n) => `"${n}"`).join(', ')} (higher priority) ${starting.length > 1 ? 'are' : 'is'} still starting; await hc.ready() first to use the best backend`,
+        );
+      }
       return reg.instance!;
     }
+    if (reg.pending && reg.reason === undefined) starting.push(reg.name);
   }
   throw new HypercolumnError(
     `no backend is available (registered: ${describeNames()}); import '@hypercolumn/backend-cpu' or await hc.ready()`,
@@ -457,6 +484,15 @@ function launch<R>(
   countLaunch(backend, name);
   const out = impl(infos, attrs, backend, outShapes);
   const handles = outNames.length === 1 ? [out] : (out as unknown[]);
+  // a backend author's mistake should say what the contract wanted, not crash later
+  if ((outNames.length > 1 && (!Array.isArray(out) || out.length !== outNames.length)) || handles.some((h) => h === undefined || h === null)) {
+    const got = Array.isArray(out) ? `${out.length} value(s)` : out === undefined || out === null ? String(out) : 'one value';
+    throw new HypercolumnError(
+      `${name}: backend "${backend.name}" kernel expected to return ${outNames.length === 1 ? 'one fresh handle' : `a tuple of ${outNames.length} fresh handles (${outNames.join(', ')})`}, got ${got}`,
+      name,
+      'kernel',
+    );
+  }
   return handles.map((h, i) => make(h, shapes[i]!));
 }
 

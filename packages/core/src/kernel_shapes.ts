@@ -66,6 +66,7 @@ export const KERNEL_SHAPES: ShapeTable = {
   rdivScalar: same('x'),
   maximumScalar: same('x'),
   minimumScalar: same('x'),
+  scaledAdd: same('a'),
   neg: same('x'),
   sqrt: same('x'),
   abs: same('x'),

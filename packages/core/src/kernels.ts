@@ -235,6 +235,11 @@ export interface KernelContract {
   rdivScalar: Def<{ x: In }, ScalarAttrs, ['y']>;
   maximumScalar: Def<{ x: In }, ScalarAttrs, ['y']>;
   minimumScalar: Def<{ x: In }, ScalarAttrs, ['y']>;
+  /**
+   * y = alpha·a + beta·b, a and b of the same shape (running statistics, interpolation; composition:
+   * two mulScalar and an add).
+   */
+  scaledAdd: Def<{ a: In; b: In }, { alpha: number; beta: number }, ['y']>;
   neg: Def<{ x: In }, Nothing, ['y']>;
   sqrt: Def<{ x: In }, Nothing, ['y']>;
   abs: Def<{ x: In }, Nothing, ['y']>;
@@ -351,6 +356,7 @@ export const KERNELS = {
   rdivScalar: d('elementwise', 'x', 'y'),
   maximumScalar: d('elementwise', 'x', 'y'),
   minimumScalar: d('elementwise', 'x', 'y'),
+  scaledAdd: d('elementwise', 'a b', 'y'),
   neg: d('elementwise', 'x', 'y'),
   sqrt: d('elementwise', 'x', 'y'),
   abs: d('elementwise', 'x', 'y'),

@@ -26,6 +26,14 @@ export class Storage {
     countWrite(backend);
     return new Storage(backend, backend.write(values, shape), values.length * 4);
   }
+  /**
+   * Storage that is `values` itself where the backend can adopt host memory (`Backend.adopt`), else
+   * a copy. The caller must not write to `values` afterwards.
+   */
+  static adopt(backend: Backend<any>, values: Float32Array, shape: readonly number[]): Storage {
+    if (values.length === 0 || !backend.adopt) return Storage.upload(backend, values, shape);
+    return new Storage(backend, backend.adopt(values, shape), values.length * 4);
+  }
   /** Storage of a zero-element tensor (no backend allocation). */
   static empty(backend: Backend<any>): Storage {
     return new Storage(backend, EMPTY, 0);
@@ -140,6 +148,12 @@ export class Tensor {
     if (this.currentStorage.isEmpty) return new Float32Array(0);
     countRead(backend);
     flushBackend(backend);
+    if (backend.readInto) {
+      // host-visible storage: one copy straight into the result
+      const out = new Float32Array(this.size);
+      backend.readInto(this.currentStorage.data, out);
+      return out;
+    }
     return backend.readSync(this.currentStorage.data, this.size);
   }
 
@@ -174,7 +188,8 @@ export class Tensor {
       throw new HypercolumnError(`${op}: tensor expected to be on a backend that reads synchronously, got one on "${source.name}" (use await tensor.toAsync("${backendName}"))`, op, 'tensor');
     }
     this.checkMoveBackward(op, target);
-    return this.recordMove(Tensor.fromStorage(Storage.upload(target, this.dataSync(), this.shape), this.shape));
+    const values = this.currentStorage.isEmpty ? new Float32Array(0) : this.dataSync();
+    return this.recordMove(Tensor.fromStorage(Storage.upload(target, values, this.shape), this.shape));
   }
 
   /** As `to()`, reading asynchronously: works from every backend. */

@@ -197,3 +197,83 @@ describe('tensors, scope and memory', () => {
     expect(hc.memory()).toEqual(before);
   });
 });
+
+describe('ready() and priorities', () => {
+  it('an op before ready() picks cpu with a warning while a higher-priority backend starts; ready() then switches', async () => {
+    let finish!: () => void;
+    const started = new Promise<void>((resolve) => (finish = resolve));
+    const slowFactory = async () => {
+      await started;
+      return createCpuBackend({ name: 'slow' });
+    };
+    // a fresh registry state: unregister and re-register so nothing is chosen yet
+    hc.registerBackend('slow', slowFactory, 50);
+    hc.registerBackend('cpu', () => createCpuBackend(), hc.DEFAULT_PRIORITIES.cpu); // drops the current choice
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const early = hc.zeros([2]);
+    expect(early.backend).toBe('cpu');
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/before `await hc.ready\(\)` and picked "cpu" while "slow".*still starting/);
+    warn.mockRestore();
+    finish();
+    expect(await hc.ready()).toBe('slow');
+    expect(hc.getBackend()).toBe('slow');
+    early.dispose();
+    hc.removeBackend('slow');
+  });
+
+  it('a started backend may demote its own priority (a software GPU adapter ranks below cpu here)', async () => {
+    hc.registerBackend('software-gpu', () => Object.assign(createCpuBackend({ name: 'software-gpu' }), { priority: 0.5 }), 3);
+    hc.registerBackend('cpu', () => createCpuBackend(), hc.DEFAULT_PRIORITIES.cpu);
+    expect(await hc.ready()).toBe('cpu');
+    const info = (await hc.listBackends()).find((b) => b.name === 'software-gpu')!;
+    expect(info.priority).toBe(0.5);
+    hc.removeBackend('software-gpu');
+  });
+
+  it('ready() does not wait for a lower-priority factory once a better backend is up', async () => {
+    hc.registerBackend('never', () => new Promise<never>(() => undefined), 0);
+    hc.registerBackend('cpu', () => createCpuBackend(), hc.DEFAULT_PRIORITIES.cpu);
+    expect(await hc.ready()).toBe('cpu');
+    hc.removeBackend('never');
+  });
+
+  it('createCpuBackend takes threads like every factory and reports the 1 thread it uses', async () => {
+    expect(createCpuBackend({ threads: 4 }).threads).toBe(1);
+    expect(() => createCpuBackend({ threads: 0 })).toThrow(/createCpuBackend: threads expected a positive integer, got 0/);
+    const info = (await hc.listBackends()).find((b) => b.name === 'cpu')!;
+    expect(info.threads).toBe(1);
+  });
+});
+
+describe('kernel results', () => {
+  it('a kernel returning the wrong number of handles is a HypercolumnError naming kernel, backend and contract', async () => {
+    const bad = createCpuBackend({
+      name: 'bad',
+      kernels: { ...cpuKernels, frn: (() => new Float32Array(4)) as never, relu: (() => undefined) as never },
+    });
+    hc.registerBackend('bad', () => bad, 0);
+    const x = hc.ones([1, 2, 2, 2], { backend: 'bad' });
+    expectHcError(() => hc.frn(x), 'frn: backend "bad" kernel expected to return a tuple of 2 fresh handles (y, nu2), got one value');
+    expectHcError(() => hc.relu(x), 'relu: backend "bad" kernel expected to return one fresh handle, got undefined');
+    x.dispose();
+    hc.removeBackend('bad');
+  });
+});
+
+describe('host-visible storage', () => {
+  it('tensor(values, shape, {copy: false}) adopts a Float32Array on cpu; the default copies', async () => {
+    await hc.setBackend('cpu');
+    const values = Float32Array.of(1, 2, 3);
+    const adopted = hc.tensor(values, [3], { copy: false });
+    const copied = hc.tensor(values, [3]);
+    hc.resetLaunchCounts();
+    const again = hc.tensor(values, [3], { copy: false });
+    expect(hc.launchCounts().cpu?.writes ?? 0).toBe(0); // no upload
+    values[0] = 10;
+    expect(Array.from(adopted.dataSync())).toEqual([10, 2, 3]);
+    expect(Array.from(copied.dataSync())).toEqual([1, 2, 3]);
+    expectHcError(() => hc.tensor(values, [3], { copy: 'no' as never }), 'tensor: copy expected');
+    for (const t of [adopted, copied, again]) t.dispose();
+  });
+});

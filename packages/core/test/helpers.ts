@@ -1,6 +1,6 @@
 // Assertions shared by core's tests.
 import { expect } from 'vitest';
-import { HypercolumnError, type Tensor } from '../src/index.js';
+import { HypercolumnError, nn, type Tensor } from '../src/index.js';
 
 export const vals = (t: Tensor): number[] => Array.from(t.dataSync());
 
@@ -34,4 +34,15 @@ export function expectHcError(fn: () => unknown, ...fragments: (string | RegExp)
     if (typeof f === 'string') expect(message).toContain(f);
     else expect(message).toMatch(f);
   }
+}
+
+/** LeNet-5 with BatchNorm2d after each conv (conv without bias), as train-mnist's 'lenet-bn'. */
+export function lenetBn(): InstanceType<typeof nn.Sequential> {
+  const stage = (inC: number, outC: number, padding: number) => [
+    new nn.Conv2d(inC, outC, 5, { padding, bias: false }), new nn.BatchNorm2d(outC), new nn.ReLU(), new nn.MaxPool2d(2),
+  ];
+  return new nn.Sequential(
+    ...stage(1, 6, 2), ...stage(6, 16, 0), new nn.Flatten(),
+    new nn.Linear(400, 120), new nn.ReLU(), new nn.Linear(120, 84), new nn.ReLU(), new nn.Linear(84, 10),
+  );
 }

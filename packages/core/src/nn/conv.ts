@@ -9,6 +9,7 @@ import { padding1dTo2d, resolvePadding2d, type Padding1d, type Padding2d } from 
 import { uniformArray } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank, checkTuple } from '../validate.js';
+import type { FusedActivation } from '../kernels.js';
 import { Module } from './module.js';
 
 export interface Conv2dLayerOptions extends Conv2dOptions {
@@ -114,6 +115,11 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.options);
   }
+
+  /** Conv + bias + `activation` in one kernel (conv2dFused), gradients included. */
+  forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
+    return scope(() => conv2d(x, this.effectiveWeight(), this.bias, { ...this.options, activation }));
+  }
 }
 
 /** 1-d convolution layer: weight [O, C/groups, k], bias [O]; PyTorch default initialisation. */
@@ -190,5 +196,10 @@ export class WSConv2d extends Conv2d {
   override forward(x: Tensor): Tensor {
     checkRank('WSConv2d', 'x', x, 4, 'N, C, H, W');
     return scope(() => conv2d(x, this.effectiveWeight(), this.bias, this.options));
+  }
+
+  override forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
+    checkRank('WSConv2d', 'x', x, 4, 'N, C, H, W');
+    return super.forwardActivated(x, activation);
   }
 }

@@ -1,10 +1,11 @@
-import { scope } from '../engine.js';
+import { isGradEnabled, scope } from '../engine.js';
+import type { FusedActivation } from '../kernels.js';
 import { fail } from '../errors.js';
 import { relu } from '../ops/activation.js';
 import { ones, tensor, zeros } from '../ops/creation.js';
 import { add, div, mul } from '../ops/elementwise.js';
 import { linear } from '../ops/linear.js';
-import { batchNorm, batchRenorm, frn, groupNorm, instanceNorm, layerNorm, tlu } from '../ops/norm.js';
+import { batchNorm, batchNormInference, batchRenorm, frn, frnTluInference, groupNorm, instanceNorm, layerNorm, tlu } from '../ops/norm.js';
 import { avgPool2d, globalAvgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from '../ops/pool.js';
 import { flatten } from '../ops/reshape.js';
 import type { Tensor } from '../tensor.js';
@@ -147,6 +148,13 @@ export class BatchNorm2d extends Module {
   /** Batch statistics when training or when running statistics are not tracked. */
   protected get useBatchStats(): boolean {
     return this.training || this.runningMean === null;
+  }
+
+  /** Batch norm then `activation` in one kernel; only with running statistics (eval), else undefined. */
+  forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
+    if (this.useBatchStats) return undefined;
+    checkNormChannels(this.opName, x, this.numFeatures);
+    return batchNormInference(x, this.runningMean!, this.runningVar!, this.weight ?? undefined, this.bias ?? undefined, this.eps, activation);
   }
 
   forward(x: Tensor): Tensor {
@@ -316,11 +324,21 @@ export class FilterResponseNorm2d extends Module {
   }
   forward(x: Tensor): Tensor {
     checkNormChannels(this.opName, x, this.numFeatures);
+    // inference (nothing to record): FRN and TLU in one kernel
+    const recording = isGradEnabled() && (x.requiresGrad || this.parameters().some((p) => p.requiresGrad));
+    if (!recording) return frnTluInference(x, this.weight, this.bias, this.tau, this.eps);
     return scope(() => tlu(frn(x, this.weight, this.bias, { eps: this.eps }), this.tau));
   }
 }
 
 // ------------------------------------------------------------------ containers
+
+/** A layer that can apply an activation in its own kernel (returns undefined where it cannot). */
+interface Activatable {
+  forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined;
+}
+const activated = (layer: Module, x: Tensor): Tensor | undefined =>
+  typeof (layer as Partial<Activatable>).forwardActivated === 'function' ? (layer as unknown as Activatable).forwardActivated(x, 'relu') : undefined;
 
 /** Applies its children in order; they are registered as "0", "1", …. */
 export class Sequential extends Module {
@@ -346,7 +364,17 @@ export class Sequential extends Module {
   }
   forward(x: Tensor): Tensor {
     // intermediate activations are freed; the autograd graph keeps its own references
-    return scope(() => this.layers.reduce((h, layer) => layer.forward(h), x));
+    return scope(() => {
+      let h = x;
+      for (let i = 0; i < this.layers.length; i++) {
+        const layer = this.layers[i]!;
+        // a layer followed by ReLU may run both in one kernel (conv + bias + ReLU, BN inference + ReLU)
+        const fused = this.layers[i + 1] instanceof ReLU ? activated(layer, h) : undefined;
+        if (fused) i++;
+        h = fused ?? layer.forward(h);
+      }
+      return h;
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import { record } from '../autograd.js';
 import { runKernel, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
+import type { FusedActivation } from '../kernels.js';
 import { conv2dGeometry, padding1dTo2d, type Padding1d, type Padding2d } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkOptionalShape, checkOptions, checkPositiveInt, checkRank, shapeText } from '../validate.js';
@@ -16,6 +17,8 @@ export interface Conv2dOptions {
   dilation?: number | [number, number];
   groups?: number;
   mode?: ConvMode;
+  /** Activation applied to conv + bias in the same kernel ('none' by default). */
+  activation?: FusedActivation;
 }
 
 export interface Conv1dOptions {
@@ -27,6 +30,7 @@ export interface Conv1dOptions {
 }
 
 const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups', 'mode'] as const;
+const CONV2D_KEYS = [...CONV_KEYS, 'activation'] as const;
 
 function checkMode(op: string, mode: unknown): ConvMode {
   if (mode === undefined) return 'correlation';
@@ -43,30 +47,43 @@ export function reverseSpatial(x: Tensor): Tensor {
   return y;
 }
 
+function checkActivation(op: string, activation: unknown): FusedActivation {
+  if (activation === undefined) return 'none';
+  if (activation !== 'none' && activation !== 'relu') fail(op, 'activation', '"none" or "relu"', activation);
+  return activation;
+}
+
 function conv2dCore(op: string, x: Tensor, w: Tensor, b: Tensor | undefined, options: Conv2dOptions): Tensor {
   const mode = checkMode(op, options.mode);
+  const activation = checkActivation(op, options.activation);
   const geometry = conv2dGeometry(op, x.shape, w.shape, options);
   checkOptionalShape(op, 'b', b, [geometry.outChannels]);
   const kernel = mode === 'convolution' ? reverseSpatial(w) : w;
-  const [y] = runKernel('conv2d', { x, w: kernel, b }, { geometry }) as [Tensor];
-  record(op, y, [x, kernel, b], [x, kernel], (dy, [sx, sw], needs) => [
-    needs[0] ? runKernel('conv2dBackpropInput', { dy, w: sw }, { geometry })[0] : undefined,
-    needs[1] ? runKernel('conv2dBackpropFilter', { x: sx, dy }, { geometry })[0] : undefined,
-    needs[2] ? sum(dy, [0, 2, 3]) : undefined,
-  ]);
+  const fused = activation !== 'none';
+  const [y] = (fused ? runKernel('conv2dFused', { x, w: kernel, b }, { geometry, activation }) : runKernel('conv2d', { x, w: kernel, b }, { geometry })) as [Tensor];
+  record(op, y, [x, kernel, b], fused ? [x, kernel, y] : [x, kernel], (dy, [sx, sw, sy], needs) => {
+    // relu'(z) = [y > 0] (y = relu(z) is positive exactly where z is)
+    const dz = fused ? runKernel('reluBackward', { dy, x: sy! }, {})[0]! : dy;
+    return [
+      needs[0] ? runKernel('conv2dBackpropInput', { dy: dz, w: sw }, { geometry })[0] : undefined,
+      needs[1] ? runKernel('conv2dBackpropFilter', { x: sx, dy: dz }, { geometry })[0] : undefined,
+      needs[2] ? sum(dz, [0, 2, 3]) : undefined,
+    ];
+  });
   if (kernel !== w) kernel.dispose();
   return y;
 }
 
 /**
  * 2-d convolution of x [N, C, H, W] with w [O, C/groups, kh, kw] and optional bias b [O]
- * (PyTorch F.conv2d semantics; padding may also be 4-sided or 'same' with any stride).
+ * (PyTorch F.conv2d semantics; padding may also be 4-sided or 'same' with any stride). With
+ * `activation: 'relu'` the ReLU runs in the same kernel (conv2dFused), gradients included.
  */
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   checkRank(op, 'x', x, 4, 'N, C, H, W');
   checkRank(op, 'w', w, 4, 'O, C/groups, kh, kw');
-  return conv2dCore(op, x, w, b ?? undefined, checkOptions<Conv2dOptions>(op, options, CONV_KEYS));
+  return conv2dCore(op, x, w, b ?? undefined, checkOptions<Conv2dOptions>(op, options, CONV2D_KEYS));
 }
 
 /** 1-d convolution of x [N, C, L] with w [O, C/groups, k] and optional bias b [O]. */

@@ -9,6 +9,14 @@ export interface TensorOptions {
   backend?: string;
 }
 
+export interface TensorCreateOptions extends TensorOptions {
+  /**
+   * `false`: a Float32Array becomes the tensor's storage without a copy where the backend can adopt
+   * host memory (cpu); the caller must not write to it afterwards. Elsewhere it is copied. Default true.
+   */
+  copy?: boolean;
+}
+
 /** Nested number arrays (`[[1, 2], [3, 4]]`, as PyTorch users write them): flat values and shape. */
 function flattenNested(op: string, values: readonly unknown[]): { flat: number[]; shape: number[] } {
   const shape: number[] = [];
@@ -28,16 +36,18 @@ function flattenNested(op: string, values: readonly unknown[]): { flat: number[]
 }
 
 /**
- * A new tensor holding a copy of `values` (the caller's array is never aliased or changed).
+ * A new tensor holding a copy of `values` (the caller's array is never aliased or changed, unless
+ * `copy: false` lets a host-visible backend adopt a Float32Array).
  * `values` is a Float32Array, an array of numbers, or nested arrays (their nesting gives the shape).
  * `shape` defaults to `[values.length]` (or the nesting); `[]` makes a scalar.
  */
-export function tensor(values: Float32Array | ArrayLike<number> | readonly unknown[], shape?: readonly number[], options: TensorOptions = {}): Tensor {
+export function tensor(values: Float32Array | ArrayLike<number> | readonly unknown[], shape?: readonly number[], options: TensorCreateOptions = {}): Tensor {
   const op = 'tensor';
   if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
     fail(op, 'values', 'a Float32Array or an array of numbers', values);
   }
-  const opts = checkOptions<TensorOptions>(op, options, ['requiresGrad', 'backend']);
+  const opts = checkOptions<TensorCreateOptions>(op, options, ['requiresGrad', 'backend', 'copy']);
+  const copy = checkBoolean(op, 'copy', opts.copy ?? true);
   let data: Float32Array;
   let inferred: number[];
   if (values instanceof Float32Array) {
@@ -57,8 +67,9 @@ export function tensor(values: Float32Array | ArrayLike<number> | readonly unkno
     throw new HypercolumnError(`${op}: values expected ${size} elements for shape ${shapeText(dims)}, got ${data.length}`, op, 'values');
   }
   const backend = opts.backend === undefined ? currentBackend() : backendByName(opts.backend, op);
-  // backend.write copies, so the caller's Float32Array is never aliased
-  const t = Tensor.fromStorage(Storage.upload(backend, data, dims), dims);
+  // backend.write copies, so the caller's Float32Array is never aliased unless copy: false asked for it
+  const storage = !copy && values instanceof Float32Array ? Storage.adopt(backend, data, dims) : Storage.upload(backend, data, dims);
+  const t = Tensor.fromStorage(storage, dims);
   if (checkBoolean(op, 'requiresGrad', opts.requiresGrad ?? false)) t.requiresGrad = true;
   return t;
 }

@@ -1,6 +1,7 @@
 import { record } from '../autograd.js';
 import { noGrad, runKernel, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
+import type { FusedActivation } from '../kernels.js';
 import { Tensor } from '../tensor.js';
 import { checkBoolean, checkFinite, checkOptionalShape, checkOptions, checkPositiveInt, checkRank, checkShape, checkTensor, shapeText } from '../validate.js';
 import { constantLike } from './creation.js';
@@ -40,17 +41,24 @@ function checkChannels(op: string, x: Tensor): number {
   return x.shape[1]!;
 }
 
-/** Frozen batch norm: y = (x − mean)/√(var + eps)·weight + bias, differentiable w.r.t. x, weight, bias. */
-function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, eps: number): Tensor {
-  const [y] = runKernel('batchNormInference', { x, mean, variance, scale: weight, offset: bias }, { eps }) as [Tensor];
+/**
+ * Frozen batch norm: y = (x − mean)/√(var + eps)·weight + bias, differentiable w.r.t. x, weight,
+ * bias; with `activation: 'relu'` the ReLU runs in the same kernel (batchNormInferenceFused).
+ */
+export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, eps: number, activation: FusedActivation = 'none'): Tensor {
+  const fused = activation !== 'none';
+  const inputs = { x, mean, variance, scale: weight, offset: bias };
+  const [y] = (fused ? runKernel('batchNormInferenceFused', inputs, { eps, activation }) : runKernel('batchNormInference', inputs, { eps })) as [Tensor];
   const rank = x.rank;
-  record('batchNorm', y, [x, weight, bias], [x, mean, variance, weight], (dy, [sx, sm, sv, sw], needs) => {
+  record('batchNorm', y, [x, weight, bias], [x, mean, variance, weight, fused ? y : undefined], (dy, [sx, sm, sv, sw, sy], needs) => {
+    // relu'(z) = [y > 0]
+    const dz = fused ? runKernel('reluBackward', { dy, x: sy! }, {})[0]! : dy;
     const invStd = perChannel(div(1, sqrt(add(sv!, eps))), rank);
     const axes = nonChannelAxes(rank);
     return [
-      needs[0] ? mul(dy, sw ? mul(invStd, perChannel(sw, rank)) : invStd) : undefined,
-      needs[1] ? sum(mul(dy, mul(sub(sx!, perChannel(sm!, rank)), invStd)), axes) : undefined,
-      needs[2] ? sum(dy, axes) : undefined,
+      needs[0] ? mul(dz, sw ? mul(invStd, perChannel(sw, rank)) : invStd) : undefined,
+      needs[1] ? sum(mul(dz, mul(sub(sx!, perChannel(sm!, rank)), invStd)), axes) : undefined,
+      needs[2] ? sum(dz, axes) : undefined,
     ];
   });
   return y;
@@ -69,10 +77,12 @@ function batchNormTraining(op: string, x: Tensor, weight: Tensor | undefined, bi
   return [y!, mean!, variance!];
 }
 
-/** running ← (1 − momentum)·running + momentum·batch, in place (PyTorch; variance unbiased). */
+/** running ← (1 − momentum)·running + momentum·batch, in place (PyTorch; variance unbiased): one scaledAdd. */
 function updateRunning(running: Tensor | undefined, batch: Tensor, momentum: number, correction = 1): void {
   if (!running) return;
-  noGrad(() => scope(() => running.assign(add(mul(running, 1 - momentum), mul(batch, momentum * correction)))));
+  const [next] = runKernel('scaledAdd', { a: running, b: batch }, { alpha: 1 - momentum, beta: momentum * correction });
+  running.assign(next!);
+  next!.dispose();
 }
 
 interface CheckedBatchNorm {
@@ -233,6 +243,19 @@ export function frn(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, opt
   nu2!.dispose();
   if (eps !== epsOption) eps.dispose();
   return y!;
+}
+
+/**
+ * FRN then TLU in one kernel (frnTlu), for inference: nothing is recorded, so the caller uses it only
+ * where no gradient is needed (FilterResponseNorm2d under noGrad or with frozen parameters).
+ */
+export function frnTluInference(x: Tensor, weight: Tensor, bias: Tensor, tau: Tensor, eps: number | Tensor): Tensor {
+  const op = 'frn';
+  checkRank(op, 'x', x, [3, 4, 5], 'N, C, …spatial');
+  const epsTensor = eps instanceof Tensor ? checkShape(op, 'eps', eps, [1]) : constantLike(x, checkFinite(op, 'eps', eps, 0), [1]);
+  const [y] = runKernel('frnTlu', { x, eps: epsTensor, tau, weight, bias }, {}) as [Tensor];
+  if (epsTensor !== eps) epsTensor.dispose();
+  return y;
 }
 
 /** Thresholded linear unit: max(x, tau[c]) over x [N, C, …], tau [C] (learnable). */

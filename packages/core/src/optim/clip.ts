@@ -1,7 +1,7 @@
-import { flushAll, noGrad, scope } from '../engine.js';
+import { flushAll, noGrad, runKernel, scope } from '../engine.js';
 import { zeros } from '../ops/creation.js';
 import { fail } from '../errors.js';
-import { add, div, maximum, minimum, mul, sqrt } from '../ops/elementwise.js';
+import { add, div, minimum, mul, sqrt } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import type { Tensor } from '../tensor.js';
 import { checkFinite, checkOptions } from '../validate.js';
@@ -20,22 +20,15 @@ export interface AdaptiveGradClipOptions {
   exclude?: readonly Tensor[] | ((name: string, param: Tensor) => boolean);
 }
 
-/** ‖x‖ per unit, keeping dims: over every axis but the first for rank ≥ 2, over all for rank ≤ 1. */
-function unitwiseNorm(x: Tensor): Tensor {
-  const axes = x.rank >= 2 ? Array.from({ length: x.rank - 1 }, (_, i) => i + 1) : undefined;
-  return sqrt(sum(mul(x, x), axes, true));
-}
-
 /**
  * Adaptive gradient clipping (Brock et al. 2021, NFNets), unit-wise, in place on `.grad`:
  * maxNorm = clipping·max(‖W_u‖, eps); where ‖G_u‖ > maxNorm, G_u ← G_u·maxNorm/max(‖G_u‖, 1e-6).
  * A unit is one output unit: a row of a Linear weight, an output channel of a conv weight (norm
  * over every axis but the first); a rank-0/1 parameter (bias, gain) is one vector.
  *
- * The factor is computed on the device without a read-back as min(1, maxNorm / max(‖G_u‖,
- * min(1e-6, maxNorm))): identical to the rule above except when maxNorm < ‖G_u‖ < 1e-6, where the
- * reference would shrink below maxNorm and this gives exactly maxNorm (maxNorm ≥ 1e-6 whenever
- * clipping·eps ≥ 1e-6, as with the defaults). Parameters without a gradient are skipped.
+ * One agcUnitClip kernel per parameter, on the device, nothing read back. (A backend without that
+ * kernel runs core's composition, which differs from the rule above only where
+ * maxNorm < ‖G_u‖ < 1e-6: see composites.ts.) Parameters without a gradient are skipped.
  */
 export function adaptiveGradClip(params: ParamsInput, options: AdaptiveGradClipOptions = {}): void {
   const op = 'adaptiveGradClip';
@@ -55,14 +48,13 @@ export function adaptiveGradClip(params: ParamsInput, options: AdaptiveGradClipO
       const g = p.grad;
       if (!g || isExcluded(name, p)) continue;
       g.assertUsable(op, `${name}.grad`);
-      scope(() => {
-        const maxNorm = mul(maximum(unitwiseNorm(p), eps), clipping);
-        const gradNorm = unitwiseNorm(g);
-        const factor = minimum(div(maxNorm, maximum(gradNorm, minimum(maxNorm, 1e-6))), 1);
-        g.assign(mul(g, factor));
-      });
+      const units = p.rank >= 2 ? p.shape[0]! : 1;
+      const [clipped] = runKernel('agcUnitClip', { param: p, grad: g }, { units, unitSize: p.size / units, clipping, eps });
+      g.assign(clipped!);
+      clipped!.dispose();
     }
   });
+  flushAll();
 }
 
 /**

@@ -1,6 +1,5 @@
-import { flushAll, keep, noGrad, scope } from '../engine.js';
+import { flushAll, keep, noGrad, runKernel } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
-import { add, mul, sub } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { checkBoolean, checkFinite, checkOptions } from '../validate.js';
 import { namedParams, type ParamsInput } from './params.js';
@@ -70,7 +69,10 @@ export class SGD {
     return this.buffers.get(param);
   }
 
-  /** One update of every parameter that has a gradient. */
+  /**
+   * One update of every parameter that has a gradient: one fused kernel per parameter (sgdStep, or
+   * sgdMomentumStep with its buffer), whose fresh outputs are swapped into the parameter and buffer.
+   */
   step(): void {
     const { momentum, dampening, weightDecay, nesterov, _lr: lr } = this;
     noGrad(() => {
@@ -79,23 +81,16 @@ export class SGD {
         if (!g) continue;
         p.assertUsable('SGD.step', 'param');
         g.assertUsable('SGD.step', 'param.grad');
-        scope(() => {
-          let d: Tensor = weightDecay !== 0 ? add(g, mul(p, weightDecay)) : g;
-          if (momentum !== 0) {
-            let buf = this.buffers.get(p);
-            if (!buf) {
-              // a real copy (×1 is exact, −0 and NaN included), not a view: the buffer must not keep
-              // the gradient's storage alive, so memory use is the same after step 1 as after step n
-              buf = keep(mul(d, 1));
-              this.buffers.set(p, buf);
-            } else {
-              const next = dampening !== 0 ? add(mul(buf, momentum), mul(d, 1 - dampening)) : add(mul(buf, momentum), d);
-              buf.assign(next);
-            }
-            d = nesterov ? add(d, mul(buf, momentum)) : buf;
-          }
-          p.assign(sub(p, mul(d, lr)));
-        });
+        if (momentum === 0) {
+          const [next] = runKernel('sgdStep', { param: p, grad: g }, { lr, weightDecay });
+          swapIn(p, next!);
+          continue;
+        }
+        const buf = this.buffers.get(p);
+        const [next, nextBuf] = runKernel('sgdMomentumStep', { param: p, grad: g, momentumBuffer: buf }, { lr, momentum, dampening, weightDecay, nesterov });
+        swapIn(p, next!);
+        if (buf) swapIn(buf, nextBuf!);
+        else this.buffers.set(p, keep(nextBuf!));
       }
     });
     flushAll();
@@ -116,4 +111,10 @@ export class SGD {
     for (const b of this.buffers.values()) b.dispose();
     this.buffers.clear();
   }
+}
+
+/** Moves `value`'s storage into `target` (same tensor object) and drops `value`. */
+function swapIn(target: Tensor, value: Tensor): void {
+  target.assign(value);
+  value.dispose();
 }
