@@ -145,13 +145,17 @@ describe('thread variants of hypercolumn backends', () => {
   const tiny: Workload = { id: 'tiny conv', op: 'conv2d', description: '1×2×6² 3×3 p1 →3', kind: 'compute', quick: true, spec, flops: convFlops(spec) };
 
   it('runs a backend at each thread count through its package factory, and unregisters the variants afterwards', async () => {
-    const runners = await benchRunners({ backends: ['cpu'], peers: [], threads: [1] });
-    expect(runners.map((r) => r.name)).toEqual(['hypercolumn:cpu@1t']);
+    const runners = await benchRunners({ backends: ['cpu'], peers: [], threads: [1, 2] });
+    expect(runners.map((r) => r.name)).toEqual(['hypercolumn:cpu@1t', 'hypercolumn:cpu@2t']);
     const results = await runBench({ mode: 'quick', custom: { workloads: [tiny], only: true }, runners, measure: { warmup: 0, minRuns: 1, maxRuns: 1, minTimeMs: 0 } });
-    expect(results).toHaveLength(1);
+    expect(results).toHaveLength(2);
     expect(results[0]).toMatchObject({ runner: 'hypercolumn:cpu@1t', threads: 1, runs: 1 });
     expect(results[0]!.skipped).toBeUndefined();
-    expect((await listBackends()).map((b) => b.name)).not.toContain('cpu@1t');
+    // createCpuBackend({threads: 2}) is accepted, but cpu kernels run on the calling thread: it says so
+    expect(results[1]).toMatchObject({ runner: 'hypercolumn:cpu@2t', skipped: 'asked for 2 threads, the backend runs 1' });
+    const names = (await listBackends()).map((b) => b.name);
+    expect(names).not.toContain('cpu@1t');
+    expect(names).not.toContain('cpu@2t');
   });
 
   it('skips a variant whose backend runs another thread count than asked, saying so', async () => {
