@@ -1,4 +1,4 @@
-import { DEFAULT_PRIORITIES, registerBackend, type KernelTable } from '@hypercolumn/core';
+import { DEFAULT_PRIORITIES, registerBackend, type BackendOptions, type KernelTable } from '@hypercolumn/core';
 import { WebGpuBackend, type GpuData } from './backend.js';
 import { requestGpu, type GpuRequestOptions } from './device.js';
 import { adamStep } from './kernels/adam_step.js';
@@ -35,6 +35,7 @@ import { matMul } from './kernels/mat_mul.js';
 import { maxPool2d } from './kernels/max_pool2d.js';
 import { maxPool2dBackward } from './kernels/max_pool2d_backward.js';
 import { reverseSpatial } from './kernels/reverse_spatial.js';
+import { scaledAdd } from './kernels/scaled_add.js';
 import { sgdMomentumStep } from './kernels/sgd_momentum_step.js';
 import { sgdStep } from './kernels/sgd_step.js';
 import { slice } from './kernels/slice.js';
@@ -56,7 +57,7 @@ export const webgpuKernels: KernelTable<GpuData, WebGpuBackend> = {
   frn, frnBackward, frnTlu, tlu, tluBackward,
   relu, reluBackward, sigmoid, tanh, linear, matMul,
   softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward, argmax,
-  add, sub, mul, div, maximum, minimum, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar,
+  add, sub, mul, div, maximum, minimum, scaledAdd, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar,
   neg, sqrt, abs, exp, log, fill, sum, broadcastTo, transpose, concat, slice,
   sgdStep, sgdMomentumStep, adamStep, agcUnitClip,
 };
@@ -64,7 +65,8 @@ export const webgpuKernels: KernelTable<GpuData, WebGpuBackend> = {
 /** A software (fallback) adapter ranks just below wasm: correct, but slower than good CPU code. */
 export const FALLBACK_ADAPTER_PRIORITY = (DEFAULT_PRIORITIES.wasm + DEFAULT_PRIORITIES.cpu) / 2;
 
-export interface WebGpuBackendOptions extends GpuRequestOptions {
+/** `threads` (every backend factory takes it) is accepted and ignored: the GPU schedules itself. */
+export interface WebGpuBackendOptions extends GpuRequestOptions, BackendOptions {
   /** Kernels to register (default: all of `webgpuKernels`). */
   kernels?: KernelTable<GpuData, WebGpuBackend>;
   /** Backend name (default 'webgpu'). */

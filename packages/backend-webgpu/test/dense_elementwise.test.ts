@@ -165,6 +165,12 @@ describe.skipIf(!gpu)('elementwise kernels on webgpu', () => {
     expect(Array.from(mx!)).toEqual([NaN, NaN, 3]);
     expect(Array.from(mn!)).toEqual([NaN, NaN, 2]);
   });
+  it('scaledAdd', async () => {
+    const a = rand([3, 4, 5], 60), b = rand([3, 4, 5], 61);
+    const [y] = await runKernel(gpu!, 'scaledAdd', { a, b }, { alpha: 0.9, beta: -0.1 }, { y: a.shape });
+    const want = build(a.shape, (c) => Math.fround(0.9) * at(a, c) + Math.fround(-0.1) * at(b, c));
+    expectClose('scaledAdd', y!, want, build(a.shape, (c) => Math.abs(0.9 * at(a, c)) + Math.abs(0.1 * at(b, c))));
+  });
   it('reluBackward: zero gradient at 0', async () => {
     const xx = f64([4], [-1, 0, 2, NaN]), dy = f64([4], [1, 2, 3, 4]);
     const [dx] = await runKernel(gpu!, 'reluBackward', { dy, x: xx }, {}, { dx: [4] });
