@@ -1,0 +1,205 @@
+// Pooling family: max/avg pooling forward and backward, global average pooling.
+// Taps outside the input are skipped, so any geometry reads only inside the input plane.
+#include "isa.h"
+
+namespace hc {
+namespace HC_ISA {
+namespace {
+
+struct PoolGeo {
+  int64_t N, C, H, W, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, OH, OW;
+};
+constexpr int kPoolAttrs = 16;
+
+bool readPool(Call& c, const char* op, PoolGeo& g, const Tensor& x, const Tensor& y) {
+  int64_t* f[kPoolAttrs] = {&g.N, &g.C, &g.H, &g.W, &g.kh, &g.kw, &g.sh, &g.sw,
+                            &g.dh, &g.dw, &g.pt, &g.pb, &g.pl, &g.pr, &g.OH, &g.OW};
+  for (int i = 0; i < kPoolAttrs; i++) {
+    const bool pad = i >= 10 && i < 14;
+    if (!attrInt(c, op, i, pad ? 0 : 1, int64_t(1) << 30, f[i])) return false;
+  }
+  if (x.rank != 4 || x.shape[0] != g.N || x.shape[1] != g.C || x.shape[2] != g.H || x.shape[3] != g.W)
+    return fail(c, "%s: x must have shape [%lld, %lld, %lld, %lld]", op, (long long)g.N, (long long)g.C, (long long)g.H, (long long)g.W);
+  if (y.rank != 4 || y.shape[0] != g.N || y.shape[1] != g.C || y.shape[2] != g.OH || y.shape[3] != g.OW)
+    return fail(c, "%s: output must have shape [%lld, %lld, %lld, %lld]", op, (long long)g.N, (long long)g.C, (long long)g.OH, (long long)g.OW);
+  return true;
+}
+
+/** Taps t ∈ [*t0, *t1) of output position o that fall inside [0, in). */
+inline void taps(int64_t o, int64_t in, int64_t k, int64_t s, int64_t pad, int64_t d, int64_t* t0, int64_t* t1) {
+  const int64_t origin = o * s - pad;
+  int64_t a = origin < 0 ? (-origin + d - 1) / d : 0;
+  int64_t b = origin >= in ? 0 : (in - 1 - origin) / d + 1;
+  if (b > k) b = k;
+  *t0 = a;
+  *t1 = b > a ? b : a;
+}
+
+/** Index (within the plane) of the window's maximum: first largest, NaN wins; −1 if no tap is inside. */
+inline int64_t argmaxWindow(const float* p, const PoolGeo& g, int64_t oy, int64_t ox) {
+  int64_t y0, y1, x0, x1;
+  taps(oy, g.H, g.kh, g.sh, g.pt, g.dh, &y0, &y1);
+  taps(ox, g.W, g.kw, g.sw, g.pl, g.dw, &x0, &x1);
+  int64_t best = -1;
+  float m = -INFINITY;
+  for (int64_t ty = y0; ty < y1; ty++) {
+    const int64_t iy = oy * g.sh - g.pt + ty * g.dh;
+    for (int64_t tx = x0; tx < x1; tx++) {
+      const int64_t idx = iy * g.W + ox * g.sw - g.pl + tx * g.dw;
+      const float v = p[idx];
+      if (best < 0 || v > m || (v != v && m == m)) best = idx, m = v;
+    }
+  }
+  return best;
+}
+
+bool maxPool2d(Call& c) {
+  const char* op = "maxPool2d";
+  if (!arity(c, op, 1, 1, 1, kPoolAttrs)) return false;
+  PoolGeo g;
+  if (!readPool(c, op, g, c.in[0], c.out[0])) return false;
+  const float* x = c.in[0].data;
+  float* y = c.out[0].data;
+  const bool fast2 = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 && g.pt == 0 &&
+                     g.pl == 0 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
+  par(c, g.N * g.C, 4, [&](int64_t b, int64_t e, int) {
+    for (int64_t pl = b; pl < e; pl++) {
+      const float* p = x + pl * g.H * g.W;
+      float* yo = y + pl * g.OH * g.OW;
+      for (int64_t oy = 0; oy < g.OH; oy++) {
+        if (fast2) {
+          const float* r0 = p + 2 * oy * g.W;
+          const float* r1 = r0 + g.W;
+          for (int64_t ox = 0; ox < g.OW; ox++) {
+            const float a = r0[2 * ox], bb = r0[2 * ox + 1], cc = r1[2 * ox], d = r1[2 * ox + 1];
+            float m = a;
+            if (bb > m || (bb != bb && m == m)) m = bb;
+            if (cc > m || (cc != cc && m == m)) m = cc;
+            if (d > m || (d != d && m == m)) m = d;
+            yo[oy * g.OW + ox] = m;
+          }
+          continue;
+        }
+        for (int64_t ox = 0; ox < g.OW; ox++) {
+          const int64_t i = argmaxWindow(p, g, oy, ox);
+          yo[oy * g.OW + ox] = i < 0 ? -INFINITY : p[i];
+        }
+      }
+    }
+  });
+  return true;
+}
+
+bool maxPool2dBackward(Call& c) {
+  const char* op = "maxPool2dBackward";
+  if (!arity(c, op, 2, 2, 1, kPoolAttrs)) return false;
+  PoolGeo g;
+  if (!readPool(c, op, g, c.in[1], c.in[0])) return false;
+  if (!sameShape(c.in[1], c.out[0])) return fail(c, "%s: dx must have x's shape", op);
+  const float* dy = c.in[0].data;
+  const float* x = c.in[1].data;
+  float* dx = c.out[0].data;
+  par(c, g.N * g.C, 4, [&](int64_t b, int64_t e, int) {
+    for (int64_t pl = b; pl < e; pl++) {
+      const float* p = x + pl * g.H * g.W;
+      float* d = dx + pl * g.H * g.W;
+      memset(d, 0, sizeof(float) * g.H * g.W);
+      const float* dyp = dy + pl * g.OH * g.OW;
+      for (int64_t oy = 0; oy < g.OH; oy++)
+        for (int64_t ox = 0; ox < g.OW; ox++) {
+          const int64_t i = argmaxWindow(p, g, oy, ox);
+          if (i >= 0) d[i] += dyp[oy * g.OW + ox];
+        }
+    }
+  });
+  return true;
+}
+
+/**
+ * Average window along one axis, PyTorch's rule: taps [t0, t1) inside the input; with countIncludePad
+ * the divisor counts taps inside the padded extent [−padBefore, in + padAfter).
+ */
+inline void avgAxis(int64_t o, int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pa, int64_t d, int64_t* t0,
+                    int64_t* t1, int64_t* padded) {
+  taps(o, in, k, s, pb, d, t0, t1);
+  int64_t a, z;
+  taps(o, in + pb + pa, k, s, 0, d, &a, &z);  // the same window on the padded axis
+  (void)a;
+  *padded = z;
+}
+
+bool avgCommon(Call& c, const char* op, bool backward) {
+  if (!arity(c, op, 1, 1, 1, kPoolAttrs + 1)) return false;
+  PoolGeo g;
+  const Tensor& x = backward ? c.out[0] : c.in[0];
+  const Tensor& y = backward ? c.in[0] : c.out[0];
+  if (!readPool(c, op, g, x, y)) return false;
+  int64_t include = 0;
+  if (!attrInt(c, op, kPoolAttrs, 0, 1, &include)) return false;
+  const float* src = c.in[0].data;
+  float* dst = c.out[0].data;
+  par(c, g.N * g.C, 4, [&](int64_t b, int64_t e, int) {
+    for (int64_t pl = b; pl < e; pl++) {
+      const float* xp = backward ? nullptr : src + pl * g.H * g.W;
+      float* dxp = backward ? dst + pl * g.H * g.W : nullptr;
+      if (backward) memset(dxp, 0, sizeof(float) * g.H * g.W);
+      for (int64_t oy = 0; oy < g.OH; oy++) {
+        int64_t y0, y1, yp;
+        avgAxis(oy, g.H, g.kh, g.sh, g.pt, g.pb, g.dh, &y0, &y1, &yp);
+        for (int64_t ox = 0; ox < g.OW; ox++) {
+          int64_t x0, x1, xq;
+          avgAxis(ox, g.W, g.kw, g.sw, g.pl, g.pr, g.dw, &x0, &x1, &xq);
+          const int64_t count = include ? yp * xq : (y1 - y0) * (x1 - x0);
+          const float inv = count > 0 ? 1.0f / (float)count : 0.0f;
+          const int64_t oi = pl * g.OH * g.OW + oy * g.OW + ox;
+          if (backward) {
+            const float v = src[oi] * inv;
+            for (int64_t ty = y0; ty < y1; ty++) {
+              float* row = dxp + (oy * g.sh - g.pt + ty * g.dh) * g.W + ox * g.sw - g.pl;
+              for (int64_t tx = x0; tx < x1; tx++) row[tx * g.dw] += v;
+            }
+          } else {
+            float s = 0.0f;
+            for (int64_t ty = y0; ty < y1; ty++) {
+              const float* row = xp + (oy * g.sh - g.pt + ty * g.dh) * g.W + ox * g.sw - g.pl;
+              for (int64_t tx = x0; tx < x1; tx++) s += row[tx * g.dw];
+            }
+            dst[oi] = s * inv;
+          }
+        }
+      }
+    }
+  });
+  return true;
+}
+
+bool avgPool2d(Call& c) { return avgCommon(c, "avgPool2d", false); }
+bool avgPool2dBackward(Call& c) { return avgCommon(c, "avgPool2dBackward", true); }
+
+bool globalAvgPool(Call& c) {
+  const char* op = "globalAvgPool";
+  if (!arity(c, op, 1, 1, 1, 0)) return false;
+  int64_t N, C, S;
+  if (!ncs(c, op, c.in[0], &N, &C, &S)) return false;
+  if (!sizeIs(c, op, "y", c.out[0], N * C)) return false;
+  const float* x = c.in[0].data;
+  float* y = c.out[0].data;
+  par(c, N * C, 8, [&](int64_t b, int64_t e, int) {
+    for (int64_t p = b; p < e; p++) y[p] = (float)(sumOf(x + p * S, S) / (double)S);
+  });
+  return true;
+}
+
+}  // namespace
+
+extern const KernelEntry kPoolKernels[] = {
+    {"maxPool2d", maxPool2d},
+    {"maxPool2dBackward", maxPool2dBackward},
+    {"avgPool2d", avgPool2d},
+    {"avgPool2dBackward", avgPool2dBackward},
+    {"globalAvgPool", globalAvgPool},
+    {nullptr, nullptr},
+};
+
+}  // namespace HC_ISA
+}  // namespace hc
