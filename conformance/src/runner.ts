@@ -133,7 +133,8 @@ interface Got {
 async function execute(c: Case, p: Prepared): Promise<Got> {
   const spec = OPS[c.op];
   const backward = c.kind === 'backward';
-  return hc.scope(async () => {
+  // scope() takes synchronous functions only: compute inside it, read the kept results outside
+  const kept = hc.scope(() => {
     const t: Record<string, Tensor | undefined> = {};
     for (const name of spec.inputs) {
       if (!p.values.f32[name] || spec.plainInputs?.includes(name)) continue;
@@ -141,21 +142,28 @@ async function execute(c: Case, p: Prepared): Promise<Got> {
       t[name] = hc.tensor(p.values.f32[name], p.values.shapes[name], { requiresGrad });
     }
     const outs = spec.run(hc, t, c.attrs, plainInputs(c, p.values));
-    const got: Got = { outputs: [], grads: {} };
-    if (!backward) {
-      for (const o of outs) got.outputs.push({ data: await o.data(), shape: [...o.shape] });
-      return got;
-    }
+    if (!backward) return { outputs: outs, grads: {} as Record<string, Tensor | null> };
     const y = outs[0];
     const r = hc.tensor(p.r!, [...y.shape]);
     const loss = hc.sum(hc.mul(y, r));
     loss.backward();
+    const grads: Record<string, Tensor | null> = {};
     for (const name of Object.keys(p.grads!)) {
-      const g = t[name]!.grad;
-      got.grads[name] = g ? { data: await g.data(), shape: [...g.shape] } : null;
+      // detached from its leaf, so the scope disposing the leaf leaves the gradient to us
+      grads[name] = t[name]!.grad;
+      t[name]!.grad = null;
     }
-    return got;
+    return { outputs: [] as Tensor[], grads };
   });
+  const got: Got = { outputs: [], grads: {} };
+  try {
+    for (const o of kept.outputs) got.outputs.push({ data: await o.data(), shape: [...o.shape] });
+    for (const [name, g] of Object.entries(kept.grads)) got.grads[name] = g ? { data: await g.data(), shape: [...g.shape] } : null;
+  } finally {
+    for (const o of kept.outputs) o.dispose();
+    for (const g of Object.values(kept.grads)) g?.dispose();
+  }
+  return got;
 }
 
 function checkForward(c: Case, p: Prepared, got: Got, ref: ReferenceKind, onnx?: { data: Float32Array; shape: number[] }[]): Comparison {

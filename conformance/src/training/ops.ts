@@ -260,7 +260,7 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => {
       const params = clipParams(hc, t);
       const total = hc.optim.clipGradNorm(params, a.maxNorm);
-      return [hc.tensor([total], [1]), ...params.map(([, p]) => copy(hc, p.grad!))];
+      return [hc.reshape(total, [1]), ...params.map(([, p]) => copy(hc, p.grad!))];
     },
     reference: (v, a) => {
       const grads = CLIP_PARAMS.filter(([, w]) => v[w]).map(([, , g]) => v[g]!);

@@ -1,17 +1,26 @@
 import { DEFAULT_PRIORITIES, registerBackend, type KernelTable } from '@hypercolumn/core';
 import { CpuBackend, type CpuBackendOptions } from './backend.js';
 import { abs, add, div, exp, log, maximum, minimum, mul, neg, sqrt, sub } from './kernels/elementwise.js';
+import { adamStep } from './kernels/adam_step.js';
+import { addScalar } from './kernels/add_scalar.js';
+import { agcUnitClip } from './kernels/agc_unit_clip.js';
+import { argmax } from './kernels/argmax.js';
 import { avgPool2d } from './kernels/avg_pool2d.js';
 import { avgPool2dBackward } from './kernels/avg_pool2d_backward.js';
 import { batchNormBackward } from './kernels/batch_norm_backward.js';
 import { batchNormInference } from './kernels/batch_norm_inference.js';
+import { batchNormInferenceFused } from './kernels/batch_norm_inference_fused.js';
 import { batchNormTraining } from './kernels/batch_norm_training.js';
 import { broadcastTo } from './kernels/broadcast_to.js';
+import { concat } from './kernels/concat.js';
 import { conv2d } from './kernels/conv2d.js';
 import { conv2dBackpropFilter } from './kernels/conv2d_backprop_filter.js';
 import { conv2dBackpropInput } from './kernels/conv2d_backprop_input.js';
+import { conv2dFused } from './kernels/conv2d_fused.js';
+import { fill } from './kernels/fill.js';
 import { frn } from './kernels/frn.js';
 import { frnBackward } from './kernels/frn_backward.js';
+import { frnTlu } from './kernels/frn_tlu.js';
 import { globalAvgPool } from './kernels/global_avg_pool.js';
 import { groupNorm } from './kernels/group_norm.js';
 import { groupNormBackward } from './kernels/group_norm_backward.js';
@@ -23,28 +32,40 @@ import { logSoftmaxBackward } from './kernels/log_softmax_backward.js';
 import { matMul } from './kernels/mat_mul.js';
 import { maxPool2d } from './kernels/max_pool2d.js';
 import { maxPool2dBackward } from './kernels/max_pool2d_backward.js';
+import { maximumScalar } from './kernels/maximum_scalar.js';
+import { minimumScalar } from './kernels/minimum_scalar.js';
+import { mulScalar } from './kernels/mul_scalar.js';
+import { rdivScalar } from './kernels/rdiv_scalar.js';
 import { relu } from './kernels/relu.js';
 import { reluBackward } from './kernels/relu_backward.js';
 import { reverseSpatial } from './kernels/reverse_spatial.js';
+import { sgdMomentumStep } from './kernels/sgd_momentum_step.js';
+import { sgdStep } from './kernels/sgd_step.js';
+import { sigmoid } from './kernels/sigmoid.js';
+import { slice } from './kernels/slice.js';
 import { softmax } from './kernels/softmax.js';
 import { softmaxBackward } from './kernels/softmax_backward.js';
 import { softmaxCrossEntropy } from './kernels/softmax_cross_entropy.js';
 import { softmaxCrossEntropyBackward } from './kernels/softmax_cross_entropy_backward.js';
 import { sum } from './kernels/sum.js';
+import { tanh } from './kernels/tanh.js';
 import { tlu } from './kernels/tlu.js';
 import { tluBackward } from './kernels/tlu_backward.js';
+import { transpose } from './kernels/transpose.js';
 
 /** Every cpu kernel: the whole contract (cpu is the fallback for all other backends). */
 export const cpuKernels: KernelTable<Float32Array, CpuBackend> = {
-  conv2d, conv2dBackpropInput, conv2dBackpropFilter, reverseSpatial,
+  conv2d, conv2dBackpropInput, conv2dBackpropFilter, reverseSpatial, conv2dFused,
   maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, globalAvgPool,
-  batchNormInference, batchNormTraining, batchNormBackward,
+  batchNormInference, batchNormInferenceFused, batchNormTraining, batchNormBackward,
   layerNorm, layerNormBackward, groupNorm, groupNormBackward,
-  frn, frnBackward, tlu, tluBackward,
-  relu, reluBackward, linear, matMul,
+  frn, frnBackward, frnTlu, tlu, tluBackward,
+  relu, reluBackward, sigmoid, tanh, linear, matMul,
   softmax, softmaxBackward, logSoftmax, logSoftmaxBackward,
-  softmaxCrossEntropy, softmaxCrossEntropyBackward,
-  add, sub, mul, div, maximum, minimum, neg, sqrt, abs, exp, log, sum, broadcastTo,
+  softmaxCrossEntropy, softmaxCrossEntropyBackward, argmax,
+  add, sub, mul, div, maximum, minimum, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar,
+  neg, sqrt, abs, exp, log, fill, sum, broadcastTo, transpose, concat, slice,
+  sgdStep, sgdMomentumStep, adamStep, agcUnitClip,
 };
 
 /** Creates a cpu backend (for registering by hand, e.g. under another name or with fewer kernels). */

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Conv2dGeometry } from '@hypercolumn/core';
-import type { CpuBackend } from '../src/backend.js';
-import { conv2d } from '../src/kernels/conv2d.js';
-import { conv2dBackpropFilter } from '../src/kernels/conv2d_backprop_filter.js';
-import { conv2dBackpropInput } from '../src/kernels/conv2d_backprop_input.js';
-import { linear } from '../src/kernels/linear.js';
-import { matMul } from '../src/kernels/mat_mul.js';
-import { reverseSpatial } from '../src/kernels/reverse_spatial.js';
-import { rng } from './helpers.js';
+import { cpuKernel, rng } from './helpers.js';
 
-// The kernels never touch the backend argument; tests call them directly.
-const backend = {} as CpuBackend;
+// Each kernel called as core calls it: output shapes from core's table, fresh handles back.
+const conv2d = cpuKernel('conv2d'), conv2dBackpropInput = cpuKernel('conv2dBackpropInput');
+const conv2dBackpropFilter = cpuKernel('conv2dBackpropFilter'), linear = cpuKernel('linear');
+const matMul = cpuKernel('matMul'), reverseSpatial = cpuKernel('reverseSpatial');
 
 const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 function randArray(r: () => number, n: number): Float32Array {
@@ -110,15 +105,15 @@ function checkAll(s: Spec, seed: number, withBias: boolean): void {
   const dy = randArray(r, g.yShape.reduce((a, v) => a * v, 1));
   const x0 = x.slice(), w0 = w.slice(), dy0 = dy.slice();
 
-  const y = conv2d({ x: { data: x, shape: g.xShape }, w: { data: w, shape: g.wShape }, ...(b ? { b: { data: b, shape: [s.O] } } : {}) }, { geometry: g }, backend);
+  const y = conv2d({ x: { data: x, shape: g.xShape }, w: { data: w, shape: g.wShape }, ...(b ? { b: { data: b, shape: [s.O] } } : {}) }, { geometry: g });
   expect(y.shape).toEqual(g.yShape);
   expectClose(y.data, refConv(g, x, w, b), refConv(g, absOf(x), absOf(w), b && absOf(b)), `conv2d ${name}`);
 
-  const dx = conv2dBackpropInput({ dy: { data: dy, shape: g.yShape }, w: { data: w, shape: g.wShape } }, { geometry: g }, backend);
+  const dx = conv2dBackpropInput({ dy: { data: dy, shape: g.yShape }, w: { data: w, shape: g.wShape } }, { geometry: g });
   expect(dx.shape).toEqual(g.xShape);
   expectClose(dx.data, refDx(g, dy, w), refDx(g, absOf(dy), absOf(w)), `conv2dBackpropInput ${name}`);
 
-  const dw = conv2dBackpropFilter({ x: { data: x, shape: g.xShape }, dy: { data: dy, shape: g.yShape } }, { geometry: g }, backend);
+  const dw = conv2dBackpropFilter({ x: { data: x, shape: g.xShape }, dy: { data: dy, shape: g.yShape } }, { geometry: g });
   expect(dw.shape).toEqual(g.wShape);
   expectClose(dw.data, refDw(g, x, dy), refDw(g, absOf(x), absOf(dy)), `conv2dBackpropFilter ${name}`);
 
@@ -236,7 +231,7 @@ describe('matMul / linear', () => {
         const aShape = tA ? [K, M] : [M, K], bShape = tB ? [N, K] : [K, N];
         const A = (i: number, k: number) => (tA ? a[k * M + i] : a[i * K + k]);
         const B = (k: number, j: number) => (tB ? b[j * K + k] : b[k * N + j]);
-        const y = matMul({ a: { data: a, shape: aShape }, b: { data: b, shape: bShape } }, { transposeA: tA, transposeB: tB }, backend);
+        const y = matMul({ a: { data: a, shape: aShape }, b: { data: b, shape: bShape } }, { transposeA: tA, transposeB: tB });
         expect(y.shape).toEqual([M, N]);
         const [ref, mag] = refMatMul(M, N, K, A, B);
         expectClose(y.data, ref, mag, 'matMul');
@@ -248,7 +243,7 @@ describe('matMul / linear', () => {
       it(`linear ${N}x${IN} -> ${OUT} bias=${withB}`, () => {
         const r = rng(N * 7 + IN * 3 + OUT);
         const x = randArray(r, N * IN), w = randArray(r, OUT * IN), b = randArray(r, OUT);
-        const y = linear({ x: { data: x, shape: [N, IN] }, w: { data: w, shape: [OUT, IN] }, ...(withB ? { b: { data: b, shape: [OUT] } } : {}) }, {}, backend);
+        const y = linear({ x: { data: x, shape: [N, IN] }, w: { data: w, shape: [OUT, IN] }, ...(withB ? { b: { data: b, shape: [OUT] } } : {}) }, {});
         expect(y.shape).toEqual([N, OUT]);
         const [ref, mag] = refMatMul(N, OUT, IN, (i, k) => x[i * IN + k], (k, j) => w[j * IN + k]);
         if (withB) for (let i = 0; i < N * OUT; i++) { ref[i] += b[i % OUT]; mag[i] += Math.abs(b[i % OUT]); }
@@ -263,7 +258,7 @@ describe('reverseSpatial', () => {
     it(`shape ${shape.join('x')}`, () => {
       const n = shape.reduce((a, v) => a * v, 1);
       const x = randArray(rng(n), n);
-      const y = reverseSpatial({ x: { data: x, shape } }, {}, backend);
+      const y = reverseSpatial({ x: { data: x, shape } }, {});
       expect(y.shape).toEqual(shape);
       const H = shape[shape.length - 2], W = shape[shape.length - 1];
       for (let i = 0; i < n; i++) {

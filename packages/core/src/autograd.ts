@@ -1,4 +1,4 @@
-import { isGradEnabled, keep, noGrad, scope } from './engine.js';
+import { flushAll, isGradEnabled, keep, noGrad, scope } from './engine.js';
 import { fail, HypercolumnError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -190,4 +190,6 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       for (const g of pending.values()) g.dispose();
     }
   });
+  // the whole backward pass is queued: submit it (asynchronous backends batch until a flush)
+  flushAll();
 }

@@ -1,6 +1,10 @@
 import type { Backend, BackendFactory } from './backend.js';
 import { HypercolumnError } from './errors.js';
+import { COMPOSITES, type Composite } from './composites.js';
+import { countLaunch, countRead } from './counters.js';
+import { kernelOutputShapes } from './kernel_shapes.js';
 import { KERNELS, type KernelAttrs, type KernelName, type TensorInfo, kernelNames } from './kernels.js';
+import { type KernelResolution, resolutionTable, resolveKernel } from './resolution.js';
 import { Storage, Tensor } from './tensor.js';
 
 interface Registration {
@@ -18,8 +22,13 @@ export interface BackendInfo {
   priority: number;
   available: boolean;
   reason?: string;
-  /** Kernels the backend implements itself; the others fall back to cpu. */
+  /** Kernels the backend implements itself. */
   kernels: KernelName[];
+  /** How every kernel runs there: native, composite (from its kernels), fallback (cpu) or missing. */
+  resolution: Partial<Record<KernelName, KernelResolution>>;
+  /** Threads its kernels use, as the backend reports them. */
+  threads?: number;
+  description?: string;
 }
 
 export interface MemoryInfo {
@@ -61,12 +70,39 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Reasons of lost backends (device loss, a dead worker): their tensors raise HypercolumnError. */
+const lostBackends = new WeakMap<Backend<any>, string>();
+
+/** Why `backend` was lost, or undefined while it works. */
+export function lostReason(backend: Backend<any>): string | undefined {
+  return lostBackends.get(backend);
+}
+
+/** Records a started backend: its own priority overrides the registration, and its loss is watched. */
+function started(reg: Registration, backend: Backend<any>): Backend<any> {
+  reg.instance = backend;
+  if (typeof backend.priority === 'number' && Number.isFinite(backend.priority)) reg.priority = backend.priority;
+  backend.lost?.then(
+    (reason) => markLost(reg, backend, String(reason)),
+    () => undefined,
+  );
+  return backend;
+}
+
+function markLost(reg: Registration, backend: Backend<any>, reason: string): void {
+  lostBackends.set(backend, reason);
+  if (reg.instance !== backend) return;
+  reg.instance = undefined;
+  reg.reason = `lost: ${reason}`;
+  if (current === reg) current = undefined;
+}
+
 /** Runs the factory once; records the instance or the reason it failed. */
 async function initialize(reg: Registration): Promise<Backend<any> | undefined> {
   if (reg.instance || reg.reason !== undefined) return reg.instance;
   reg.pending ??= (async () => {
     try {
-      reg.instance = await reg.factory();
+      started(reg, await reg.factory());
     } catch (err) {
       reg.reason = errorText(err);
     }
@@ -83,7 +119,7 @@ function initializeSync(reg: Registration): Backend<any> | undefined {
     const result = reg.factory();
     if (result instanceof Promise) {
       reg.pending = result.then(
-        (b) => (reg.instance = b),
+        (b) => started(reg, b),
         (err) => {
           reg.reason = errorText(err);
           return undefined;
@@ -91,11 +127,36 @@ function initializeSync(reg: Registration): Backend<any> | undefined {
       );
       return undefined;
     }
-    reg.instance = result;
+    started(reg, result);
   } catch (err) {
     reg.reason = errorText(err);
   }
   return reg.instance;
+}
+
+/** Started backends (lost ones excluded). */
+function startedBackends(): Backend<any>[] {
+  return [...registry.values()].flatMap((r) => (r.instance ? [r.instance] : []));
+}
+
+/** Submits queued work on `backend` (before a read, at the end of backward and optimizer steps). */
+export function flushBackend(backend: Backend<any>): void {
+  if (!lostBackends.has(backend)) backend.flush?.();
+}
+
+/** Submits queued work on every started backend. */
+export function flushAll(): void {
+  for (const b of startedBackends()) flushBackend(b);
+}
+
+/**
+ * Resolves when every queued kernel on every started backend has completed (after a flush).
+ * Timing code awaits it; reads (`data()`, `itemAsync()`) already wait for their own tensor.
+ */
+export async function sync(): Promise<void> {
+  const backends = startedBackends();
+  for (const b of backends) flushBackend(b);
+  await Promise.all(backends.map((b) => b.sync?.()));
 }
 
 function byPriority(): Registration[] {
@@ -112,6 +173,9 @@ export async function listBackends(): Promise<BackendInfo[]> {
     available: r.instance !== undefined,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     kernels: r.instance ? kernelNames.filter((k) => r.instance!.kernels[k] !== undefined) : [],
+    resolution: r.instance ? resolutionTable(r.instance, cpuBackend()) : {},
+    ...(r.instance?.threads !== undefined ? { threads: r.instance.threads } : {}),
+    ...(r.instance?.description !== undefined ? { description: r.instance.description } : {}),
   }));
 }
 
@@ -227,11 +291,33 @@ function closeScope(frame: Set<Tensor>, result: unknown): void {
   }
 }
 
+/** True for an async function (its frame could not follow an `await`). */
+function isAsyncFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && fn.constructor?.name === 'AsyncFunction';
+}
+
+function asyncNotAllowed(op: string, what: string): HypercolumnError {
+  return new HypercolumnError(
+    `${op}: fn expected a synchronous function, got ${what} (its frame cannot follow an await: run the synchronous part in ${op}, then await outside it)`,
+    op,
+    'fn',
+  );
+}
+
+function checkSyncFunction(op: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new HypercolumnError(`${op}: fn expected a function, got ${fn === null ? 'null' : typeof fn}`, op, 'fn');
+  if (isAsyncFunction(fn)) throw asyncNotAllowed(op, 'an async function');
+}
+
+const isThenable = (v: unknown): boolean => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+
 /**
  * Runs `fn` and disposes every tensor created inside it that it does not return (returned tensors
- * move to the enclosing scope). Works for async functions too; then it returns a promise.
+ * move to the enclosing scope). `fn` must be synchronous: an async function, or one returning a
+ * promise, is a HypercolumnError (as in `tf.tidy`), since two such frames would interleave.
  */
 export function scope<T>(fn: () => T): T {
+  checkSyncFunction('scope', fn);
   const frame = new Set<Tensor>();
   scopes.push(frame);
   let result: T;
@@ -241,17 +327,9 @@ export function scope<T>(fn: () => T): T {
     closeScope(frame, undefined);
     throw err;
   }
-  if (result instanceof Promise) {
-    return result.then(
-      (value) => {
-        closeScope(frame, value);
-        return value;
-      },
-      (err) => {
-        closeScope(frame, undefined);
-        throw err;
-      },
-    ) as T;
+  if (isThenable(result)) {
+    closeScope(frame, undefined);
+    throw asyncNotAllowed('scope', 'a function returning a promise');
   }
   closeScope(frame, result);
   return result;
@@ -280,44 +358,54 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs `fn` without recording the autograd graph (evaluation, optimizer steps). */
+/**
+ * Runs `fn` without recording the autograd graph (evaluation, optimizer steps). `fn` must be
+ * synchronous: gradients off across an `await` would switch them off for unrelated code.
+ */
 export function noGrad<T>(fn: () => T): T {
+  checkSyncFunction('noGrad', fn);
   const before = gradEnabled;
   gradEnabled = false;
+  let result: T;
   try {
-    const result = fn();
-    if (result instanceof Promise) {
-      return result.finally(() => {
-        gradEnabled = before;
-      }) as T;
-    }
+    result = fn();
+  } finally {
     gradEnabled = before;
-    return result;
-  } catch (err) {
-    gradEnabled = before;
-    throw err;
   }
+  if (isThenable(result)) throw asyncNotAllowed('noGrad', 'a function returning a promise');
+  return result;
 }
 
 // ---------------------------------------------------------------- running kernels
 
-type TensorInputs = Record<string, Tensor | undefined>;
+type TensorInputs = Readonly<Record<string, Tensor | undefined>>;
 
-function cpuFallback(): Backend<any> {
+/** Where a kernel without inputs (`fill`) runs and what shape it makes. */
+export interface Placement {
+  backend?: Backend<any>;
+  shape?: readonly number[];
+}
+
+/** The registered cpu backend, if it starts (the fallback for backends that read synchronously). */
+function cpuBackend(): Backend<any> | undefined {
   const reg = registry.get('cpu');
-  const cpu = reg && initializeSync(reg);
-  if (!cpu) throw new HypercolumnError(`the cpu backend is needed as fallback but is not registered; import '@hypercolumn/backend-cpu'`, 'backend', 'backend');
-  return cpu;
+  return reg && initializeSync(reg);
+}
+
+/** How kernel `name` runs on `backend`: native, composite, fallback (cpu) or missing. */
+export function kernelResolution(backend: Backend<any>, name: KernelName): KernelResolution {
+  return resolveKernel(backend, name, cpuBackend());
 }
 
 /**
- * Runs kernel `name` on the backend of its inputs and wraps the outputs as new tensors. If that
- * backend lacks the kernel, the inputs are copied to cpu, the cpu kernel runs, and the outputs are
- * copied back (one warning per backend and kernel).
+ * Runs kernel `name` on the backend of its inputs and wraps the outputs as new tensors. Core
+ * computes every output shape (`kernel_shapes.ts`) and hands it to the kernel; zero-element
+ * outputs are made here and never reach a backend. A kernel the backend lacks runs as a
+ * composition of its other kernels, else on cpu with copies (backends with `readSync` only).
  */
-export function runKernel<K extends KernelName>(name: K, inputs: TensorInputs, attrs: KernelAttrs<K>): Tensor[] {
+export function runKernel<K extends KernelName>(name: K, inputs: TensorInputs, attrs: KernelAttrs<K>, placement: Placement = {}): Tensor[] {
   const present = Object.entries(inputs).filter((e): e is [string, Tensor] => e[1] !== undefined);
-  const backend = present.length ? present[0]![1].storage.backend : currentBackend();
+  const backend = present.length ? present[0]![1].storage.backend : placement.backend ?? currentBackend();
   for (const [arg, t] of present) {
     t.assertUsable(name, arg);
     if (t.storage.backend !== backend) {
@@ -328,41 +416,106 @@ export function runKernel<K extends KernelName>(name: K, inputs: TensorInputs, a
       );
     }
   }
-  const impl = backend.kernels[name];
-  if (impl) {
-    const infos: Record<string, TensorInfo> = {};
-    for (const [arg, t] of present) infos[arg] = { data: t.storage.data, shape: t.shape };
-    return wrapOutputs(backend, impl(infos as never, attrs as never, backend as never));
+  const inputShapes: Record<string, readonly number[]> = {};
+  for (const [arg, t] of present) inputShapes[arg] = t.shape;
+  const shapes = name === 'fill' ? [placement.shape ?? []] : kernelOutputShapes(name, inputShapes, attrs);
+  if (shapes.every((s) => sizeOf(s) === 0)) return shapes.map((s) => Tensor.fromStorage(Storage.empty(backend), s));
+  if (present.some(([, t]) => t.size === 0)) return emptyInputOutputs(name, inputs, attrs, shapes, backend);
+
+  const resolution = kernelResolution(backend, name);
+  if (resolution === 'native') return launch(backend, name, present, attrs, shapes, (o, shape) => wrap(backend, o, shape));
+  if (resolution === 'composite') {
+    const composite = COMPOSITES[name] as Composite<K>;
+    return composite.run(inputs, attrs, shapes, backend).map((t, i) => conform(t, shapes[i]!));
   }
-  const cpu = cpuFallback();
-  const cpuImpl = cpu.kernels[name];
-  if (!cpuImpl) throw new HypercolumnError(`${name}: no backend implements this kernel (not even cpu)`, name, 'kernel');
-  if (!backend.readSync) {
-    throw new HypercolumnError(`${name}: backend "${backend.name}" lacks this kernel and cannot read synchronously for the cpu fallback`, name, 'kernel');
-  }
+  if (resolution === 'fallback') return runOnCpu(backend, name, present, attrs, shapes);
+  throw new HypercolumnError(
+    `${name}: backend "${backend.name}" expected to implement this kernel, or the kernels its composition needs` +
+      ` (${COMPOSITES[name]?.uses.join(', ') || 'none exists'}), or to read synchronously for the cpu fallback; got none of these`,
+    name,
+    'kernel',
+  );
+}
+
+/** Calls the backend's kernel with output shapes and turns what it returns into results. */
+function launch<R>(
+  backend: Backend<any>,
+  name: KernelName,
+  present: [string, Tensor][],
+  attrs: unknown,
+  shapes: readonly (readonly number[])[],
+  make: (handle: unknown, shape: readonly number[]) => R,
+): R[] {
+  const impl = backend.kernels[name] as (...args: unknown[]) => unknown;
+  const infos: Record<string, TensorInfo> = {};
+  for (const [arg, t] of present) infos[arg] = { data: t.storage.data, shape: t.shape };
+  const outNames = KERNELS[name].outputs;
+  const outShapes: Record<string, readonly number[]> = {};
+  outNames.forEach((o, i) => (outShapes[o] = shapes[i]!));
+  countLaunch(backend, name);
+  const out = impl(infos, attrs, backend, outShapes);
+  const handles = outNames.length === 1 ? [out] : (out as unknown[]);
+  return handles.map((h, i) => make(h, shapes[i]!));
+}
+
+function wrap(backend: Backend<any>, handle: unknown, shape: readonly number[]): Tensor {
+  return Tensor.fromStorage(new Storage(backend, handle, sizeOf(shape) * 4), shape);
+}
+
+/** A composition's output as a tensor of exactly the contract's shape (a view where only the shape differs). */
+function conform(t: Tensor, shape: readonly number[]): Tensor {
+  if (t.shape.length === shape.length && t.shape.every((s, i) => s === shape[i])) return t;
+  const view = Tensor.view(t, shape);
+  t.dispose();
+  return view;
+}
+
+/** The cpu kernel on copies of the inputs; its outputs copied back (one warning per backend and kernel). */
+function runOnCpu(backend: Backend<any>, name: KernelName, present: [string, Tensor][], attrs: unknown, shapes: readonly (readonly number[])[]): Tensor[] {
+  const cpu = cpuBackend()!;
   const key = `${backend.name}:${name}`;
   if (!warnedFallbacks.has(key)) {
     warnedFallbacks.add(key);
     console.warn(`hypercolumn: backend "${backend.name}" has no ${name} kernel; running it on cpu`);
   }
-  const infos: Record<string, TensorInfo> = {};
-  for (const [arg, t] of present) infos[arg] = { data: cpu.write(backend.readSync(t.storage.data, t.size), t.shape), shape: t.shape };
-  const outs = toList(cpuImpl(infos as never, attrs as never, cpu as never));
-  for (const info of Object.values(infos)) cpu.free(info.data);
-  return outs.map((o) => {
-    const size = sizeOf(o.shape);
-    const values = cpu.readSync!(o.data, size);
-    cpu.free(o.data);
-    return Tensor.fromStorage(new Storage(backend, backend.write(values, o.shape), size * 4), o.shape);
+  const copies: [string, Tensor][] = present.map(([arg, t]) => {
+    countRead(backend);
+    return [arg, Tensor.fromStorage(Storage.upload(cpu, backend.readSync!(t.storage.data, t.size), t.shape), t.shape)];
   });
+  try {
+    return launch(cpu, name, copies, attrs, shapes, (handle, shape) => {
+      const size = sizeOf(shape);
+      const values = cpu.readSync!(handle, size);
+      cpu.free(handle);
+      return Tensor.fromStorage(Storage.upload(backend, values, shape), shape);
+    });
+  } finally {
+    for (const [, t] of copies) t.dispose();
+  }
 }
 
-function toList(out: unknown): TensorInfo[] {
-  return Array.isArray(out) ? (out as TensorInfo[]) : [out as TensorInfo];
-}
-
-function wrapOutputs(backend: Backend<any>, out: unknown): Tensor[] {
-  return toList(out).map((o) => Tensor.fromStorage(new Storage(backend, o.data, sizeOf(o.shape) * 4), o.shape));
+/**
+ * Outputs of a kernel with a zero-element input, made without the backend's kernel: empty outputs
+ * stay empty; a sum over nothing is 0 (a gradient, a matrix product, a conv's result before its
+ * bias); a mean or statistic over nothing is NaN (as in PyTorch).
+ */
+function emptyInputOutputs(name: KernelName, inputs: TensorInputs, attrs: unknown, shapes: readonly (readonly number[])[], backend: Backend<any>): Tensor[] {
+  const sumsToZero = KERNELS[name].kind === 'backward' || ['sum', 'matMul', 'linear', 'conv2d', 'conv2dFused'].includes(name);
+  return shapes.map((shape) => {
+    if (sizeOf(shape) === 0) return Tensor.fromStorage(Storage.empty(backend), shape);
+    const [filled] = runKernel('fill', {}, { value: sumsToZero ? 0 : NaN }, { backend, shape });
+    const bias = inputs['b'];
+    if (!bias || bias.size === 0 || !['linear', 'conv2d', 'conv2dFused'].includes(name)) return filled!;
+    // y = 0 + b, broadcast over every position (and through a fused relu)
+    const b = Tensor.view(bias, name === 'linear' ? [1, bias.size] : [1, bias.size, ...shape.slice(2).map(() => 1)]);
+    const [y] = runKernel('add', { a: filled, b }, { outShape: [...shape] });
+    filled!.dispose();
+    b.dispose();
+    if ((attrs as { activation?: string }).activation !== 'relu') return y!;
+    const [activated] = runKernel('relu', { x: y }, {});
+    y!.dispose();
+    return activated!;
+  });
 }
 
 export function sizeOf(shape: readonly number[]): number {

@@ -249,12 +249,12 @@ export interface KernelContract {
   /** Axis permutation: y.shape[i] = x.shape[perm[i]]. */
   transpose: Def<{ x: In }, { perm: number[] }, ['y']>;
   /**
-   * Joins a and b along an axis, seen as 3-d: a is [outer, aSize, inner], b is [outer, bSize, inner],
-   * y is [outer, aSize + bSize, inner].
+   * Joins a and b along `axis`, seen as 3-d: a is [outer, aSize, inner], b is [outer, bSize, inner],
+   * y is [outer, aSize + bSize, inner] (`axis` only names which axis of the real shapes that is).
    */
-  concat: Def<{ a: In; b: In }, { outer: number; aSize: number; bSize: number; inner: number }, ['y']>;
-  /** y = x[outer, begin : begin + size, inner] of x seen as [outer, axisSize, inner]. */
-  slice: Def<{ x: In }, { outer: number; axisSize: number; inner: number; begin: number; size: number }, ['y']>;
+  concat: Def<{ a: In; b: In }, { axis: number; outer: number; aSize: number; bSize: number; inner: number }, ['y']>;
+  /** y = x[outer, begin : begin + size, inner] of x seen as [outer, axisSize, inner] around `axis`. */
+  slice: Def<{ x: In }, { axis: number; outer: number; axisSize: number; inner: number; begin: number; size: number }, ['y']>;
 
   // optimizer steps (fused; each has a composition in core). Outputs are fresh handles: core swaps
   // them into the parameter and state tensors.

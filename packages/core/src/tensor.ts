@@ -1,7 +1,11 @@
 import type { Backend } from './backend.js';
 import { record, backward as runBackward, type GradNode } from './autograd.js';
-import { backendByName, keep, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
+import { countRead, countWrite } from './counters.js';
+import { backendByName, flushBackend, isGradEnabled, keep, lostReason, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
 import { HypercolumnError } from './errors.js';
+
+/** The data of every zero-element tensor: no backend ever sees one (DESIGN §2). */
+const EMPTY: unique symbol = Symbol('empty');
 
 /**
  * Backend storage shared by tensors (reshape views, autograd's saved tensors) and freed when the
@@ -16,13 +20,27 @@ export class Storage {
   ) {
     trackStorage(this);
   }
+  /** Storage for a tensor of `shape`: a copy of `values` on `backend`, or nothing for zero elements. */
+  static upload(backend: Backend<any>, values: Float32Array, shape: readonly number[]): Storage {
+    if (values.length === 0) return Storage.empty(backend);
+    countWrite(backend);
+    return new Storage(backend, backend.write(values, shape), values.length * 4);
+  }
+  /** Storage of a zero-element tensor (no backend allocation). */
+  static empty(backend: Backend<any>): Storage {
+    return new Storage(backend, EMPTY, 0);
+  }
+  get isEmpty(): boolean {
+    return this.data === EMPTY;
+  }
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
     if (--this.refs === 0) {
-      this.backend.free(this.data);
+      // a lost backend's storage is gone with it
+      if (this.data !== EMPTY && lostReason(this.backend) === undefined) this.backend.free(this.data);
       untrackStorage(this);
     }
   }
@@ -97,11 +115,18 @@ export class Tensor {
     if (this.disposed || this.currentStorage.released) {
       throw new HypercolumnError(`${op}: ${argument} expected a live tensor, got a disposed tensor of shape [${this.shape.join(', ')}]`, op, argument);
     }
+    const lost = lostReason(this.currentStorage.backend);
+    if (lost !== undefined) {
+      throw new HypercolumnError(`${op}: ${argument} expected a tensor on an available backend, got one on "${this.backend}", which was lost: ${lost}`, op, argument);
+    }
   }
 
   /** Copies the values out (async: works on every backend). */
   async data(): Promise<Float32Array> {
     this.assertUsable('data', 'tensor');
+    if (this.currentStorage.isEmpty) return new Float32Array(0);
+    countRead(this.currentStorage.backend);
+    flushBackend(this.currentStorage.backend);
     return this.currentStorage.backend.read(this.currentStorage.data, this.size);
   }
 
@@ -112,27 +137,80 @@ export class Tensor {
     if (!backend.readSync) {
       throw new HypercolumnError(`dataSync: backend "${backend.name}" cannot read synchronously; use await tensor.data()`, 'dataSync', 'tensor');
     }
+    if (this.currentStorage.isEmpty) return new Float32Array(0);
+    countRead(backend);
+    flushBackend(backend);
     return backend.readSync(this.currentStorage.data, this.size);
   }
 
-  /** The single value of a one-element tensor. */
+  /** The single value of a one-element tensor (synchronous read, where the backend allows it). */
   item(): number {
-    if (this.size !== 1) throw new HypercolumnError(`item: tensor expected 1 element, got shape [${this.shape.join(', ')}]`, 'item', 'tensor');
+    this.checkOneElement('item');
     return this.dataSync()[0]!;
   }
 
-  /** This tensor on another backend (a view if it is there already); gradients flow back through the move. */
+  /** The single value of a one-element tensor, read asynchronously (every backend). */
+  async itemAsync(): Promise<number> {
+    this.checkOneElement('itemAsync');
+    return (await this.data())[0]!;
+  }
+
+  private checkOneElement(op: string): void {
+    if (this.size !== 1) throw new HypercolumnError(`${op}: tensor expected 1 element, got shape [${this.shape.join(', ')}]`, op, 'tensor');
+  }
+
+  /**
+   * This tensor on another backend (a view if it is there already), read synchronously from this
+   * backend; gradients flow back through the move, as with PyTorch's `.to()`. On a backend without
+   * synchronous reads use `await toAsync(name)`.
+   */
   to(backendName: string): Tensor {
-    this.assertUsable('to', 'tensor');
-    const target = backendByName(backendName);
-    if (target === this.currentStorage.backend) {
-      const same = Tensor.view(this, this.shape);
-      record('to', same, [this], [], (dy) => [Tensor.view(dy, dy.shape)]);
-      return same;
+    const op = 'to';
+    this.assertUsable(op, 'tensor');
+    const target = backendByName(backendName, op);
+    if (target === this.currentStorage.backend) return this.sameBackendView();
+    const source = this.currentStorage.backend;
+    if (!source.readSync && !this.currentStorage.isEmpty) {
+      throw new HypercolumnError(`${op}: tensor expected to be on a backend that reads synchronously, got one on "${source.name}" (use await tensor.toAsync("${backendName}"))`, op, 'tensor');
     }
-    const values = this.dataSync();
-    const moved = Tensor.fromStorage(new Storage(target, target.write(values, this.shape), this.size * 4), this.shape);
-    // gradients flow back across the move, as with PyTorch's .to()
+    this.checkMoveBackward(op, target);
+    return this.recordMove(Tensor.fromStorage(Storage.upload(target, this.dataSync(), this.shape), this.shape));
+  }
+
+  /** As `to()`, reading asynchronously: works from every backend. */
+  async toAsync(backendName: string): Promise<Tensor> {
+    const op = 'toAsync';
+    this.assertUsable(op, 'tensor');
+    const target = backendByName(backendName, op);
+    if (target === this.currentStorage.backend) return this.sameBackendView();
+    // checked before reading: the graph is recorded after the await, so decide now
+    this.checkMoveBackward(op, target);
+    const values = await this.data();
+    return this.recordMove(Tensor.fromStorage(Storage.upload(target, values, this.shape), this.shape));
+  }
+
+  private sameBackendView(): Tensor {
+    const same = Tensor.view(this, this.shape);
+    record('to', same, [this], [], (dy) => [Tensor.view(dy, dy.shape)]);
+    return same;
+  }
+
+  /**
+   * Backward moves the gradient from `target` back here with a synchronous read (backward itself is
+   * synchronous): where `target` cannot read synchronously that is an error now, at record time,
+   * not later inside backward().
+   */
+  private checkMoveBackward(op: string, target: Backend<any>): void {
+    if (isGradEnabled() && this.requiresGrad && !target.readSync) {
+      throw new HypercolumnError(
+        `${op}: tensor expected no gradient to carry back from "${target.name}" (it cannot read synchronously, so backward() could not move the gradient back), got a tensor that requires grad; move it under hc.noGrad`,
+        op,
+        'tensor',
+      );
+    }
+  }
+
+  private recordMove(moved: Tensor): Tensor {
     const source = this.backend;
     record('to', moved, [this], [], (dy) => [dy.to(source)]);
     return moved;

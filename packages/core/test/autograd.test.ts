@@ -1,7 +1,8 @@
 import '@hypercolumn/backend-cpu';
 import * as hc from '@hypercolumn/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose } from './helpers.js';
+import { expectClose, vals } from './helpers.js';
+import type { Tensor } from '../src/index.js';
 
 beforeAll(async () => {
   await hc.setBackend('cpu');
@@ -115,4 +116,35 @@ describe('autograd', () => {
     expect(hc.memory()).toEqual(before);
     w.dispose();
   });
+});
+
+describe('number operands (scalars as kernel attributes)', () => {
+  const x0 = [0.5, -1.25, 2, 3.5];
+  const cases: [string, (x: Tensor) => Tensor, (v: number) => number, (v: number) => number][] = [
+    ['x + 3', (x) => hc.add(x, 3), (v) => v + 3, () => 1],
+    ['3 + x', (x) => hc.add(3, x), (v) => v + 3, () => 1],
+    ['x − 3', (x) => hc.sub(x, 3), (v) => v - 3, () => 1],
+    ['3 − x', (x) => hc.sub(3, x), (v) => 3 - v, () => -1],
+    ['x · −2', (x) => hc.mul(x, -2), (v) => -2 * v, () => -2],
+    ['x / 4', (x) => hc.div(x, 4), (v) => v / 4, () => 0.25],
+    ['6 / x', (x) => hc.div(6, x), (v) => 6 / v, (v) => -6 / (v * v)],
+    ['maximum(x, 1)', (x) => hc.maximum(x, 1), (v) => Math.max(v, 1), () => NaN],
+    ['minimum(1, x)', (x) => hc.minimum(1, x), (v) => Math.min(v, 1), () => NaN],
+  ];
+  for (const [name, f, value, derivative] of cases) {
+    it(`${name}: one kernel launch, no upload, exact values and gradient`, () => {
+      const x = hc.tensor(x0, [4], { requiresGrad: true });
+      hc.resetLaunchCounts();
+      const y = f(x);
+      const counts = hc.launchCounts().cpu!;
+      expect(counts.writes).toBe(0);
+      expect(counts.launches).toBeLessThanOrEqual(name === '3 − x' ? 2 : 1);
+      expectClose(vals(y), x0.map((v) => Math.fround(value(Math.fround(v)))), 1e-6, 0);
+      if (!Number.isNaN(derivative(1))) {
+        hc.sum(y).backward();
+        expectClose(vals(x.grad!), x0.map(derivative), 1e-6, 1e-7);
+      }
+      for (const t of [x, y]) t.dispose();
+    });
+  }
 });

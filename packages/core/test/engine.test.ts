@@ -1,4 +1,5 @@
 import { createCpuBackend, cpuKernels } from '@hypercolumn/backend-cpu';
+import { expectHcError } from './helpers.js';
 import * as hc from '@hypercolumn/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -40,23 +41,81 @@ describe('registry', () => {
     hc.removeBackend('failing');
   });
 
-  it('falls back to cpu per kernel, warning once per op', async () => {
-    const { relu: _relu, ...withoutRelu } = cpuKernels;
-    hc.registerBackend('partial', () => createCpuBackend({ name: 'partial', kernels: withoutRelu }), 0);
+  it('resolves a missing kernel to a composition on the same backend, else to cpu (warning once per op)', async () => {
+    const { relu: _relu, reluBackward: _rb, ...partialKernels } = cpuKernels;
+    const partial = createCpuBackend({ name: 'partial', kernels: partialKernels });
+    const launched: string[] = [];
+    // record which kernels run on the partial backend (composites run there, fallbacks on cpu)
+    const spied = Object.fromEntries(
+      Object.entries(partialKernels).map(([k, f]) => [k, (...args: unknown[]) => (launched.push(k), (f as (...a: unknown[]) => unknown)(...args))]),
+    );
+    hc.registerBackend('partial', () => createCpuBackend({ name: 'partial', kernels: spied as typeof partialKernels }), 0);
     await hc.setBackend('partial');
     const info = (await hc.listBackends()).find((b) => b.name === 'partial')!;
     expect(info.kernels).not.toContain('relu');
+    expect(info.resolution.relu).toBe('composite');
+    expect(info.resolution.reluBackward).toBe('fallback');
+    expect(info.resolution.conv2d).toBe('native');
+    expect(hc.kernelResolution(partial, 'sigmoid')).toBe('native');
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const x = hc.tensor([-1, 2, -3, 4], [4]);
+    const x = hc.tensor([-1, 2, -3, 4], [4], { requiresGrad: true });
     const y = hc.relu(x);
+    expect(launched).toContain('maximumScalar');
+    expect(warn).not.toHaveBeenCalled();
+    hc.sum(y).backward();
     const y2 = hc.relu(x);
+    hc.sum(y2).backward();
     expect(y.backend).toBe('partial');
     expect(Array.from(y.dataSync())).toEqual([0, 2, 0, 4]);
+    expect(Array.from(x.grad!.dataSync())).toEqual([0, 2, 0, 2]);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toContain('relu');
+    expect(String(warn.mock.calls[0]![0])).toContain('reluBackward');
     warn.mockRestore();
     for (const t of [x, y, y2]) t.dispose();
     hc.removeBackend('partial');
+  });
+
+  it('a kernel with no composition on a backend without readSync is "missing", named in the error', async () => {
+    const { reluBackward: _rb, ...kernels } = cpuKernels;
+    const base = createCpuBackend({ name: 'noread', kernels });
+    // the same storage, but no synchronous read: the cpu fallback is impossible
+    const noRead = { name: 'noread', kernels, write: base.write.bind(base), read: base.read.bind(base), free: base.free.bind(base) };
+    hc.registerBackend('noread', () => noRead, 0);
+    const info = (await hc.listBackends()).find((b) => b.name === 'noread')!;
+    expect(info.resolution.reluBackward).toBe('missing');
+    expect(info.resolution.relu).toBe('native');
+    const x = hc.tensor([-1, 2], [2], { backend: 'noread', requiresGrad: true });
+    const y = hc.relu(x);
+    expect(() => hc.sum(y).backward()).toThrow(/reluBackward: backend "noread" expected to implement this kernel/);
+    for (const t of [x, y]) t.dispose();
+    hc.removeBackend('noread');
+  });
+
+  it('flushes before reads and after backward; a lost backend is unavailable and its tensors raise', async () => {
+    let flushes = 0;
+    let lose!: (reason: string) => void;
+    const lost = new Promise<string>((resolve) => (lose = resolve));
+    hc.registerBackend('fragile', () => Object.assign(createCpuBackend({ name: 'fragile' }), { flush: () => void flushes++, lost }), 0);
+    const x = hc.tensor([1, -2], [2], { backend: 'fragile', requiresGrad: true });
+    const y = hc.sum(hc.relu(x));
+    flushes = 0;
+    y.backward();
+    expect(flushes).toBeGreaterThan(0);
+    flushes = 0;
+    expect(Array.from(await x.grad!.data())).toEqual([1, 0]);
+    expect(flushes).toBe(1);
+    await hc.sync();
+    lose('device removed');
+    await lost;
+    await Promise.resolve();
+    const info = (await hc.listBackends()).find((b) => b.name === 'fragile')!;
+    expect(info.available).toBe(false);
+    expect(info.reason).toContain('device removed');
+    expectHcError(() => hc.relu(x), 'relu: x expected a tensor on an available backend', '"fragile"', 'device removed');
+    await expect(x.data()).rejects.toThrow(/lost: device removed/);
+    await expect(hc.setBackend('fragile')).rejects.toThrow(/not available: lost: device removed/);
+    for (const t of [x, y]) t.dispose();
+    hc.removeBackend('fragile');
   });
 
   it('refuses inputs from two backends, and moves tensors with to()', async () => {
@@ -101,14 +160,26 @@ describe('tensors, scope and memory', () => {
     expect(hc.memory()).toEqual(start);
   });
 
-  it('async scopes dispose after the promise settles', async () => {
+  it('scope and noGrad reject async functions and functions returning a promise, leaving nothing behind', async () => {
     const start = hc.memory().numTensors;
-    const value = await hc.scope(async () => {
-      const a = hc.ones([3]);
-      const s = hc.sum(a);
-      return (await s.data())[0];
-    });
-    expect(value).toBe(3);
+    expectHcError(() => hc.scope(async () => hc.ones([3])), 'scope: fn expected a synchronous function, got an async function');
+    expectHcError(() => hc.noGrad(async () => 1), 'noGrad: fn expected a synchronous function, got an async function');
+    expectHcError(() => hc.scope(() => Promise.resolve(hc.ones([2]))), 'scope: fn expected a synchronous function, got a function returning a promise');
+    expectHcError(() => hc.noGrad(() => Promise.resolve(1)), 'noGrad', 'a function returning a promise');
+    expect(hc.isGradEnabled()).toBe(true);
+    expect(hc.memory().numTensors).toBe(start);
+  });
+
+  it('concurrent async code does not interfere: each task scopes its synchronous parts', async () => {
+    const start = hc.memory().numTensors;
+    const task = async (k: number) => {
+      const s = hc.scope(() => hc.sum(hc.mul(hc.ones([4]), k)));
+      await Promise.resolve();
+      const value = await s.itemAsync();
+      s.dispose();
+      return value;
+    };
+    expect(await Promise.all([task(1), task(2), task(3)])).toEqual([4, 8, 12]);
     expect(hc.memory().numTensors).toBe(start);
   });
 

@@ -214,7 +214,7 @@ describe('adaptiveGradClip', () => {
 });
 
 describe('clipGradNorm', () => {
-  it('scales all gradients by min(1, maxNorm/(total + 1e-6)) and returns the total norm', () => {
+  it('scales all gradients by min(1, maxNorm/(total + 1e-6)) and returns the total norm as a scalar tensor', async () => {
     const a = hc.zeros([3, 4], { requiresGrad: true });
     const b = hc.zeros([5], { requiresGrad: true });
     const c = hc.zeros([2], { requiresGrad: true }); // no gradient: ignored
@@ -226,14 +226,19 @@ describe('clipGradNorm', () => {
       const all = [...ga, ...gb].map(Math.fround);
       const total = Math.sqrt(all.reduce((s, v) => s + v * v, 0));
       const coef = Math.min(1, maxNorm / (total + 1e-6));
-      const got = optim.clipGradNorm([a, b, c], maxNorm);
+      const norm = optim.clipGradNorm([a, b, c], maxNorm);
+      expect(norm.shape).toEqual([]);
+      const got = await norm.itemAsync();
+      norm.dispose();
       expect(Math.abs(got - total)).toBeLessThan(1e-5 * total);
       expectClose(vals(a.grad!), ga.map((v) => Math.fround(v) * coef), 1e-4, 1e-6);
       expectClose(vals(b.grad!), gb.map((v) => Math.fround(v) * coef), 1e-4, 1e-6);
       if (coef === 1) expect(vals(a.grad!)).toEqual(Array.from(new Float32Array(ga)));
     }
     expect(c.grad).toBeNull();
-    expect(optim.clipGradNorm([c], 1)).toBe(0);
+    const none = optim.clipGradNorm([c], 1);
+    expect(none.item()).toBe(0);
+    none.dispose();
     expectHcError(() => optim.clipGradNorm([a], -1), /clipGradNorm: maxNorm/);
   });
 });
@@ -309,4 +314,35 @@ describe('training', () => {
     expect(losses.slice(-3).reduce((a, b) => a + b) / 3).toBeLessThan(0.7 * losses[0]!);
     expect(model.namedParameters().map(([n]) => n)).toContain('1.body.1.gain');
   }, 120_000);
+});
+
+describe('class labels as a tensor', () => {
+  it('crossEntropy takes labels as a [N] tensor: same loss and gradient as an index array, no upload', () => {
+    const gen = new hc.RandomGenerator(5);
+    const values = Float32Array.from({ length: 12 }, () => gen.nextFloat() * 4 - 2);
+    const labels = [2, 0, 3];
+    const a = hc.tensor(values, [3, 4], { requiresGrad: true });
+    const b = hc.tensor(values, [3, 4], { requiresGrad: true });
+    const labelTensor = hc.tensor(labels, [3]);
+    const la = hc.crossEntropy(a, labels);
+    hc.resetLaunchCounts();
+    const lb = hc.crossEntropy(b, labelTensor);
+    expect(hc.launchCounts().cpu?.writes ?? 0).toBe(0);
+    la.backward();
+    lb.backward();
+    // reference: mean over rows of logsumexp − x[label], gradient (softmax − onehot)/N
+    let ref = 0;
+    const grad: number[] = [];
+    labels.forEach((label, n) => {
+      const row = Array.from(values.subarray(n * 4, n * 4 + 4));
+      const lse = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+      ref += (lse - row[label]!) / 3;
+      row.forEach((v, j) => grad.push((Math.exp(v - lse) - (j === label ? 1 : 0)) / 3));
+    });
+    expectClose(vals(lb), [ref]);
+    expect(vals(lb)).toEqual(vals(la));
+    expectClose(vals(b.grad!), grad);
+    expect(vals(b.grad!)).toEqual(vals(a.grad!));
+    for (const t of [a, b, labelTensor, la, lb]) t.dispose();
+  });
 });

@@ -414,7 +414,7 @@ describe('no tensor leaks: every op inside hc.scope, forward and backward', () =
         new hc.nn.MaxPool2d(2), new hc.nn.Flatten(), new hc.nn.Linear(8, 3));
       const opt = new hc.optim.SGD(net, { lr: 0.1, momentum: 0.9 });
       hc.crossEntropy(net.forward(T([2, 1, 4, 4])), [0, 2]).backward();
-      hc.optim.clipGradNorm(net, 1);
+      hc.optim.clipGradNorm(net, 1).dispose();
       hc.optim.adaptiveGradClip(net);
       opt.step();
       opt.zeroGrad();
@@ -686,8 +686,9 @@ describe('bad input gives a HypercolumnError naming op, argument, expected and g
     expectHcError(() => hc.crossEntropy(logits, [0, -1]), 'crossEntropy', 'labels[1]', 'in [0, 2]', 'got -1');
     expectHcError(() => hc.crossEntropy(logits, [0, NaN]), 'labels[1]', 'got NaN');
     expectHcError(() => hc.crossEntropy(logits, ['0', 1] as never), 'labels[0]', 'got "0"');
-    expectHcError(() => hc.crossEntropy(logits, new Float32Array([0, 1]) as never), 'crossEntropy', 'labels', 'Int32Array', 'got Float32Array(2)');
-    expectHcError(() => hc.crossEntropy(logits, hc.tensor([0, 1]) as never), 'labels', 'got Tensor');
+    expectHcError(() => hc.crossEntropy(logits, new Float32Array([0, 1]) as never), 'crossEntropy', 'labels', 'a Tensor, an Int32Array', 'got Float32Array(2)');
+    expectHcError(() => hc.crossEntropy(logits, hc.tensor([0, 1, 2])), 'crossEntropy', 'labels expected shape [2]', 'got [3]');
+    expectHcError(() => hc.crossEntropy(logits, hc.zeros([2, 1])), 'crossEntropy', 'labels expected rank 1');
     expectHcError(() => hc.crossEntropy(logits, Int32Array.from([0, 1, 2])), 'labels expected 2 class indices', 'got 3');
     expectHcError(() => hc.crossEntropy(hc.zeros([2, 3, 1]), [0, 1]), 'crossEntropy', 'logits', 'rank 2');
   });

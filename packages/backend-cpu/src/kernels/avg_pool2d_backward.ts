@@ -27,5 +27,5 @@ export const avgPool2dBackward: CpuKernel<'avgPool2dBackward'> = ({ dy }, { geom
       }
     }
   }
-  return { data: dx, shape: g.xShape.slice() };
+  return dx;
 };

@@ -31,8 +31,8 @@ export const batchNormBackward: CpuKernel<'batchNormBackward'> = ({ dy, x, mean,
     for (let n = 0, o = c * S; n < N; n++, o += planeStride) normBackwardRange(dyd, xd, dx, o, o + S, mu, k, c0, c1);
   }
   return [
-    { data: dx, shape: x.shape.slice() },
-    { data: dscale, shape: [C] },
-    { data: doffset, shape: [C] },
+    dx,
+    dscale,
+    doffset,
   ];
 };

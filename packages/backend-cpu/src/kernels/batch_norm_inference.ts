@@ -31,5 +31,5 @@ export const batchNormInference: CpuKernel<'batchNormInference'> = ({ x, mean, v
       for (; i < e; i++) y[i] = xd[i]! * a + b;
     }
   }
-  return { data: y, shape: x.shape.slice() };
+  return y;
 };

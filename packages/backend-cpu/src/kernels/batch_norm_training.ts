@@ -25,8 +25,8 @@ export const batchNormTraining: CpuKernel<'batchNormTraining'> = ({ x, scale, of
     for (let n = 0, o = c * S; n < N; n++, o += planeStride) affineRange(xd, y, o, o + S, a, b);
   }
   return [
-    { data: y, shape: x.shape.slice() },
-    { data: mean, shape: [C] },
-    { data: variance, shape: [C] },
+    y,
+    mean,
+    variance,
   ];
 };

@@ -20,7 +20,7 @@ export const conv2d: CpuKernel<'conv2d'> = ({ x, w, b }, { geometry: g }) => {
   const cg = C / G, og = O / G;
   const OH = g.outHeight, OW = g.outWidth, P = OH * OW;
   const y = new Float32Array(N * O * P);
-  if (y.length === 0) return { data: y, shape: g.yShape };
+  if (y.length === 0) return y;
 
   if (
     g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 &&
@@ -30,7 +30,7 @@ export const conv2d: CpuKernel<'conv2d'> = ({ x, w, b }, { geometry: g }) => {
   ) {
     const u = winogradWeights(wd, O, cg, G, false);
     winogradConv3x3(xd, N, C, g.inHeight, g.inWidth, u, O, G, OH, OW, g.padTop, g.padLeft, bd, y);
-    return { data: y, shape: g.yShape };
+    return y;
   }
 
   const direct = isPointwiseIdentity(g);
@@ -39,11 +39,11 @@ export const conv2d: CpuKernel<'conv2d'> = ({ x, w, b }, { geometry: g }) => {
     g.dilationWidth === 1 && rowConvWorthIt(C, g.kernelHeight, g.kernelWidth, O)
   ) {
     rowConv2d(xd, N, C, g.inHeight, g.inWidth, wd, O, g.kernelHeight, g.kernelWidth, false, bd, g.padTop, g.padLeft, OH, OW, y);
-    return { data: y, shape: g.yShape };
+    return y;
   }
   if (!direct && directWorthIt(cg, g.kernelHeight, g.kernelWidth)) {
     directConv2d(xd, wd, bd, y, g);
-    return { data: y, shape: g.yShape };
+    return y;
   }
 
   const K = cg * g.kernelHeight * g.kernelWidth;
@@ -69,5 +69,5 @@ export const conv2d: CpuKernel<'conv2d'> = ({ x, w, b }, { geometry: g }) => {
       }
     }
   }
-  return { data: y, shape: g.yShape };
+  return y;
 };

@@ -19,7 +19,7 @@ export const conv2dBackpropFilter: CpuKernel<'conv2dBackpropFilter'> = ({ x, dy 
   const P = g.outHeight * g.outWidth;
   const K = cg * g.kernelHeight * g.kernelWidth;
   const dw = new Float32Array(O * K);
-  if (dw.length === 0 || P === 0 || N === 0) return { data: dw, shape: g.wShape };
+  if (dw.length === 0 || P === 0 || N === 0) return dw;
   const direct = isPointwiseIdentity(g);
   if (
     !direct && G === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.dilationHeight === 1 &&
@@ -28,11 +28,11 @@ export const conv2dBackpropFilter: CpuKernel<'conv2dBackpropFilter'> = ({ x, dy 
   ) {
     rowConv2dBackpropFilter(xd, dyd, N, C, g.inHeight, g.inWidth, O, g.kernelHeight, g.kernelWidth,
       g.padTop, g.padLeft, g.outHeight, g.outWidth, dw);
-    return { data: dw, shape: g.wShape };
+    return dw;
   }
   if (!direct && directWorthIt(cg, g.kernelHeight, g.kernelWidth)) {
     directConv2dBackpropFilter(xd, dyd, dw, g);
-    return { data: dw, shape: g.wShape };
+    return dw;
   }
   const col = direct ? null : colBuffer(K * P);
   for (let n = 0; n < N; n++) {
@@ -47,5 +47,5 @@ export const conv2dBackpropFilter: CpuKernel<'conv2dBackpropFilter'> = ({ x, dy 
       }
     }
   }
-  return { data: dw, shape: g.wShape };
+  return dw;
 };

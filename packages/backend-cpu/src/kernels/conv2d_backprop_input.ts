@@ -22,7 +22,7 @@ export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w },
   const H = g.inHeight, W = g.inWidth, HW = H * W;
   const OH = g.outHeight, OW = g.outWidth, P = OH * OW;
   const dx = new Float32Array(N * C * HW);
-  if (dx.length === 0) return { data: dx, shape: g.xShape };
+  if (dx.length === 0) return dx;
 
   if (
     g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 &&
@@ -30,7 +30,7 @@ export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w },
   ) {
     const u = winogradWeights(wd, O, cg, G, true);
     winogradConv3x3(dyd, N, O, OH, OW, u, C, G, H, W, 2 - g.padTop, 2 - g.padLeft, null, dx);
-    return { data: dx, shape: g.xShape };
+    return dx;
   }
 
   const pointwise = isPointwiseIdentity(g);
@@ -41,7 +41,7 @@ export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w },
     // correlation of dy with the transposed, flipped filter, padding k − 1 − p, summing over O
     const kh = g.kernelHeight, kw = g.kernelWidth;
     rowConv2d(dyd, N, O, OH, OW, wd, C, kh, kw, true, null, kh - 1 - g.padTop, kw - 1 - g.padLeft, H, W, dx);
-    return { data: dx, shape: g.xShape };
+    return dx;
   }
   if (!pointwise && directWorthIt(cg, g.kernelHeight, g.kernelWidth)) {
     // stride 1 with little padding waste: correlate dy with the flipped filter; otherwise scatter
@@ -51,7 +51,7 @@ export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w },
     } else {
       directConv2dBackpropInputScatter(dyd, wd, dx, g);
     }
-    return { data: dx, shape: g.xShape };
+    return dx;
   }
 
   const K = cg * g.kernelHeight * g.kernelWidth;
@@ -62,7 +62,7 @@ export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w },
         gemm(cg, P, og, wd, grp * og * K, 1, K, dyd, (n * O + grp * og) * P, P, 1, dx, (n * C + grp * cg) * HW, HW, false);
       }
     }
-    return { data: dx, shape: g.xShape };
+    return dx;
   }
   const col = colBuffer(K * P);
   for (let n = 0; n < N; n++) {
@@ -72,5 +72,5 @@ export const conv2dBackpropInput: CpuKernel<'conv2dBackpropInput'> = ({ dy, w },
       col2im(col, cg, g, dx, (n * C + grp * cg) * HW);
     }
   }
-  return { data: dx, shape: g.xShape };
+  return dx;
 };

@@ -29,10 +29,8 @@ const addRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
 };
 
 /** Elementwise a + b. */
-export const add: CpuKernel<'add'> = ({ a, b }, { outShape }) => ({
-  data: broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, addRun),
-  shape: outShape.slice(),
-});
+export const add: CpuKernel<'add'> = ({ a, b }, { outShape }) =>
+  broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, addRun);
 
 const subRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
   if (as === bs) {
@@ -56,10 +54,8 @@ const subRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
 };
 
 /** Elementwise a − b. */
-export const sub: CpuKernel<'sub'> = ({ a, b }, { outShape }) => ({
-  data: broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, subRun),
-  shape: outShape.slice(),
-});
+export const sub: CpuKernel<'sub'> = ({ a, b }, { outShape }) =>
+  broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, subRun);
 
 const mulRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
   if (as === bs) {
@@ -83,10 +79,8 @@ const mulRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
 };
 
 /** Elementwise a · b. */
-export const mul: CpuKernel<'mul'> = ({ a, b }, { outShape }) => ({
-  data: broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, mulRun),
-  shape: outShape.slice(),
-});
+export const mul: CpuKernel<'mul'> = ({ a, b }, { outShape }) =>
+  broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, mulRun);
 
 const divRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
   if (as === bs) {
@@ -110,10 +104,8 @@ const divRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
 };
 
 /** Elementwise a / b (IEEE: x/0 = ±Infinity, 0/0 = NaN). */
-export const div: CpuKernel<'div'> = ({ a, b }, { outShape }) => ({
-  data: broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, divRun),
-  shape: outShape.slice(),
-});
+export const div: CpuKernel<'div'> = ({ a, b }, { outShape }) =>
+  broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, divRun);
 
 const maximumRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
   if (as === bs) {
@@ -137,10 +129,8 @@ const maximumRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
 };
 
 /** Elementwise max(a, b); NaN propagates (torch.maximum). */
-export const maximum: CpuKernel<'maximum'> = ({ a, b }, { outShape }) => ({
-  data: broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, maximumRun),
-  shape: outShape.slice(),
-});
+export const maximum: CpuKernel<'maximum'> = ({ a, b }, { outShape }) =>
+  broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, maximumRun);
 
 const minimumRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
   if (as === bs) {
@@ -164,10 +154,8 @@ const minimumRun: BinaryRun = (a, ai, as, b, bi, bs, y, yi, n) => {
 };
 
 /** Elementwise min(a, b); NaN propagates (torch.minimum). */
-export const minimum: CpuKernel<'minimum'> = ({ a, b }, { outShape }) => ({
-  data: broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, minimumRun),
-  shape: outShape.slice(),
-});
+export const minimum: CpuKernel<'minimum'> = ({ a, b }, { outShape }) =>
+  broadcastBinary(a.data, a.shape, b.data, b.shape, outShape, minimumRun);
 
 /** −x. */
 export const neg: CpuKernel<'neg'> = ({ x }) => {
@@ -177,7 +165,7 @@ export const neg: CpuKernel<'neg'> = ({ x }) => {
     const v = xd[i]!;
     y[i] = -v;
   }
-  return { data: y, shape: x.shape.slice() };
+  return y;
 };
 
 /** √x (NaN below 0). */
@@ -188,7 +176,7 @@ export const sqrt: CpuKernel<'sqrt'> = ({ x }) => {
     const v = xd[i]!;
     y[i] = Math.sqrt(v);
   }
-  return { data: y, shape: x.shape.slice() };
+  return y;
 };
 
 /** |x|. */
@@ -199,7 +187,7 @@ export const abs: CpuKernel<'abs'> = ({ x }) => {
     const v = xd[i]!;
     y[i] = Math.abs(v);
   }
-  return { data: y, shape: x.shape.slice() };
+  return y;
 };
 
 /** eˣ. */
@@ -210,7 +198,7 @@ export const exp: CpuKernel<'exp'> = ({ x }) => {
     const v = xd[i]!;
     y[i] = Math.exp(v);
   }
-  return { data: y, shape: x.shape.slice() };
+  return y;
 };
 
 /** ln x (−Infinity at 0, NaN below 0). */
@@ -221,5 +209,5 @@ export const log: CpuKernel<'log'> = ({ x }) => {
     const v = xd[i]!;
     y[i] = Math.log(v);
   }
-  return { data: y, shape: x.shape.slice() };
+  return y;
 };

@@ -22,7 +22,7 @@ export const frn: CpuKernel<'frn'> = ({ x, eps, weight, bias }) => {
     affineRange(xd, y, o, o + S, a, bd ? bd[c]! : 0);
   }
   return [
-    { data: y, shape: x.shape.slice() },
-    { data: nu2, shape: [planes] },
+    y,
+    nu2,
   ];
 };

@@ -34,9 +34,9 @@ export const frnBackward: CpuKernel<'frnBackward'> = ({ dy, x, nu2, eps, weight 
   const deps = new Float32Array(1);
   deps[0] = -0.5 * dEps * Math.sign(e);
   return [
-    { data: dx, shape: x.shape.slice() },
-    { data: Float32Array.from(dw), shape: [C] },
-    { data: Float32Array.from(db), shape: [C] },
-    { data: deps, shape: eps.shape.slice() },
+    dx,
+    Float32Array.from(dw),
+    Float32Array.from(db),
+    deps,
   ];
 };

@@ -10,6 +10,5 @@ export const globalAvgPool: CpuKernel<'globalAvgPool'> = ({ x }) => {
   const xd = x.data;
   const y = new Float32Array(planes);
   for (let p = 0, o = 0; p < planes; p++, o += S) y[p] = sumRange(xd, o, o + S) / S;
-  const outShape = shape.map((d, i) => (i < 2 ? d : 1));
-  return { data: y, shape: outShape };
+  return y;
 };

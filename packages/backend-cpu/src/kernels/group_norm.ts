@@ -31,8 +31,8 @@ export const groupNorm: CpuKernel<'groupNorm'> = ({ x, weight, bias }, { numGrou
     }
   }
   return [
-    { data: y, shape: x.shape.slice() },
-    { data: mean, shape: [N * G] },
-    { data: variance, shape: [N * G] },
+    y,
+    mean,
+    variance,
   ];
 };

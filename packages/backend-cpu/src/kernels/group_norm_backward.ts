@@ -42,8 +42,8 @@ export const groupNormBackward: CpuKernel<'groupNormBackward'> = ({ dy, x, mean,
     }
   }
   return [
-    { data: dx, shape: x.shape.slice() },
-    { data: Float32Array.from(dw), shape: [C] },
-    { data: Float32Array.from(db), shape: [C] },
+    dx,
+    Float32Array.from(dw),
+    Float32Array.from(db),
   ];
 };

@@ -34,8 +34,8 @@ export const layerNorm: CpuKernel<'layerNorm'> = ({ x, weight, bias }, { rowSize
     }
   }
   return [
-    { data: y, shape: x.shape.slice() },
-    { data: mean, shape: [rows] },
-    { data: variance, shape: [rows] },
+    y,
+    mean,
+    variance,
   ];
 };

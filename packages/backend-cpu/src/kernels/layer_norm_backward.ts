@@ -34,8 +34,8 @@ export const layerNormBackward: CpuKernel<'layerNormBackward'> = ({ dy, x, mean,
     }
   }
   return [
-    { data: dx, shape: x.shape.slice() },
-    { data: Float32Array.from(dw), shape: [L] },
-    { data: Float32Array.from(db), shape: [L] },
+    dx,
+    Float32Array.from(dw),
+    Float32Array.from(db),
   ];
 };

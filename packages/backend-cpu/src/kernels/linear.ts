@@ -10,5 +10,5 @@ export const linear: CpuKernel<'linear'> = ({ x, w, b }) => {
     for (let n = 0; n < N; n++) y.set(bd.subarray(0, OUT), n * OUT);
   }
   gemm(N, OUT, IN, x.data, 0, IN, 1, w.data, 0, 1, IN, y, 0, OUT, b !== undefined);
-  return { data: y, shape: [N, OUT] };
+  return y;
 };

@@ -5,5 +5,5 @@ import { softmaxBackwardCore } from '../util/softmax.js';
 export const logSoftmaxBackward: CpuKernel<'logSoftmaxBackward'> = ({ dy, y }, attrs) => {
   const dx = new Float32Array(y.data.length);
   softmaxBackwardCore(dy.data, y.data, dx, attrs, true);
-  return { data: dx, shape: y.shape.slice() };
+  return dx;
 };

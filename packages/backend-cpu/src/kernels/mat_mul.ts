@@ -14,5 +14,5 @@ export const matMul: CpuKernel<'matMul'> = ({ a, b }, { transposeA, transposeB }
     b.data, 0, transposeB ? 1 : bc, transposeB ? bc : 1,
     y, 0, N, false,
   );
-  return { data: y, shape: [M, N] };
+  return y;
 };

@@ -6,5 +6,5 @@ import { sizeOf } from '../util/shape.js';
 export const maxPool2d: CpuKernel<'maxPool2d'> = ({ x }, { geometry }) => {
   const y = new Float32Array(sizeOf(geometry.yShape));
   maxPoolForward(x.data, geometry, y);
-  return { data: y, shape: geometry.yShape.slice() };
+  return y;
 };

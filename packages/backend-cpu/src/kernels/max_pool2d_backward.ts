@@ -9,5 +9,5 @@ import { sizeOf } from '../util/shape.js';
 export const maxPool2dBackward: CpuKernel<'maxPool2dBackward'> = ({ dy, x }, { geometry }) => {
   const dx = new Float32Array(sizeOf(geometry.xShape));
   maxPoolBackward(x.data, geometry, dy.data, dx);
-  return { data: dx, shape: geometry.xShape.slice() };
+  return dx;
 };

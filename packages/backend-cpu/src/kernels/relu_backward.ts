@@ -5,5 +5,5 @@ export const reluBackward: CpuKernel<'reluBackward'> = ({ dy, x }) => {
   const xd = x.data, dyd = dy.data, n = xd.length;
   const dx = new Float32Array(n);
   for (let i = 0; i < n; i++) if (xd[i]! > 0) dx[i] = dyd[i]!;
-  return { data: dx, shape: x.shape.slice() };
+  return dx;
 };

@@ -9,7 +9,7 @@ export const reverseSpatial: CpuKernel<'reverseSpatial'> = ({ x }) => {
   const src = x.data;
   const y = new Float32Array(src.length);
   const plane = H * W;
-  if (plane === 0) return { data: y, shape: shape.slice() };
+  if (plane === 0) return y;
   const planes = src.length / plane;
   for (let p = 0; p < planes; p++) {
     const base = p * plane;
@@ -19,5 +19,5 @@ export const reverseSpatial: CpuKernel<'reverseSpatial'> = ({ x }) => {
       for (let j = 0; j < W; j++) y[d + j] = src[s - j];
     }
   }
-  return { data: y, shape: shape.slice() };
+  return y;
 };

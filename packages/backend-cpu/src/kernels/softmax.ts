@@ -5,5 +5,5 @@ import { softmaxForward } from '../util/softmax.js';
 export const softmax: CpuKernel<'softmax'> = ({ x }, attrs) => {
   const y = new Float32Array(x.data.length);
   softmaxForward(x.data, y, attrs, false);
-  return { data: y, shape: x.shape.slice() };
+  return y;
 };

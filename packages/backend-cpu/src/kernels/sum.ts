@@ -26,7 +26,7 @@ export const sum: CpuKernel<'sum'> = ({ x }, { axes, outShape }) => {
       reduced.push(r);
     }
   }
-  if (!reduced.includes(true)) return { data: xd.slice(), shape: outShape.slice() };
+  if (!reduced.includes(true)) return xd.slice();
   const acc = new Float64Array(outSize);
   const inner = sizes[0]!, innerReduced = reduced[0]!;
   // Outer dims (outermost first) with their output strides (0 for reduced dims).
@@ -50,5 +50,5 @@ export const sum: CpuKernel<'sum'> = ({ x }, { axes, outShape }) => {
       count[d] = 0;
     }
   }
-  return { data: Float32Array.from(acc), shape: outShape.slice() };
+  return Float32Array.from(acc);
 };

@@ -14,5 +14,5 @@ export const tlu: CpuKernel<'tlu'> = ({ x, tau }) => {
       y[o] = v > t || v !== v ? v : t;
     }
   }
-  return { data: y, shape: x.shape.slice() };
+  return y;
 };

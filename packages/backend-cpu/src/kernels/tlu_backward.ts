@@ -23,7 +23,7 @@ export const tluBackward: CpuKernel<'tluBackward'> = ({ dy, x, tau }) => {
     dtau[p % C]! += s;
   }
   return [
-    { data: dx, shape: x.shape.slice() },
-    { data: Float32Array.from(dtau), shape: tau.shape.slice() },
+    dx,
+    Float32Array.from(dtau),
   ];
 };

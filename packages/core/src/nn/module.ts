@@ -1,5 +1,6 @@
 import { keep, noGrad, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
+import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 import { shapeText } from '../validate.js';
 
@@ -206,6 +207,48 @@ export abstract class Module {
     );
   }
 
+  /**
+   * Moves every parameter, gradient and buffer to backend `name`, in place (the tensor objects stay,
+   * so optimizers keep working), reading synchronously; use `toAsync` from a backend without
+   * synchronous reads. Returns this module.
+   */
+  to(name: string): this {
+    const moved = noGrad(() => this.movable().map((t) => t.to(name)));
+    this.adoptMoved(moved);
+    return this;
+  }
+
+  /** As `to()`, reading asynchronously (every backend). */
+  async toAsync(name: string): Promise<this> {
+    const moved: Tensor[] = [];
+    try {
+      for (const t of this.movable()) {
+        t.assertUsable('toAsync', 'parameter');
+        // a plain copy, not recorded: moving a module is not part of any graph
+        moved.push(tensor(await t.data(), t.shape, { backend: name }));
+      }
+    } catch (err) {
+      for (const t of moved) t.dispose();
+      throw err;
+    }
+    this.adoptMoved(moved);
+    return this;
+  }
+
+  /** Parameters, their gradients and buffers, in a fixed order. */
+  private movable(): Tensor[] {
+    const params = this.parameters();
+    return [...params, ...params.flatMap((p) => (p.grad ? [p.grad] : [])), ...this.buffers()];
+  }
+
+  /** Swaps moved storage into the tensors of `movable()` (all moves done first: a failure changes nothing). */
+  private adoptMoved(moved: Tensor[]): void {
+    this.movable().forEach((t, i) => {
+      t.assign(moved[i]!);
+      moved[i]!.dispose();
+    });
+  }
+
   /** Frees every parameter, gradient and buffer of this module and its descendants. */
   dispose(): void {
     for (const t of [...this.parameters(), ...this.buffers()]) t.dispose();
@@ -217,3 +260,4 @@ export abstract class Module {
     return `${this.opName}(${count} parameters)`;
   }
 }
+

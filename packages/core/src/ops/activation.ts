@@ -5,6 +5,7 @@ import type { AxisAttrs } from '../kernels.js';
 import { normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkRank, checkTensor, shapeText } from '../validate.js';
+import { tensor } from './creation.js';
 
 /** max(x, 0); gradient 0 at x ≤ 0 (as PyTorch). */
 export function relu(x: Tensor): Tensor {
@@ -37,24 +38,37 @@ export const logSoftmax = (x: Tensor, dim = -1): Tensor => softmaxLike('logSoftm
 
 /**
  * Cross-entropy of logits [N, K] against integer class labels (mean over N), as PyTorch
- * F.cross_entropy with default reduction.
+ * F.cross_entropy with default reduction. `labels` is a tensor [N] of class indices on the logits'
+ * backend (float32 values; not read back, so not checked: an index outside [0, K) gives NaN), or an
+ * Int32Array / number[] checked here and uploaded once.
  */
-export function crossEntropy(logits: Tensor, labels: Int32Array | readonly number[]): Tensor {
+export function crossEntropy(logits: Tensor, labels: Tensor | Int32Array | readonly number[]): Tensor {
   const op = 'crossEntropy';
   checkRank(op, 'logits', logits, 2, 'N, K');
   const [n, k] = logits.shape as [number, number];
-  if (!(labels instanceof Int32Array) && !Array.isArray(labels)) fail(op, 'labels', 'an Int32Array or an array of class indices', labels);
-  if (labels.length !== n) {
-    throw new HypercolumnError(`${op}: labels expected ${n} class indices (one per row of logits ${shapeText(logits.shape)}), got ${labels.length}`, op, 'labels');
-  }
-  const checked = Int32Array.from(labels, (label, i) => {
-    if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= k) {
-      fail(op, `labels[${i}]`, `an integer class index in [0, ${k - 1}]`, label);
+  let labelTensor: Tensor;
+  if (labels instanceof Tensor) {
+    checkRank(op, 'labels', labels, 1, 'N');
+    if (labels.shape[0] !== n) {
+      throw new HypercolumnError(`${op}: labels expected shape [${n}] (one class index per row of logits ${shapeText(logits.shape)}), got ${shapeText(labels.shape)}`, op, 'labels');
     }
-    return label;
-  });
-  const attrs = { labels: checked };
-  const [loss] = runKernel('softmaxCrossEntropy', { logits }, attrs) as [Tensor];
-  record(op, loss, [logits], [logits], (dy, [sl]) => [runKernel('softmaxCrossEntropyBackward', { logits: sl!, dy }, attrs)[0]]);
+    labelTensor = labels;
+  } else {
+    if (!(labels instanceof Int32Array) && !Array.isArray(labels)) fail(op, 'labels', 'a Tensor, an Int32Array or an array of class indices', labels);
+    if (labels.length !== n) {
+      throw new HypercolumnError(`${op}: labels expected ${n} class indices (one per row of logits ${shapeText(logits.shape)}), got ${labels.length}`, op, 'labels');
+    }
+    const checked = Float32Array.from(labels, (label, i) => {
+      if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= k) {
+        fail(op, `labels[${i}]`, `an integer class index in [0, ${k - 1}]`, label);
+      }
+      return label;
+    });
+    // class indices travel as a float32 input tensor (exact up to 2^24 classes), uploaded once
+    labelTensor = tensor(checked, [n], { backend: logits.backend });
+  }
+  const [loss] = runKernel('softmaxCrossEntropy', { logits, labels: labelTensor }, {}) as [Tensor];
+  record(op, loss, [logits], [logits, labelTensor], (dy, [sl, st]) => [runKernel('softmaxCrossEntropyBackward', { logits: sl!, labels: st!, dy }, {})[0]]);
+  if (labelTensor !== labels) labelTensor.dispose();
   return loss;
 }

@@ -1,4 +1,4 @@
-import { backendByName, currentBackend } from '../engine.js';
+import { backendByName, currentBackend, runKernel } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { Storage, Tensor } from '../tensor.js';
 import { checkBoolean, checkOptions, checkShapeArgument, shapeText } from '../validate.js';
@@ -58,15 +58,22 @@ export function tensor(values: Float32Array | ArrayLike<number> | readonly unkno
   }
   const backend = opts.backend === undefined ? currentBackend() : backendByName(opts.backend, op);
   // backend.write copies, so the caller's Float32Array is never aliased
-  const t = Tensor.fromStorage(new Storage(backend, backend.write(data, dims), size * 4), dims);
+  const t = Tensor.fromStorage(Storage.upload(backend, data, dims), dims);
   if (checkBoolean(op, 'requiresGrad', opts.requiresGrad ?? false)) t.requiresGrad = true;
   return t;
 }
 
-/** A tensor of `shape` filled with `value`. */
+/** A tensor of `shape` filled with `value`, made on the backend by the `fill` kernel (no upload where the backend has it). */
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
-  const dims = checkShapeArgument('full', shape);
-  return tensor(new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value), dims, options);
+  const op = 'full';
+  const dims = checkShapeArgument(op, shape);
+  if (typeof value !== 'number') fail(op, 'value', 'a number', value);
+  const opts = checkOptions<TensorOptions>(op, options, ['requiresGrad', 'backend']);
+  const backend = opts.backend === undefined ? currentBackend() : backendByName(opts.backend, op);
+  const requiresGrad = checkBoolean(op, 'requiresGrad', opts.requiresGrad ?? false);
+  const [t] = runKernel('fill', {}, { value }, { backend, shape: dims });
+  if (requiresGrad) t!.requiresGrad = true;
+  return t!;
 }
 export const zeros = (shape: readonly number[], options: TensorOptions = {}) => full(shape, 0, options);
 export const ones = (shape: readonly number[], options: TensorOptions = {}) => full(shape, 1, options);

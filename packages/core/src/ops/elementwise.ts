@@ -4,7 +4,6 @@ import { HypercolumnError } from '../errors.js';
 import { broadcastAxes, broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkTensor } from '../validate.js';
-import { constantLike } from './creation.js';
 
 /** A tensor, or a number that becomes a constant on the other operand's backend. */
 export type Operand = Tensor | number;
@@ -22,18 +21,50 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   return result;
 }
 
+type ScalarKernel = 'addScalar' | 'mulScalar' | 'rdivScalar' | 'maximumScalar' | 'minimumScalar';
+
+/** `kernel(x; value)` with the scalar as an attribute (no upload), recorded with `backward` if given. */
+function scalarOp(op: string, kernel: ScalarKernel, x: Tensor, value: number, backward?: BackwardFn, saveX = false): Tensor {
+  const [y] = runKernel(kernel, { x }, { value }) as [Tensor];
+  if (backward) record(op, y, [x], saveX ? [x] : [], backward);
+  return y;
+}
+
+/**
+ * A binary op with one number operand, as one *Scalar kernel (two for `number − x`); the number
+ * never becomes a tensor. Gradients flow to the tensor operand only.
+ */
+function withNumber(kernel: BinaryKernel, x: Tensor, value: number, numberFirst: boolean): Tensor {
+  switch (kernel) {
+    case 'add':
+      return scalarOp(kernel, 'addScalar', x, value, (dy) => [Tensor.view(dy, dy.shape)]);
+    case 'mul':
+      return scalarOp(kernel, 'mulScalar', x, value, (dy) => [mul(dy, value)]);
+    case 'sub':
+      if (!numberFirst) return scalarOp(kernel, 'addScalar', x, -value, (dy) => [Tensor.view(dy, dy.shape)]);
+      return add(neg(x), value);
+    case 'div':
+      if (!numberFirst) return scalarOp(kernel, 'mulScalar', x, 1 / value, (dy) => [mul(dy, 1 / value)]);
+      // d(v/x)/dx = −v/x²
+      return scalarOp(kernel, 'rdivScalar', x, value, (dy, [sx]) => [mul(dy, div(-value, mul(sx!, sx!)))], true);
+    case 'maximum':
+      return scalarOp(kernel, 'maximumScalar', x, value);
+    case 'minimum':
+      return scalarOp(kernel, 'minimumScalar', x, value);
+  }
+}
+
 function binaryOp(kernel: BinaryKernel, a: Operand, b: Operand, backward?: (ta: Tensor, tb: Tensor) => BackwardFn, save?: 'ab'): Tensor {
   if (typeof a === 'number' && typeof b === 'number') {
     throw new HypercolumnError(`${kernel}: a expected a Tensor (at least one operand), got two numbers`, kernel, 'a');
   }
-  const ta = typeof a === 'number' ? constantLike(checkTensor(kernel, 'b', b), a) : checkTensor(kernel, 'a', a);
-  const tb = typeof b === 'number' ? constantLike(ta, b) : checkTensor(kernel, 'b', b);
+  if (typeof a === 'number') return withNumber(kernel, checkTensor(kernel, 'b', b), a, true);
+  if (typeof b === 'number') return withNumber(kernel, checkTensor(kernel, 'a', a), b, false);
+  const ta = checkTensor(kernel, 'a', a);
+  const tb = checkTensor(kernel, 'b', b);
   const outShape = broadcastShapes(kernel, ta.shape, tb.shape);
   const [y] = runKernel(kernel, { a: ta, b: tb }, { outShape }) as [Tensor];
   if (backward) record(kernel, y, [ta, tb], save ? [ta, tb] : [], backward(ta, tb));
-  // constants made for number operands belong to this op (the graph holds its own alias)
-  if (typeof a === 'number') ta.dispose();
-  if (typeof b === 'number') tb.dispose();
   return y;
 }
 

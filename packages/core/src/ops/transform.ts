@@ -1,9 +1,9 @@
-import { noGrad, scope } from '../engine.js';
+import { noGrad, runKernel, scope } from '../engine.js';
 import { fail } from '../errors.js';
 import { conv2dGeometry, padding1dTo2d } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkFinite, checkOptionalShape, checkOptions, checkPositiveInt, checkRank, checkShape } from '../validate.js';
-import type { Conv1dOptions, Conv2dOptions } from './conv.js';
+import { reverseSpatial, type Conv1dOptions, type Conv2dOptions } from './conv.js';
 import { tensor } from './creation.js';
 import { add, div, mul, sqrt, sub } from './elementwise.js';
 import { reshape } from './reshape.js';
@@ -11,8 +11,8 @@ import { reshape } from './reshape.js';
 /**
  * The dense (Toeplitz) matrix M of a convolution with weights `w`, such that for one sample
  * flatten(conv(x, w)) = M · flatten(x). `inputShape` is [C, H, W] (or [N, C, H, W]; N is ignored)
- * for 2-d weights, [C, L] (or [N, C, L]) for 1-d weights. Result: [O·OH·OW, C·H·W]. For teaching
- * and tests: it reads the weights back to build the matrix.
+ * for 2-d weights, [C, L] (or [N, C, L]) for 1-d weights. Result: [O·OH·OW, C·H·W], computed on the
+ * weights' backend. For teaching and tests (its size grows with the square of the output).
  */
 export function convToMatrix(w: Tensor, inputShape: readonly number[], options: Conv2dOptions | Conv1dOptions = {}): Tensor {
   const op = 'convToMatrix';
@@ -32,35 +32,22 @@ export function convToMatrix(w: Tensor, inputShape: readonly number[], options: 
   const g = conv2dGeometry(op, [1, c, h, width], w4, opts2d);
   const flip = o.mode === 'convolution';
   if (o.mode !== undefined && o.mode !== 'correlation' && !flip) fail(op, 'mode', '"correlation" or "convolution"', o.mode);
-  const weights = w.dataSync();
   const rows = g.outChannels * g.outHeight * g.outWidth;
   const cols = c * h * width;
-  const matrix = new Float32Array(rows * cols);
-  const cPerGroup = c / g.groups;
-  const oPerGroup = g.outChannels / g.groups;
-  for (let oc = 0; oc < g.outChannels; oc++) {
-    const group = Math.floor(oc / oPerGroup);
-    for (let oy = 0; oy < g.outHeight; oy++) {
-      for (let ox = 0; ox < g.outWidth; ox++) {
-        const row = (oc * g.outHeight + oy) * g.outWidth + ox;
-        for (let ic = 0; ic < cPerGroup; ic++) {
-          for (let ky = 0; ky < g.kernelHeight; ky++) {
-            const iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight;
-            if (iy < 0 || iy >= h) continue;
-            for (let kx = 0; kx < g.kernelWidth; kx++) {
-              const ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth;
-              if (ix < 0 || ix >= width) continue;
-              const wy = flip ? g.kernelHeight - 1 - ky : ky;
-              const wx = flip ? g.kernelWidth - 1 - kx : kx;
-              const weight = weights[((oc * cPerGroup + ic) * g.kernelHeight + wy) * g.kernelWidth + wx]!;
-              matrix[row * cols + ((group * cPerGroup + ic) * h + iy) * width + ix]! += weight;
-            }
-          }
-        }
-      }
-    }
-  }
-  return tensor(matrix, [rows, cols], { backend: w.backend });
+  // Row r of M is the conv's adjoint applied to the one-hot output e_r: one conv2dBackpropInput over a
+  // batch of `rows` one-hot outputs, on the weights' backend (no read-back).
+  const oneHot = new Float32Array(rows * rows);
+  for (let r = 0; r < rows; r++) oneHot[r * rows + r] = 1;
+  const geometry = conv2dGeometry(op, [rows, c, h, width], w4, opts2d);
+  return noGrad(() =>
+    scope(() => {
+      const dy = tensor(oneHot, geometry.yShape, { backend: w.backend });
+      const w2 = reshape(w, w4);
+      const kernel = flip ? reverseSpatial(w2) : w2;
+      const [dx] = runKernel('conv2dBackpropInput', { dy, w: kernel }, { geometry });
+      return reshape(dx!, [rows, cols]);
+    }),
+  );
 }
 
 export interface ConvParams {

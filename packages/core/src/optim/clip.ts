@@ -1,4 +1,5 @@
-import { noGrad, scope } from '../engine.js';
+import { flushAll, noGrad, scope } from '../engine.js';
+import { zeros } from '../ops/creation.js';
 import { fail } from '../errors.js';
 import { add, div, maximum, minimum, mul, sqrt } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
@@ -67,17 +68,18 @@ export function adaptiveGradClip(params: ParamsInput, options: AdaptiveGradClipO
 /**
  * Scales all gradients together so their global L2 norm is at most `maxNorm` (PyTorch
  * clip_grad_norm_): total = ‖(‖g_1‖, …, ‖g_n‖)‖, every grad ×= min(1, maxNorm/(total + 1e-6)).
- * Returns the total norm before clipping (read back synchronously). Parameters without a gradient
- * are ignored; with none at all it returns 0.
+ * Returns the total norm before clipping as a scalar tensor on the gradients' backend (as PyTorch
+ * does): clipping happens on the device and nothing is read back; read it with `itemAsync()`.
+ * Parameters without a gradient are ignored; with none at all the norm is 0.
  */
-export function clipGradNorm(params: ParamsInput, maxNorm: number): number {
+export function clipGradNorm(params: ParamsInput, maxNorm: number): Tensor {
   const op = 'clipGradNorm';
   const list = namedParams(op, params);
   const limit = checkFinite(op, 'maxNorm', maxNorm, 0);
   const grads = list.map(([, p]) => p.grad).filter((g): g is Tensor => g !== null);
-  if (grads.length === 0) return 0;
+  if (grads.length === 0) return zeros([], { backend: list[0]?.[1].backend });
   grads.forEach((g, i) => g.assertUsable(op, `grad ${i}`));
-  return noGrad(() =>
+  const total = noGrad(() =>
     scope(() => {
       const norms = grads.map((g) => sqrt(sum(mul(g, g))));
       let squares = mul(norms[0]!, norms[0]!);
@@ -85,7 +87,9 @@ export function clipGradNorm(params: ParamsInput, maxNorm: number): number {
       const total = sqrt(squares);
       const coef = minimum(div(limit, add(total, 1e-6)), 1);
       for (const g of grads) g.assign(mul(g, coef));
-      return total.dataSync()[0]!;
+      return total;
     }),
   );
+  flushAll();
+  return total;
 }

@@ -1,4 +1,4 @@
-import { keep, noGrad, scope } from '../engine.js';
+import { flushAll, keep, noGrad, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
@@ -98,6 +98,7 @@ export class SGD {
         });
       }
     });
+    flushAll();
   }
 
   /** Sets every parameter's `.grad` to null (disposing it). */

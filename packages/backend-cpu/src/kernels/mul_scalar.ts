@@ -1,0 +1,12 @@
+import type { CpuKernel } from '../backend.js';
+
+/** y = x · value (the scalar is an attribute, in float64; one rounding). */
+export const mulScalar: CpuKernel<'mulScalar'> = ({ x }, { value }) => {
+  const xd = x.data, n = xd.length;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    y[i] = v * value;
+  }
+  return y;
+};
