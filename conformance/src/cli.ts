@@ -1,27 +1,28 @@
 #!/usr/bin/env node
 /**
- * hypercolumn-conformance [--backends cpu,wasm] [--quick] [--report <dir>] [--bench none|quick|full]
- *                         [--ops conv2d,maxPool2d] [--json]
+ * hypercolumn-conformance [--backends cpu,wasm] [--require wasm] [--quick] [--report <dir>]
+ *                         [--bench none|quick|full] [--ops conv2d,maxPool2d] [--json]
  *
- * Imports every installed backend package, runs the conformance suite (and optionally the
- * benchmark), prints the report and writes report.json / report.html when --report is given.
- * Exit status: 0 all cells pass, 1 conformance failed (or an unexpected error), 2 bad arguments.
+ * Imports every installed backend package (a package that is not installed just registers nothing),
+ * runs the conformance suite (and optionally the benchmark), prints the report and writes
+ * report.json / report.html when --report is given.
+ * Exit status: 0 all cells pass, 1 conformance failed or a named backend is unavailable (or an
+ * unexpected error), 2 bad arguments.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import * as hc from '@hypercolumn/core';
+import { BACKEND_PACKAGES, importBackends, packageOf } from './backends.js';
 import { runBench } from './bench/index.js';
 import { buildReport, renderTerminal, reportToJson, writeReport } from './report.js';
 import { runConformance } from './runner.js';
 import type { BenchResult, ConformanceOptions, ConformanceResult } from './types.js';
 
-/** Backend packages picked up when installed (cpu is a dependency; the others once they exist). */
-export const BACKEND_PACKAGES = ['@hypercolumn/backend-cpu', '@hypercolumn/backend-wasm', '@hypercolumn/backend-native', '@hypercolumn/backend-webgpu'];
-
 const USAGE = `usage: hypercolumn-conformance [options]
-  --backends <a,b>           backends to test (default: every registered backend)
+  --backends <a,b>           backends to test (default: every available backend); each must be available
+  --require <a,b>            backends that must be available (added to the tested set); else the run fails
   --quick                    fewer randomised cases
   --ops <a,b>                only these ops (conformance cases and benchmark workloads)
   --bench none|quick|full    also run the benchmark (default: none)
@@ -33,6 +34,7 @@ export class UsageError extends Error {}
 
 export interface CliOptions {
   backends?: string[];
+  require?: string[];
   quick: boolean;
   ops?: string[];
   bench: 'none' | 'quick' | 'full';
@@ -58,6 +60,7 @@ export function parseCli(argv: string[]): CliOptions {
       allowPositionals: false,
       options: {
         backends: { type: 'string' },
+        require: { type: 'string' },
         quick: { type: 'boolean' },
         ops: { type: 'string' },
         bench: { type: 'string' },
@@ -75,6 +78,7 @@ export function parseCli(argv: string[]): CliOptions {
   if (report !== undefined && !report.trim()) throw new UsageError('--report expected a directory');
   return {
     backends: list('--backends', values.backends as string | undefined),
+    require: list('--require', values.require as string | undefined),
     quick: values.quick === true,
     ops: list('--ops', values.ops as string | undefined),
     bench,
@@ -82,23 +86,6 @@ export function parseCli(argv: string[]): CliOptions {
     json: values.json === true,
     help: values.help === true,
   };
-}
-
-/** Imports every installed backend package; returns what loaded and what failed to load (not: absent). */
-export async function importBackends(packages = BACKEND_PACKAGES): Promise<{ loaded: string[]; failed: { pkg: string; error: string }[] }> {
-  const loaded: string[] = [];
-  const failed: { pkg: string; error: string }[] = [];
-  for (const pkg of packages) {
-    try {
-      await import(pkg);
-      loaded.push(pkg);
-    } catch (err) {
-      const e = err as { code?: string; message?: string };
-      const absent = (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && String(e.message).includes(pkg);
-      if (!absent) failed.push({ pkg, error: String(e.message ?? err).split('\n')[0]! });
-    }
-  }
-  return { loaded, failed };
 }
 
 function progressBar(label: string) {
@@ -138,19 +125,25 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const { failed } = await importBackends();
-  for (const f of failed) process.stderr.write(`hypercolumn-conformance: ${f.pkg} is installed but failed to load: ${f.error}\n`);
-  const registered = (await hc.listBackends()).map((b) => b.name);
-  const unknown = (opts.backends ?? []).filter((b) => !registered.includes(b));
-  if (unknown.length) {
-    process.stderr.write(`hypercolumn-conformance: --backends expected registered backends (${registered.join(', ') || 'none'}), got ${unknown.join(', ')}\n${USAGE}\n`);
-    return 2;
+  const imported = await importBackends();
+  for (const f of imported.failed) process.stderr.write(`hypercolumn-conformance: ${f.pkg} is installed but failed to load: ${f.error}\n`);
+  // A named backend that is unavailable fails the run with its reason (the others still run).
+  const infos = await hc.listBackends();
+  for (const name of new Set([...(opts.backends ?? []), ...(opts.require ?? [])])) {
+    const info = infos.find((b) => b.name === name);
+    if (info?.available) continue;
+    const pkg = packageOf(name);
+    const why = info
+      ? info.reason ?? 'no reason given'
+      : imported.failed.find((f) => f.pkg === pkg)?.error ?? (imported.absent.includes(pkg) ? `${pkg} is not installed` : `not registered (no package ${pkg} among ${BACKEND_PACKAGES.join(', ')})`);
+    process.stderr.write(`hypercolumn-conformance: backend "${name}" is unavailable: ${why}\n`);
   }
 
   const bar = progressBar('conformance');
   const conformanceOptions: ConformanceOptions = {
     quick: opts.quick,
     ...(opts.backends ? { backends: opts.backends } : {}),
+    ...(opts.require ? { require: opts.require } : {}),
     ...(opts.ops ? { ops: opts.ops } : {}),
     onCase: (r, done, total) => bar.update(done, total, `${r.backend} ${r.id}`),
   };

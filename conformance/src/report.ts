@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { BenchResult, CellStatus, ConformanceResult, MatrixCell, Report } from './types.js';
+import type { BenchResult, CellStatus, ConformanceResult, KernelRoute, MatrixCell, Report } from './types.js';
 
 // ------------------------------------------------------------------ building and (de)serialising
 
@@ -67,12 +67,30 @@ function fmtNum(v: number | undefined, digits = 3): string {
   return v.toPrecision(digits);
 }
 
-/** Short text of a matrix cell: "pass", "FAIL ×3.2", "fallback", "missing", "error". */
+/** " (composite)" when a cell's kernels were not all the backend's own (fallback and missing say so in their status). */
+const routeNote = (cell: MatrixCell) => (cell.route === 'composite' ? ' (composite)' : '');
+
+/**
+ * Kernels of a backend's cells by route (native / composite / fallback / missing), each kernel under
+ * its worst route over the run.
+ */
+export function kernelRoutes(c: ConformanceResult, backend: string): Record<KernelRoute, string[]> {
+  const worst: Record<string, KernelRoute> = {};
+  const order: KernelRoute[] = ['native', 'composite', 'fallback', 'missing'];
+  for (const cell of Object.values(c.matrix[backend] ?? {})) {
+    for (const [k, r] of Object.entries(cell.kernels ?? {})) if (!(k in worst) || order.indexOf(r) > order.indexOf(worst[k]!)) worst[k] = r;
+  }
+  const out: Record<KernelRoute, string[]> = { native: [], composite: [], fallback: [], missing: [] };
+  for (const k of Object.keys(worst).sort()) out[worst[k]!].push(k);
+  return out;
+}
+
+/** Short text of a matrix cell: "pass 3/3", "pass 3/3 (composite)", "FAIL ×3.2", "fallback 2/2", "missing", "error". */
 export function cellText(cell: MatrixCell | undefined): string {
   if (!cell) return '—';
   switch (cell.status) {
     case 'pass':
-      return `pass ${cell.passed}/${cell.cases}`;
+      return `pass ${cell.passed}/${cell.cases}${routeNote(cell)}`;
     case 'fail':
       // The worst ratio when tolerance was the reason, else how many cases failed (leaks, errors).
       return cell.worstRatio !== undefined && cell.worstRatio > 1 ? `FAIL ${fmtNum(cell.worstRatio)}` : `FAIL ${cell.passed}/${cell.cases}`;
@@ -141,7 +159,7 @@ export function goalSummary(bench: BenchResult[]): GoalLine[] {
   const lines: GoalLine[] = [];
   const backends = [...new Set(bench.filter((r) => r.runner.startsWith('hypercolumn:')).map((r) => r.runner.slice('hypercolumn:'.length)))];
   for (const b of backends) {
-    const g = GOALS[b];
+    const g = GOALS[b.split('@')[0]!];
     if (!g) continue;
     const ratios: number[] = [];
     for (const r of bench) {
@@ -180,6 +198,18 @@ function table(rows: string[][], align: ('l' | 'r')[] = [], decorate?: (row: num
   return [line(rows[0]!, 0), sep, ...rows.slice(1).map((r, i) => line(r, i + 1))].join('\n');
 }
 
+/** "12 native, 2 composite (frnTlu, sgdStep), 0 fallback, 0 missing" over the kernels the run launched. */
+function routeLine(routes: Record<KernelRoute, string[]>): string {
+  return (Object.keys(routes) as KernelRoute[]).map((r) => `${routes[r].length} ${r}${r !== 'native' && routes[r].length ? ` (${routes[r].join(', ')})` : ''}`).join(', ') + ' kernels';
+}
+
+/** "40 native, 25 composite, 0 fallback, 0 missing" over every kernel of the contract (`listBackends()`). */
+function contractLine(resolution: Record<string, KernelRoute> | undefined): string {
+  const counts: Record<KernelRoute, number> = { native: 0, composite: 0, fallback: 0, missing: 0 };
+  for (const r of Object.values(resolution ?? {})) counts[r]++;
+  return (Object.keys(counts) as KernelRoute[]).map((r) => `${counts[r]} ${r}`).join(', ');
+}
+
 const COLORS: Record<CellStatus, string> = { pass: '32', fail: '31', fallback: '33', missing: '90', error: '35' };
 
 /** The terminal report: agreement matrix (ops × backends), failing cases, benchmark, goals. */
@@ -192,7 +222,10 @@ export function renderTerminal(report: Report, options: { color?: boolean; maxFa
   const c = report.conformance;
   const { backends, ops } = matrixAxes(c);
   out.push(`Agreement matrix (${c.cases.length} cases): ${c.ok ? 'OK' : 'FAILED'}`);
-  for (const b of c.backends) if (!b.available) out.push(`  backend ${b.name}: not available (${b.reason ?? 'no reason given'})`);
+  for (const b of c.backends) {
+    if (!b.available) out.push(`  backend ${b.name}: not available${b.required ? ' (required: the run fails)' : ''} (${b.reason ?? 'no reason given'})`);
+    else if (b.tested) out.push(`  backend ${b.name}: launched ${routeLine(kernelRoutes(c, b.name))}; contract ${contractLine(b.resolution)}`);
+  }
   if (ops.length) {
     const rows = [['op', ...backends]];
     for (const op of ops) rows.push([op, ...backends.map((b) => cellText(c.matrix[b]?.[op]))]);
@@ -267,8 +300,10 @@ function matrixHtml(c: ConformanceResult): string {
       if (!cell) return '<td class="cell missing">—</td>';
       const err = cell.worstAbsError !== undefined ? `worst |err| ${fmtNum(cell.worstAbsError)}` : '';
       const ratio = cell.worstRatio !== undefined ? `worst ratio ${fmtNum(cell.worstRatio)}` : '';
-      const title = [`${cell.passed}/${cell.cases} cases pass`, ratio, err].filter(Boolean).join(', ');
-      return `<td class="cell ${cell.status}" data-backend="${escapeHtml(b)}" data-op="${escapeHtml(op)}" title="${escapeHtml(title)}">${escapeHtml(cell.status)} ${cell.passed}/${cell.cases}${ratio ? `<small>${escapeHtml(ratio)}</small>` : ''}${err ? `<small>${escapeHtml(err)}</small>` : ''}</td>`;
+      const kernels = Object.entries(cell.kernels ?? {}).map(([k, r]) => `${k}: ${r}`).join(', ');
+      const title = [`${cell.passed}/${cell.cases} cases pass`, ratio, err, kernels && `kernels ${kernels}`].filter(Boolean).join(', ');
+      const route = cell.route ? `<small>${escapeHtml(cell.route)}</small>` : '';
+      return `<td class="cell ${cell.status}" data-backend="${escapeHtml(b)}" data-op="${escapeHtml(op)}" data-route="${escapeHtml(cell.route ?? '')}" title="${escapeHtml(title)}">${escapeHtml(cell.status)} ${cell.passed}/${cell.cases}${route}${ratio ? `<small>${escapeHtml(ratio)}</small>` : ''}${err ? `<small>${escapeHtml(err)}</small>` : ''}</td>`;
     });
     return `<tr><th>${escapeHtml(op)}</th>${cells.join('')}</tr>`;
   });
@@ -343,7 +378,9 @@ export function renderHtml(report: Report): string {
 <p class="meta">${escapeHtml(report.date)} · ${escapeHtml(m.cpu)} · ${m.cores} cores · Node ${escapeHtml(m.node)} · ${escapeHtml(m.platform)}</p>
 <h2>Agreement matrix <span class="${c.ok ? 'ok' : 'bad'}">${c.ok ? 'OK' : 'FAILED'}</span> <span class="meta">(${c.cases.length} cases)</span></h2>
 <p class="legend"><span class="pass">pass</span><span class="fail">fail (worst ratio)</span><span class="fallback">fallback to cpu</span><span class="missing">missing</span><span class="error">error</span></p>
-${unavailable.length ? `<ul class="skip">${unavailable.map((b) => `<li>${escapeHtml(b.name)}: not available — ${escapeHtml(b.reason ?? 'no reason given')}</li>`).join('')}</ul>` : ''}
+<p class="meta">Under each cell: how the row's kernels ran on that backend — native (its own kernel), composite (a composition in core from its own kernels), fallback (copied to cpu), missing (no route). Hover for each kernel.</p>
+${unavailable.length ? `<ul class="skip">${unavailable.map((b) => `<li>${escapeHtml(b.name)}: not available${b.required ? ' (required: the run fails)' : ''} — ${escapeHtml(b.reason ?? 'no reason given')}</li>`).join('')}</ul>` : ''}
+<ul class="meta">${c.backends.filter((b) => b.tested).map((b) => `<li>${escapeHtml(b.name)}: launched ${escapeHtml(routeLine(kernelRoutes(c, b.name)))}; contract ${escapeHtml(contractLine(b.resolution))}</li>`).join('')}</ul>
 ${matrixHtml(c)}
 <h2>Benchmark</h2>
 <p class="meta">Median of timed runs after warm-up; every runner's time includes reading its output back into JavaScript. Ratios are best-peer time / hypercolumn time at the same thread count (&gt; 1: hypercolumn is faster).</p>

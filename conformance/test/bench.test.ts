@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import '@hypercolumn/backend-cpu';
+import { listBackends } from '@hypercolumn/core';
 import {
-  attachRatios, convFlops, hypercolumnRunner, measure, median, onnxruntimeNodeRunner, runBench, selectWorkloads, tfjsCpuRunner,
+  attachRatios, benchRunners, convFlops, hypercolumnRunner, measure, median, onnxruntimeNodeRunner, runBench, selectWorkloads, tfjsCpuRunner,
   WORKLOADS, workloadBytes, type Workload,
 } from '../src/bench/index.js';
 import type { ConvSpec } from '../src/bench/workloads.js';
@@ -136,6 +137,34 @@ describe('a tiny workload on hypercolumn cpu and on peers', () => {
     expect(results[0]!.skipped).toMatch(/not registered/);
     expect(results[1]!.skipped).toMatch(/ONNX has no filter-gradient op/);
     expect(results[0]!.ratioToBestPeer).toBeUndefined();
+  });
+});
+
+describe('thread variants of hypercolumn backends', () => {
+  const spec: ConvSpec = { type: 'conv', dims: 2, x: [1, 2, 6, 6], w: [3, 2, 3, 3], stride: 1, pad: 1, groups: 1, pass: 'forward' };
+  const tiny: Workload = { id: 'tiny conv', op: 'conv2d', description: '1×2×6² 3×3 p1 →3', kind: 'compute', quick: true, spec, flops: convFlops(spec) };
+
+  it('runs a backend at each thread count through its package factory, and unregisters the variants afterwards', async () => {
+    const runners = await benchRunners({ backends: ['cpu'], peers: [], threads: [1] });
+    expect(runners.map((r) => r.name)).toEqual(['hypercolumn:cpu@1t']);
+    const results = await runBench({ mode: 'quick', custom: { workloads: [tiny], only: true }, runners, measure: { warmup: 0, minRuns: 1, maxRuns: 1, minTimeMs: 0 } });
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ runner: 'hypercolumn:cpu@1t', threads: 1, runs: 1 });
+    expect(results[0]!.skipped).toBeUndefined();
+    expect((await listBackends()).map((b) => b.name)).not.toContain('cpu@1t');
+  });
+
+  it('skips a variant whose backend runs another thread count than asked, saying so', async () => {
+    const { createCpuBackend } = await import('@hypercolumn/backend-cpu');
+    const oneThread = () => Object.assign(createCpuBackend(), { threads: 1 });
+    const results = await runBench({
+      mode: 'quick',
+      custom: { workloads: [tiny], only: true },
+      runners: [hypercolumnRunner('cpu@4t', { create: oneThread, threads: 4 })],
+      measure: { warmup: 0, minRuns: 1, maxRuns: 1, minTimeMs: 0 },
+    });
+    expect(results[0]!.skipped).toBe('asked for 4 threads, the backend runs 1');
+    expect(results[0]!.threads).toBe(1);
   });
 });
 

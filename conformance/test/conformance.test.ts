@@ -1,163 +1,13 @@
 /**
- * The conformance suite on cpu (quick table, one `it` per op row), plus checks of the references
- * themselves: the float64 reference against hand-computed values, and ONNX Runtime against the
- * float64 reference.
+ * The conformance suite on cpu with the ONNX Runtime oracle (quick table, one `it` per op row), ONNX
+ * Runtime itself against the float64 reference, and the runner's own behaviour. The float64
+ * reference against hand-computed values is tested in conformance/core.
  */
 import '@hypercolumn/backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  EDGE_IMAGE, EDGE_KERNEL, EDGE_RESPONSE, TEXTBOOK_CONVOLUTION, TEXTBOOK_CORRELATION, TEXTBOOK_W, TEXTBOOK_X,
-  buildCases, seedOutputSize, rowOf,
-} from '../src/cases.js';
-import { compareArrays, OPS, runConformance, runOnnx, caseValues } from '../src/index.js';
-import * as R from '../src/reference/index.js';
+import { conformanceProblems } from '@hypercolumn/conformance-core/vitest';
+import { buildCases, caseValues, compareArrays, OPS, rowOf, runConformance, runOnnx } from '../src/index.js';
 import type { ConformanceResult } from '../src/types.js';
-
-const t = (shape: number[], values: number[]) => R.f64(shape, values);
-
-describe('float64 reference against hand-computed values', () => {
-  it('textbook 3×3 ∗ 2×2: correlation and true convolution', () => {
-    const x = t([1, 1, 3, 3], TEXTBOOK_X);
-    const w = t([1, 1, 2, 2], TEXTBOOK_W);
-    expect(Array.from(R.conv2d(x, w, undefined).data)).toEqual(TEXTBOOK_CORRELATION);
-    expect(Array.from(R.conv2d(x, w, undefined, { mode: 'convolution' }).data)).toEqual(TEXTBOOK_CONVOLUTION);
-    // true convolution is correlation with the kernel rotated by 180°
-    expect(Array.from(R.conv2d(x, t([1, 1, 2, 2], [4, 3, 2, 1]), undefined).data)).toEqual(TEXTBOOK_CONVOLUTION);
-  });
-
-  it('vertical edge: response only at the columns straddling the edge', () => {
-    const y = R.conv2d(t([1, 1, 6, 6], EDGE_IMAGE), t([1, 1, 3, 3], EDGE_KERNEL), undefined);
-    expect(y.shape).toEqual([1, 1, 4, 4]);
-    expect(Array.from(y.data)).toEqual(EDGE_RESPONSE);
-    for (let i = 0; i < 4; i++) {
-      expect(y.data[i * 4 + 0]).toBe(0);
-      expect(y.data[i * 4 + 3]).toBe(0);
-    }
-  });
-
-  it('output size: DESIGN formula equals the seed formula floor((x − f + 2p + s)/s)', () => {
-    for (let x = 1; x <= 12; x++)
-      for (let f = 1; f <= x + 2; f++)
-        for (let p = 0; p <= 2; p++)
-          for (let s = 1; s <= 4; s++) {
-            if (x + 2 * p < f) continue;
-            const o = seedOutputSize(x, f, p, s);
-            expect(R.refOutSize(x, f, s, p, p, 1)).toBe(o);
-            if (x <= 7 && f <= 4) expect(R.conv2d(R.f64([1, 1, x, x]), R.f64([1, 1, f, f]), undefined, { stride: s, padding: p }).shape).toEqual([1, 1, o, o]);
-          }
-  });
-
-  it("'same' padding: output ceil(x/s), odd pixel at the end", () => {
-    expect(R.refSamePad(7, 3, 2)).toEqual([1, 1]); // out 4: total (4−1)·2 + 3 − 7 = 2
-    expect(R.refSamePad(8, 3, 2)).toEqual([0, 1]); // out 4: total 6 + 3 − 8 = 1 → bottom/right
-    expect(R.refSamePad(10, 4, 3)).toEqual([1, 2]); // out 4: total (4−1)·3 + 4 − 10 = 3 → 1 before, 2 after
-  });
-
-  it('pools: ceilMode drops a window starting in the padding; avg divisors (PyTorch rules)', () => {
-    // L = 5, k = 2, s = 2, p = 1: ceil((5 + 2 − 2)/2) + 1 = 4 windows, the 4th starts at 6 − 1 = 5 ≥ L → dropped
-    expect(R.refPoolOutSize(5, 2, 2, 1, 1, true)).toBe(3);
-    expect(R.refPoolOutSize(5, 2, 2, 0, 1, true)).toBe(3); // windows at 0, 2, 4 (the last one partial)
-    const x = t([1, 1, 5], [1, 2, 3, 4, 5]);
-    // windows [-1,0], [1,2], [3,4] with pad 1: include-pad divisor 2 each
-    expect(Array.from(R.avgPool1d(x, { kernelSize: 2, padding: 1, ceilMode: true }).data)).toEqual([0.5, 2.5, 4.5]);
-    // no padding, ceil: windows [0,1], [2,3], [4]: last divisor is 1 (window clipped to the padded extent)
-    expect(Array.from(R.avgPool1d(x, { kernelSize: 2, ceilMode: true }).data)).toEqual([1.5, 3.5, 5]);
-    // k = 3, s = 2, p = 1 exclude pad: [-1..1] → (1+2)/2, [1..3] → 3, [3..5] → (4+5)/2
-    expect(Array.from(R.avgPool1d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }).data)).toEqual([1.5, 3, 4.5]);
-    // … and include pad: divisors 3, 3, 3
-    expect(Array.from(R.avgPool1d(x, { kernelSize: 3, stride: 2, padding: 1 }).data)).toEqual([1, 3, 3]);
-    // L = 6, k = 3, s = 2, p = 1, ceil: windows at −1, 1, 3, 5; the last, [5, 8), is clipped to the
-    // padded extent [−1, 7) → include-pad divisor 2: 6/2 = 3 (and 1 real element → 6 when excluding pad)
-    const x6 = t([1, 1, 6], [1, 2, 3, 4, 5, 6]);
-    expect(Array.from(R.avgPool1d(x6, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }).data)).toEqual([1, 3, 5, 3]);
-    expect(Array.from(R.avgPool1d(x6, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }).data)).toEqual([1.5, 3, 5, 6]);
-    // max ignores padding even when every real value is negative
-    expect(Array.from(R.maxPool1d(t([1, 1, 3], [-3, -1, -2]), { kernelSize: 3, stride: 2, padding: 1 }).data)).toEqual([-1, -1]);
-  });
-
-  it('batch norm training: biased batch variance, running stats with momentum and unbiased variance', () => {
-    // one channel, values 1, 2, 3, 6: mean 3, biased var (4 + 1 + 0 + 9)/4 = 3.5, unbiased 14/3
-    const x = t([2, 1, 2, 1], [1, 2, 3, 6]);
-    const r = R.batchNorm(x, t([1], [1]), t([1], [2]), undefined, undefined, { training: true, eps: 0 });
-    expect(r.y.data[3]).toBeCloseTo(3 / Math.sqrt(3.5), 14);
-    expect(r.runningMean.data[0]).toBeCloseTo(0.9 * 1 + 0.1 * 3, 14);
-    expect(r.runningVar.data[0]).toBeCloseTo(0.9 * 2 + 0.1 * (14 / 3), 14);
-    // eval uses the running stats: (x − 1)/√2
-    expect(R.batchNorm(x, t([1], [1]), t([1], [2]), undefined, undefined, { eps: 0 }).y.data[3]).toBeCloseTo(5 / Math.sqrt(2), 14);
-  });
-
-  it('batch renorm: r and d clipped; with wide clips the output is γ·(x − μ)/σ + β with running μ, σ', () => {
-    const x = t([2, 1, 2, 1], [1, 2, 3, 6]);
-    const rm = t([1], [0.5]);
-    const rv = t([1], [4]);
-    const wide = R.batchRenorm(x, rm, rv, undefined, undefined, { training: true, eps: 0, rMax: 100, dMax: 100 });
-    // r = σB/σ, d = (μB − μ)/σ ⇒ x̂·r + d = (x − μ)/σ
-    for (let i = 0; i < 4; i++) expect(wide.y.data[i]).toBeCloseTo((x.data[i] - 0.5) / 2, 12);
-    const { r, d } = R.renormCorrection(x, rm, rv, { eps: 0, rMax: 1.2, dMax: 0.5 });
-    expect(r[0]).toBeCloseTo(Math.min(Math.sqrt(3.5) / 2, 1.2), 14);
-    expect(d[0]).toBe(0.5); // (3 − 0.5)/2 = 1.25 clipped
-  });
-
-  it('layer / instance / group norm, FRN and TLU on small hand examples', () => {
-    // row [1, 2, 3]: mean 2, var 2/3
-    const ln = R.layerNorm(t([1, 3], [1, 2, 3]), [3], undefined, undefined, { eps: 0 });
-    expect(ln.data[2]).toBeCloseTo(1 / Math.sqrt(2 / 3), 14);
-    // group norm with 1 group = layer norm over (C, H, W)
-    const x = t([1, 2, 1, 2], [1, 2, 3, 4]);
-    expect(Array.from(R.groupNorm(x, 1).data)).toEqual(Array.from(R.layerNorm(x, [2, 1, 2]).data));
-    // instance norm of [3, 4]: ±1 (mean 3.5, var 0.25)
-    expect(R.instanceNorm(x, undefined, undefined, { eps: 0 }).data[3]).toBeCloseTo(1, 14);
-    // FRN: ν² = (9 + 16)/2 = 12.5 → 4/√(12.5 + |−0.5|) = 4/√13
-    expect(R.frn(x, undefined, undefined, { eps: -0.5 }).data[3]).toBeCloseTo(4 / Math.sqrt(13), 14);
-    expect(Array.from(R.tlu(x, t([2], [1.5, 3.5])).data)).toEqual([1.5, 2, 3.5, 4]);
-  });
-
-  it('softmax, log-softmax and cross-entropy', () => {
-    const x = t([1, 3], [0, Math.log(2), Math.log(5)]); // exp: 1, 2, 5 → probabilities 1/8, 2/8, 5/8
-    expect(Array.from(R.softmax(x).data).map((v) => +v.toFixed(12))).toEqual([0.125, 0.25, 0.625]);
-    expect(R.logSoftmax(x).data[2]).toBeCloseTo(Math.log(0.625), 14);
-    expect(R.crossEntropy(t([2, 3], [0, Math.log(2), Math.log(5), 0, 0, 0]), [1, 0]).data[0]).toBeCloseTo((-Math.log(0.25) + Math.log(3)) / 2, 14);
-  });
-
-  it('linear, convToMatrix (M·x = conv(x)) and fuseConvBatchNorm (conv→BN = fused conv)', () => {
-    expect(Array.from(R.linear(t([1, 2], [1, 2]), t([2, 2], [1, 0, 3, 4]), t([2], [10, 20])).data)).toEqual([11, 31]);
-    const x = R.f64([1, 2, 4, 5], Array.from({ length: 40 }, (_, i) => Math.sin(i)));
-    const w = R.f64([4, 1, 3, 2], Array.from({ length: 24 }, (_, i) => Math.cos(i)));
-    const opts = { stride: 2, padding: [1, 0, 1, 1] as [number, number, number, number], groups: 2, mode: 'convolution' as const };
-    const m = R.convToMatrix(w, [2, 4, 5], opts);
-    const y = R.conv2d(x, w, undefined, opts);
-    expect(m.shape).toEqual([y.data.length, 40]);
-    for (let r = 0; r < y.data.length; r++) {
-      let s = 0;
-      for (let k = 0; k < 40; k++) s += m.data[r * 40 + k] * x.data[k];
-      expect(s).toBeCloseTo(y.data[r], 12);
-    }
-    const b = t([4], [0.1, -0.2, 0.3, 0]);
-    const [mean, vr, ga, be] = [t([4], [0.5, -1, 0, 2]), t([4], [1, 0.25, 4, 2]), t([4], [1, 2, -1, 0.5]), t([4], [0, 1, 2, 3])];
-    const fused = R.fuseConvBatchNorm(w, b, mean, vr, ga, be, 1e-5);
-    const direct = R.batchNorm(R.conv2d(x, w, b, { groups: 2 }), mean, vr, ga, be, { eps: 1e-5 }).y;
-    const viaFused = R.conv2d(x, fused.w, fused.b, { groups: 2 });
-    for (let i = 0; i < direct.data.length; i++) expect(viaFused.data[i]).toBeCloseTo(direct.data[i], 12);
-  });
-
-  it('AGC and SGD (PyTorch rule)', () => {
-    // unit 0: ‖W‖ = 5, ‖G‖ = 1 > 0.1·5 = 0.5 → G·0.5; unit 1: ‖W‖ = 0 → maxNorm 0.1·1e-3·… eps floor
-    const w = t([2, 2], [3, 4, 0, 0]);
-    const g = t([2, 2], [0.6, 0.8, 1e-5, 0]);
-    const c = R.agc(w, g, { clipping: 0.1, eps: 1e-3 });
-    expect(c.data[0]).toBeCloseTo(0.3, 14);
-    expect(c.data[1]).toBeCloseTo(0.4, 14);
-    expect(c.data[2]).toBe(1e-5); // ‖G‖ = 1e-5 ≤ 0.1·1e-3 = 1e-4: unchanged
-    // SGD with momentum 0.9, dampening 0, wd 0.1, nesterov
-    const p = t([1], [1]);
-    const s1 = R.sgdStep(p, t([1], [0.5]), undefined, { lr: 0.1, momentum: 0.9, weightDecay: 0.1, nesterov: true });
-    // g = 0.5 + 0.1 = 0.6; buf = 0.6; g = 0.6 + 0.9·0.6 = 1.14; p = 1 − 0.114
-    expect(s1.param.data[0]).toBeCloseTo(0.886, 14);
-    const s2 = R.sgdStep(s1.param, t([1], [0.5]), s1.buffer, { lr: 0.1, momentum: 0.9, dampening: 0.5 });
-    // g = 0.5; buf = 0.9·0.6 + 0.5·0.5 = 0.79; p = 0.886 − 0.079
-    expect(s2.param.data[0]).toBeCloseTo(0.807, 14);
-  });
-});
 
 describe('ONNX Runtime oracle against the float64 reference', () => {
   const cases = buildCases({ quick: true }).filter((c) => c.references.includes('onnxruntime'));
@@ -204,23 +54,150 @@ describe('conformance on cpu (quick table)', () => {
 });
 
 describe('the runner itself', () => {
-  it('reports a wrong kernel as fail, a missing kernel as fallback, and the matrix says so', async () => {
+  /** A backend that runs cpu's kernels (minus `drop`, plus `extra`) behind its own name and hooks. */
+  async function cpuLike(name: string, opts: { drop?: string[]; extra?: Record<string, unknown>; readSync?: boolean; memory?: () => { bytes: number } } = {}) {
     const { createCpuBackend, cpuKernels } = await import('@hypercolumn/backend-cpu');
+    const cpu = createCpuBackend();
+    const table: Record<string, unknown> = {};
+    for (const [k, impl] of Object.entries({ ...cpuKernels, ...opts.extra })) {
+      if (!opts.drop?.includes(k)) table[k] = (i: never, a: never, _b: never, s: never) => (impl as (...args: unknown[]) => unknown)(i, a, cpu, s);
+    }
+    return {
+      name,
+      kernels: table as never,
+      write: (v: Float32Array, shape: readonly number[]) => cpu.write(v, shape as number[]),
+      read: (d: Float32Array, n: number) => cpu.read(d, n),
+      ...(opts.readSync === false ? {} : { readSync: (d: Float32Array, n: number) => cpu.readSync(d, n) }),
+      free: (d: Float32Array) => cpu.free(d),
+      ...(opts.memory ? { memory: opts.memory } : {}),
+    };
+  }
+
+  it('reports a wrong kernel as fail, a missing kernel as fallback, with traced kernels and routes', async () => {
+    const { cpuKernels } = await import('@hypercolumn/backend-cpu');
     const { registerBackend, removeBackend } = await import('@hypercolumn/core');
-    const { avgPool2d: _dropped, ...rest } = cpuKernels;
     // relu that forgets to clamp: y = x
     const identityRelu: typeof cpuKernels.relu = ({ x }) => Float32Array.from(x.data as Float32Array);
-    registerBackend('faulty', () => createCpuBackend({ name: 'faulty', kernels: { ...rest, relu: identityRelu } }), 0);
+    const faulty = await cpuLike('faulty', { drop: ['avgPool2d'], extra: { relu: identityRelu } });
+    registerBackend('faulty', () => faulty, 0);
     try {
-      const r = await runConformance({ backends: ['faulty'], ops: ['relu', 'avgPool2d'], quick: true });
+      const r = await runConformance({ backends: ['faulty'], ops: ['relu', 'avgPool2d', 'avgPool2dBackward'], quick: true });
       expect(r.ok).toBe(false);
       expect(r.matrix.faulty.relu.status).toBe('fail');
       expect(r.matrix.faulty.relu.passed).toBe(0);
+      expect(r.matrix.faulty.relu.route).toBe('native');
       expect(r.matrix.faulty.avgPool2d.status).toBe('fallback');
+      expect(r.matrix.faulty.avgPool2d.route).toBe('fallback');
       expect(r.matrix.faulty.avgPool2d.passed).toBe(r.matrix.faulty.avgPool2d.cases);
-      expect(r.cases.find((c) => c.op === 'avgPool2d')?.fallbackKernels).toEqual(['avgPool2d']);
+      const pool = r.cases.find((c) => c.op === 'avgPool2d')!;
+      expect(pool.fallbackKernels).toEqual(['avgPool2d']);
+      expect(pool.kernels).toEqual({ avgPool2d: 'fallback' });
+      // backward: the traced list holds the forward kernel, its backward kernel and the loss's kernels
+      const back = r.cases.find((c) => c.op === 'avgPool2dBackward')!;
+      expect(back.kernels).toMatchObject({ avgPool2d: 'fallback', avgPool2dBackward: 'native', mul: 'native', sum: 'native' });
+      expect(back.status).toBe('fallback');
+      expect(conformanceProblems(r.cases.filter((c) => c.op !== 'relu'), false).length).toBeGreaterThan(0);
+      expect(conformanceProblems(r.cases.filter((c) => c.op !== 'relu'), ['avgPool2d'])).toEqual([]);
     } finally {
       removeBackend('faulty');
     }
+  });
+
+  it('reports a kernel composed in core as composite, and one without any route (no kernel, no composition, no synchronous read) as missing', async () => {
+    const { registerBackend, removeBackend } = await import('@hypercolumn/core');
+    const noRead = await cpuLike('noread', { drop: ['relu', 'softmax'], readSync: false });
+    registerBackend('noread', () => noRead, 0);
+    try {
+      const r = await runConformance({ backends: ['noread'], ops: ['relu', 'softmax'], quick: true });
+      expect(r.ok).toBe(false);
+      expect(r.matrix.noread.relu.status).toBe('pass');
+      expect(r.matrix.noread.relu.route).toBe('composite');
+      expect(r.cases.find((c) => c.op === 'relu')!.kernels).toEqual({ relu: 'composite', maximumScalar: 'native' });
+      expect(r.matrix.noread.softmax.status).toBe('missing');
+      expect(r.matrix.noread.softmax.route).toBe('missing');
+      const softmax = r.cases.find((c) => c.op === 'softmax')!;
+      expect(softmax.kernels).toEqual({ softmax: 'missing' });
+      expect(softmax.message).toMatch(/no route for kernel softmax/);
+    } finally {
+      removeBackend('noread');
+    }
+  });
+
+  it('runs the whole quick table on a backend with opaque handles, deferred reads and no synchronous read', async () => {
+    const { createCpuBackend, cpuKernels } = await import('@hypercolumn/backend-cpu');
+    const { registerBackend, removeBackend } = await import('@hypercolumn/core');
+    const cpu = createCpuBackend();
+    type Handle = { values: Float32Array | null };
+    const live = (h: Handle) => {
+      if (!h.values) throw new Error('use after free');
+      return h.values;
+    };
+    const wrap = (out: unknown): unknown => (Array.isArray(out) ? out.map(wrap) : { values: out as Float32Array });
+    const kernels: Record<string, unknown> = {};
+    for (const [k, impl] of Object.entries(cpuKernels)) {
+      kernels[k] = (inputs: Record<string, { data: Handle; shape: number[] }>, attrs: never, _b: never, shapes: never) => {
+        const plain = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, { data: live(t.data), shape: t.shape }]));
+        return wrap((impl as (...args: unknown[]) => unknown)(plain, attrs, cpu, shapes));
+      };
+    }
+    let held = 0;
+    registerBackend('opaque', () => ({
+      name: 'opaque',
+      kernels: kernels as never,
+      write: (v: Float32Array) => ((held += v.length * 4), { values: v.slice() }),
+      read: (h: Handle, n: number) => new Promise<Float32Array>((resolve, reject) => setTimeout(() => (h.values ? resolve(h.values.slice(0, n)) : reject(new Error('read after free'))), 0)),
+      free: (h: Handle) => {
+        live(h);
+        h.values = null;
+      },
+    }), 0);
+    try {
+      const r = await runConformance({ backend: 'opaque', quick: true });
+      const bad = r.cases.filter((c) => c.status !== 'pass');
+      expect(bad.map((c) => `${c.id} [${c.reference}] ${c.status}: ${c.message}`)).toEqual([]);
+      expect(new Set(r.cases.map((c) => c.route))).toEqual(new Set(['native']));
+      expect(held).toBeGreaterThan(0);
+    } finally {
+      removeBackend('opaque');
+    }
+  });
+
+  it('counts bytes the backend holds itself: growth on every run is a leak, a cache filling once is not', async () => {
+    const { cpuKernels } = await import('@hypercolumn/backend-cpu');
+    const { registerBackend, removeBackend } = await import('@hypercolumn/core');
+    let leaked = 0;
+    let cached = 0;
+    const leaky = await cpuLike('leaky', {
+      extra: { relu: (...args: unknown[]) => ((leaked += 64), (cpuKernels.relu as (...a: unknown[]) => unknown)(...args)) },
+      memory: () => ({ bytes: leaked }),
+    });
+    const caching = await cpuLike('caching', {
+      extra: { relu: (...args: unknown[]) => ((cached = 4096), (cpuKernels.relu as (...a: unknown[]) => unknown)(...args)) },
+      memory: () => ({ bytes: cached }),
+    });
+    registerBackend('leaky', () => leaky, 0);
+    registerBackend('caching', () => caching, 0);
+    try {
+      const r = await runConformance({ backends: ['leaky', 'caching'], ops: ['relu'], quick: true });
+      expect(r.matrix.leaky.relu.status).toBe('fail');
+      expect(r.cases.find((c) => c.backend === 'leaky')!.message).toMatch(/backend holds 64 bytes more after each run/);
+      expect(r.matrix.caching.relu.status).toBe('pass');
+    } finally {
+      removeBackend('leaky');
+      removeBackend('caching');
+    }
+  });
+
+  it('fails the run for a named backend that is not there, with the reason; runs without an oracle', async () => {
+    const r = await runConformance({ backends: ['cpu', 'nope'], ops: ['relu'], quick: true, oracle: undefined });
+    expect(r.ok).toBe(false);
+    expect(r.backends.find((b) => b.name === 'nope')).toMatchObject({ available: false, tested: false, required: true, reason: expect.stringMatching(/not registered/) });
+    expect(r.matrix.cpu.relu.status).toBe('pass');
+    expect(r.matrix.nope.relu.status).toBe('missing');
+    expect(r.references).not.toContain('onnxruntime');
+    expect(r.cases.filter((c) => c.backend === 'cpu').map((c) => c.reference)).not.toContain('onnxruntime');
+    const withOracle = await runConformance({ backend: 'cpu', ops: ['relu'], quick: true });
+    expect(withOracle.ok).toBe(true);
+    expect(withOracle.cases.map((c) => c.reference)).toContain('onnxruntime');
   });
 });

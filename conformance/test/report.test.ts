@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { parseCli, UsageError } from '../src/cli.js';
+import { describe, expect, it, vi } from 'vitest';
+import { main, parseCli, UsageError } from '../src/cli.js';
 import { goalSummary, parseReport, renderHtml, renderTerminal, reportToJson, writeReport } from '../src/report.js';
 import type { Report } from '../src/types.js';
 
@@ -12,9 +12,9 @@ function synthetic(): Report {
     machine: { cpu: 'Test CPU <AVX-512>', cores: 2, node: 'v20.0.0', platform: 'linux-x64' },
     conformance: {
       backends: [
-        { name: 'cpu', available: true, kernels: ['conv2d', 'maxPool2d'] },
-        { name: 'wasm', available: true, kernels: ['conv2d'] },
-        { name: 'webgpu', available: false, reason: 'no adapter', kernels: [] },
+        { name: 'cpu', available: true, kernels: ['conv2d', 'maxPool2d'], resolution: { conv2d: 'native', maxPool2d: 'composite', relu: 'native' }, tested: true, required: false },
+        { name: 'wasm', available: true, kernels: ['conv2d'], resolution: { conv2d: 'native', maxPool2d: 'fallback', relu: 'missing' }, tested: true, required: true },
+        { name: 'webgpu', available: false, reason: 'no adapter', kernels: [], resolution: {}, tested: false, required: false },
       ],
       cases: [
         { id: 'conv2d/basic#1', op: 'conv2d', backend: 'cpu', status: 'pass', reference: 'float64', worstRatio: 0.02, worstAbsError: 1e-7 },
@@ -24,16 +24,17 @@ function synthetic(): Report {
       ],
       matrix: {
         cpu: {
-          conv2d: { status: 'pass', cases: 12, passed: 12, worstRatio: 0.02, worstAbsError: 1e-7 },
-          maxPool2d: { status: 'pass', cases: 4, passed: 4, worstRatio: 0, worstAbsError: 0 },
+          conv2d: { status: 'pass', cases: 12, passed: 12, worstRatio: 0.02, worstAbsError: 1e-7, route: 'native', kernels: { conv2d: 'native' } },
+          maxPool2d: { status: 'pass', cases: 4, passed: 4, worstRatio: 0, worstAbsError: 0, route: 'composite', kernels: { maxPool2d: 'composite' } },
           'a<b>': { status: 'error', cases: 1, passed: 0, worstRatio: Infinity },
         },
         wasm: {
-          conv2d: { status: 'fail', cases: 12, passed: 11, worstRatio: 3.25, worstAbsError: 0.004 },
-          maxPool2d: { status: 'fallback', cases: 4, passed: 4, worstRatio: 0, worstAbsError: 0 },
-          'a<b>': { status: 'missing', cases: 1, passed: 0 },
+          conv2d: { status: 'fail', cases: 12, passed: 11, worstRatio: 3.25, worstAbsError: 0.004, route: 'native', kernels: { conv2d: 'native' } },
+          maxPool2d: { status: 'fallback', cases: 4, passed: 4, worstRatio: 0, worstAbsError: 0, route: 'fallback', kernels: { maxPool2d: 'fallback' } },
+          'a<b>': { status: 'missing', cases: 1, passed: 0, route: 'missing', kernels: { x: 'missing' } },
         },
       },
+      references: ['float64', 'finite-difference', 'onnxruntime'],
       ok: false,
     },
     bench: [
@@ -98,6 +99,12 @@ describe('report.html', () => {
     expect(html).toContain('webgpu: not available — no adapter');
   });
 
+  it('says how each cell ran: native / composite / fallback / missing', () => {
+    expect(html).toMatch(/data-backend="cpu" data-op="maxPool2d" data-route="composite" title="[^"]*kernels maxPool2d: composite"/);
+    expect(html).toMatch(/data-backend="wasm" data-op="maxPool2d" data-route="fallback"/);
+    expect(html).toContain('wasm: launched 1 native, 0 composite, 1 fallback (maxPool2d), 1 missing (x) kernels; contract 1 native, 0 composite, 1 fallback, 1 missing');
+  });
+
   it('escapes text and draws one SVG chart per workload', () => {
     expect(html).toContain('Test CPU &lt;AVX-512&gt;');
     expect(html).not.toContain('<AVX-512>');
@@ -114,12 +121,17 @@ describe('terminal report', () => {
     const conv = text.split('\n').find((l) => l.startsWith('conv2d '))!;
     expect(conv).toMatch(/pass 12\/12\s+FAIL 3\.25/);
     const pool = text.split('\n').find((l) => l.startsWith('maxPool2d '))!;
-    expect(pool).toMatch(/pass 4\/4\s+fallback 4\/4/);
+    expect(pool).toMatch(/pass 4\/4 \(composite\)\s+fallback 4\/4/);
+    expect(text).toContain('backend cpu: launched 1 native, 1 composite (maxPool2d), 0 fallback, 0 missing kernels; contract 2 native, 1 composite, 0 fallback, 0 missing');
+    expect(text).toContain('backend webgpu: not available (no adapter)');
+    const required = synthetic();
+    required.conformance.backends[2]!.required = true;
+    expect(renderTerminal(required)).toContain('backend webgpu: not available (required: the run fails) (no adapter)');
     expect(text).toMatch(/a<b>\s+error\s+missing/);
     expect(text).toContain('FAILED');
     expect(text).toContain('wasm conv2d/basic#1 [float64] fail worst ratio 3.25');
     expect(text).not.toMatch(/\x1b\[/); // no colour unless asked
-    expect(renderTerminal(synthetic(), { color: true })).toMatch(/\x1b\[32mpass 12\/12\x1b\[0m  \x1b\[31mFAIL 3\.25 *\x1b\[0m/);
+    expect(renderTerminal(synthetic(), { color: true })).toMatch(/\x1b\[32mpass 12\/12 *\x1b\[0m  \x1b\[31mFAIL 3\.25 *\x1b\[0m/);
   });
 
   it('lists the benchmark, the skipped runners and the goals', () => {
@@ -142,6 +154,28 @@ describe('command line', () => {
       backends: ['cpu', 'wasm'], quick: true, report: 'out', bench: 'quick', ops: ['conv2d', 'maxPool2d'], json: true, help: false,
     });
     expect(parseCli([])).toMatchObject({ bench: 'none', quick: false, json: false });
+  });
+
+  it('parses --require', () => {
+    expect(parseCli(['--require', 'wasm,native'])).toMatchObject({ require: ['wasm', 'native'] });
+    expect(() => parseCli(['--require', ''])).toThrow(UsageError);
+  });
+
+  it('fails the run when a required backend is unavailable, with its reason; the others still run', async () => {
+    const errors: string[] = [];
+    const out: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (errors.push(String(s)), true));
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    try {
+      expect(await main(['--require', 'nosuch', '--ops', 'relu', '--quick'])).toBe(1);
+      expect(await main(['--backends', 'cpu', '--ops', 'relu', '--quick'])).toBe(0);
+    } finally {
+      stderr.mockRestore();
+      stdout.mockRestore();
+    }
+    expect(errors.join('')).toContain('backend "nosuch" is unavailable: not registered (no package @hypercolumn/backend-nosuch');
+    expect(out.join('')).toContain('backend nosuch: not available (required: the run fails)');
+    expect(out.join('')).toMatch(/relu\s+pass \d+\/\d+/);
   });
 
   it('rejects bad arguments with a usage error', () => {

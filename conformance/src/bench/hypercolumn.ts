@@ -18,11 +18,20 @@ function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 }
 
-/** Threads a backend uses: its own `threads` field when it has one, else 1 for cpu and all cores otherwise. */
+/**
+ * Threads a backend uses: its own `threads` field when it reports one, else 1 for cpu and all cores
+ * otherwise (the DESIGN default). `name` may be a variant ("cpu@2t": its base backend counts).
+ */
 export function backendThreads(name: string, backend: unknown): number {
   const own = (backend as { threads?: unknown } | undefined)?.threads;
   if (typeof own === 'number' && own > 0) return own;
-  return name === 'cpu' ? 1 : typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return name.split('@')[0] === 'cpu' ? 1 : typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** A backend registered by the runner itself, at a thread count (`cpu@1t` from `createCpuBackend({threads: 1})`). */
+export interface ThreadVariant {
+  create: () => hc.Backend | Promise<hc.Backend>;
+  threads: number;
 }
 
 interface KernelCall {
@@ -83,16 +92,20 @@ function plan(w: Workload, t: (name: string, shape?: number[]) => hc.Tensor, inp
   return undefined;
 }
 
-/** A runner for hypercolumn backend `backend` (registered by importing its package). */
-export function hypercolumnRunner(backend: string): BenchRunner {
+/**
+ * A runner for hypercolumn backend `backend`: one registered by importing its package, or, with
+ * `variant`, one this runner registers under that name for the run (removed again by `close`).
+ */
+export function hypercolumnRunner(backend: string, variant?: ThreadVariant): BenchRunner {
   let kernels: string[] = [];
-  let threads = backendThreads(backend, undefined);
+  let threads = variant?.threads ?? backendThreads(backend, undefined);
   return {
     name: `hypercolumn:${backend}`,
     get threads() {
       return threads;
     },
     async init() {
+      if (variant) hc.registerBackend(backend, variant.create, -1);
       const info = (await hc.listBackends()).find((b) => b.name === backend);
       if (!info) return `backend "${backend}" is not registered (its package is not installed)`;
       if (!info.available) return `backend "${backend}" is not available: ${info.reason ?? 'unknown reason'}`;
@@ -101,7 +114,11 @@ export function hypercolumnRunner(backend: string): BenchRunner {
       const probe = hc.tensor(new Float32Array(1), [1]);
       threads = backendThreads(backend, probe.storage.backend);
       probe.dispose();
+      if (variant && threads !== variant.threads) return `asked for ${variant.threads} threads, the backend runs ${threads}`;
       return undefined;
+    },
+    async close() {
+      if (variant) hc.removeBackend(backend);
     },
     async prepare(w, inputs) {
       await hc.setBackend(backend);

@@ -1,6 +1,6 @@
 /**
- * The benchmark (DESIGN §4): the fixed workload list on every available hypercolumn backend and on
- * the peers — TensorFlow.js cpu and wasm, ONNX Runtime node (1 thread and all cores) and web (wasm,
+ * The benchmark (DESIGN §4): the fixed workload list on every available hypercolumn backend, each
+ * at 1 thread and at all cores, and on the peers — TensorFlow.js cpu and wasm, ONNX Runtime node (1 thread and all cores) and web (wasm,
  * in Node) — measured in one run as the median of timed runs after warm-up.
  *
  * What is timed, for every runner alike: the op on inputs already in the runner's own storage, plus
@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import * as hc from '@hypercolumn/core';
+import { backendFactory } from '../backends.js';
 import type { BenchResult } from '../types.js';
 import { hypercolumnRunner } from './hypercolumn.js';
 import { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
@@ -33,7 +34,7 @@ export interface BenchOptions {
   workloads?: string[];
   /** Extra workloads (tests use tiny ones); measured in place of the list when `only` is set. */
   custom?: { workloads: Workload[]; only?: boolean };
-  /** Peer thread counts (default: 1 and every core). */
+  /** Thread counts of hypercolumn backends and peers (default: 1 and every core). */
   threads?: number[];
   /** Overrides the mode's run counts. */
   measure?: Partial<MeasureOptions>;
@@ -48,13 +49,28 @@ export function coreCount(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
-/** The runners of a benchmark run, hypercolumn first. */
+/**
+ * The hypercolumn runners for `backend`: one per thread count, each a variant (`cpu@1t`, `cpu@2t`)
+ * made by its package's factory `createCpuBackend({threads})`; a backend without such a factory (one
+ * registered by hand) runs as registered, at the threads it reports.
+ */
+export async function hypercolumnRunners(backend: string, threads: readonly number[]): Promise<BenchRunner[]> {
+  const factory = backend.includes('@') ? undefined : await backendFactory(backend);
+  if (!factory) return [hypercolumnRunner(backend)];
+  return threads.map((t) => {
+    const name = `${backend}@${t}t`;
+    return hypercolumnRunner(name, { create: () => factory({ threads: t, name }), threads: t });
+  });
+}
+
+/** The runners of a benchmark run: every hypercolumn backend at 1 thread and at all cores, then the peers. */
 export async function benchRunners(options: Pick<BenchOptions, 'backends' | 'peers' | 'threads'> = {}): Promise<BenchRunner[]> {
   const threads = [...new Set(options.threads ?? [1, coreCount()])].sort((a, b) => a - b);
-  const registered = (await hc.listBackends()).map((b) => b.name);
-  const backends = options.backends ?? registered;
+  const available = (await hc.listBackends()).filter((b) => b.available).map((b) => b.name);
+  const backends = options.backends ?? available;
   const peers = new Set<string>(options.peers ?? PEERS);
-  const runners: BenchRunner[] = backends.map((b) => hypercolumnRunner(b));
+  const runners: BenchRunner[] = [];
+  for (const b of backends) runners.push(...(await hypercolumnRunners(b, threads)));
   if (peers.has('tfjs-cpu')) runners.push(tfjsCpuRunner());
   if (peers.has('tfjs-wasm')) for (const t of threads) runners.push(tfjsWasmRunner(t));
   if (peers.has('onnxruntime-node')) for (const t of threads) runners.push(onnxruntimeNodeRunner(t));
@@ -124,6 +140,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
 export { WORKLOADS, selectWorkloads, convFlops, convOutShape, poolOutShape, workloadBytes, type Workload, type WorkloadSpec } from './workloads.js';
 export { median, gflopsPerSecond, gigabytesPerSecond, attachRatios } from './stats.js';
 export { measure, makeInputs, MEASURE, type BenchRunner, type PreparedRun, type MeasureOptions, type BenchInputs } from './runner.js';
-export { hypercolumnRunner } from './hypercolumn.js';
+export { hypercolumnRunner, backendThreads, type ThreadVariant } from './hypercolumn.js';
 export { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.js';
 export { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';

@@ -1,6 +1,6 @@
 import type { Workload } from './workloads.js';
 import { convOutShape } from './workloads.js';
-import { rng as seededRandom } from '../values.js';
+import { rng as seededRandom } from '@hypercolumn/conformance-core';
 import { randomArray } from './stats.js';
 
 /** A float32 array with its NCHW (or [N, C, L], OIHW, …) shape. */

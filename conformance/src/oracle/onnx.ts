@@ -2,26 +2,18 @@
  * ONNX Runtime as a second, independent reference: each op becomes a one-node ONNX model built with
  * onnx-proto, run by onnxruntime-node (float32, its own kernels). Sessions are cached per model
  * signature (op, attributes, input shapes).
- *
- * Where ONNX cannot express an op or its semantics differ from PyTorch's, `onnxUnsupported` says why
- * and the case is marked 'float64 only' with that reason.
+ * It is the `Oracle` of `@hypercolumn/conformance-core`. Where ONNX cannot express an op or its
+ * semantics differ from PyTorch's, the op's `onnx()` says why and the case is float64 only.
  */
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import type { OnnxNode } from '@hypercolumn/conformance-core';
+
+export type { OnnxNode };
 
 const { onnx } = onnxProto;
 
-type AttrValue = number | number[] | string;
-
-export interface OnnxNode {
-  opType: string;
-  /** Node inputs in ONNX order; '' for an omitted optional input. */
-  inputs: { name: string; shape: readonly number[]; dtype?: 'float32' | 'int64' }[];
-  outputs: string[];
-  attrs?: Record<string, AttrValue>;
-  /** Opset of the default domain (18 unless the op needs a newer one). */
-  opset?: number;
-}
+type AttrValue = NonNullable<OnnxNode['attrs']>[string];
 
 const FLOAT = 1;
 const INT64 = 7;

@@ -6,6 +6,7 @@ import { kernelOutputShapes } from './kernel_shapes.js';
 import { KERNELS, type KernelAttrs, type KernelName, type TensorInfo, kernelNames } from './kernels.js';
 import { type KernelResolution, resolutionTable, resolveKernel } from './resolution.js';
 import { Storage, Tensor } from './tensor.js';
+import { noteKernelLaunch } from './trace.js';
 
 interface Registration {
   name: string;
@@ -423,6 +424,7 @@ export function runKernel<K extends KernelName>(name: K, inputs: TensorInputs, a
   if (present.some(([, t]) => t.size === 0)) return emptyInputOutputs(name, inputs, attrs, shapes, backend);
 
   const resolution = kernelResolution(backend, name);
+  noteKernelLaunch(name, backend.name, resolution);
   if (resolution === 'native') return launch(backend, name, present, attrs, shapes, (o, shape) => wrap(backend, o, shape));
   if (resolution === 'composite') {
     const composite = COMPOSITES[name] as Composite<K>;

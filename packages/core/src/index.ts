@@ -19,6 +19,7 @@ export {
   convOutputSize, samePadding, resolvePadding2d, conv2dGeometry, pool2dGeometry, poolOutputSize, broadcastShapes,
   type Padding1d, type Padding2d, type ConvOptions2d, type PoolOptions2d,
 } from './shape.js';
+export { traceKernels, type KernelLaunch, type KernelRoute } from './trace.js';
 export * from './ops/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

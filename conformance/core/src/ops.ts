@@ -4,7 +4,7 @@
  */
 import type * as HC from '@hypercolumn/core';
 import type { Tensor } from '@hypercolumn/core';
-import type { OnnxNode } from './oracle/onnx.js';
+import type { OnnxNode } from './oracle.js';
 import * as R from './reference/index.js';
 import type { F64, WithMagnitude } from './reference/index.js';
 import { TRAINING_OPS } from './training/ops.js';
@@ -34,8 +34,6 @@ export interface OpSpec {
   reference(v: Record<string, F64 | undefined>, a: Attrs, base?: Record<string, F64 | undefined>): RefOut[];
   /** One-node ONNX model and its feeds, or a string: why there is none (the case is float64 only). */
   onnx?(v: Record<string, F64 | undefined>, a: Attrs): OnnxCall | string;
-  /** Kernels the op runs (forward, and backward). */
-  kernels(a: Attrs, present: Record<string, boolean>): { forward: string[]; backward: string[] };
   /** Inputs that get gradients in backward cases. */
   differentiable?: string[];
   /** Adjusts generated inputs in place (keep FD away from kinks). */
@@ -89,10 +87,6 @@ function convOnnx(v: Record<string, F64 | undefined>, a: Attrs, oneD: boolean): 
   };
 }
 
-function convKernels(a: Attrs, present: Record<string, boolean>) {
-  const flip = a.mode === 'convolution' ? ['reverseSpatial'] : [];
-  return { forward: ['conv2d', ...flip], backward: ['conv2dBackpropInput', 'conv2dBackpropFilter', ...(present.b ? ['sum'] : []), ...flip] };
-}
 
 function poolOnnx(opType: 'MaxPool' | 'AveragePool', x: F64, a: Attrs, oneD: boolean): OnnxCall {
   const k = oneD ? [a.kernelSize] : pairOf(a.kernelSize, 1);
@@ -129,7 +123,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.conv2d(t.x!, t.w!, t.b, a)],
     reference: (v, a) => [withAbs(R.conv2d, v.x, v.w, v.b, a)],
     onnx: (v, a) => convOnnx(v, a, false),
-    kernels: convKernels,
     differentiable: ['x', 'w', 'b'],
   },
   conv1d: {
@@ -137,7 +130,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.conv1d(t.x!, t.w!, t.b, a)],
     reference: (v, a) => [withAbs(R.conv1d, v.x, v.w, v.b, a)],
     onnx: (v, a) => convOnnx(v, a, true),
-    kernels: convKernels,
     differentiable: ['x', 'w', 'b'],
   },
   maxPool2d: {
@@ -145,7 +137,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.maxPool2d(t.x!, a as any)],
     reference: (v, a) => [exactMag(R.maxPool2d(v.x!, a as any))],
     onnx: (v, a) => poolOnnx('MaxPool', v.x!, a, false),
-    kernels: () => ({ forward: ['maxPool2d'], backward: ['maxPool2dBackward'] }),
     differentiable: ['x'],
   },
   maxPool1d: {
@@ -153,7 +144,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.maxPool1d(t.x!, a as any)],
     reference: (v, a) => [exactMag(R.maxPool1d(v.x!, a as any))],
     onnx: (v, a) => poolOnnx('MaxPool', v.x!, a, true),
-    kernels: () => ({ forward: ['maxPool2d'], backward: ['maxPool2dBackward'] }),
     differentiable: ['x'],
   },
   avgPool2d: {
@@ -161,7 +151,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.avgPool2d(t.x!, a as any)],
     reference: (v, a) => [withAbs(R.avgPool2d, v.x, a)],
     onnx: (v, a) => poolOnnx('AveragePool', v.x!, a, false),
-    kernels: () => ({ forward: ['avgPool2d'], backward: ['avgPool2dBackward'] }),
     differentiable: ['x'],
   },
   avgPool1d: {
@@ -169,7 +158,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.avgPool1d(t.x!, a as any)],
     reference: (v, a) => [withAbs(R.avgPool1d, v.x, a)],
     onnx: (v, a) => poolOnnx('AveragePool', v.x!, a, true),
-    kernels: () => ({ forward: ['avgPool2d'], backward: ['avgPool2dBackward'] }),
     differentiable: ['x'],
   },
   globalAvgPool2d: {
@@ -177,7 +165,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t) => [hc.globalAvgPool2d(t.x!)],
     reference: (v) => [withAbs(R.globalAvgPool2d, v.x)],
     onnx: (v) => ({ node: { opType: 'GlobalAveragePool', inputs: [inp('x', v.x)], outputs: ['y'] }, feeds: feeds(v) }),
-    kernels: () => ({ forward: ['globalAvgPool'], backward: ['broadcastTo', 'mul'] }),
     differentiable: ['x'],
   },
   batchNorm: {
@@ -198,10 +185,6 @@ export const OPS: Record<string, OpSpec> = {
       call.node.outputs = ['y'];
       return { node: call.node, feeds: { ...call.feeds, mean: v.runningMean!.data, var: v.runningVar!.data } };
     },
-    kernels: (a) => ({
-      forward: a.training ? ['batchNormTraining', 'add', 'mul'] : ['batchNormInference'],
-      backward: a.training ? ['batchNormBackward'] : ['mul', 'sum', 'sub', 'div', 'sqrt', 'add'],
-    }),
     differentiable: ['x', 'weight', 'bias'],
   },
   batchRenorm: {
@@ -214,10 +197,6 @@ export const OPS: Record<string, OpSpec> = {
       return [r.y, r.runningMean, r.runningVar];
     },
     onnx: () => 'ONNX has no batch renormalization op',
-    kernels: (a) => ({
-      forward: a.training ? ['batchNormTraining', 'add', 'mul', 'sqrt', 'div', 'sub', 'maximum', 'minimum'] : ['batchNormInference'],
-      backward: a.training ? ['batchNormBackward', 'mul', 'sum'] : ['mul', 'sum'],
-    }),
     differentiable: ['x', 'weight', 'bias'],
   },
   layerNorm: {
@@ -225,7 +204,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.layerNorm(t.x!, a.normalizedShape, t.weight, t.bias, { eps: a.eps })],
     reference: (v, a) => [R.layerNorm(v.x!, a.normalizedShape, v.weight, v.bias, { eps: a.eps })],
     onnx: (v, a) => normOnnx('LayerNormalization', v, { axis: -a.normalizedShape.length, epsilon: a.eps ?? 1e-5 }, a.normalizedShape, { opset: 18 }),
-    kernels: () => ({ forward: ['layerNorm'], backward: ['layerNormBackward'] }),
     differentiable: ['x', 'weight', 'bias'],
   },
   instanceNorm: {
@@ -233,7 +211,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.instanceNorm(t.x!, t.weight, t.bias, { eps: a.eps })],
     reference: (v, a) => [R.instanceNorm(v.x!, v.weight, v.bias, { eps: a.eps })],
     onnx: (v, a) => normOnnx('InstanceNormalization', v, { epsilon: a.eps ?? 1e-5 }, [v.x!.shape[1]]),
-    kernels: () => ({ forward: ['groupNorm'], backward: ['groupNormBackward'] }),
     differentiable: ['x', 'weight', 'bias'],
   },
   groupNorm: {
@@ -242,7 +219,6 @@ export const OPS: Record<string, OpSpec> = {
     reference: (v, a) => [R.groupNorm(v.x!, a.numGroups, v.weight, v.bias, { eps: a.eps })],
     // opset 21: scale and bias per channel (opset 18's per-group scale was a spec bug)
     onnx: (v, a) => normOnnx('GroupNormalization', v, { num_groups: a.numGroups, epsilon: a.eps ?? 1e-5 }, [v.x!.shape[1]], { opset: 21 }),
-    kernels: () => ({ forward: ['groupNorm'], backward: ['groupNormBackward'] }),
     differentiable: ['x', 'weight', 'bias'],
   },
   frn: {
@@ -251,7 +227,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.frn(t.x!, t.weight, t.bias, { eps: t.eps ?? a.eps })],
     reference: (v, a) => [R.frn(v.x!, v.weight, v.bias, { eps: v.eps ? v.eps.data[0] : a.eps })],
     onnx: () => 'ONNX has no filter response normalization op',
-    kernels: () => ({ forward: ['frn'], backward: ['frnBackward'] }),
     differentiable: ['x', 'weight', 'bias', 'eps'],
   },
   tlu: {
@@ -263,7 +238,6 @@ export const OPS: Record<string, OpSpec> = {
       const tauShape = [1, C, ...v.x!.shape.slice(2).map(() => 1)];
       return { node: { opType: 'Max', inputs: [inp('x', v.x), { name: 'tau', shape: tauShape }], outputs: ['y'] }, feeds: feeds(v) };
     },
-    kernels: () => ({ forward: ['tlu'], backward: ['tluBackward'] }),
     differentiable: ['x', 'tau'],
     prepare: (v, shapes) => {
       const [N, C] = shapes.x;
@@ -276,7 +250,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t) => [hc.relu(t.x!)],
     reference: (v) => [R.relu(v.x!)],
     onnx: (v) => ({ node: { opType: 'Relu', inputs: [inp('x', v.x)], outputs: ['y'] }, feeds: feeds(v) }),
-    kernels: () => ({ forward: ['relu'], backward: ['reluBackward'] }),
     differentiable: ['x'],
     prepare: (v) => awayFrom(v.x, () => 0, 0.05),
   },
@@ -288,7 +261,6 @@ export const OPS: Record<string, OpSpec> = {
       node: { opType: 'Gemm', inputs: [inp('x', v.x), inp('w', v.w), ...(v.b ? [inp('b', v.b)] : [])], outputs: ['y'], attrs: { transB: 1 } },
       feeds: feeds(v),
     }),
-    kernels: (_a, present) => ({ forward: ['linear'], backward: ['matMul', ...(present.b ? ['sum'] : [])] }),
     differentiable: ['x', 'w', 'b'],
   },
   softmax: {
@@ -296,7 +268,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.softmax(t.x!, a.dim ?? -1)],
     reference: (v, a) => [R.softmax(v.x!, a.dim ?? -1)],
     onnx: (v, a) => ({ node: { opType: 'Softmax', inputs: [inp('x', v.x)], outputs: ['y'], attrs: { axis: a.dim ?? -1 } }, feeds: feeds(v) }),
-    kernels: () => ({ forward: ['softmax'], backward: ['softmaxBackward'] }),
     differentiable: ['x'],
   },
   logSoftmax: {
@@ -304,7 +275,6 @@ export const OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.logSoftmax(t.x!, a.dim ?? -1)],
     reference: (v, a) => [R.logSoftmax(v.x!, a.dim ?? -1)],
     onnx: (v, a) => ({ node: { opType: 'LogSoftmax', inputs: [inp('x', v.x)], outputs: ['y'], attrs: { axis: a.dim ?? -1 } }, feeds: feeds(v) }),
-    kernels: () => ({ forward: ['logSoftmax'], backward: ['logSoftmaxBackward'] }),
     differentiable: ['x'],
   },
   crossEntropy: {
@@ -321,7 +291,6 @@ export const OPS: Record<string, OpSpec> = {
       },
       feeds: feeds(v),
     }),
-    kernels: () => ({ forward: ['softmaxCrossEntropy'], backward: ['softmaxCrossEntropyBackward'] }),
     differentiable: ['logits'],
   },
   convToMatrix: {
@@ -341,7 +310,6 @@ export const OPS: Record<string, OpSpec> = {
       return [withAbs(R.convToMatrix, w, a.inputShape, a.options ?? {})];
     },
     onnx: () => 'a teaching transform (dense Toeplitz matrix); ONNX has no such op',
-    kernels: () => ({ forward: [], backward: [] }),
   },
   fuseConvBatchNorm: {
     // Without x: the parameter transform hc.fuseConvBatchNormParams (outputs W', b').
@@ -384,17 +352,12 @@ export const OPS: Record<string, OpSpec> = {
       return [{ ...r.w, magnitude: abs.w }, { ...r.b, magnitude: abs.b }];
     },
     onnx: () => 'a parameter transform; ONNX has no such op',
-    kernels: (a, present) => ({
-      forward: ['div', 'sqrt', 'add', 'mul', 'sub', ...(present.x ? ['conv2d', 'batchNormInference', ...(a.conv?.mode === 'convolution' ? ['reverseSpatial'] : [])] : [])],
-      backward: [],
-    }),
   },
   flatten: {
     inputs: ['x'],
     run: (hc, t, a) => [hc.flatten(t.x!, a.startDim ?? 1, a.endDim ?? -1)],
     reference: (v, a) => [exactMag(R.flatten(v.x!, a.startDim ?? 1, a.endDim ?? -1))],
     onnx: () => 'torch.flatten(startDim, endDim) has no single ONNX equivalent (ONNX Flatten always makes 2-d)',
-    kernels: () => ({ forward: [], backward: [] }),
     differentiable: ['x'],
   },
   ...TRAINING_OPS,

@@ -152,7 +152,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
     run: (hc, t) => [hc.add(t.a!, t.b!)],
     reference: (v) => [R.addBroadcast(v.a!, v.b!)],
     onnx: (v) => ({ node: { opType: 'Add', inputs: [{ name: 'a', shape: v.a!.shape }, { name: 'b', shape: v.b!.shape }], outputs: ['y'] }, feeds: { a: v.a!.data, b: v.b!.data } }),
-    kernels: () => ({ forward: ['add'], backward: ['sum'] }),
     differentiable: ['a', 'b'],
   },
   mul: {
@@ -160,7 +159,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
     run: (hc, t) => [hc.mul(t.a!, t.b!)],
     reference: (v) => [R.mulBroadcast(v.a!, v.b!)],
     onnx: (v) => ({ node: { opType: 'Mul', inputs: [{ name: 'a', shape: v.a!.shape }, { name: 'b', shape: v.b!.shape }], outputs: ['y'] }, feeds: { a: v.a!.data, b: v.b!.data } }),
-    kernels: () => ({ forward: ['mul'], backward: ['mul', 'sum'] }),
     differentiable: ['a', 'b'],
   },
   sum: {
@@ -168,7 +166,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.sum(t.x!, a.axis, a.keepDims ?? false)],
     reference: (v, a) => [R.reduceSum(v.x!, a.axis, a.keepDims ?? false)],
     onnx: (v, a) => reduceOnnx('ReduceSum', v.x!, a),
-    kernels: () => ({ forward: ['sum'], backward: ['broadcastTo'] }),
     differentiable: ['x'],
   },
   mean: {
@@ -176,7 +173,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
     run: (hc, t, a) => [hc.mean(t.x!, a.axis, a.keepDims ?? false)],
     reference: (v, a) => [R.reduceSum(v.x!, a.axis, a.keepDims ?? false, true)],
     onnx: (v, a) => reduceOnnx('ReduceMean', v.x!, a),
-    kernels: () => ({ forward: ['sum', 'mul'], backward: ['broadcastTo', 'mul'] }),
     differentiable: ['x'],
   },
 
@@ -207,7 +203,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
       return [r1.y, r2.y, { ...r2.runningMean, magnitude: carry(r2.runningMean.magnitude, r1.runningMean.magnitude) }, { ...r2.runningVar, magnitude: carry(r2.runningVar.magnitude, r1.runningVar.magnitude) }];
     },
     onnx: () => 'ONNX BatchNormalization training_mode updates running_var with the biased batch variance; PyTorch and DESIGN §3 use the unbiased one',
-    kernels: () => ({ forward: ['batchNormTraining', 'add', 'mul'], backward: [] }),
   },
 
   /** hc.optim.adaptiveGradClip on named conv/linear weights and biases; outputs the clipped grads. */
@@ -226,7 +221,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
         return withMag(clipped, R.absOf(v[g]!));
       }),
     onnx: () => 'an optimizer transform; ONNX has no such op',
-    kernels: () => ({ forward: ['mul', 'sum', 'sqrt', 'maximum', 'minimum', 'div'], backward: [] }),
     prepare: (v, shapes, a) => {
       // rescale each unit's gradient to a chosen ratio of its limit: some units clipped, some not, none at the kink
       const clipping = a.clipping ?? 0.01;
@@ -271,7 +265,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
       return [withMag(R.f64([1], [total]), total), ...grads.map((g) => withMag(R.map(g, (e) => e * coef), R.absOf(g)))];
     },
     onnx: () => 'an optimizer transform; ONNX has no such op',
-    kernels: () => ({ forward: ['mul', 'sum', 'sqrt', 'add', 'div', 'minimum'], backward: [] }),
     prepare: (v, _shapes, a) => {
       // scale every grad so the total norm is a.totalNorm (clipping on or off, never near the kink)
       let sq = 0;
@@ -329,7 +322,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
       return outs;
     },
     onnx: () => 'an optimizer; ONNX has no such op',
-    kernels: () => ({ forward: ['add', 'mul', 'sub'], backward: [] }),
   },
 
   /**
@@ -367,7 +359,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
       return [withMag(R.f64([], [base.loss]), 1 + Math.abs(base.loss)), ...paramNames(a.net).map((n) => withMag(grads[n], gradMag(grads[n], base.loss)))];
     },
     onnx: () => 'a training check (gradients of a whole network); float64 and finite differences only',
-    kernels: (a) => ({ forward: netKernels(a.net, false), backward: [] }),
     prepare: prepareNet,
   },
 
@@ -427,7 +418,6 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
       ];
     },
     onnx: () => 'a training check (several optimizer steps); float64 only',
-    kernels: (a) => ({ forward: [...netKernels(a.net, true), ...(a.agc ? ['maximum', 'minimum'] : [])], backward: [] }),
     prepare: prepareNet,
   },
 };

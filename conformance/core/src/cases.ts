@@ -1,7 +1,7 @@
 /**
  * The case table, as data: op, input shapes (and how values are drawn), attributes, seed, the
- * references each case is held to, any tolerance override (with its reason) and the kernels it
- * exercises. Fixed cases first (textbook examples, edge cases), then seeded randomised cases drawn
+ * references each case is held to and any tolerance override (with its reason); the kernels a case
+ * runs are traced when it runs, never declared. Fixed cases first (textbook examples, edge cases), then seeded randomised cases drawn
  * with fast-check. One table runs on every backend.
  */
 import fc from 'fast-check';
@@ -35,8 +35,6 @@ export interface Case {
   float64Only?: string;
   /** A bound looser than DESIGN §3, with its reason. */
   tolerance?: { atolScale?: number; rtol?: number; reason: string };
-  /** Kernels the case runs (fallback detection). */
-  kernels: string[];
   /** Hand-computed expectations (textbook cases), asserted exactly. */
   expected?: { values?: number[]; shape?: number[]; note: string };
 }
@@ -44,23 +42,20 @@ export interface Case {
 /** Name of the op row a case lands in: "conv2d" or "conv2dBackward". */
 export const rowOf = (c: Case): string => (c.kind === 'backward' ? `${c.op}Backward` : c.op);
 
-export type Draft = Omit<Case, 'references' | 'kernels' | 'seed' | 'kind'> & { seed?: number; kind?: Case['kind'] };
+export type Draft = Omit<Case, 'references' | 'seed' | 'kind'> & { seed?: number; kind?: Case['kind'] };
 
 let seedCounter = 1;
 function mk(d: Draft): Case {
   const spec = OPS[d.op];
   if (!spec) throw new Error(`cases: unknown op ${d.op}`);
   const kind = d.kind ?? 'forward';
-  const present = Object.fromEntries(Object.keys(d.inputs).map((k) => [k, true]));
-  const k = spec.kernels(d.attrs, present);
   let float64Only = d.float64Only;
   if (kind === 'forward' && !float64Only && spec.onnx) {
     const probe = spec.onnx(Object.fromEntries(Object.entries(d.inputs).map(([n, s]) => [n, { shape: s.shape, data: new Float64Array(s.shape.reduce((a, b) => a * b, 1)) }])), d.attrs);
     if (typeof probe === 'string') float64Only = probe;
   } else if (kind === 'forward' && !spec.onnx) float64Only ??= 'no ONNX equivalent';
   const references: ReferenceKind[] = kind === 'backward' || spec.referenceKind === 'finite-difference' ? ['finite-difference'] : float64Only ? ['float64'] : ['float64', 'onnxruntime'];
-  const kernels = kind === 'backward' ? [...new Set([...k.forward, ...k.backward, 'mul', 'sum', 'broadcastTo'])] : k.forward;
-  return { ...d, kind, seed: d.seed ?? seedCounter++, references, kernels, ...(float64Only ? { float64Only } : {}) };
+  return { ...d, kind, seed: d.seed ?? seedCounter++, references, ...(float64Only ? { float64Only } : {}) };
 }
 
 const u = (...shape: number[]): InputSpec => ({ shape });
