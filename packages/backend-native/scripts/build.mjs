@@ -9,7 +9,7 @@
 // Each kernel family is compiled once per instruction set (AVX-512, AVX2+FMA, portable) into its own
 // namespace; the binding picks one at run time from cpuid. Never -march=native.
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,20 @@ async function build() {
   const out = join(outDir, 'hypercolumn_native.node');
   await run(cxx, [...common, '-shared', '-pthread', '-o', out, ...objects]);
   return out;
+}
+
+/** The install step skips the compiler when the addon is newer than every source (repeat installs). */
+function upToDate() {
+  const out = join(outDir, 'hypercolumn_native.node');
+  if (!existsSync(out)) return false;
+  const built = statSync(out).mtimeMs;
+  const sources = [...readdirSync(src).map((f) => join(src, f)), fileURLToPath(import.meta.url)];
+  return sources.every((f) => statSync(f).mtimeMs < built);
+}
+
+if (optional && !asan && upToDate()) {
+  console.log('backend-native: addon up to date');
+  process.exit(0);
 }
 
 try {
