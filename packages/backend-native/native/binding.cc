@@ -49,7 +49,7 @@ class BufferPool {
     size_t p = 64;
     while (p * 2 < bytes) p *= 2;
     for (size_t q = p; q <= 2 * p; q += p / 4)
-      if (q >= bytes) return q;
+      if (q >= bytes) return (q + 63) / 64 * 64;  // aligned_alloc wants a multiple of the alignment
     return 2 * p;
   }
   float* take(size_t bytes, size_t* cls) {
