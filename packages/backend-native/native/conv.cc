@@ -83,15 +83,23 @@ bool flatConv(Call& c, const char* op, int64_t N, int64_t C, int64_t H, int64_t 
   const int64_t Hp = H + pt + pb, Wp = W + pl + pr, plane = Hp * Wp;
   if (OH != Hp - (kh - 1) * dh || OW != Wp - (kw - 1) * dw) return fail(c, "%s: inconsistent stride-1 geometry", op);
   if (cg * plane > (int64_t(1) << 30)) return fail(c, "%s: channel group too large (%lld elements)", op, (long long)(cg * plane));
-  const int64_t tail = kNR + (kw - 1) * dw + 2 * V::L;
-  float* xp = scratch(c, 0, 2, N * C * plane + tail);
-  padPlanes(c, x, N * C, H, W, pt, pl, Hp, Wp, xp, tail);
   int32_t* koff = reinterpret_cast<int32_t*>(scratch(c, 0, 3, K));
   for (int64_t ch = 0, k = 0; ch < cg; ch++)
     for (int64_t ky = 0; ky < kh; ky++)
       for (int64_t kx = 0; kx < kw; kx++) koff[k++] = (int32_t)(ch * plane + ky * dh * Wp + kx * dw);
   const int64_t Q = OH * Wp;
   const int64_t qTiles = (Q + kNR - 1) / kNR, mChunks = (og + kMC - 1) / kMC, aStride = roundUp(og, kMR) * K;
+  // Without padding the input is already laid out as the padded buffer would be: read it in place
+  // when the furthest read (last image and group, last tile, last tap) stays inside it.
+  const int64_t lastQ0 = (qTiles - 1) * kNR, lastEnd = lastQ0 + roundUp(Q - lastQ0, V::L);
+  const int64_t furthest = (N * C - cg) * plane + lastEnd + koff[K - 1];
+  const float* xp = x;
+  if (pt != 0 || pb != 0 || pl != 0 || pr != 0 || furthest > N * C * plane) {
+    const int64_t tail = kNR + (kw - 1) * dw + 2 * V::L;
+    float* padded = scratch(c, 0, 2, N * C * plane + tail);
+    padPlanes(c, x, N * C, H, W, pt, pl, Hp, Wp, padded, tail);
+    xp = padded;
+  }
   par(c, N * G * qTiles * mChunks, 1, [&](int64_t b, int64_t e, int t) {
     float* tile = scratch(c, t, 1, kMR * kNR);
     for (int64_t it = b; it < e; it++) {
@@ -168,11 +176,24 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
           const int64_t k = k0 + kk, ch = k / (g.kh * g.kw), ky = (k / g.kw) % g.kh, kx = k % g.kw;
           const float* xc = xg + ch * g.H * g.W;
           float* d = dst + kk * bw;
-          int64_t oy = j0 / g.OW, ox = j0 % g.OW;
-          for (int64_t j = 0; j < nr; j++) {
-            const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
-            d[j] = (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) ? xc[iy * g.W + ix] : 0.0f;
-            if (++ox == g.OW) ox = 0, oy++;
+          // one output row segment at a time: taps inside the input are a strided run, the rest zero
+          for (int64_t j = 0; j < nr;) {
+            const int64_t p = j0 + j, oy = p / g.OW, ox0 = p % g.OW, len = imin(g.OW - ox0, nr - j);
+            const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix0 = ox0 * g.sw - g.pl + kx * g.dw;
+            float* dj = d + j;
+            if (iy < 0 || iy >= g.H) {
+              for (int64_t t = 0; t < len; t++) dj[t] = 0.0f;
+            } else {
+              // t valid when 0 <= ix0 + t·sw < W
+              const int64_t lo = ix0 >= 0 ? 0 : imin(len, (-ix0 + g.sw - 1) / g.sw);
+              const int64_t hi = ix0 >= g.W ? 0 : imin(len, (g.W - 1 - ix0) / g.sw + 1);
+              const float* row = xc + iy * g.W + ix0;
+              int64_t t = 0;
+              for (; t < lo; t++) dj[t] = 0.0f;
+              for (; t < hi; t++) dj[t] = row[t * g.sw];
+              for (t = t > lo ? t : lo; t < len; t++) dj[t] = 0.0f;
+            }
+            j += len;
           }
           for (int64_t j = nr; j < bw; j++) d[j] = 0.0f;
         }

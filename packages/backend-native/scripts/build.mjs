@@ -25,7 +25,7 @@ const optional = args.has('--optional');
 const outDir = join(root, asan ? 'build-asan' : 'build');
 const src = join(root, 'native');
 
-const families = ['conv', 'pooling', 'norm', 'dense', 'elementwise', 'optim', 'table'];
+const families = ['conv', 'pooling', 'norm', 'dense', 'elementwise', 'optim', 'peak', 'table'];
 const x86 = arch() === 'x64';
 const isas = x86
   ? { avx512: ['-mavx512f', '-mavx2', '-mfma'], avx2: ['-mavx2', '-mfma'], base: [] }
