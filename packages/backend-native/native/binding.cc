@@ -234,11 +234,20 @@ class Context : public Napi::ObjectWrap<Context> {
       const size_t bytes = ((size_t)floats * 4 + 63) / 64 * 64;
       s.data = static_cast<float*>(std::aligned_alloc(64, bytes));
       if (!s.data) throw std::bad_alloc();
-      self->scratchBytes_ += bytes - s.bytes;
       s.bytes = bytes;
+      // Count each slot at its largest size times the thread count: which worker first needs a
+      // slot depends on scheduling, and the held bytes must not look like growth when it changes.
+      self->NoteScratch(slot, bytes);
       s.floats = floats;
     }
     return s.data;
+  }
+  void NoteScratch(int slot, size_t bytes) {
+    std::lock_guard<std::mutex> g(scratchMutex_);
+    if ((int)scratchMax_.size() <= slot) scratchMax_.resize(slot + 1, 0);
+    if (bytes <= scratchMax_[slot]) return;
+    scratchBytes_ += (bytes - scratchMax_[slot]) * scratch_.size();
+    scratchMax_[slot] = bytes;
   }
   static float* CacheFor(Call& call, int input, uint64_t key, int64_t floats, bool* fresh) {
     Entry* e = static_cast<Entry*>(call.cacheCtx[input]);
@@ -494,6 +503,7 @@ class Context : public Napi::ObjectWrap<Context> {
     for (auto& slots : scratch_)
       for (auto& s : slots) std::free(s.data);
     scratch_.clear();
+    scratchMax_.clear();
     scratchBytes_ = 0;
   }
 
@@ -518,6 +528,8 @@ class Context : public Napi::ObjectWrap<Context> {
   int64_t nextId_ = 1;
   size_t liveBytes_ = 0, cacheBytes_ = 0;
   std::atomic<size_t> scratchBytes_{0};
+  std::mutex scratchMutex_;
+  std::vector<size_t> scratchMax_;  // largest size of each scratch slot on any thread
   bool disposed_ = false;
 };
 

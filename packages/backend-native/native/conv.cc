@@ -72,59 +72,119 @@ void padPlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, in
 }
 
 /**
- * Stride-1 correlation: y[n][g·og+o][oy][ox] = bias[·] + Σ A_g[o][(c,ky,kx)] · x[n][g·cg+c][oy−pt+ky·dh][ox−pl+kx·dw],
+ * Splits each zero-padded plane (pads pt, pl; padded size Hp × Wp) into sh·sw phase planes of Hs × Ws:
+ * dst[plane][py][px][i][j] = xpad[py + sh·i][px + sw·j] (zero outside). With stride 1 this is the padded copy.
+ */
+void phasePlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t sh,
+                 int64_t sw, int64_t Hs, int64_t Ws, float* dst, int64_t tail) {
+  const int64_t cplane = sh * sw * Hs * Ws;
+  par(c, planes, 2, [&](int64_t b, int64_t e, int) {
+    for (int64_t p = b; p < e; p++) {
+      const float* src = x + p * H * W;
+      for (int64_t py = 0; py < sh; py++)
+        for (int64_t px = 0; px < sw; px++) {
+          float* d = dst + p * cplane + (py * sw + px) * Hs * Ws;
+          const int64_t c0 = px - pl;  // source column of j = 0
+          // valid j: 0 <= c0 + sw·j < W
+          const int64_t lo = c0 >= 0 ? 0 : imin(Ws, (-c0 + sw - 1) / sw);
+          const int64_t hi = c0 >= W ? 0 : imin(Ws, (W - 1 - c0) / sw + 1);
+          for (int64_t i = 0; i < Hs; i++) {
+            float* row = d + i * Ws;
+            const int64_t sy = py + sh * i - pt;
+            if (sy < 0 || sy >= H || hi <= lo) {
+              memset(row, 0, sizeof(float) * Ws);
+              continue;
+            }
+            const float* s = src + sy * W + c0;
+            for (int64_t j = 0; j < lo; j++) row[j] = 0.0f;
+            if (sw == 1)
+              memcpy(row + lo, s + lo, sizeof(float) * (hi - lo));
+            else
+              for (int64_t j = lo; j < hi; j++) row[j] = s[j * sw];
+            for (int64_t j = hi; j < Ws; j++) row[j] = 0.0f;
+          }
+        }
+    }
+  });
+  memset(dst + planes * cplane, 0, sizeof(float) * tail);
+}
+
+/**
+ * Correlation y[n][g·og+o][oy][ox] = bias[·] + Σ A_g[o][(c,ky,kx)] · x[n][g·cg+c][oy·sh−pt+ky·dh][ox·sw−pl+kx·dw],
  * A packed per group in kMR-row panels (roundUp(og, kMR)·K floats per group). Pads may be negative (crop).
- * Requires OH = H + pt + pb − (kh−1)·dh, OW likewise (stride 1).
+ * The input is split into sh·sw phase planes (phasePlanes), where every tap of a run of consecutive
+ * outputs (flat index q = oy·Ws + ox) is a contiguous run at a fixed offset; stride 1 is one phase.
  */
 bool flatConv(Call& c, const char* op, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G, int64_t kh, int64_t kw,
-              int64_t dh, int64_t dw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t O, int64_t OH, int64_t OW,
-              const float* x, const float* A, const float* bias, bool relu, float* y) {
+              int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t O,
+              int64_t OH, int64_t OW, const float* x, const float* A, const float* bias, bool relu, float* y) {
   const int64_t cg = C / G, og = O / G, K = cg * kh * kw;
-  const int64_t Hp = H + pt + pb, Wp = W + pl + pr, plane = Hp * Wp;
-  if (OH != Hp - (kh - 1) * dh || OW != Wp - (kw - 1) * dw) return fail(c, "%s: inconsistent stride-1 geometry", op);
+  const int64_t Hp = H + pt + pb, Wp = W + pl + pr;
+  if (Hp < 1 || Wp < 1 || OH != (Hp - (kh - 1) * dh - 1) / sh + 1 || OW != (Wp - (kw - 1) * dw - 1) / sw + 1 ||
+      Hp - (kh - 1) * dh < 1 || Wp - (kw - 1) * dw < 1)
+    return fail(c, "%s: inconsistent geometry", op);
+  const int64_t Hs = (Hp + sh - 1) / sh, Ws = (Wp + sw - 1) / sw, plane = sh * sw * Hs * Ws, rowLen = Ws;
   if (cg * plane > (int64_t(1) << 30)) return fail(c, "%s: channel group too large (%lld elements)", op, (long long)(cg * plane));
   int32_t* koff = reinterpret_cast<int32_t*>(scratch(c, 0, 3, K));
   for (int64_t ch = 0, k = 0; ch < cg; ch++)
     for (int64_t ky = 0; ky < kh; ky++)
-      for (int64_t kx = 0; kx < kw; kx++) koff[k++] = (int32_t)(ch * plane + ky * dh * Wp + kx * dw);
-  const int64_t Q = OH * Wp;
-  const int64_t qTiles = (Q + kNR - 1) / kNR, mChunks = (og + kMC - 1) / kMC, aStride = roundUp(og, kMR) * K;
+      for (int64_t kx = 0; kx < kw; kx++) {
+        const int64_t ry = ky * dh, rx = kx * dw;
+        koff[k++] = (int32_t)(ch * plane + ((ry % sh) * sw + rx % sw) * Hs * Ws + (ry / sh) * Ws + rx / sw);
+      }
+  const int64_t Q = OH * Ws;
+  // tile shape: kMR rows × kNR columns, or fewer rows and wider columns for layers with few outputs
+  const int rowsPerTile = og >= kMR ? kMR : og == 1 ? 1 : og == 2 ? 2 : og <= 4 && kMR > 4 ? 4 : kMR;
+  const int wideNV = rowsPerTile == 1 ? kSmallNV1 : rowsPerTile == 2 ? kSmallNV2 : rowsPerTile == 4 && kMR > 4 ? kSmallNV4 : kNV;
+  const int64_t tileNR = (int64_t)wideNV * V::L;
+  const int64_t aStride = roundUp(og, kMR) * K;
+  const int64_t qTiles = (Q + tileNR - 1) / tileNR, mChunks = (og + kMC - 1) / kMC;
   // Without padding the input is already laid out as the padded buffer would be: read it in place
   // when the furthest read (last image and group, last tile, last tap) stays inside it.
-  const int64_t lastQ0 = (qTiles - 1) * kNR, lastEnd = lastQ0 + roundUp(Q - lastQ0, V::L);
+  const int64_t lastQ0 = (qTiles - 1) * tileNR, lastEnd = lastQ0 + tileNR;
   const int64_t furthest = (N * C - cg) * plane + lastEnd + koff[K - 1];
   const float* xp = x;
-  if (pt != 0 || pb != 0 || pl != 0 || pr != 0 || furthest > N * C * plane) {
-    const int64_t tail = kNR + (kw - 1) * dw + 2 * V::L;
+  if (sh != 1 || sw != 1 || pt != 0 || pb != 0 || pl != 0 || pr != 0 || furthest > N * C * plane) {
+    const int64_t tail = kWidestNR + kNR + Ws + (kw - 1) * dw + 2 * V::L;
     float* padded = scratch(c, 0, 2, N * C * plane + tail);
-    padPlanes(c, x, N * C, H, W, pt, pl, Hp, Wp, padded, tail);
+    phasePlanes(c, x, N * C, H, W, pt, pl, sh, sw, Hs, Ws, padded, tail);
     xp = padded;
   }
   par(c, N * G * qTiles * mChunks, 1, [&](int64_t b, int64_t e, int t) {
-    float* tile = scratch(c, t, 1, kMR * kNR);
+    float* tile = scratch(c, t, 1, kMR * kWidestNR + kMR * kNR);
     for (int64_t it = b; it < e; it++) {
       const int64_t mc = it % mChunks, qt = (it / mChunks) % qTiles, ng = it / (mChunks * qTiles);
       const int64_t n = ng / G, g = ng % G;
-      const int64_t q0 = qt * kNR, nq = imin(kNR, Q - q0);
-      const int nv = (int)((nq + V::L - 1) / V::L);
+      const int64_t q0 = qt * tileNR, nq = imin(tileNR, Q - q0);
+      // full-row tiles shrink at the tail; narrow-row tiles always run at full width (reads stay in the slack)
+      const int nv = rowsPerTile == kMR ? (int)((nq + V::L - 1) / V::L) : wideNV;
       const int64_t bw = nv * V::L;
       const float* base = xp + (n * C + g * cg) * plane + q0;
       const int64_t i0 = mc * kMC, i1 = imin(og, i0 + kMC);
-      for (int64_t i = i0; i < i1; i += kMR) {
-        microN(nv, K, A + g * aStride + i * K, OffsetB{base, koff}, tile, false);
-        const int64_t mr = imin(kMR, i1 - i);
+      for (int64_t i = i0; i < i1; i += rowsPerTile) {
+        const float* Ap = A + g * aStride + (i / kMR) * kMR * K + (i % kMR);
+        const OffsetB bb{base, koff};
+        switch (rowsPerTile) {
+          case 1: microRows<1, kSmallNV1>(K, Ap, bb, tile, false); break;
+          case 2: microRows<2, kSmallNV2>(K, Ap, bb, tile, false); break;
+#if defined(__AVX512F__)
+          case 4: microRows<4, kSmallNV4>(K, Ap, bb, tile, false); break;
+#endif
+          default: microN(nv, K, Ap, bb, tile, false); break;
+        }
+        const int64_t mr = imin(rowsPerTile, i1 - i);
         for (int64_t r = 0; r < mr; r++) {
           const int64_t o = g * og + i + r;
           const float bv = bias ? bias[o] : 0.0f;
           float* yo = y + (n * O + o) * OH * OW;
-          int64_t oy = q0 / Wp, ox = q0 % Wp;
+          int64_t oy = q0 / rowLen, ox = q0 % rowLen;
           const float* tr = tile + r * bw;
           for (int64_t j = 0; j < nq; j++) {
             if (ox < OW) {
               float v = tr[j] + bv;
               yo[oy * OW + ox] = relu ? (v > 0.0f ? v : 0.0f) : v;
             }
-            if (++ox == Wp) ox = 0, oy++;
+            if (++ox == rowLen) ox = 0, oy++;
           }
         }
       }
@@ -159,8 +219,9 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
   if (b.data && !sizeIs(c, op, "b", b, g.O)) return false;
   const float* A = forwardWeights(c, 1, g, w.data);
   const bool relu = act == 1;
-  if (g.sh == 1 && g.sw == 1)
-    return flatConv(c, op, g.N, g.C, g.H, g.W, g.G, g.kh, g.kw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr, g.O, g.OH, g.OW,
+  // phase planes pay off while every phase is read (stride within the kernel's extent)
+  if (g.sh <= (g.kh - 1) * g.dh + 1 && g.sw <= (g.kw - 1) * g.dw + 1)
+    return flatConv(c, op, g.N, g.C, g.H, g.W, g.G, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr, g.O, g.OH, g.OW,
                     x.data, A, b.data, relu, y.data);
   // strided: im2col panels gathered per column block
   const int64_t aStride = roundUp(g.og, kMR) * g.K;
@@ -241,8 +302,8 @@ bool conv2dBackpropInput(Call& c) {
           return wd[((gi * g.og + o) * g.cg + ch) * khw + (g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)];
         }, A + gi * aStride);
     const int64_t eh = (g.kh - 1) * g.dh, ew = (g.kw - 1) * g.dw;
-    return flatConv(c, op, g.N, g.O, g.OH, g.OW, g.G, g.kh, g.kw, g.dh, g.dw, eh - g.pt, eh - g.pb, ew - g.pl, ew - g.pr,
-                    g.C, g.H, g.W, dy.data, A, nullptr, false, dx.data);
+    return flatConv(c, op, g.N, g.O, g.OH, g.OW, g.G, g.kh, g.kw, 1, 1, g.dh, g.dw, eh - g.pt, eh - g.pb, ew - g.pl,
+                    ew - g.pr, g.C, g.H, g.W, dy.data, A, nullptr, false, dx.data);
   }
   // strided: columns = Wᵀ·dy per (image, group), scattered into dx; one item per (image, group)
   const int64_t M2 = g.K, K2 = g.og, aStride = roundUp(M2, kMR) * K2;

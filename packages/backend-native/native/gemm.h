@@ -12,39 +12,58 @@
 namespace hc {
 namespace HC_ISA {
 
-template <int NV, class BAddr>
-inline void micro(int64_t K, const float* __restrict A, const BAddr& b, float* __restrict C, bool accumulate) {
+template <int MR, int NV, class BAddr>
+inline void microRows(int64_t K, const float* __restrict A, const BAddr& b, float* __restrict C, bool accumulate) {
+  // A: packed panel with kMR values per k (only the first MR used); C: MR rows of NV·L floats
   constexpr int L = V::L;
-  V acc[kMR][NV];
+  V acc[MR][NV];
   if (accumulate) {
 #pragma GCC unroll 8
-    for (int r = 0; r < kMR; r++)
-#pragma GCC unroll 4
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 8
       for (int v = 0; v < NV; v++) acc[r][v] = V::load(C + r * NV * L + v * L);
   } else {
 #pragma GCC unroll 8
-    for (int r = 0; r < kMR; r++)
-#pragma GCC unroll 4
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 8
       for (int v = 0; v < NV; v++) acc[r][v] = V::zero();
   }
   for (int64_t k = 0; k < K; k++) {
     const float* bp = b(k);
     V bv[NV];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int v = 0; v < NV; v++) bv[v] = V::load(bp + v * L);
     const float* ap = A + k * kMR;
 #pragma GCC unroll 8
-    for (int r = 0; r < kMR; r++) {
+    for (int r = 0; r < MR; r++) {
       V a = V::set1(ap[r]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int v = 0; v < NV; v++) acc[r][v] = V::fma(a, bv[v], acc[r][v]);
     }
   }
 #pragma GCC unroll 8
-  for (int r = 0; r < kMR; r++)
-#pragma GCC unroll 4
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 8
     for (int v = 0; v < NV; v++) acc[r][v].store(C + r * NV * L + v * L);
 }
+
+template <int NV, class BAddr>
+inline void micro(int64_t K, const float* __restrict A, const BAddr& b, float* __restrict C, bool accumulate) {
+  microRows<kMR, NV>(K, A, b, C, accumulate);
+}
+
+/**
+ * Tiles for layers with few output rows (LeNet's input gradient has one): fewer rows, wider, so the
+ * accumulators still fill the registers. kSmallNV[r] = vectors per row for r rows (r = 1, 2, 4).
+ */
+#if defined(__AVX512F__)
+constexpr int kSmallNV1 = 8, kSmallNV2 = 6, kSmallNV4 = 4;
+#elif defined(__AVX2__)
+constexpr int kSmallNV1 = 6, kSmallNV2 = 4, kSmallNV4 = 2;
+#else
+constexpr int kSmallNV1 = 4, kSmallNV2 = 2, kSmallNV4 = 2;
+#endif
+constexpr int kWidestNR = kSmallNV1 * V::L;
 
 /** Runs micro with the narrowest vector count that covers `nv` (1..kNV). */
 template <class BAddr>

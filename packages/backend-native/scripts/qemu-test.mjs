@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Runs the conformance table, the kernel tests and the cpuid check under
+// Runs the cpuid check and the quick conformance table (scripts/qemu-conformance.mjs) under
 // `qemu-x86_64 -cpu EPYC-Milan` (an AVX2-only CPU): proves the AVX2 dispatch on any x86 machine,
 // AVX-512 or not. Skips, saying why, when qemu-user is absent (Debian: apt-get install qemu-user).
 import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 let qemu;
@@ -20,17 +20,22 @@ if (process.arch !== 'x64') {
   console.log(`test:qemu skipped: qemu-x86_64 -cpu EPYC-Milan checks the x86 AVX2 path; this is ${process.arch}`);
   process.exit(0);
 }
-const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
-const files = process.argv.slice(2).length ? process.argv.slice(2) : ['test/isa.test.ts', 'test/conformance.test.ts', 'test/kernels.test.ts'];
-const child = spawn(qemu, ['-cpu', 'EPYC-Milan', process.execPath, vitest, 'run', '--pool=threads', ...files], {
+const driver = join(root, 'scripts', 'qemu-conformance.mjs');
+if (!existsSync(join(root, 'dist', 'index.js'))) {
+  console.error('test:qemu needs the built package (pnpm build)');
+  process.exit(1);
+}
+const child = spawn(qemu, ['-cpu', 'EPYC-Milan', process.execPath, driver], {
   cwd: root,
   env: { ...process.env, HYPERCOLUMN_EXPECT_ISA: 'avx2' },
   stdio: ['ignore', 'inherit', 'pipe'],
 });
 // qemu warns once per process about CPUID bits TCG cannot emulate: noise, filtered
+let pending = '';
 child.stderr.on('data', (d) => {
-  const text = String(d).split('\n').filter((l) => l && !l.startsWith('qemu-x86_64: warning: TCG')).join('\n');
-  if (text) process.stderr.write(text + '\n');
+  const lines = (pending + String(d)).split('\n');
+  pending = lines.pop();
+  for (const l of lines) if (l && !/^qemu-x86_64: warning: TCG/.test(l)) process.stderr.write(l + '\n');
 });
 child.on('exit', (code, signal) => {
   if (code !== 0) console.error(`test:qemu failed (code ${code}, signal ${signal})`);
