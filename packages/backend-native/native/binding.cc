@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -126,6 +127,12 @@ class ThreadPool {
     work(0);
     std::unique_lock<std::mutex> lk(m_);
     done_.wait(lk, [this] { return pending_ == 0; });
+    if (error_) {
+      // a chunk failed (out of memory for scratch): the call fails on the JS thread, nothing aborts
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
   }
 
  private:
@@ -134,7 +141,13 @@ class ThreadPool {
       const int64_t c = next_.fetch_add(1);
       if (c >= chunks_) return;
       const int64_t b = c * chunk_, e = b + chunk_ < n_ ? b + chunk_ : n_;
-      fn_(ctx_, b, e, t);
+      try {
+        fn_(ctx_, b, e, t);
+      } catch (...) {
+        std::lock_guard<std::mutex> g(errorMutex_);
+        if (!error_) error_ = std::current_exception();
+        next_.store(chunks_);  // stop handing out chunks
+      }
     }
   }
   void loop(int t) {
@@ -162,6 +175,8 @@ class ThreadPool {
   int64_t n_ = 0, chunk_ = 1, chunks_ = 0;
   std::atomic<int64_t> next_{0};
   int pending_ = 0;
+  std::mutex errorMutex_;
+  std::exception_ptr error_;
 };
 
 struct Packed {
@@ -461,9 +476,15 @@ class Context : public Napi::ObjectWrap<Context> {
     } catch (const std::bad_alloc&) {
       release();
       throw Napi::Error::New(env, std::string(op.name) + ": out of memory");
-    } catch (...) {
+    } catch (const Napi::Error&) {
       release();
       throw;
+    } catch (const std::exception& e) {
+      release();
+      throw Napi::Error::New(env, std::string(op.name) + ": " + e.what());
+    } catch (...) {
+      release();
+      throw Napi::Error::New(env, std::string(op.name) + ": internal error");
     }
     double* ids = outIds.Data();
     for (int i = 0; i < call.nOut; i++) ids[i] = Register(std::move(outs[i]));

@@ -32,17 +32,28 @@ const child = `
     if (r.liveBytesAtEnd !== 0 || r.ok === 0) { console.error('unexpected result'); process.exit(1); }
   }
 `;
-const res = spawnSync(process.execPath, ['--input-type=module', '-e', child], {
-  stdio: 'inherit',
-  env: {
-    ...process.env,
-    LD_PRELOAD: libasan,
-    ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:halt_on_error=1',
-    UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
-  },
-});
+const sanitizerEnv = {
+  ...process.env,
+  LD_PRELOAD: libasan,
+  ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:halt_on_error=1',
+  UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
+};
+const res = spawnSync(process.execPath, ['--input-type=module', '-e', child], { stdio: 'inherit', env: sanitizerEnv });
 if (res.status !== 0) {
   console.error(`test:asan failed (status ${res.status}, signal ${res.signal})`);
   process.exit(1);
+}
+// the quick conformance table (valid calls on real shapes) on the sanitizer build, when dist/ is built
+if (existsSync(join(root, 'dist', 'index.js'))) {
+  const table = spawnSync(process.execPath, [join(root, 'scripts', 'conformance-quick.mjs')], {
+    stdio: 'inherit',
+    env: { ...sanitizerEnv, HYPERCOLUMN_NATIVE_ADDON: join(root, 'build-asan', 'hypercolumn_native.node') },
+  });
+  if (table.status !== 0) {
+    console.error(`test:asan failed on the conformance table (status ${table.status}, signal ${table.signal})`);
+    process.exit(1);
+  }
+} else {
+  console.log('test:asan: conformance table not run (build dist/ first: pnpm build)');
 }
 console.log('test:asan passed');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the cpuid check and the quick conformance table (scripts/qemu-conformance.mjs) under
+// Runs the cpuid check and the quick conformance table (scripts/conformance-quick.mjs) under
 // `qemu-x86_64 -cpu EPYC-Milan` (an AVX2-only CPU): proves the AVX2 dispatch on any x86 machine,
 // AVX-512 or not. Skips, saying why, when qemu-user is absent (Debian: apt-get install qemu-user).
 import { execFileSync, spawn } from 'node:child_process';
@@ -20,7 +20,7 @@ if (process.arch !== 'x64') {
   console.log(`test:qemu skipped: qemu-x86_64 -cpu EPYC-Milan checks the x86 AVX2 path; this is ${process.arch}`);
   process.exit(0);
 }
-const driver = join(root, 'scripts', 'qemu-conformance.mjs');
+const driver = join(root, 'scripts', 'conformance-quick.mjs');
 if (!existsSync(join(root, 'dist', 'index.js'))) {
   console.error('test:qemu needs the built package (pnpm build)');
   process.exit(1);
