@@ -366,18 +366,23 @@ bool conv2dBackpropFilter(Call& c) {
   // Per image: a[o] rows (dy, zero beyond the valid pixels) and b(k) rows (x taps), both of length Qp.
   const int64_t Q = flat ? g.OH * Wp : g.P, Qp = roundUp(Q, V::L);
   const int64_t tail = kNR + (g.kw - 1) * g.dw + 2 * V::L;
-  float* arows = scratch(c, 0, 2, g.O * Qp);
-  float* brows = flat ? scratch(c, 0, 3, g.C * plane + tail) : scratch(c, 0, 3, g.G * g.K * Qp);
+  // Images in batches of nb: each batch's rows are built once, then every tile sums over the batch
+  // (one parallel pass per batch, not per image: LeNet's 64 small images would be 64 pool wake-ups).
+  const int64_t perImage = flat ? g.O * Qp + g.C * plane : g.O * Qp + g.G * g.K * Qp;
+  const int64_t nb = flat ? imax(1, imin(g.N, (int64_t(1) << 24) / imax(1, perImage))) : 1;
+  float* arows = scratch(c, 0, 2, nb * g.O * Qp);
+  float* brows = flat ? scratch(c, 0, 3, nb * g.C * plane + tail) : scratch(c, 0, 3, g.G * g.K * Qp);
   const float* xd = x.data;
   const float* dyd = dy.data;
   float* dwd = dw.data;
   const int64_t khw = g.kh * g.kw;
   const int64_t oTiles = (g.og + kDotM - 1) / kDotM, kTiles = (g.K + kDotK - 1) / kDotK;
-  for (int64_t n = 0; n < g.N; n++) {
-    par(c, g.O, 4, [&](int64_t b, int64_t e, int) {
-      for (int64_t o = b; o < e; o++) {
-        float* a = arows + o * Qp;
-        const float* s = dyd + (n * g.O + o) * g.P;
+  for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
+    const int64_t cnt = imin(nb, g.N - n0);
+    par(c, cnt * g.O, 4, [&](int64_t b, int64_t e, int) {
+      for (int64_t no = b; no < e; no++) {
+        float* a = arows + no * Qp;
+        const float* s = dyd + (n0 * g.O + no) * g.P;
         if (flat) {
           for (int64_t oy = 0; oy < g.OH; oy++) {
             for (int64_t ox = 0; ox < g.OW; ox++) a[oy * Wp + ox] = s[oy * g.OW + ox];
@@ -390,8 +395,9 @@ bool conv2dBackpropFilter(Call& c) {
       }
     });
     if (flat) {
-      padPlanes(c, xd + n * g.C * g.H * g.W, g.C, g.H, g.W, g.pt, g.pl, Hp, Wp, brows, tail);
+      padPlanes(c, xd + n0 * g.C * g.H * g.W, cnt * g.C, g.H, g.W, g.pt, g.pl, Hp, Wp, brows, tail);
     } else {
+      const int64_t n = n0;
       par(c, g.G * g.K, 4, [&](int64_t b, int64_t e, int) {
         for (int64_t gk = b; gk < e; gk++) {
           const int64_t gi = gk / g.K, k = gk % g.K, ch = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
@@ -408,28 +414,30 @@ bool conv2dBackpropFilter(Call& c) {
         }
       });
     }
-    const bool accumulate = n > 0;
+    const bool accumulate = n0 > 0;
     par(c, g.G * oTiles * kTiles, 1, [&](int64_t b, int64_t e, int) {
       for (int64_t it = b; it < e; it++) {
         const int64_t kt = it % kTiles, ot = (it / kTiles) % oTiles, gi = it / (kTiles * oTiles);
-        const float* ap[kDotM];
-        const float* bp[kDotK];
-        for (int r = 0; r < kDotM; r++) ap[r] = arows + (gi * g.og + imin(ot * kDotM + r, g.og - 1)) * Qp;
-        for (int s = 0; s < kDotK; s++) {
-          const int64_t k = imin(kt * kDotK + s, g.K - 1);
-          if (flat) {
-            const int64_t ch = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
-            bp[s] = brows + (gi * g.cg + ch) * plane + ky * g.dh * Wp + kx * g.dw;
-          } else {
-            bp[s] = brows + (gi * g.K + k) * Qp;
+        float sum[kDotM * kDotK];
+        for (int64_t i = 0; i < cnt; i++) {
+          const float* ap[kDotM];
+          const float* bp[kDotK];
+          for (int r = 0; r < kDotM; r++) ap[r] = arows + (i * g.O + gi * g.og + imin(ot * kDotM + r, g.og - 1)) * Qp;
+          for (int s = 0; s < kDotK; s++) {
+            const int64_t k = imin(kt * kDotK + s, g.K - 1);
+            if (flat) {
+              const int64_t ch = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
+              bp[s] = brows + (i * g.C + gi * g.cg + ch) * plane + ky * g.dh * Wp + kx * g.dw;
+            } else {
+              bp[s] = brows + (gi * g.K + k) * Qp;
+            }
           }
+          dotTile(Qp, ap, bp, sum, kDotK, i > 0);
         }
-        float out[kDotM * kDotK];
-        dotTile(Qp, ap, bp, out, kDotK, false);
         for (int r = 0; r < kDotM && ot * kDotM + r < g.og; r++)
           for (int s = 0; s < kDotK && kt * kDotK + s < g.K; s++) {
             float* d = dwd + (gi * g.og + ot * kDotM + r) * g.K + kt * kDotK + s;
-            *d = accumulate ? *d + out[r * kDotK + s] : out[r * kDotK + s];
+            *d = accumulate ? *d + sum[r * kDotK + s] : sum[r * kDotK + s];
           }
       }
     });

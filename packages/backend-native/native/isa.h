@@ -206,6 +206,33 @@ inline void sums2(const float* a, const float* b, int64_t n, float shiftA, float
   out[1] = s1;
 }
 
+/** out[0] = Σ a·w, out[1] = Σ a·w·(b − shiftB) (w = nullptr: weight 1); float lanes per chunk, chunks in double. */
+inline void weightedSums(const float* a, const float* w, const float* b, int64_t n, float shiftB, double* out) {
+  constexpr int L = V::L;
+  double s0 = 0, s1 = 0;
+  const V hb = V::set1(shiftB), one = V::set1(1.0f);
+  for (int64_t c0 = 0; c0 < n; c0 += 1024) {
+    const int64_t c1 = imin(n, c0 + 1024);
+    V p = V::zero(), q = V::zero();
+    int64_t i = c0;
+    for (; i + L <= c1; i += L) {
+      const V g = w ? V::mul(V::load(a + i), V::load(w + i)) : V::load(a + i);
+      p = V::fma(g, one, p);
+      q = V::fma(g, V::sub(V::load(b + i), hb), q);
+    }
+    double t0 = p.sum(), t1 = q.sum();
+    for (; i < c1; i++) {
+      const float g = w ? a[i] * w[i] : a[i];
+      t0 += g;
+      t1 += (double)g * (b[i] - shiftB);
+    }
+    s0 += t0;
+    s1 += t1;
+  }
+  out[0] = s0;
+  out[1] = s1;
+}
+
 /** Σ x. */
 inline double sumOf(const float* x, int64_t n) {
   double r[2];

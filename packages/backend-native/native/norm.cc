@@ -152,7 +152,10 @@ bool layerNorm(Call& c) {
       vo[r] = var;
       const float inv = 1.0f / std::sqrt(var + eps);
       float* yr = y + r * R;
-      for (int64_t j = 0; j < R; j++) yr[j] = (xr[j] - mean) * inv * (w ? w[j] : 1.0f) + (bi ? bi[j] : 0.0f);
+      if (w && bi)
+        for (int64_t j = 0; j < R; j++) yr[j] = (xr[j] - mean) * inv * w[j] + bi[j];
+      else
+        for (int64_t j = 0; j < R; j++) yr[j] = (xr[j] - mean) * inv * (w ? w[j] : 1.0f) + (bi ? bi[j] : 0.0f);
     }
   });
   return true;
@@ -178,28 +181,43 @@ bool layerNormBackward(Call& c) {
       const float *dr = dyd + r * R, *xr = xd + r * R;
       const double inv = 1.0 / std::sqrt((double)vd[r] + eps);
       const float mu = md[r];
-      double sg = 0, sgx = 0;
-      for (int64_t j = 0; j < R; j++) {
-        const double g = (double)dr[j] * (w ? w[j] : 1.0f);
-        sg += g;
-        sgx += g * (xr[j] - mu);
-      }
+      double t[2];
+      weightedSums(dr, w, xr, R, mu, t);
+      const double sg = t[0], sgx = t[1];
       const float c0 = (float)(sg / R), c1 = (float)(sgx * inv * inv / R);
       float* dxr = dx + r * R;
-      for (int64_t j = 0; j < R; j++) dxr[j] = (float)inv * (dr[j] * (w ? w[j] : 1.0f) - c0 - (xr[j] - mu) * c1);
+      const float k = (float)inv;
+      if (w)
+        for (int64_t j = 0; j < R; j++) dxr[j] = k * (dr[j] * w[j] - c0 - (xr[j] - mu) * c1);
+      else
+        for (int64_t j = 0; j < R; j++) dxr[j] = k * (dr[j] - c0 - (xr[j] - mu) * c1);
     }
   });
-  // parameter gradients: columns summed over rows (parallel over column blocks)
-  par(c, R, 64, [&](int64_t b, int64_t e, int) {
-    for (int64_t j = b; j < e; j++) {
-      double sw = 0, sb = 0;
+  // parameter gradients: Σ over rows, row by row into double accumulators (parallel over column blocks)
+  double* inv = reinterpret_cast<double*>(scratch(c, 0, 2, 2 * rows));
+  for (int64_t r = 0; r < rows; r++) inv[r] = 1.0 / std::sqrt((double)vd[r] + eps);
+  constexpr int64_t kBlock = 1024;
+  par(c, (R + kBlock - 1) / kBlock, 1, [&](int64_t b, int64_t e, int t) {
+    double* acc = reinterpret_cast<double*>(scratch(c, t, 0, 4 * kBlock));
+    for (int64_t blk = b; blk < e; blk++) {
+      const int64_t j0 = blk * kBlock, n = imin(kBlock, R - j0);
+      double* sw = acc;
+      double* sb = acc + kBlock;
+      for (int64_t j = 0; j < n; j++) sw[j] = sb[j] = 0.0;
       for (int64_t r = 0; r < rows; r++) {
-        const double d = dyd[r * R + j];
-        sb += d;
-        sw += d * (xd[r * R + j] - md[r]) / std::sqrt((double)vd[r] + eps);
+        const float* d = dyd + r * R + j0;
+        const float* xr = xd + r * R + j0;
+        const float mu = md[r];
+        const float k = (float)inv[r];
+        for (int64_t j = 0; j < n; j++) {
+          sb[j] += d[j];
+          sw[j] += d[j] * ((xr[j] - mu) * k);
+        }
       }
-      dw[j] = (float)sw;
-      db[j] = (float)sb;
+      for (int64_t j = 0; j < n; j++) {
+        dw[j0 + j] = (float)sw[j];
+        db[j0 + j] = (float)sb[j];
+      }
     }
   });
   return true;

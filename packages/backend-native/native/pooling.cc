@@ -35,6 +35,19 @@ inline void taps(int64_t o, int64_t in, int64_t k, int64_t s, int64_t pad, int64
   *t1 = b > a ? b : a;
 }
 
+/**
+ * Average window along one axis, PyTorch's rule: taps [t0, t1) inside the input; with countIncludePad
+ * the divisor counts taps inside the padded extent [−padBefore, in + padAfter).
+ */
+inline void avgAxisFwd(int64_t o, int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pa, int64_t d, int64_t* t0,
+                       int64_t* t1, int64_t* padded) {
+  taps(o, in, k, s, pb, d, t0, t1);
+  int64_t a, z;
+  taps(o, in + pb + pa, k, s, 0, d, &a, &z);  // the same window on the padded axis
+  (void)a;
+  *padded = z;
+}
+
 /** Index (within the plane) of the window's maximum: first largest, NaN wins; −1 if no tap is inside. */
 inline int64_t argmaxWindow(const float* p, const PoolGeo& g, int64_t oy, int64_t ox) {
   int64_t y0, y1, x0, x1;
@@ -53,40 +66,83 @@ inline int64_t argmaxWindow(const float* p, const PoolGeo& g, int64_t oy, int64_
   return best;
 }
 
+/**
+ * Separable window reduction of every plane: first along each input row (per output column, the taps
+ * inside the row), then down the columns (per output row, the rows inside the input), vectorizable
+ * over output columns. Max propagates NaN; avg sums then scales by the divisor of each axis (both
+ * PyTorch divisors are products of a row factor and a column factor).
+ */
+template <bool IsMax>
+void separablePool(Call& c, const PoolGeo& g, bool include, const float* x, float* y) {
+  int32_t* cols = reinterpret_cast<int32_t*>(scratch(c, 0, 5, 3 * g.OW));
+  for (int64_t ox = 0; ox < g.OW; ox++) {
+    int64_t t0, t1, padded;
+    avgAxisFwd(ox, g.W, g.kw, g.sw, g.pl, g.pr, g.dw, &t0, &t1, &padded);
+    cols[3 * ox] = (int32_t)t0;
+    cols[3 * ox + 1] = (int32_t)t1;
+    cols[3 * ox + 2] = (int32_t)(include ? padded : t1 - t0);
+  }
+  par(c, g.N * g.C, 1, [&](int64_t b, int64_t e, int t) {
+    float* tmp = scratch(c, t, 0, g.H * g.OW + 1);
+    uint8_t* nanRow = reinterpret_cast<uint8_t*>(scratch(c, t, 1, g.OW / 4 + 2));
+    for (int64_t p = b; p < e; p++) {
+      const float* xp = x + p * g.H * g.W;
+      float* yp = y + p * g.OH * g.OW;
+      for (int64_t iy = 0; iy < g.H; iy++) {
+        const float* row = xp + iy * g.W;
+        float* out = tmp + iy * g.OW;
+        for (int64_t ox = 0; ox < g.OW; ox++) {
+          const int64_t origin = ox * g.sw - g.pl;
+          float m = IsMax ? -INFINITY : 0.0f;
+          for (int64_t tx = cols[3 * ox]; tx < cols[3 * ox + 1]; tx++) {
+            const float v = row[origin + tx * g.dw];
+            if (IsMax)
+              m = (v > m || v != v) && m == m ? v : m;
+            else
+              m += v;
+          }
+          out[ox] = m;
+        }
+      }
+      for (int64_t oy = 0; oy < g.OH; oy++) {
+        int64_t t0, t1, padded;
+        avgAxisFwd(oy, g.H, g.kh, g.sh, g.pt, g.pb, g.dh, &t0, &t1, &padded);
+        float* out = yp + oy * g.OW;
+        if (IsMax) {
+          for (int64_t ox = 0; ox < g.OW; ox++) out[ox] = -INFINITY, nanRow[ox] = 0;
+          for (int64_t ty = t0; ty < t1; ty++) {
+            const float* r = tmp + (oy * g.sh - g.pt + ty * g.dh) * g.OW;
+            for (int64_t ox = 0; ox < g.OW; ox++) {
+              const float v = r[ox];
+              out[ox] = v > out[ox] ? v : out[ox];
+              nanRow[ox] |= v != v;
+            }
+          }
+          for (int64_t ox = 0; ox < g.OW; ox++)
+            if (nanRow[ox]) out[ox] = NAN;
+        } else {
+          for (int64_t ox = 0; ox < g.OW; ox++) out[ox] = 0.0f;
+          for (int64_t ty = t0; ty < t1; ty++) {
+            const float* r = tmp + (oy * g.sh - g.pt + ty * g.dh) * g.OW;
+            for (int64_t ox = 0; ox < g.OW; ox++) out[ox] += r[ox];
+          }
+          const int64_t rowCount = include ? padded : t1 - t0;
+          for (int64_t ox = 0; ox < g.OW; ox++) {
+            const int64_t count = rowCount * cols[3 * ox + 2];
+            out[ox] = count > 0 ? out[ox] * (1.0f / (float)count) : 0.0f;
+          }
+        }
+      }
+    }
+  });
+}
+
 bool maxPool2d(Call& c) {
   const char* op = "maxPool2d";
   if (!arity(c, op, 1, 1, 1, kPoolAttrs)) return false;
   PoolGeo g;
   if (!readPool(c, op, g, c.in[0], c.out[0])) return false;
-  const float* x = c.in[0].data;
-  float* y = c.out[0].data;
-  const bool fast2 = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 && g.pt == 0 &&
-                     g.pl == 0 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
-  par(c, g.N * g.C, 4, [&](int64_t b, int64_t e, int) {
-    for (int64_t pl = b; pl < e; pl++) {
-      const float* p = x + pl * g.H * g.W;
-      float* yo = y + pl * g.OH * g.OW;
-      for (int64_t oy = 0; oy < g.OH; oy++) {
-        if (fast2) {
-          const float* r0 = p + 2 * oy * g.W;
-          const float* r1 = r0 + g.W;
-          for (int64_t ox = 0; ox < g.OW; ox++) {
-            const float a = r0[2 * ox], bb = r0[2 * ox + 1], cc = r1[2 * ox], d = r1[2 * ox + 1];
-            float m = a;
-            if (bb > m || (bb != bb && m == m)) m = bb;
-            if (cc > m || (cc != cc && m == m)) m = cc;
-            if (d > m || (d != d && m == m)) m = d;
-            yo[oy * g.OW + ox] = m;
-          }
-          continue;
-        }
-        for (int64_t ox = 0; ox < g.OW; ox++) {
-          const int64_t i = argmaxWindow(p, g, oy, ox);
-          yo[oy * g.OW + ox] = i < 0 ? -INFINITY : p[i];
-        }
-      }
-    }
-  });
+  separablePool<true>(c, g, false, c.in[0].data, c.out[0].data);
   return true;
 }
 
@@ -115,19 +171,6 @@ bool maxPool2dBackward(Call& c) {
   return true;
 }
 
-/**
- * Average window along one axis, PyTorch's rule: taps [t0, t1) inside the input; with countIncludePad
- * the divisor counts taps inside the padded extent [−padBefore, in + padAfter).
- */
-inline void avgAxis(int64_t o, int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pa, int64_t d, int64_t* t0,
-                    int64_t* t1, int64_t* padded) {
-  taps(o, in, k, s, pb, d, t0, t1);
-  int64_t a, z;
-  taps(o, in + pb + pa, k, s, 0, d, &a, &z);  // the same window on the padded axis
-  (void)a;
-  *padded = z;
-}
-
 bool avgCommon(Call& c, const char* op, bool backward) {
   if (!arity(c, op, 1, 1, 1, kPoolAttrs + 1)) return false;
   PoolGeo g;
@@ -138,6 +181,10 @@ bool avgCommon(Call& c, const char* op, bool backward) {
   if (!attrInt(c, op, kPoolAttrs, 0, 1, &include)) return false;
   const float* src = c.in[0].data;
   float* dst = c.out[0].data;
+  if (!backward) {
+    separablePool<false>(c, g, include == 1, src, dst);
+    return true;
+  }
   par(c, g.N * g.C, 4, [&](int64_t b, int64_t e, int) {
     for (int64_t pl = b; pl < e; pl++) {
       const float* xp = backward ? nullptr : src + pl * g.H * g.W;
@@ -145,10 +192,10 @@ bool avgCommon(Call& c, const char* op, bool backward) {
       if (backward) memset(dxp, 0, sizeof(float) * g.H * g.W);
       for (int64_t oy = 0; oy < g.OH; oy++) {
         int64_t y0, y1, yp;
-        avgAxis(oy, g.H, g.kh, g.sh, g.pt, g.pb, g.dh, &y0, &y1, &yp);
+        avgAxisFwd(oy, g.H, g.kh, g.sh, g.pt, g.pb, g.dh, &y0, &y1, &yp);
         for (int64_t ox = 0; ox < g.OW; ox++) {
           int64_t x0, x1, xq;
-          avgAxis(ox, g.W, g.kw, g.sw, g.pl, g.pr, g.dw, &x0, &x1, &xq);
+          avgAxisFwd(ox, g.W, g.kw, g.sw, g.pl, g.pr, g.dw, &x0, &x1, &xq);
           const int64_t count = include ? yp * xq : (y1 - y0) * (x1 - x0);
           const float inv = count > 0 ? 1.0f / (float)count : 0.0f;
           const int64_t oi = pl * g.OH * g.OW + oy * g.OW + ox;
