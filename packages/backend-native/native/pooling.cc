@@ -66,6 +66,21 @@ inline int64_t argmaxWindow(const float* p, const PoolGeo& g, int64_t oy, int64_
   return best;
 }
 
+/** out[ox] ⊕= row[ox·sw + shift] for ox in [a, b) (max with a NaN flag, or sum); restrict lets it vectorize. */
+template <bool IsMax>
+inline void accumulateRun(const float* __restrict row, float* __restrict out, float* __restrict nanFlag, int64_t a,
+                          int64_t b, int64_t sw, int64_t shift) {
+  for (int64_t ox = a; ox < b; ox++) {
+    const float v = row[ox * sw + shift];
+    if (IsMax) {
+      out[ox] = v > out[ox] ? v : out[ox];
+      nanFlag[ox] = v != v ? 1.0f : nanFlag[ox];
+    } else {
+      out[ox] += v;
+    }
+  }
+}
+
 /**
  * Separable window reduction of every plane: first along each input row (per output column, the taps
  * inside the row), then down the columns (per output row, the rows inside the input), vectorizable
@@ -82,52 +97,46 @@ void separablePool(Call& c, const PoolGeo& g, bool include, const float* x, floa
     cols[3 * ox + 1] = (int32_t)t1;
     cols[3 * ox + 2] = (int32_t)(include ? padded : t1 - t0);
   }
+  // interior output columns [oxA, oxB): the whole window lies inside the row
+  const int64_t oxA = imin(g.OW, (g.pl + g.sw - 1) / g.sw);
+  const int64_t lastStart = g.W - 1 - (g.kw - 1) * g.dw + g.pl;
+  const int64_t oxB = lastStart < 0 ? oxA : imax(oxA, imin(g.OW, lastStart / g.sw + 1));
   par(c, g.N * g.C, 1, [&](int64_t b, int64_t e, int t) {
     float* tmp = scratch(c, t, 0, g.H * g.OW + 1);
-    uint8_t* nanRow = reinterpret_cast<uint8_t*>(scratch(c, t, 1, g.OW / 4 + 2));
+    float* nanRow = scratch(c, t, 1, g.OW + 1);
+    const int64_t H = g.H, W = g.W, OW = g.OW, OH = g.OH, kw = g.kw, sw = g.sw, dw = g.dw, pl = g.pl;
     for (int64_t p = b; p < e; p++) {
-      const float* xp = x + p * g.H * g.W;
-      float* yp = y + p * g.OH * g.OW;
-      for (int64_t iy = 0; iy < g.H; iy++) {
-        const float* row = xp + iy * g.W;
-        float* out = tmp + iy * g.OW;
-        for (int64_t ox = 0; ox < g.OW; ox++) {
-          const int64_t origin = ox * g.sw - g.pl;
-          float m = IsMax ? -INFINITY : 0.0f;
-          for (int64_t tx = cols[3 * ox]; tx < cols[3 * ox + 1]; tx++) {
-            const float v = row[origin + tx * g.dw];
-            if (IsMax)
-              m = (v > m || v != v) && m == m ? v : m;
-            else
-              m += v;
-          }
-          out[ox] = m;
+      const float* xp = x + p * H * W;
+      float* yp = y + p * OH * OW;
+      for (int64_t iy = 0; iy < H; iy++) {
+        const float* row = xp + iy * W;
+        float* out = tmp + iy * OW;
+        for (int64_t ox = 0; ox < OW; ox++) out[ox] = IsMax ? -INFINITY : 0.0f, nanRow[ox] = 0.0f;
+        // interior columns (every tap inside the row): tap by tap over a run of outputs
+        for (int64_t tx = 0; tx < kw; tx++) accumulateRun<IsMax>(row, out, nanRow, oxA, oxB, sw, tx * dw - pl);
+        // edge columns: only the taps inside the row
+        for (int64_t ox = 0; ox < OW; ox++) {
+          if (ox == oxA) ox = oxB;
+          if (ox >= OW) break;
+          const int64_t origin = ox * sw - pl;
+          for (int64_t tx = cols[3 * ox]; tx < cols[3 * ox + 1]; tx++)
+            accumulateRun<IsMax>(row, out, nanRow, ox, ox + 1, 0, origin + tx * dw);
         }
+        if (IsMax)
+          for (int64_t ox = 0; ox < OW; ox++) out[ox] = nanRow[ox] != 0.0f ? NAN : out[ox];
       }
-      for (int64_t oy = 0; oy < g.OH; oy++) {
+      for (int64_t oy = 0; oy < OH; oy++) {
         int64_t t0, t1, padded;
-        avgAxisFwd(oy, g.H, g.kh, g.sh, g.pt, g.pb, g.dh, &t0, &t1, &padded);
-        float* out = yp + oy * g.OW;
+        avgAxisFwd(oy, H, g.kh, g.sh, g.pt, g.pb, g.dh, &t0, &t1, &padded);
+        float* out = yp + oy * OW;
+        for (int64_t ox = 0; ox < OW; ox++) out[ox] = IsMax ? -INFINITY : 0.0f, nanRow[ox] = 0.0f;
+        for (int64_t ty = t0; ty < t1; ty++)
+          accumulateRun<IsMax>(tmp + (oy * g.sh - g.pt + ty * g.dh) * OW, out, nanRow, 0, OW, 1, 0);
         if (IsMax) {
-          for (int64_t ox = 0; ox < g.OW; ox++) out[ox] = -INFINITY, nanRow[ox] = 0;
-          for (int64_t ty = t0; ty < t1; ty++) {
-            const float* r = tmp + (oy * g.sh - g.pt + ty * g.dh) * g.OW;
-            for (int64_t ox = 0; ox < g.OW; ox++) {
-              const float v = r[ox];
-              out[ox] = v > out[ox] ? v : out[ox];
-              nanRow[ox] |= v != v;
-            }
-          }
-          for (int64_t ox = 0; ox < g.OW; ox++)
-            if (nanRow[ox]) out[ox] = NAN;
+          for (int64_t ox = 0; ox < OW; ox++) out[ox] = nanRow[ox] != 0.0f ? NAN : out[ox];
         } else {
-          for (int64_t ox = 0; ox < g.OW; ox++) out[ox] = 0.0f;
-          for (int64_t ty = t0; ty < t1; ty++) {
-            const float* r = tmp + (oy * g.sh - g.pt + ty * g.dh) * g.OW;
-            for (int64_t ox = 0; ox < g.OW; ox++) out[ox] += r[ox];
-          }
           const int64_t rowCount = include ? padded : t1 - t0;
-          for (int64_t ox = 0; ox < g.OW; ox++) {
+          for (int64_t ox = 0; ox < OW; ox++) {
             const int64_t count = rowCount * cols[3 * ox + 2];
             out[ox] = count > 0 ? out[ox] * (1.0f / (float)count) : 0.0f;
           }
