@@ -89,8 +89,20 @@ class BufferPool {
 };
 
 // ---- persistent thread pool: workers wait on a generation counter; the caller is thread 0 ----
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
 class ThreadPool {
  public:
+  // Workers and the caller spin this many pauses (tens of microseconds) before blocking: kernels
+  // come in quick succession, and a condition-variable wake-up costs more than a small kernel.
+  static constexpr int kSpin = 4000;
+
   explicit ThreadPool(int threads) : threads_(threads) {
     for (int t = 1; t < threads; t++) workers_.emplace_back([this, t] { loop(t); });
   }
@@ -98,7 +110,7 @@ class ThreadPool {
     {
       std::lock_guard<std::mutex> g(m_);
       stop_ = true;
-      gen_++;
+      gen_.fetch_add(1);
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -120,13 +132,16 @@ class ThreadPool {
       chunk_ = chunk;
       chunks_ = chunks;
       next_.store(0);
-      pending_ = (int)workers_.size();
-      gen_++;
+      pending_.store((int)workers_.size());
+      gen_.fetch_add(1);
     }
     cv_.notify_all();
     work(0);
-    std::unique_lock<std::mutex> lk(m_);
-    done_.wait(lk, [this] { return pending_ == 0; });
+    for (int i = 0; i < kSpin && pending_.load() != 0; i++) cpuRelax();
+    if (pending_.load() != 0) {
+      std::unique_lock<std::mutex> lk(m_);
+      done_.wait(lk, [this] { return pending_.load() == 0; });
+    }
     if (error_) {
       // a chunk failed (out of memory for scratch): the call fails on the JS thread, nothing aborts
       std::exception_ptr e = error_;
@@ -153,28 +168,34 @@ class ThreadPool {
   void loop(int t) {
     uint64_t seen = 0;
     for (;;) {
-      {
+      for (int i = 0; i < kSpin && gen_.load() == seen; i++) cpuRelax();
+      if (gen_.load() == seen) {
         std::unique_lock<std::mutex> lk(m_);
-        cv_.wait(lk, [&] { return gen_ != seen; });
-        seen = gen_;
+        cv_.wait(lk, [&] { return gen_.load() != seen; });
+      }
+      {
+        std::lock_guard<std::mutex> g(m_);  // the job fields were written under this lock
+        seen = gen_.load();
         if (stop_) return;
       }
       work(t);
-      std::lock_guard<std::mutex> g(m_);
-      if (--pending_ == 0) done_.notify_one();
+      if (pending_.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> g(m_);
+        done_.notify_one();
+      }
     }
   }
   int threads_;
   std::vector<std::thread> workers_;
   std::mutex m_;
   std::condition_variable cv_, done_;
-  uint64_t gen_ = 0;
+  std::atomic<uint64_t> gen_{0};
   bool stop_ = false;
   void (*fn_)(void*, int64_t, int64_t, int) = nullptr;
   void* ctx_ = nullptr;
   int64_t n_ = 0, chunk_ = 1, chunks_ = 0;
   std::atomic<int64_t> next_{0};
-  int pending_ = 0;
+  std::atomic<int> pending_{0};
   std::mutex errorMutex_;
   std::exception_ptr error_;
 };
