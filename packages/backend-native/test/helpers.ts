@@ -19,3 +19,14 @@ export function backends(): { label: string; backend: NativeBackend }[] {
     for (const threads of [1, 2]) out.push({ label: `${isa}/${threads}t`, backend: createNativeBackend({ isa, threads }) });
   return out;
 }
+
+/**
+ * Why native tests are skipped: the addon is not built (no compiler on this machine) and the run does
+ * not demand it. CI with a compiler sets HYPERCOLUMN_REQUIRE_NATIVE=1, so a broken build fails there.
+ */
+export const skipReason: string | undefined = (() => {
+  const r = loadAddon();
+  if ('addon' in r || process.env.HYPERCOLUMN_REQUIRE_NATIVE === '1') return undefined;
+  console.warn(`backend-native tests skipped: ${r.reason}`);
+  return r.reason;
+})();
