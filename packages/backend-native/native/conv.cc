@@ -177,14 +177,17 @@ bool flatConv(Call& c, const char* op, int64_t N, int64_t C, int64_t H, int64_t 
           const int64_t o = g * og + i + r;
           const float bv = bias ? bias[o] : 0.0f;
           float* yo = y + (n * O + o) * OH * OW;
-          int64_t oy = q0 / rowLen, ox = q0 % rowLen;
           const float* tr = tile + r * bw;
-          for (int64_t j = 0; j < nq; j++) {
-            if (ox < OW) {
-              float v = tr[j] + bv;
-              yo[oy * OW + ox] = relu ? (v > 0.0f ? v : 0.0f) : v;
-            }
-            if (++ox == rowLen) ox = 0, oy++;
+          // the tile's columns, one flat row at a time: the first OW of each row are outputs
+          for (int64_t j = 0, oy = q0 / rowLen, ox = q0 % rowLen; j < nq; oy++, ox = 0) {
+            const int64_t run = imin(nq - j, rowLen - ox), valid = imax(0, imin(run, OW - ox));
+            float* __restrict dst = yo + oy * OW + ox;
+            const float* __restrict src = tr + j;
+            if (relu)
+              for (int64_t t2 = 0; t2 < valid; t2++) dst[t2] = src[t2] + bv > 0.0f ? src[t2] + bv : 0.0f;
+            else
+              for (int64_t t2 = 0; t2 < valid; t2++) dst[t2] = src[t2] + bv;
+            j += run;
           }
         }
       }
