@@ -1,0 +1,588 @@
+// The Node-API binding: a Context per backend instance owning its buffer registry, size-class pool,
+// thread pool, per-thread scratch and packed-weight caches, and the kernel table chosen by cpuid.
+// Every call is re-checked here (ids, ranks, dims, element counts) before a kernel sees a pointer;
+// kernels re-check their own shapes and attributes.
+#include <napi.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common.h"
+
+namespace hc {
+extern const KernelEntry* const kFamilies_base[];
+#ifdef HC_PORTABLE_ONLY
+constexpr const KernelEntry* const* kFamilies_avx512 = kFamilies_base;
+constexpr const KernelEntry* const* kFamilies_avx2 = kFamilies_base;
+#else
+extern const KernelEntry* const kFamilies_avx512[];
+extern const KernelEntry* const kFamilies_avx2[];
+#endif
+
+namespace {
+
+constexpr int64_t kMaxElements = int64_t(1) << 33;  // 32 GiB of float32: beyond it, refuse before allocating
+
+std::string detectIsa() {
+#ifdef HC_PORTABLE_ONLY
+  return "base";
+#endif
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "avx512";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+  return "base";
+}
+
+// ---- size-class pool: classes of 2^k·{1, 1.25, 1.5, 1.75} bytes, 64-byte aligned ----
+class BufferPool {
+ public:
+  static size_t classOf(size_t bytes) {
+    if (bytes <= 64) return 64;
+    size_t p = 64;
+    while (p * 2 < bytes) p *= 2;
+    for (size_t q = p; q <= 2 * p; q += p / 4)
+      if (q >= bytes) return (q + 63) / 64 * 64;  // aligned_alloc wants a multiple of the alignment
+    return 2 * p;
+  }
+  float* take(size_t bytes, size_t* cls) {
+    *cls = classOf(bytes);
+    auto it = free_.find(*cls);
+    if (it != free_.end() && !it->second.empty()) {
+      float* p = it->second.back();
+      it->second.pop_back();
+      pooled_ -= *cls;
+      return p;
+    }
+    void* p = std::aligned_alloc(64, *cls);
+    if (!p) return nullptr;
+    held_ += *cls;
+    return static_cast<float*>(p);
+  }
+  void give(float* p, size_t cls) {
+    free_[cls].push_back(p);
+    pooled_ += cls;
+  }
+  void trim() {
+    for (auto& kv : free_)
+      for (float* p : kv.second) {
+        std::free(p);
+        held_ -= kv.first;
+      }
+    free_.clear();
+    pooled_ = 0;
+  }
+  size_t held() const { return held_; }
+  ~BufferPool() { trim(); }
+
+ private:
+  std::unordered_map<size_t, std::vector<float*>> free_;
+  size_t held_ = 0, pooled_ = 0;
+};
+
+// ---- persistent thread pool: workers wait on a generation counter; the caller is thread 0 ----
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+class ThreadPool {
+ public:
+  // Workers and the caller spin this many pauses (tens of microseconds) before blocking: kernels
+  // come in quick succession, and a condition-variable wake-up costs more than a small kernel.
+  static constexpr int kSpin = 4000;
+
+  explicit ThreadPool(int threads) : threads_(threads) {
+    for (int t = 1; t < threads; t++) workers_.emplace_back([this, t] { loop(t); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> g(m_);
+      stop_ = true;
+      gen_.fetch_add(1);
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  int threads() const { return threads_; }
+  void run(int64_t n, int64_t grain, void (*fn)(void*, int64_t, int64_t, int), void* ctx) {
+    int64_t chunk = (n + threads_ * 4 - 1) / (threads_ * 4);
+    if (chunk < grain) chunk = grain;
+    const int64_t chunks = (n + chunk - 1) / chunk;
+    if (threads_ <= 1 || chunks <= 1) {
+      fn(ctx, 0, n, 0);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> g(m_);
+      fn_ = fn;
+      ctx_ = ctx;
+      n_ = n;
+      chunk_ = chunk;
+      chunks_ = chunks;
+      next_.store(0);
+      pending_.store((int)workers_.size());
+      gen_.fetch_add(1);
+    }
+    cv_.notify_all();
+    work(0);
+    for (int i = 0; i < kSpin && pending_.load() != 0; i++) cpuRelax();
+    if (pending_.load() != 0) {
+      std::unique_lock<std::mutex> lk(m_);
+      done_.wait(lk, [this] { return pending_.load() == 0; });
+    }
+    if (error_) {
+      // a chunk failed (out of memory for scratch): the call fails on the JS thread, nothing aborts
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+
+ private:
+  void work(int t) {
+    for (;;) {
+      const int64_t c = next_.fetch_add(1);
+      if (c >= chunks_) return;
+      const int64_t b = c * chunk_, e = b + chunk_ < n_ ? b + chunk_ : n_;
+      try {
+        fn_(ctx_, b, e, t);
+      } catch (...) {
+        std::lock_guard<std::mutex> g(errorMutex_);
+        if (!error_) error_ = std::current_exception();
+        next_.store(chunks_);  // stop handing out chunks
+      }
+    }
+  }
+  void loop(int t) {
+    uint64_t seen = 0;
+    for (;;) {
+      for (int i = 0; i < kSpin && gen_.load() == seen; i++) cpuRelax();
+      if (gen_.load() == seen) {
+        std::unique_lock<std::mutex> lk(m_);
+        cv_.wait(lk, [&] { return gen_.load() != seen; });
+      }
+      {
+        std::lock_guard<std::mutex> g(m_);  // the job fields were written under this lock
+        seen = gen_.load();
+        if (stop_) return;
+      }
+      work(t);
+      if (pending_.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> g(m_);
+        done_.notify_one();
+      }
+    }
+  }
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex m_;
+  std::condition_variable cv_, done_;
+  std::atomic<uint64_t> gen_{0};
+  bool stop_ = false;
+  void (*fn_)(void*, int64_t, int64_t, int) = nullptr;
+  void* ctx_ = nullptr;
+  int64_t n_ = 0, chunk_ = 1, chunks_ = 0;
+  std::atomic<int64_t> next_{0};
+  std::atomic<int> pending_{0};
+  std::mutex errorMutex_;
+  std::exception_ptr error_;
+};
+
+struct Packed {
+  uint64_t key;
+  int64_t floats;
+  float* data;
+};
+
+struct Entry {
+  float* data = nullptr;
+  int64_t size = 0;
+  size_t cls = 0;                                // pool class (0: adopted storage)
+  Napi::Reference<Napi::Float32Array> adopted;   // the caller's array for adopted storage
+  std::vector<Packed> packed;                    // packed forms of this tensor (weights), dropped on free
+};
+
+
+class Context : public Napi::ObjectWrap<Context> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Context",
+                       {InstanceMethod("write", &Context::Write), InstanceMethod("adopt", &Context::Adopt),
+                        InstanceMethod("read", &Context::Read), InstanceMethod("free", &Context::Free),
+                        InstanceMethod("exec", &Context::Exec), InstanceMethod("memory", &Context::Memory),
+                        InstanceMethod("dispose", &Context::Dispose), InstanceMethod("info", &Context::Info),
+                        InstanceMethod("liveCount", &Context::LiveCount)});
+  }
+
+  explicit Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(info) {
+    Napi::Env env = info.Env();
+    int threads = 1;
+    std::string isa = detectIsa();
+    if (info.Length() >= 1 && info[0].IsNumber()) threads = info[0].As<Napi::Number>().Int32Value();
+    if (threads < 1 || threads > 256) {
+      Napi::RangeError::New(env, "threads must be an integer in [1, 256]").ThrowAsJavaScriptException();
+      return;
+    }
+    if (info.Length() >= 2 && info[1].IsString()) {
+      const std::string want = info[1].As<Napi::String>().Utf8Value();
+      const std::string best = isa;
+      const int rank = want == "avx512" ? 2 : want == "avx2" ? 1 : want == "base" ? 0 : -1;
+      const int have = best == "avx512" ? 2 : best == "avx2" ? 1 : 0;
+      if (rank < 0 || rank > have) {
+        Napi::Error::New(env, "instruction set '" + want + "' is not available on this CPU (best: " + best + ")")
+            .ThrowAsJavaScriptException();
+        return;
+      }
+      isa = want;
+    }
+    isa_ = isa;
+    const KernelEntry* const* fam = isa == "avx512" ? kFamilies_avx512 : isa == "avx2" ? kFamilies_avx2 : kFamilies_base;
+    for (; *fam; fam++)
+      for (const KernelEntry* e = *fam; e->name; e++) ops_.push_back(*e);
+    pool_.reset(new ThreadPool(threads));
+    scratch_.resize(threads);
+    services_ = Services{&ScratchFor, &CacheFor, &Parallel, threads, this};
+  }
+
+  ~Context() override { Release(); }
+
+ private:
+  // ---- services for kernels ----
+  static float* ScratchFor(const Services* sv, int thread, int slot, int64_t floats) {
+    Context* self = static_cast<Context*>(sv->owner);
+    auto& slots = self->scratch_[thread];
+    if ((int)slots.size() <= slot) slots.resize(slot + 1);
+    auto& s = slots[slot];
+    if (s.floats < floats) {
+      std::free(s.data);
+      const size_t bytes = ((size_t)floats * 4 + 63) / 64 * 64;
+      s.data = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!s.data) throw std::bad_alloc();
+      s.bytes = bytes;
+      // Count each slot at its largest size times the thread count: which worker first needs a
+      // slot depends on scheduling, and the held bytes must not look like growth when it changes.
+      self->NoteScratch(slot, bytes);
+      s.floats = floats;
+    }
+    return s.data;
+  }
+  void NoteScratch(int slot, size_t bytes) {
+    std::lock_guard<std::mutex> g(scratchMutex_);
+    if ((int)scratchMax_.size() <= slot) scratchMax_.resize(slot + 1, 0);
+    if (bytes <= scratchMax_[slot]) return;
+    scratchBytes_ += (bytes - scratchMax_[slot]) * scratch_.size();
+    scratchMax_[slot] = bytes;
+  }
+  static float* CacheFor(Call& call, int input, uint64_t key, int64_t floats, bool* fresh) {
+    Entry* e = static_cast<Entry*>(call.cacheCtx[input]);
+    if (!e) return nullptr;
+    for (auto& p : e->packed)
+      if (p.key == key && p.floats == floats) {
+        *fresh = false;
+        return p.data;
+      }
+    Context* self = static_cast<Context*>(call.sv->owner);
+    if (e->packed.size() >= 4) {
+      self->cacheBytes_ -= e->packed.front().floats * 4;
+      std::free(e->packed.front().data);
+      e->packed.erase(e->packed.begin());
+    }
+    float* d = static_cast<float*>(std::aligned_alloc(64, ((size_t)floats * 4 + 63) / 64 * 64));
+    if (!d) throw std::bad_alloc();
+    e->packed.push_back({key, floats, d});
+    self->cacheBytes_ += floats * 4;
+    *fresh = true;
+    return d;
+  }
+  static void Parallel(const Services* sv, int64_t n, int64_t grain, void (*fn)(void*, int64_t, int64_t, int), void* ctx) {
+    static_cast<Context*>(sv->owner)->pool_->run(n, grain, fn, ctx);
+  }
+
+  void CheckAlive(Napi::Env env) {
+    if (disposed_) throw Napi::Error::New(env, "native backend was disposed");
+  }
+
+  Entry* Lookup(Napi::Env env, double id) {
+    auto it = entries_.find((int64_t)id);
+    if (id != (double)(int64_t)id || it == entries_.end())
+      throw Napi::Error::New(env, "tensor storage was freed or does not belong to this native backend");
+    Entry* e = &it->second;
+    if (!e->adopted.IsEmpty()) {
+      // re-read the caller's array every time: a detached (transferred) buffer must not be touched
+      Napi::Float32Array a = e->adopted.Value();
+      if ((int64_t)a.ElementLength() != e->size)
+        throw Napi::Error::New(env, "adopted Float32Array was detached or resized");
+      e->data = a.Data();
+    }
+    return e;
+  }
+
+  float* Allocate(Napi::Env env, int64_t n, size_t* cls) {
+    if (n < 1 || n > kMaxElements) throw Napi::RangeError::New(env, "tensor size out of range: " + std::to_string(n));
+    float* p = buffers_.take((size_t)n * 4, cls);
+    if (!p) throw Napi::Error::New(env, "out of memory allocating " + std::to_string(n * 4) + " bytes");
+    return p;
+  }
+
+  double Register(Entry&& e) {
+    const int64_t id = nextId_++;
+    liveBytes_ += e.cls;
+    entries_.emplace(id, std::move(e));
+    return (double)id;
+  }
+
+  void Drop(Entry& e) {
+    for (auto& p : e.packed) {
+      cacheBytes_ -= p.floats * 4;
+      std::free(p.data);
+    }
+    e.packed.clear();
+    if (e.cls) {
+      buffers_.give(e.data, e.cls);
+      liveBytes_ -= e.cls;
+    }
+    e.adopted.Reset();
+  }
+
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw Napi::TypeError::New(env, "write expects a Float32Array");
+    Napi::Float32Array a = info[0].As<Napi::Float32Array>();
+    Entry e;
+    e.size = (int64_t)a.ElementLength();
+    e.data = Allocate(env, e.size, &e.cls);
+    std::memcpy(e.data, a.Data(), (size_t)e.size * 4);
+    return Napi::Number::New(env, Register(std::move(e)));
+  }
+
+  Napi::Value Adopt(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw Napi::TypeError::New(env, "adopt expects a Float32Array");
+    Napi::Float32Array a = info[0].As<Napi::Float32Array>();
+    if (a.ElementLength() < 1) throw Napi::RangeError::New(env, "adopt expects a non-empty Float32Array");
+    Entry e;
+    e.size = (int64_t)a.ElementLength();
+    e.data = a.Data();
+    e.adopted = Napi::Persistent(a);
+    return Napi::Number::New(env, Register(std::move(e)));
+  }
+
+  /** read(id, out: Float32Array of exactly the tensor's size). */
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw Napi::TypeError::New(env, "read expects (id, Float32Array)");
+    Entry* e = Lookup(env, info[0].As<Napi::Number>().DoubleValue());
+    Napi::Float32Array out = info[1].As<Napi::Float32Array>();
+    if ((int64_t)out.ElementLength() != e->size)
+      throw Napi::RangeError::New(env, "read: output has " + std::to_string(out.ElementLength()) + " elements, tensor has " +
+                                           std::to_string(e->size));
+    std::memmove(out.Data(), e->data, (size_t)e->size * 4);
+    return env.Undefined();
+  }
+
+  Napi::Value Free(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (disposed_) return env.Undefined();
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "free expects an id");
+    const double id = info[0].As<Napi::Number>().DoubleValue();
+    auto it = entries_.find((int64_t)id);
+    if (id != (double)(int64_t)id || it == entries_.end())
+      throw Napi::Error::New(env, "free: tensor storage was already freed or does not belong to this native backend");
+    Drop(it->second);
+    entries_.erase(it);
+    return env.Undefined();
+  }
+
+  /**
+   * exec(op, args: Float64Array, outIds: Float64Array). args: nIn, then per input id (−1: absent), rank,
+   * dims…; nOut, then per output rank, dims…; nAttr, attrs…  Output ids are written to outIds.
+   */
+  Napi::Value Exec(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      throw Napi::TypeError::New(env, "exec expects (op, Float64Array, Float64Array)");
+    const double opd = info[0].As<Napi::Number>().DoubleValue();
+    if (!(opd >= 0 && opd < (double)ops_.size()) || opd != (double)(int64_t)opd)
+      throw Napi::RangeError::New(env, "exec: unknown kernel index");
+    const KernelEntry& op = ops_[(size_t)opd];
+    Napi::Float64Array argsArr = info[1].As<Napi::Float64Array>();
+    Napi::Float64Array outIds = info[2].As<Napi::Float64Array>();
+    const double* a = argsArr.Data();
+    const size_t len = argsArr.ElementLength();
+    size_t pos = 0;
+    auto next = [&](const char* what) -> double {
+      if (pos >= len) throw Napi::RangeError::New(env, std::string(op.name) + ": argument list ends before " + what);
+      return a[pos++];
+    };
+    auto count = [&](const char* what, int64_t lo, int64_t hi) -> int64_t {
+      const double v = next(what);
+      if (!(v >= (double)lo && v <= (double)hi) || v != (double)(int64_t)v)
+        throw Napi::RangeError::New(env, std::string(op.name) + ": " + what + " must be an integer in [" +
+                                             std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      return (int64_t)v;
+    };
+    auto readShape = [&](Tensor& t) {
+      t.rank = (int)count("rank", 0, kMaxRank);
+      int64_t n = 1;
+      for (int d = 0; d < t.rank; d++) {
+        t.shape[d] = count("dimension", 1, kMaxElements);
+        n *= t.shape[d];
+        if (n > kMaxElements) throw Napi::RangeError::New(env, std::string(op.name) + ": shape too large");
+      }
+      return n;
+    };
+
+    Call call;
+    std::memset(&call, 0, sizeof call);
+    call.nIn = (int)count("input count", 0, kMaxInputs);
+    for (int i = 0; i < call.nIn; i++) {
+      const double id = next("input id");
+      Tensor& t = call.in[i];
+      const int64_t n = readShape(t);
+      if (id == -1) {
+        if (t.rank != 0) throw Napi::RangeError::New(env, std::string(op.name) + ": an absent input has rank 0");
+        continue;
+      }
+      Entry* e = Lookup(env, id);
+      if (e->size != n)
+        throw Napi::RangeError::New(env, std::string(op.name) + ": input " + std::to_string(i) + " holds " +
+                                             std::to_string(e->size) + " elements, its shape says " + std::to_string(n));
+      t.data = e->data;
+      t.size = n;
+      call.cacheCtx[i] = e;
+    }
+    call.nOut = (int)count("output count", 1, kMaxOutputs);
+    if ((int64_t)outIds.ElementLength() < call.nOut) throw Napi::RangeError::New(env, std::string(op.name) + ": outIds too short");
+    for (int i = 0; i < call.nOut; i++) call.out[i].size = readShape(call.out[i]);
+    call.nAttr = (int)count("attribute count", 0, kMaxAttrs);
+    for (int i = 0; i < call.nAttr; i++) call.attr[i] = next("attribute");
+    if (pos != len) throw Napi::RangeError::New(env, std::string(op.name) + ": trailing arguments");
+
+    Entry outs[kMaxOutputs];
+    int made = 0;
+    auto release = [&] {
+      for (int i = 0; i < made; i++) buffers_.give(outs[i].data, outs[i].cls);
+    };
+    try {
+      for (; made < call.nOut; made++) {
+        outs[made].size = call.out[made].size;
+        outs[made].data = Allocate(env, outs[made].size, &outs[made].cls);
+        call.out[made].data = outs[made].data;
+      }
+      call.sv = &services_;
+      const bool ok = op.fn(call);
+      if (!ok) throw Napi::Error::New(env, call.err[0] ? call.err : op.name);
+    } catch (const std::bad_alloc&) {
+      release();
+      throw Napi::Error::New(env, std::string(op.name) + ": out of memory");
+    } catch (const Napi::Error&) {
+      release();
+      throw;
+    } catch (const std::exception& e) {
+      release();
+      throw Napi::Error::New(env, std::string(op.name) + ": " + e.what());
+    } catch (...) {
+      release();
+      throw Napi::Error::New(env, std::string(op.name) + ": internal error");
+    }
+    double* ids = outIds.Data();
+    for (int i = 0; i < call.nOut; i++) ids[i] = Register(std::move(outs[i]));
+    return env.Undefined();
+  }
+
+  Napi::Value Memory(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("bytes", Napi::Number::New(env, (double)(buffers_.held() + cacheBytes_ + scratchBytes_.load())));
+    o.Set("liveBytes", Napi::Number::New(env, (double)liveBytes_));
+    o.Set("cacheBytes", Napi::Number::New(env, (double)cacheBytes_));
+    o.Set("scratchBytes", Napi::Number::New(env, (double)scratchBytes_.load()));
+    return o;
+  }
+
+  Napi::Value LiveCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)entries_.size()); }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("isa", isa_);
+    o.Set("threads", pool_ ? pool_->threads() : 0);
+    Napi::Array names = Napi::Array::New(env, ops_.size());
+    for (size_t i = 0; i < ops_.size(); i++) names.Set((uint32_t)i, ops_[i].name);
+    o.Set("kernels", names);
+    return o;
+  }
+
+  void Release() {
+    if (disposed_) return;
+    disposed_ = true;
+    for (auto& kv : entries_) Drop(kv.second);
+    entries_.clear();
+    buffers_.trim();
+    pool_.reset();
+    for (auto& slots : scratch_)
+      for (auto& s : slots) std::free(s.data);
+    scratch_.clear();
+    scratchMax_.clear();
+    scratchBytes_ = 0;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    Release();
+    return info.Env().Undefined();
+  }
+
+  struct Scratch {
+    float* data = nullptr;
+    int64_t floats = 0;
+    size_t bytes = 0;
+  };
+
+  std::string isa_;
+  std::vector<KernelEntry> ops_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::vector<std::vector<Scratch>> scratch_;
+  Services services_{};
+  BufferPool buffers_;
+  std::unordered_map<int64_t, Entry> entries_;
+  int64_t nextId_ = 1;
+  size_t liveBytes_ = 0, cacheBytes_ = 0;
+  std::atomic<size_t> scratchBytes_{0};
+  std::mutex scratchMutex_;
+  std::vector<size_t> scratchMax_;  // largest size of each scratch slot on any thread
+  bool disposed_ = false;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Context", Context::Define(env));
+  exports.Set("bestIsa", Napi::String::New(env, detectIsa()));
+  return exports;
+}
+
+}  // namespace
+}  // namespace hc
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return hc::Init(env, exports); }
+NODE_API_MODULE(hypercolumn_native, InitModule)

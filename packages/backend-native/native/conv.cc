@@ -1,0 +1,479 @@
+// Convolution family: conv2d (+ fused bias/ReLU), both backward passes, reverseSpatial.
+//
+// Stride 1 (forward, and the input gradient, which is a stride-1 correlation of dy with the
+// transposed, flipped weights) runs "flat direct": the input is copied once into a zero-padded buffer
+// and output pixels are indexed q = oy·Wp + ox over the padded width, so tap (c, ky, kx) of a run of
+// consecutive outputs is a contiguous run of the padded input at a fixed offset; columns ox ≥ OW are
+// computed and discarded. Weights are packed once per weight handle (cached). Other strides pack
+// im2col panels (forward) or scatter GEMM columns (input gradient). The filter gradient is dot
+// products over the flat pixel index (stride 1) or over im2col rows (other strides).
+#include "gemm.h"
+
+namespace hc {
+namespace HC_ISA {
+namespace {
+
+struct ConvGeo {
+  int64_t N, C, H, W, O, G, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, OH, OW;
+  int64_t cg, og, K, P;
+};
+
+constexpr int kConvAttrs = 18;
+constexpr int64_t kDimMax = int64_t(1) << 30;
+
+bool readGeo(Call& c, const char* op, ConvGeo& g) {
+  int64_t* f[kConvAttrs] = {&g.N, &g.C, &g.H, &g.W, &g.O, &g.G, &g.kh, &g.kw, &g.sh,
+                            &g.sw, &g.dh, &g.dw, &g.pt, &g.pb, &g.pl, &g.pr, &g.OH, &g.OW};
+  for (int i = 0; i < kConvAttrs; i++) {
+    const bool pad = i >= 12 && i < 16;
+    if (!attrInt(c, op, i, pad ? 0 : 1, kDimMax, f[i])) return false;
+  }
+  if (g.C % g.G || g.O % g.G) return fail(c, "%s: groups %lld must divide channels %lld and %lld", op, (long long)g.G, (long long)g.C, (long long)g.O);
+  g.cg = g.C / g.G;
+  g.og = g.O / g.G;
+  g.K = g.cg * g.kh * g.kw;
+  g.P = g.OH * g.OW;
+  const int64_t spanH = g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1, spanW = g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1;
+  if (spanH < 0 || spanW < 0 || spanH / g.sh + 1 != g.OH || spanW / g.sw + 1 != g.OW)
+    return fail(c, "%s: output size %lldx%lld does not follow from the geometry", op, (long long)g.OH, (long long)g.OW);
+  if (g.K > (int64_t(1) << 28)) return fail(c, "%s: reduction size %lld too large", op, (long long)g.K);
+  return true;
+}
+
+bool shapeIs(Call& c, const char* op, const char* what, const Tensor& t, int64_t a, int64_t b, int64_t d, int64_t e) {
+  if (t.rank != 4 || t.shape[0] != a || t.shape[1] != b || t.shape[2] != d || t.shape[3] != e)
+    return fail(c, "%s: %s must have shape [%lld, %lld, %lld, %lld]", op, what, (long long)a, (long long)b, (long long)d, (long long)e);
+  return true;
+}
+
+/** Copies planes [planes][H][W] into [planes][Hp][Wp] with (possibly negative) padding pt, pl; zero tail. */
+void padPlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp,
+               int64_t Wp, float* dst, int64_t tail) {
+  const int64_t plane = Hp * Wp;
+  par(c, planes, 4, [&](int64_t b, int64_t e, int) {
+    for (int64_t p = b; p < e; p++) {
+      const float* src = x + p * H * W;
+      float* d = dst + p * plane;
+      const int64_t a = imax(0, pl), z = imin(Wp, pl + W);
+      for (int64_t iy = 0; iy < Hp; iy++) {
+        float* row = d + iy * Wp;
+        const int64_t sy = iy - pt;
+        if (sy < 0 || sy >= H || a >= z) {
+          memset(row, 0, sizeof(float) * Wp);
+          continue;
+        }
+        if (a > 0) memset(row, 0, sizeof(float) * a);
+        memcpy(row + a, src + sy * W + (a - pl), sizeof(float) * (z - a));
+        if (z < Wp) memset(row + z, 0, sizeof(float) * (Wp - z));
+      }
+    }
+  });
+  memset(dst + planes * plane, 0, sizeof(float) * tail);
+}
+
+/**
+ * Splits each zero-padded plane (pads pt, pl; padded size Hp × Wp) into sh·sw phase planes of Hs × Ws:
+ * dst[plane][py][px][i][j] = xpad[py + sh·i][px + sw·j] (zero outside). With stride 1 this is the padded copy.
+ */
+void phasePlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t sh,
+                 int64_t sw, int64_t Hs, int64_t Ws, float* dst, int64_t tail) {
+  const int64_t cplane = sh * sw * Hs * Ws;
+  par(c, planes, 2, [&](int64_t b, int64_t e, int) {
+    for (int64_t p = b; p < e; p++) {
+      const float* src = x + p * H * W;
+      for (int64_t py = 0; py < sh; py++)
+        for (int64_t px = 0; px < sw; px++) {
+          float* d = dst + p * cplane + (py * sw + px) * Hs * Ws;
+          const int64_t c0 = px - pl;  // source column of j = 0
+          // valid j: 0 <= c0 + sw·j < W
+          const int64_t lo = c0 >= 0 ? 0 : imin(Ws, (-c0 + sw - 1) / sw);
+          const int64_t hi = c0 >= W ? 0 : imin(Ws, (W - 1 - c0) / sw + 1);
+          for (int64_t i = 0; i < Hs; i++) {
+            float* row = d + i * Ws;
+            const int64_t sy = py + sh * i - pt;
+            if (sy < 0 || sy >= H || hi <= lo) {
+              memset(row, 0, sizeof(float) * Ws);
+              continue;
+            }
+            const float* s = src + sy * W + c0;
+            for (int64_t j = 0; j < lo; j++) row[j] = 0.0f;
+            if (sw == 1)
+              memcpy(row + lo, s + lo, sizeof(float) * (hi - lo));
+            else
+              for (int64_t j = lo; j < hi; j++) row[j] = s[j * sw];
+            for (int64_t j = hi; j < Ws; j++) row[j] = 0.0f;
+          }
+        }
+    }
+  });
+  memset(dst + planes * cplane, 0, sizeof(float) * tail);
+}
+
+/**
+ * Correlation y[n][g·og+o][oy][ox] = bias[·] + Σ A_g[o][(c,ky,kx)] · x[n][g·cg+c][oy·sh−pt+ky·dh][ox·sw−pl+kx·dw],
+ * A packed per group in kMR-row panels (roundUp(og, kMR)·K floats per group). Pads may be negative (crop).
+ * The input is split into sh·sw phase planes (phasePlanes), where every tap of a run of consecutive
+ * outputs (flat index q = oy·Ws + ox) is a contiguous run at a fixed offset; stride 1 is one phase.
+ */
+bool flatConv(Call& c, const char* op, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G, int64_t kh, int64_t kw,
+              int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t O,
+              int64_t OH, int64_t OW, const float* x, const float* A, const float* bias, bool relu, float* y) {
+  const int64_t cg = C / G, og = O / G, K = cg * kh * kw;
+  const int64_t Hp = H + pt + pb, Wp = W + pl + pr;
+  if (Hp < 1 || Wp < 1 || OH != (Hp - (kh - 1) * dh - 1) / sh + 1 || OW != (Wp - (kw - 1) * dw - 1) / sw + 1 ||
+      Hp - (kh - 1) * dh < 1 || Wp - (kw - 1) * dw < 1)
+    return fail(c, "%s: inconsistent geometry", op);
+  const int64_t Hs = (Hp + sh - 1) / sh, Ws = (Wp + sw - 1) / sw, plane = sh * sw * Hs * Ws, rowLen = Ws;
+  if (cg * plane > (int64_t(1) << 30)) return fail(c, "%s: channel group too large (%lld elements)", op, (long long)(cg * plane));
+  int32_t* koff = reinterpret_cast<int32_t*>(scratch(c, 0, 3, K));
+  for (int64_t ch = 0, k = 0; ch < cg; ch++)
+    for (int64_t ky = 0; ky < kh; ky++)
+      for (int64_t kx = 0; kx < kw; kx++) {
+        const int64_t ry = ky * dh, rx = kx * dw;
+        koff[k++] = (int32_t)(ch * plane + ((ry % sh) * sw + rx % sw) * Hs * Ws + (ry / sh) * Ws + rx / sw);
+      }
+  const int64_t Q = OH * Ws;
+  // tile shape: kMR rows × kNR columns, or fewer rows and wider columns for layers with few outputs
+  const int rowsPerTile = og >= kMR ? kMR : og == 1 ? 1 : og == 2 ? 2 : og <= 4 && kMR > 4 ? 4 : kMR;
+  const int wideNV = rowsPerTile == 1 ? kSmallNV1 : rowsPerTile == 2 ? kSmallNV2 : rowsPerTile == 4 && kMR > 4 ? kSmallNV4 : kNV;
+  const int64_t tileNR = (int64_t)wideNV * V::L;
+  const int64_t aStride = roundUp(og, kMR) * K;
+  const int64_t qTiles = (Q + tileNR - 1) / tileNR, mChunks = (og + kMC - 1) / kMC;
+  // Without padding the input is already laid out as the padded buffer would be: read it in place
+  // when the furthest read (last image and group, last tile, last tap) stays inside it.
+  const int64_t lastQ0 = (qTiles - 1) * tileNR, lastEnd = lastQ0 + tileNR;
+  const int64_t furthest = (N * C - cg) * plane + lastEnd + koff[K - 1];
+  const float* xp = x;
+  if (sh != 1 || sw != 1 || pt != 0 || pb != 0 || pl != 0 || pr != 0 || furthest > N * C * plane) {
+    const int64_t tail = kWidestNR + kNR + Ws + (kw - 1) * dw + 2 * V::L;
+    float* padded = scratch(c, 0, 2, N * C * plane + tail);
+    phasePlanes(c, x, N * C, H, W, pt, pl, sh, sw, Hs, Ws, padded, tail);
+    xp = padded;
+  }
+  par(c, N * G * qTiles * mChunks, 1, [&](int64_t b, int64_t e, int t) {
+    float* tile = scratch(c, t, 1, kMR * kWidestNR + kMR * kNR);
+    for (int64_t it = b; it < e; it++) {
+      const int64_t mc = it % mChunks, qt = (it / mChunks) % qTiles, ng = it / (mChunks * qTiles);
+      const int64_t n = ng / G, g = ng % G;
+      const int64_t q0 = qt * tileNR, nq = imin(tileNR, Q - q0);
+      // full-row tiles shrink at the tail; narrow-row tiles always run at full width (reads stay in the slack)
+      const int nv = rowsPerTile == kMR ? (int)((nq + V::L - 1) / V::L) : wideNV;
+      const int64_t bw = nv * V::L;
+      const float* base = xp + (n * C + g * cg) * plane + q0;
+      const int64_t i0 = mc * kMC, i1 = imin(og, i0 + kMC);
+      for (int64_t i = i0; i < i1; i += rowsPerTile) {
+        const float* Ap = A + g * aStride + (i / kMR) * kMR * K + (i % kMR);
+        const OffsetB bb{base, koff};
+        switch (rowsPerTile) {
+          case 1: microRows<1, kSmallNV1>(K, Ap, bb, tile, false); break;
+          case 2: microRows<2, kSmallNV2>(K, Ap, bb, tile, false); break;
+#if defined(__AVX512F__)
+          case 4: microRows<4, kSmallNV4>(K, Ap, bb, tile, false); break;
+#endif
+          default: microN(nv, K, Ap, bb, tile, false); break;
+        }
+        const int64_t mr = imin(rowsPerTile, i1 - i);
+        for (int64_t r = 0; r < mr; r++) {
+          const int64_t o = g * og + i + r;
+          const float bv = bias ? bias[o] : 0.0f;
+          float* yo = y + (n * O + o) * OH * OW;
+          const float* tr = tile + r * bw;
+          // the tile's columns, one flat row at a time: the first OW of each row are outputs
+          for (int64_t j = 0, oy = q0 / rowLen, ox = q0 % rowLen; j < nq; oy++, ox = 0) {
+            const int64_t run = imin(nq - j, rowLen - ox), valid = imax(0, imin(run, OW - ox));
+            float* __restrict dst = yo + oy * OW + ox;
+            const float* __restrict src = tr + j;
+            if (relu)
+              for (int64_t t2 = 0; t2 < valid; t2++) dst[t2] = src[t2] + bv > 0.0f ? src[t2] + bv : 0.0f;
+            else
+              for (int64_t t2 = 0; t2 < valid; t2++) dst[t2] = src[t2] + bv;
+            j += run;
+          }
+        }
+      }
+    }
+  });
+  return true;
+}
+
+/** Forward weights packed per group: A_g[o][(c,ky,kx)] = w[g·og+o][c][ky][kx]. */
+const float* forwardWeights(Call& c, int wi, const ConvGeo& g, const float* w) {
+  const int64_t aStride = roundUp(g.og, kMR) * g.K;
+  bool fresh = false;
+  const uint64_t key = 0x1000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
+  float* A = c.sv->cache(c, wi, key, g.G * aStride, &fresh);
+  if (!A) A = scratch(c, 0, 4, g.G * aStride), fresh = true;
+  if (fresh)
+    for (int64_t gi = 0; gi < g.G; gi++)
+      packPanels(g.og, g.K, [&](int64_t o, int64_t k) { return w[(gi * g.og + o) * g.K + k]; }, A + gi * aStride);
+  return A;
+}
+
+bool forward(Call& c, const char* op, bool fusedAttr) {
+  if (!arity(c, op, 3, 2, 1, kConvAttrs + (fusedAttr ? 1 : 0))) return false;
+  ConvGeo g;
+  if (!readGeo(c, op, g)) return false;
+  int64_t act = 0;
+  if (fusedAttr && !attrInt(c, op, kConvAttrs, 0, 1, &act)) return false;
+  const Tensor &x = c.in[0], &w = c.in[1], &b = c.in[2], &y = c.out[0];
+  if (!shapeIs(c, op, "x", x, g.N, g.C, g.H, g.W) || !shapeIs(c, op, "w", w, g.O, g.cg, g.kh, g.kw) ||
+      !shapeIs(c, op, "y", y, g.N, g.O, g.OH, g.OW))
+    return false;
+  if (b.data && !sizeIs(c, op, "b", b, g.O)) return false;
+  const float* A = forwardWeights(c, 1, g, w.data);
+  const bool relu = act == 1;
+  // phase planes pay off while every phase is read (stride within the kernel's extent)
+  if (g.sh <= (g.kh - 1) * g.dh + 1 && g.sw <= (g.kw - 1) * g.dw + 1)
+    return flatConv(c, op, g.N, g.C, g.H, g.W, g.G, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr, g.O, g.OH, g.OW,
+                    x.data, A, b.data, relu, y.data);
+  // strided: im2col panels gathered per column block
+  const int64_t aStride = roundUp(g.og, kMR) * g.K;
+  const float* xd = x.data;
+  const float* bd = b.data;
+  float* yd = y.data;
+  gemm(
+      c, g.N * g.G, g.og, g.P, g.K, [&](int64_t prob, int64_t i) { return A + (prob % g.G) * aStride + i * g.K; },
+      [&](int64_t prob, int64_t j0, int64_t nr, int64_t k0, int64_t kc, float* dst, int64_t bw) {
+        const int64_t n = prob / g.G, gi = prob % g.G;
+        const float* xg = xd + (n * g.C + gi * g.cg) * g.H * g.W;
+        for (int64_t kk = 0; kk < kc; kk++) {
+          const int64_t k = k0 + kk, ch = k / (g.kh * g.kw), ky = (k / g.kw) % g.kh, kx = k % g.kw;
+          const float* xc = xg + ch * g.H * g.W;
+          float* d = dst + kk * bw;
+          // one output row segment at a time: taps inside the input are a strided run, the rest zero
+          for (int64_t j = 0; j < nr;) {
+            const int64_t p = j0 + j, oy = p / g.OW, ox0 = p % g.OW, len = imin(g.OW - ox0, nr - j);
+            const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix0 = ox0 * g.sw - g.pl + kx * g.dw;
+            float* dj = d + j;
+            if (iy < 0 || iy >= g.H) {
+              for (int64_t t = 0; t < len; t++) dj[t] = 0.0f;
+            } else {
+              // t valid when 0 <= ix0 + t·sw < W
+              const int64_t lo = ix0 >= 0 ? 0 : imin(len, (-ix0 + g.sw - 1) / g.sw);
+              const int64_t hi = ix0 >= g.W ? 0 : imin(len, (g.W - 1 - ix0) / g.sw + 1);
+              const float* row = xc + iy * g.W + ix0;
+              int64_t t = 0;
+              for (; t < lo; t++) dj[t] = 0.0f;
+              for (; t < hi; t++) dj[t] = row[t * g.sw];
+              for (t = t > lo ? t : lo; t < len; t++) dj[t] = 0.0f;
+            }
+            j += len;
+          }
+          for (int64_t j = nr; j < bw; j++) d[j] = 0.0f;
+        }
+      },
+      [&](int64_t prob, int64_t i0, int64_t mr, int64_t j0, int64_t nr, const float* tile, int64_t ldt) {
+        const int64_t n = prob / g.G, gi = prob % g.G;
+        for (int64_t r = 0; r < mr; r++) {
+          const int64_t o = gi * g.og + i0 + r;
+          const float bv = bd ? bd[o] : 0.0f;
+          float* yo = yd + (n * g.O + o) * g.P + j0;
+          for (int64_t j = 0; j < nr; j++) {
+            const float v = tile[r * ldt + j] + bv;
+            yo[j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+          }
+        }
+      });
+  return true;
+}
+
+bool conv2d(Call& c) { return forward(c, "conv2d", false); }
+bool conv2dFused(Call& c) { return forward(c, "conv2dFused", true); }
+
+bool conv2dBackpropInput(Call& c) {
+  const char* op = "conv2dBackpropInput";
+  if (!arity(c, op, 2, 2, 1, kConvAttrs)) return false;
+  ConvGeo g;
+  if (!readGeo(c, op, g)) return false;
+  const Tensor &dy = c.in[0], &w = c.in[1], &dx = c.out[0];
+  if (!shapeIs(c, op, "dy", dy, g.N, g.O, g.OH, g.OW) || !shapeIs(c, op, "w", w, g.O, g.cg, g.kh, g.kw) ||
+      !shapeIs(c, op, "dx", dx, g.N, g.C, g.H, g.W))
+    return false;
+  const float* wd = w.data;
+  const int64_t khw = g.kh * g.kw;
+  if (g.sh == 1 && g.sw == 1) {
+    // dx = stride-1 correlation of dy (og channels per group) with w'[c][o][ky][kx] = w[o][c][kh−1−ky][kw−1−kx]
+    const int64_t K2 = g.og * khw, aStride = roundUp(g.cg, kMR) * K2;
+    bool fresh = false;
+    const uint64_t key = 0x2000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
+    float* A = c.sv->cache(c, 1, key, g.G * aStride, &fresh);
+    if (!A) A = scratch(c, 0, 4, g.G * aStride), fresh = true;
+    if (fresh)
+      for (int64_t gi = 0; gi < g.G; gi++)
+        packPanels(g.cg, K2, [&](int64_t ch, int64_t k) {
+          const int64_t o = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
+          return wd[((gi * g.og + o) * g.cg + ch) * khw + (g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)];
+        }, A + gi * aStride);
+    const int64_t eh = (g.kh - 1) * g.dh, ew = (g.kw - 1) * g.dw;
+    return flatConv(c, op, g.N, g.O, g.OH, g.OW, g.G, g.kh, g.kw, 1, 1, g.dh, g.dw, eh - g.pt, eh - g.pb, ew - g.pl,
+                    ew - g.pr, g.C, g.H, g.W, dy.data, A, nullptr, false, dx.data);
+  }
+  // strided: columns = Wᵀ·dy per (image, group), scattered into dx; one item per (image, group)
+  const int64_t M2 = g.K, K2 = g.og, aStride = roundUp(M2, kMR) * K2;
+  float* A = scratch(c, 0, 4, g.G * aStride);
+  for (int64_t gi = 0; gi < g.G; gi++)
+    packPanels(M2, K2, [&](int64_t row, int64_t o) { return wd[(gi * g.og + o) * g.K + row]; }, A + gi * aStride);
+  const float* dyd = dy.data;
+  float* dxd = dx.data;
+  par(c, g.N * g.G, 1, [&](int64_t b, int64_t e, int t) {
+    float* bbuf = scratch(c, t, 0, kKC * kNR);
+    float* cbuf = scratch(c, t, 1, roundUp(M2, kMR) * kNR);
+    for (int64_t it = b; it < e; it++) {
+      const int64_t n = it / g.G, gi = it % g.G;
+      float* dxg = dxd + (n * g.C + gi * g.cg) * g.H * g.W;
+      memset(dxg, 0, sizeof(float) * g.cg * g.H * g.W);
+      const float* dyg = dyd + (n * g.O + gi * g.og) * g.P;
+      for (int64_t j0 = 0; j0 < g.P; j0 += kNR) {
+        const int64_t nr = imin(kNR, g.P - j0);
+        const int nv = (int)((nr + V::L - 1) / V::L);
+        const int64_t bw = nv * V::L;
+        for (int64_t k0 = 0; k0 < K2; k0 += kKC) {
+          const int64_t kc = imin(kKC, K2 - k0);
+          for (int64_t kk = 0; kk < kc; kk++) {
+            float* d = bbuf + kk * bw;
+            const float* s = dyg + (k0 + kk) * g.P + j0;
+            for (int64_t j = 0; j < nr; j++) d[j] = s[j];
+            for (int64_t j = nr; j < bw; j++) d[j] = 0.0f;
+          }
+          for (int64_t i = 0; i < M2; i += kMR)
+            microN(nv, kc, A + gi * aStride + i * K2 + k0 * kMR, StridedB{bbuf, bw}, cbuf + i * bw, k0 > 0);
+        }
+        for (int64_t row = 0; row < M2; row++) {
+          const int64_t ch = row / khw, ky = (row / g.kw) % g.kh, kx = row % g.kw;
+          float* dxc = dxg + ch * g.H * g.W;
+          const float* tr = cbuf + (row / kMR) * kMR * bw + (row % kMR) * bw;
+          int64_t oy = j0 / g.OW, ox = j0 % g.OW;
+          for (int64_t j = 0; j < nr; j++) {
+            const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
+            if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) dxc[iy * g.W + ix] += tr[j];
+            if (++ox == g.OW) ox = 0, oy++;
+          }
+        }
+      }
+    }
+  });
+  return true;
+}
+
+bool conv2dBackpropFilter(Call& c) {
+  const char* op = "conv2dBackpropFilter";
+  if (!arity(c, op, 2, 2, 1, kConvAttrs)) return false;
+  ConvGeo g;
+  if (!readGeo(c, op, g)) return false;
+  const Tensor &x = c.in[0], &dy = c.in[1], &dw = c.out[0];
+  if (!shapeIs(c, op, "x", x, g.N, g.C, g.H, g.W) || !shapeIs(c, op, "dy", dy, g.N, g.O, g.OH, g.OW) ||
+      !shapeIs(c, op, "dw", dw, g.O, g.cg, g.kh, g.kw))
+    return false;
+  const bool flat = g.sh == 1 && g.sw == 1;
+  const int64_t Hp = g.H + g.pt + g.pb, Wp = g.W + g.pl + g.pr, plane = Hp * Wp;
+  // Per image: a[o] rows (dy, zero beyond the valid pixels) and b(k) rows (x taps), both of length Qp.
+  const int64_t Q = flat ? g.OH * Wp : g.P, Qp = roundUp(Q, V::L);
+  const int64_t tail = kNR + (g.kw - 1) * g.dw + 2 * V::L;
+  // Images in batches of nb: each batch's rows are built once, then every tile sums over the batch
+  // (one parallel pass per batch, not per image: LeNet's 64 small images would be 64 pool wake-ups).
+  const int64_t perImage = flat ? g.O * Qp + g.C * plane : g.O * Qp + g.G * g.K * Qp;
+  const int64_t nb = flat ? imax(1, imin(g.N, (int64_t(1) << 24) / imax(1, perImage))) : 1;
+  float* arows = scratch(c, 0, 2, nb * g.O * Qp);
+  float* brows = flat ? scratch(c, 0, 3, nb * g.C * plane + tail) : scratch(c, 0, 3, g.G * g.K * Qp);
+  const float* xd = x.data;
+  const float* dyd = dy.data;
+  float* dwd = dw.data;
+  const int64_t khw = g.kh * g.kw;
+  const int64_t oTiles = (g.og + kDotM - 1) / kDotM, kTiles = (g.K + kDotK - 1) / kDotK;
+  for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
+    const int64_t cnt = imin(nb, g.N - n0);
+    par(c, cnt * g.O, 4, [&](int64_t b, int64_t e, int) {
+      for (int64_t no = b; no < e; no++) {
+        float* a = arows + no * Qp;
+        const float* s = dyd + (n0 * g.O + no) * g.P;
+        if (flat) {
+          for (int64_t oy = 0; oy < g.OH; oy++) {
+            for (int64_t ox = 0; ox < g.OW; ox++) a[oy * Wp + ox] = s[oy * g.OW + ox];
+            for (int64_t ox = g.OW; ox < Wp; ox++) a[oy * Wp + ox] = 0.0f;
+          }
+        } else {
+          memcpy(a, s, sizeof(float) * g.P);
+        }
+        for (int64_t q = Q; q < Qp; q++) a[q] = 0.0f;
+      }
+    });
+    if (flat) {
+      padPlanes(c, xd + n0 * g.C * g.H * g.W, cnt * g.C, g.H, g.W, g.pt, g.pl, Hp, Wp, brows, tail);
+    } else {
+      const int64_t n = n0;
+      par(c, g.G * g.K, 4, [&](int64_t b, int64_t e, int) {
+        for (int64_t gk = b; gk < e; gk++) {
+          const int64_t gi = gk / g.K, k = gk % g.K, ch = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
+          const float* xc = xd + (n * g.C + gi * g.cg + ch) * g.H * g.W;
+          float* d = brows + gk * Qp;
+          for (int64_t oy = 0, p = 0; oy < g.OH; oy++) {
+            const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+            for (int64_t ox = 0; ox < g.OW; ox++, p++) {
+              const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+              d[p] = (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) ? xc[iy * g.W + ix] : 0.0f;
+            }
+          }
+          for (int64_t q = Q; q < Qp; q++) d[q] = 0.0f;
+        }
+      });
+    }
+    const bool accumulate = n0 > 0;
+    par(c, g.G * oTiles * kTiles, 1, [&](int64_t b, int64_t e, int) {
+      for (int64_t it = b; it < e; it++) {
+        const int64_t kt = it % kTiles, ot = (it / kTiles) % oTiles, gi = it / (kTiles * oTiles);
+        float sum[kDotM * kDotK];
+        for (int64_t i = 0; i < cnt; i++) {
+          const float* ap[kDotM];
+          const float* bp[kDotK];
+          for (int r = 0; r < kDotM; r++) ap[r] = arows + (i * g.O + gi * g.og + imin(ot * kDotM + r, g.og - 1)) * Qp;
+          for (int s = 0; s < kDotK; s++) {
+            const int64_t k = imin(kt * kDotK + s, g.K - 1);
+            if (flat) {
+              const int64_t ch = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
+              bp[s] = brows + (i * g.C + gi * g.cg + ch) * plane + ky * g.dh * Wp + kx * g.dw;
+            } else {
+              bp[s] = brows + (gi * g.K + k) * Qp;
+            }
+          }
+          dotTile(Qp, ap, bp, sum, kDotK, i > 0);
+        }
+        for (int r = 0; r < kDotM && ot * kDotM + r < g.og; r++)
+          for (int s = 0; s < kDotK && kt * kDotK + s < g.K; s++) {
+            float* d = dwd + (gi * g.og + ot * kDotM + r) * g.K + kt * kDotK + s;
+            *d = accumulate ? *d + sum[r * kDotK + s] : sum[r * kDotK + s];
+          }
+      }
+    });
+  }
+  return true;
+}
+
+bool reverseSpatial(Call& c) {
+  const char* op = "reverseSpatial";
+  if (!arity(c, op, 1, 1, 1, 0)) return false;
+  const Tensor &x = c.in[0], &y = c.out[0];
+  if (!sameShape(x, y)) return fail(c, "%s: y must have x's shape", op);
+  const int64_t W = x.shape[x.rank - 1], H = x.rank >= 2 ? x.shape[x.rank - 2] : 1, planes = x.size / (H * W);
+  const float* xd = x.data;
+  float* yd = y.data;
+  par(c, planes, 16, [&](int64_t b, int64_t e, int) {
+    for (int64_t p = b; p < e; p++)
+      for (int64_t i = 0; i < H; i++)
+        for (int64_t j = 0; j < W; j++) yd[(p * H + i) * W + j] = xd[(p * H + H - 1 - i) * W + (W - 1 - j)];
+  });
+  return true;
+}
+
+}  // namespace
+
+extern const KernelEntry kConvKernels[] = {
+    {"conv2d", conv2d},
+    {"conv2dFused", conv2dFused},
+    {"conv2dBackpropInput", conv2dBackpropInput},
+    {"conv2dBackpropFilter", conv2dBackpropFilter},
+    {"reverseSpatial", reverseSpatial},
+    {nullptr, nullptr},
+};
+
+}  // namespace HC_ISA
+}  // namespace hc

@@ -1,0 +1,160 @@
+import {
+  HypercolumnError,
+  KERNELS,
+  type Backend,
+  type KernelAttrs,
+  type KernelImpl,
+  type KernelInputs,
+  type KernelName,
+  type KernelOutputShapes,
+  type KernelTable,
+  type TensorInfo,
+} from '@hypercolumn/core';
+import type { NativeAddon, NativeContext } from './addon.js';
+
+/** A tensor's storage: an id in the addon's registry and its element count. */
+export class NativeHandle {
+  constructor(
+    readonly id: number,
+    readonly size: number,
+  ) {}
+}
+
+export type NativeKernel<K extends KernelName> = KernelImpl<K, NativeHandle, NativeBackend>;
+
+export interface NativeBackendOptions {
+  /** Threads of the pool (default: all cores). */
+  threads?: number;
+  /** Instruction set (default: the best the CPU has); tests force 'avx2' or 'base' to check each path. */
+  isa?: 'avx512' | 'avx2' | 'base';
+  /** Backend name (default 'native'). */
+  name?: string;
+  /** Kernels to register (default: all of `nativeKernels`). */
+  kernels?: KernelTable<NativeHandle, NativeBackend>;
+}
+
+function nativeError(op: string, e: unknown): HypercolumnError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new HypercolumnError(msg.startsWith(`${op}:`) ? `native ${msg}` : `native ${op}: ${msg}`, op);
+}
+
+/**
+ * Tensors live in the addon's pooled buffers; a handle is an id. Kernels run synchronously on the
+ * persistent thread pool, so every handle is complete when a kernel returns and `free` is immediate.
+ */
+export class NativeBackend implements Backend<NativeHandle> {
+  readonly name: string;
+  readonly threads: number;
+  readonly isa: string;
+  readonly description: string;
+  private readonly ctx: NativeContext;
+  private readonly opIndex = new Map<string, number>();
+  private readonly outIds = new Float64Array(4);
+
+  constructor(
+    addon: NativeAddon,
+    readonly kernels: KernelTable<NativeHandle, NativeBackend>,
+    options: NativeBackendOptions,
+  ) {
+    this.name = options.name ?? 'native';
+    this.ctx = new addon.Context(options.threads ?? 1, options.isa);
+    const info = this.ctx.info();
+    info.kernels.forEach((k, i) => this.opIndex.set(k, i));
+    this.threads = info.threads;
+    this.isa = info.isa;
+    this.description = `C++ ${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  }
+
+  write(values: Float32Array): NativeHandle {
+    return new NativeHandle(this.ctx.write(values), values.length);
+  }
+  adopt(values: Float32Array): NativeHandle {
+    return new NativeHandle(this.ctx.adopt(values), values.length);
+  }
+  readSync(data: NativeHandle, size: number): Float32Array {
+    const out = new Float32Array(size);
+    this.readInto(data, out);
+    return out;
+  }
+  read(data: NativeHandle, size: number): Promise<Float32Array> {
+    try {
+      return Promise.resolve(this.readSync(data, size));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  readInto(data: NativeHandle, out: Float32Array): void {
+    try {
+      this.ctx.read(data.id, out);
+    } catch (e) {
+      throw nativeError('read', e);
+    }
+  }
+  free(data: NativeHandle): void {
+    this.ctx.free(data.id);
+  }
+  memory(): { bytes: number } {
+    return { bytes: this.ctx.memory().bytes };
+  }
+  /** Live handles (for leak tests). */
+  liveCount(): number {
+    return this.ctx.liveCount();
+  }
+  dispose(): void {
+    this.ctx.dispose();
+  }
+
+  /**
+   * Runs kernel `op` on the given inputs (undefined = absent optional input), producing outputs of
+   * the given shapes; returns their handles.
+   */
+  run(op: KernelName, inputs: readonly (TensorInfo<NativeHandle> | undefined)[], outShapes: readonly (readonly number[])[], attrs: readonly number[]): NativeHandle[] {
+    const index = this.opIndex.get(op);
+    if (index === undefined) throw new HypercolumnError(`native: kernel ${op} is not in the addon`, op);
+    let n = 3 + attrs.length;
+    for (const t of inputs) n += 2 + (t ? t.shape.length : 0);
+    for (const s of outShapes) n += 1 + s.length;
+    const args = new Float64Array(n);
+    let p = 0;
+    args[p++] = inputs.length;
+    for (const t of inputs) {
+      if (!t) {
+        args[p++] = -1;
+        args[p++] = 0;
+        continue;
+      }
+      args[p++] = t.data.id;
+      args[p++] = t.shape.length;
+      for (const d of t.shape) args[p++] = d;
+    }
+    args[p++] = outShapes.length;
+    for (const s of outShapes) {
+      args[p++] = s.length;
+      for (const d of s) args[p++] = d;
+    }
+    args[p++] = attrs.length;
+    for (const a of attrs) args[p++] = a;
+    try {
+      this.ctx.exec(index, args, this.outIds);
+    } catch (e) {
+      throw nativeError(op, e);
+    }
+    return outShapes.map((s, i) => new NativeHandle(this.outIds[i]!, s.reduce((a, b) => a * b, 1)));
+  }
+}
+
+/**
+ * A kernel that forwards to the addon: inputs and outputs in the contract's order (KERNELS),
+ * attributes flattened to numbers by `attrs`.
+ */
+export function nativeKernel<K extends KernelName>(op: K, attrs: (a: KernelAttrs<K>) => number[] = () => []): NativeKernel<K> {
+  const inputNames = KERNELS[op].inputs.map((s) => s.replace('?', ''));
+  const outputNames = KERNELS[op].outputs;
+  const kernel = (inputs: KernelInputs<K, NativeHandle>, a: KernelAttrs<K>, backend: NativeBackend, outShapes: KernelOutputShapes<K>) => {
+    const ins = inputNames.map((n) => (inputs as Record<string, TensorInfo<NativeHandle> | undefined>)[n]);
+    const shapes = outputNames.map((n) => (outShapes as Record<string, readonly number[]>)[n]!);
+    const out = backend.run(op, ins, shapes, attrs(a));
+    return outputNames.length === 1 ? out[0] : out;
+  };
+  return kernel as unknown as NativeKernel<K>;
+}

@@ -1,0 +1,3 @@
+import { nativeKernel } from '../backend.js';
+
+export const batchNormTraining = nativeKernel('batchNormTraining', (a) => [a.eps]);

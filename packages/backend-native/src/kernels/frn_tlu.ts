@@ -1,0 +1,3 @@
+import { nativeKernel } from '../backend.js';
+
+export const frnTlu = nativeKernel('frnTlu');

@@ -1,0 +1,3 @@
+import { nativeKernel } from '../backend.js';
+
+export const groupNorm = nativeKernel('groupNorm', (a) => [a.numGroups, a.eps]);

@@ -1,0 +1,3 @@
+import { nativeKernel } from '../backend.js';
+
+export const groupNormBackward = nativeKernel('groupNormBackward', (a) => [a.numGroups, a.eps]);
