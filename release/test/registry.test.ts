@@ -48,7 +48,7 @@ function typeCheckExamples() {
 
 /** The examples of one README or page: no type errors in their files, and each runs to exit code 0. */
 function checkExamples(slug: string, count: number) {
-  const ownErrors = typeErrors.split('\n').filter((line) => line.includes(`${slug}/example-`) || /^\[\w+\] error/.test(line));
+  const ownErrors = typeErrors.split('\n').filter((line) => line.includes(`examples/${slug}/example-`) || /^\[\w+\] error/.test(line));
   expect(ownErrors.join('\n')).toBe('');
   for (let i = 1; i <= count; i++) run(process.execPath, [join(project, 'examples-out', slug, `example-${i}.js`)], { cwd: project, timeout: 120_000 });
 }
