@@ -258,6 +258,8 @@ describe('web demo', () => {
     for (const backend of await availableBackends(page)) {
       await page.click(`button[data-backend="${backend}"]`);
       await page.waitForFunction((n) => document.getElementById('backend-current').textContent === n, backend);
+      // The other panels redraw on the new backend first: their tensors would count as the training's.
+      await page.waitForSelector('#backend-current[data-switch="done"]');
       await trainAndCheck(page, backend, backend === (await availableBackends(page))[0]);
     }
     assert.deepEqual(pageErrors, []);

@@ -194,9 +194,28 @@ export class WasmBackend implements Backend<WasmBuffer> {
     return buf;
   }
 
+  /**
+   * The values as of this call: the copy is made at the queue's turn, after the work queued before
+   * it and before any queued later (other callers may queue kernels while this read waits, so
+   * waiting for an empty queue and then copying could find new work pending, or never find it empty).
+   */
   async read(data: WasmBuffer, size: number): Promise<Float32Array> {
-    await this.sync();
-    return this.copyOut(data, new Float32Array(size));
+    this.check(data, 'read', 'data');
+    const out = new Float32Array(size);
+    if (!this.queue) {
+      this.throwQueueError();
+      return this.copyOut(data, out);
+    }
+    return new Promise((resolve, reject) => {
+      this.enqueue(() => {
+        try {
+          this.throwQueueError();
+          resolve(this.copyNow(data, out));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
   }
 
   readInto(data: WasmBuffer, out: Float32Array): void {
@@ -207,6 +226,10 @@ export class WasmBackend implements Backend<WasmBuffer> {
   private copyOut(data: WasmBuffer, out: Float32Array): Float32Array {
     this.check(data, 'read', 'data');
     if (this.queue) throw new HypercolumnError('wasm: readSync expected no pending work, got queued kernels (await read())', 'readSync', 'data');
+    return this.copyNow(data, out);
+  }
+
+  private copyNow(data: WasmBuffer, out: Float32Array): Float32Array {
     out.set(new Float32Array(this.wasmMemory.buffer, data.ptr, out.length));
     return out;
   }
@@ -235,6 +258,11 @@ export class WasmBackend implements Backend<WasmBuffer> {
 
   async sync(): Promise<void> {
     while (this.queue) await this.queue;
+    this.throwQueueError();
+  }
+
+  /** Reports (once) the first error of queued work. */
+  private throwQueueError(): void {
     if (this.queueError) {
       const e = this.queueError;
       this.queueError = null;

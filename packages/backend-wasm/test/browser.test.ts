@@ -64,6 +64,17 @@ describe.skipIf(!haveChromium)('wasm backend in headless Chromium', () => {
     expect(result.descriptions[1]).toMatch(/2 threads$/);
   }, 180_000);
 
+  it('a read gives its values while other code queues kernels during its wait (threads: kernels queue)', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${url}?interleaved`);
+    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
+    const result = await page.evaluate(() => (window as unknown as { __result: unknown }).__result);
+    expect(errors).toEqual([]);
+    expect(result).toEqual({ error: null, length: 4096, wrong: -1, threads: 2 });
+  }, 120_000);
+
   it('without cross-origin isolation: one thread, with the reason in the description', async () => {
     const page = await browser.newPage();
     await page.goto(`${url}plain/?describe`);

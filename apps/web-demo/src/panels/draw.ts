@@ -83,11 +83,20 @@ export function mountDrawPanel(): DrawPanel {
     delete result.dataset.prediction;
   };
 
+  // One load at a time: callers that overlap (the first load at start, a backend switch, a stroke)
+  // share it, so no model is loaded twice and the first copy left undisposed.
+  let pretrainedLoad: Promise<unknown> | undefined;
   const classifier = async (): Promise<Classifier> => {
     if (useTrained && trained) return trained;
-    if (!pretrained || pretrained.backend !== hc.getBackend()) {
-      pretrained?.model.dispose();
-      pretrained = await loadPretrained();
+    while (!pretrained || pretrained.backend !== hc.getBackend()) {
+      if (!pretrainedLoad) {
+        pretrained?.model.dispose();
+        pretrained = undefined;
+        pretrainedLoad = loadPretrained()
+          .then((c) => (pretrained = c))
+          .finally(() => (pretrainedLoad = undefined));
+      }
+      await pretrainedLoad;
     }
     return pretrained;
   };

@@ -11,7 +11,12 @@ export function mountPicker(onChange: (name: string) => Promise<void>): { refres
   const current = byId('backend-current');
   const errorBox = byId('backend-error');
 
+  // data-switch on the current label: "pending" from a click until every panel has redrawn (their
+  // tensors are live meanwhile), then "done".
+  let switching = 0;
   const choose = async (entry: BackendEntry) => {
+    switching++;
+    current.dataset.switch = 'pending';
     try {
       await hc.setBackend(entry.name);
       showError(errorBox, undefined);
@@ -19,6 +24,8 @@ export function mountPicker(onChange: (name: string) => Promise<void>): { refres
       await onChange(entry.name);
     } catch (err) {
       showError(errorBox, err, `cannot switch to ${entry.name}`);
+    } finally {
+      if (--switching === 0) current.dataset.switch = 'done';
     }
   };
 

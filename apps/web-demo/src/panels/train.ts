@@ -123,7 +123,8 @@ export function mountTrainPanel(onModel: (c: Classifier | undefined) => void): T
           if (step % EVAL_EVERY === 0) accuracies.push([step, await testAccuracy(model, backend, test, Math.min(EVAL_IMAGES, test.count), mean, std)]);
           status.dataset.losses = JSON.stringify(losses.map((l) => l[1]));
           status.dataset.steps = String(step);
-          // Live tensors after each step: flat once the optimizer's buffers exist (the e2e test checks it).
+          // Live tensors (the whole page's) after each step: flat once the optimizer's buffers exist,
+          // while no other panel holds tensors of its own work (the e2e test checks it).
           status.dataset.liveTensors = `${status.dataset.liveTensors && step > 1 ? `${status.dataset.liveTensors},` : ''}${hc.memory().numTensors}`;
           status.textContent =
             `epoch ${epoch}, step ${step}: loss ${fmt(lossValue, 4)}, train accuracy this epoch ${fmt((100 * correctInEpoch) / seenInEpoch, 1)} %` +

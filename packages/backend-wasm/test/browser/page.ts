@@ -106,7 +106,39 @@ async function describeOnly(): Promise<void> {
   be.dispose();
 }
 
+/**
+ * Two callers sharing the backend on the main thread with threads (kernels queue): one awaits a
+ * read while the other, resuming first, queues more kernels. The read must still give its tensor's
+ * values, as they were when it was called, not fail on the work queued after it.
+ */
+async function interleavedReads(): Promise<void> {
+  const be = await createWasmBackend({ threads: 2, minParallelWork: 0 });
+  const relu = (data: WasmBuffer, n: number) => be.kernels.relu!({ x: { data, shape: [n] } }, {}, be, { y: [n] }) as WasmBuffer;
+  const n = 4096;
+  const values = Float32Array.from({ length: n }, (_, i) => (i % 7) - 3);
+  const x = be.write(values);
+  const y = relu(x, n);
+  const other = (async () => {
+    await be.sync();
+    // queued behind the read below if the read copies at its turn; pending while it copies if not
+    for (let i = 0; i < 4; i++) be.free(relu(x, n));
+  })();
+  let error: string | null = null;
+  let read: number[] = [];
+  try {
+    read = Array.from(await be.read(y, n));
+  } catch (e) {
+    error = String(e);
+  }
+  await other;
+  await be.sync();
+  const wrong = read.findIndex((v, i) => v !== Math.max(0, values[i]!));
+  (window as unknown as { __result: unknown }).__result = { error, length: read.length, wrong, threads: be.threads };
+  be.dispose();
+}
+
 if (location.search === '?describe') void describeOnly();
+else if (location.search === '?interleaved') void interleavedReads();
 else (async () => {
   const failures: string[] = [];
   const descriptions: string[] = [];
