@@ -91,7 +91,9 @@ describe.skipIf(!existsSync(cli))('the built CLI on bad input (exit code 2, no s
     });
   }
 
-  // a backend whose package is not installed (true today for all but cpu) must be refused with a suggestion
+  // a backend whose package is not installed must be refused with a suggestion. Runs only where one of
+  // them does not resolve from the app (a user install with cpu alone); in this workspace all three do,
+  // so it is skipped here (owner: train-mnist; to cover it, run the CLI against a backend made unavailable)
   const require = createRequire(join(appDir, 'package.json'));
   const missing = ['wasm', 'webgpu', 'native'].find((b) => {
     try {
