@@ -3,7 +3,7 @@ import { fail, HypercolumnError } from '../errors.js';
 import { zeros } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 import { checkFinite, checkInRange, checkOptions } from '../validate.js';
-import { namedParams, type ParamsInput } from './params.js';
+import { clearGrads, namedParams, swapIn, type ParamsInput } from './params.js';
 
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
@@ -94,22 +94,16 @@ export class Adam {
         const [next, m, v] = runKernel('adamStep', { param: p, grad: g, m: s.m, v: s.v }, {
           lr: this._lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled, step: s.step,
         });
-        for (const [target, value] of [[p, next], [s.m, m], [s.v, v]] as const) {
-          target.assign(value!);
-          value!.dispose();
-        }
+        swapIn(p, next!);
+        swapIn(s.m, m!);
+        swapIn(s.v, v!);
       });
     });
     flushAll();
   }
 
   zeroGrad(): void {
-    for (const p of this.params) {
-      if (p.grad) {
-        p.grad.dispose();
-        p.grad = null;
-      }
-    }
+    clearGrads(this.params);
   }
 
   /** The optimizer's state: lr, and per parameter (by position) its moments and step count, as new tensors sharing storage. */

@@ -33,3 +33,19 @@ export function namedParams(op: string, params: unknown): [string, Tensor][] {
   }
   return out;
 }
+
+/** Moves a step's fresh result into the parameter or state tensor it replaces (its storage is swapped in). */
+export function swapIn(target: Tensor, value: Tensor): void {
+  target.assign(value);
+  value.dispose();
+}
+
+/** Sets every parameter's `.grad` to null, disposing it (PyTorch's `zero_grad(set_to_none=True)`). */
+export function clearGrads(params: Iterable<Tensor>): void {
+  for (const p of params) {
+    if (p.grad) {
+      p.grad.dispose();
+      p.grad = null;
+    }
+  }
+}

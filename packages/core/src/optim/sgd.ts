@@ -3,7 +3,7 @@ import { fail, HypercolumnError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { mul } from '../ops/elementwise.js';
 import { checkBoolean, checkFinite, checkOptions } from '../validate.js';
-import { namedParams, type ParamsInput } from './params.js';
+import { clearGrads, namedParams, swapIn, type ParamsInput } from './params.js';
 
 export interface SGDOptions {
   /** Learning rate (≥ 0, finite). Required. */
@@ -100,12 +100,7 @@ export class SGD {
 
   /** Sets every parameter's `.grad` to null (disposing it). */
   zeroGrad(): void {
-    for (const p of this.params) {
-      if (p.grad) {
-        p.grad.dispose();
-        p.grad = null;
-      }
-    }
+    clearGrads(this.params);
   }
 
   /** lr and the momentum buffers by parameter position, as new tensors sharing storage (the caller disposes them). */
@@ -145,8 +140,3 @@ export class SGD {
   }
 }
 
-/** Moves `value`'s storage into `target` (same tensor object) and drops `value`. */
-function swapIn(target: Tensor, value: Tensor): void {
-  target.assign(value);
-  value.dispose();
-}
