@@ -1,7 +1,7 @@
 /**
  * The benchmark (DESIGN §4): the fixed workload list on every available hypercolumn backend, each
  * at 1 thread and at all cores, and on the peers — TensorFlow.js cpu and wasm, ONNX Runtime node (1 thread and all cores) and web (wasm,
- * in Node) — measured in one run as the median of timed runs after warm-up.
+ * in Node), PyTorch CPU (a Python child, 1 thread and all cores) — measured in one run as the median of timed runs after warm-up.
  *
  * What is timed, for every runner alike: the op on inputs already in the runner's own storage, plus
  * reading the output back into a JavaScript Float32Array, plus freeing the output. Input generation,
@@ -13,12 +13,13 @@ import { backendFactory } from '../backends.js';
 import type { BenchResult } from '../types.js';
 import { hypercolumnRunner } from './hypercolumn.js';
 import { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
+import { pytorchRunner } from './peers/pytorch.js';
 import { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.js';
 import { makeInputs, measure, MEASURE, type BenchRunner, type MeasureOptions } from './runner.js';
 import { attachRatios, gflopsPerSecond, gigabytesPerSecond, median } from './stats.js';
 import { selectWorkloads, type Workload } from './workloads.js';
 
-export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'onnxruntime-node', 'onnxruntime-web'] as const;
+export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'onnxruntime-node', 'onnxruntime-web', 'pytorch'] as const;
 export type PeerName = (typeof PEERS)[number];
 
 export interface BenchOptions {
@@ -75,6 +76,7 @@ export async function benchRunners(options: Pick<BenchOptions, 'backends' | 'pee
   if (peers.has('tfjs-wasm')) for (const t of threads) runners.push(tfjsWasmRunner(t));
   if (peers.has('onnxruntime-node')) for (const t of threads) runners.push(onnxruntimeNodeRunner(t));
   if (peers.has('onnxruntime-web')) for (const t of threads) runners.push(onnxruntimeWebRunner(t));
+  if (peers.has('pytorch')) for (const t of threads) runners.push(pytorchRunner(t));
   return runners;
 }
 
@@ -143,3 +145,4 @@ export { measure, makeInputs, MEASURE, type BenchRunner, type PreparedRun, type 
 export { hypercolumnRunner, backendThreads, type ThreadVariant } from './hypercolumn.js';
 export { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.js';
 export { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
+export { pytorchRunner, PytorchProcess, pythonCandidates, PYTORCH_PEER_SCRIPT, type PytorchInfo } from './peers/pytorch.js';
