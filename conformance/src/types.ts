@@ -11,6 +11,8 @@ export interface BenchResult {
   runner: string;
   threads: number;
   medianMs: number;
+  /** Fastest timed run (DESIGN §5 compares native with onnxruntime-node on both). */
+  bestMs?: number;
   runs: number;
   /** Compute-bound workloads. */
   gflops?: number;

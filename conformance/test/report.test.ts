@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main, parseCli, UsageError } from '../src/cli.js';
 import { goalSummary, parseReport, renderHtml, renderTerminal, reportToJson, writeReport } from '../src/report.js';
-import type { Report } from '../src/types.js';
+import type { BenchResult, Report } from '../src/types.js';
 
 function synthetic(): Report {
   return {
@@ -138,13 +138,50 @@ describe('terminal report', () => {
     expect(text).toMatch(/conv2d A\s+hypercolumn:cpu\s+1\s+50\.0\s+10\s+4\.62 GFLOP\/s\s+0\.100× onnxruntime-node/);
     expect(text).toMatch(/batchNorm\s+tfjs-cpu\s+1\s+40\.0\s+10\s+1\.28 GB\/s/);
     expect(text).toContain('tfjs-wasm ×2: single-threaded in Node (conv2d A)');
-    expect(text).toMatch(/cpu: ≥ 5× tfjs-cpu .*min 5\.00×, geomean 7\.75× over 2 workloads/);
+    expect(text).toMatch(/cpu: ≥ 5× tfjs-cpu .*: met: min 5\.00× \(batchNorm\), geomean 7\.75× over 2 workloads/);
   });
 
   it('computes the goal ratios against the named peer', () => {
     const [cpu] = goalSummary(synthetic().bench);
-    expect(cpu).toMatchObject({ backend: 'cpu', workloads: 2, min: 5 });
+    expect(cpu).toMatchObject({ backend: 'cpu', workloads: 2, min: 5, threshold: 5, met: true, worst: 'batchNorm' });
     expect(cpu!.geomean).toBeCloseTo(Math.sqrt(12 * 5), 12);
+  });
+
+  it("checks each backend against DESIGN §5: each goal's peers, workloads, thread counts and statistic", () => {
+    const r = (workload: string, op: string, runner: string, threads: number, medianMs: number, bestMs = medianMs): BenchResult => ({ workload, op, runner, threads, medianMs, bestMs, runs: 10 });
+    const bench = [
+      // native: conv A beats onnxruntime-node on the median (3.35 / 1.2) but not on the best run (1.14 / 1.2)
+      r('conv2d A', 'conv2d', 'hypercolumn:native@1t', 1, 1.2, 1.2),
+      r('conv2d A', 'conv2d', 'onnxruntime-node', 1, 3.35, 1.14),
+      r('conv2d A', 'conv2d', 'pytorch', 1, 5.2),
+      // pools and norms count against PyTorch only, conv against onnxruntime-node only
+      r('maxPool2d', 'maxPool2d', 'hypercolumn:native@1t', 1, 2),
+      r('maxPool2d', 'maxPool2d', 'pytorch', 1, 3),
+      r('maxPool2d', 'maxPool2d', 'onnxruntime-node', 1, 1),
+      // wasm: 1.2× at 1 thread against the faster of two peers; 1.8× onnxruntime-web at 2 threads
+      r('conv2d A', 'conv2d', 'hypercolumn:wasm@1t', 1, 10),
+      r('conv2d A', 'conv2d', 'tfjs-wasm', 1, 13),
+      r('conv2d A', 'conv2d', 'onnxruntime-web', 1, 20),
+      r('conv2d A', 'conv2d', 'hypercolumn:wasm@2t', 2, 5),
+      r('conv2d A', 'conv2d', 'onnxruntime-web', 2, 8),
+      r('conv2d A', 'conv2d', 'tfjs-wasm', 2, 1), // another peer: not this goal's
+    ];
+    const goals = goalSummary(bench);
+    const line = (backend: string, goal: RegExp) => goals.find((g) => g.backend === backend && goal.test(g.goal))!;
+    expect(line('native@1t', /convs ≥ 1× onnxruntime-node, median/)).toMatchObject({ met: true, workloads: 1, stat: 'median' });
+    expect(line('native@1t', /convs ≥ 1× onnxruntime-node, median/).min).toBeCloseTo(3.35 / 1.2, 12);
+    expect(line('native@1t', /best of runs/)).toMatchObject({ met: false, worst: 'conv2d A', stat: 'best' });
+    expect(line('native@1t', /best of runs/).min).toBeCloseTo(1.14 / 1.2, 12);
+    expect(line('native@1t', /pools and norms ≥ 1× PyTorch/)).toMatchObject({ met: true, workloads: 1, min: 1.5 });
+    expect(line('native@1t', /every peer/)).toMatchObject({ met: false, workloads: 2, min: 0.5, worst: 'maxPool2d' });
+    expect(line('wasm@1t', /convs ≥ 1\.2×/)).toMatchObject({ met: true, workloads: 1, min: 1.3 });
+    expect(line('wasm@1t', /1\.8× onnxruntime-web/)).toMatchObject({ workloads: 0 });
+    expect(line('wasm@1t', /1\.8× onnxruntime-web/).met).toBeUndefined();
+    expect(line('wasm@2t', /convs ≥ 1\.2×/)).toMatchObject({ workloads: 0 });
+    expect(line('wasm@2t', /1\.8× onnxruntime-web/)).toMatchObject({ met: false, workloads: 1, min: 1.6 });
+    const text = renderTerminal({ ...synthetic(), bench });
+    expect(text).toMatch(/native@1t: convs ≥ 1× onnxruntime-node, best of runs: NOT met: min 0\.950× \(conv2d A\)/);
+    expect(text).toMatch(/wasm@1t: ≥ 1\.8× onnxruntime-web at all cores .*: no comparable peer results/);
   });
 });
 

@@ -88,6 +88,7 @@ function result(w: Workload, runner: BenchRunner, times: number[]): BenchResult 
     runner: runner.name,
     threads: runner.threads,
     medianMs,
+    bestMs: Math.min(...times),
     runs: times.length,
     ...(w.flops !== undefined ? { gflops: gflopsPerSecond(w.flops, medianMs) } : {}),
     ...(w.bytes !== undefined ? { gbps: gigabytesPerSecond(w.bytes, medianMs) } : {}),
