@@ -111,6 +111,12 @@ export function speedText(r: BenchResult): string {
   return '';
 }
 
+/** "82 % of 58.0" for a conv row of a backend with a peak probe, else empty. */
+export function peakText(r: BenchResult): string {
+  if (r.skipped || r.peakFraction === undefined || r.peakGflops === undefined) return '';
+  return `${(100 * r.peakFraction).toFixed(0)} % of ${fmtNum(r.peakGflops)}`;
+}
+
 const runnerLabel = (r: BenchResult) => `${r.runner} ×${r.threads}`;
 
 /** Workloads in first-seen order with their results. */
@@ -297,15 +303,15 @@ export function renderTerminal(report: Report, options: { color?: boolean; maxFa
   }
   if (report.bench.length) {
     out.push('', 'Benchmark (median; time includes reading the output back):');
-    const rows = [['workload', 'runner', 'threads', 'median ms', 'runs', 'speed', 'vs best peer']];
+    const rows = [['workload', 'runner', 'threads', 'median ms', 'runs', 'speed', 'of peak', 'vs best peer']];
     for (const r of report.bench) {
       if (r.skipped) continue;
       rows.push([
-        r.workload, r.runner, String(r.threads), fmtNum(r.medianMs), String(r.runs), speedText(r),
+        r.workload, r.runner, String(r.threads), fmtNum(r.medianMs), String(r.runs), speedText(r), peakText(r),
         r.ratioToBestPeer !== undefined ? `${fmtNum(r.ratioToBestPeer)}× ${r.bestPeer}` : '',
       ]);
     }
-    out.push(table(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']));
+    out.push(table(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']));
     const notes = skipNotes(report.bench);
     if (notes.length) {
       out.push('', 'Skipped:');
@@ -399,11 +405,11 @@ function benchHtml(bench: BenchResult[]): string {
     .filter((r) => !r.skipped)
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.runner)}</td><td class="num">${r.threads}</td><td class="num">${fmtNum(r.medianMs)}</td><td class="num">${r.runs}</td><td class="num">${escapeHtml(speedText(r))}</td><td>${r.ratioToBestPeer !== undefined ? `${fmtNum(r.ratioToBestPeer)}× ${escapeHtml(r.bestPeer ?? '')}` : ''}</td></tr>`,
+        `<tr><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.runner)}</td><td class="num">${r.threads}</td><td class="num">${fmtNum(r.medianMs)}</td><td class="num">${r.runs}</td><td class="num">${escapeHtml(speedText(r))}</td><td class="num">${escapeHtml(peakText(r))}</td><td>${r.ratioToBestPeer !== undefined ? `${fmtNum(r.ratioToBestPeer)}× ${escapeHtml(r.bestPeer ?? '')}` : ''}</td></tr>`,
     );
   parts.push(
     '<h3>All measurements</h3>',
-    `<table><tr><th>workload</th><th>runner</th><th>threads</th><th>median ms</th><th>runs</th><th>speed</th><th>vs best peer</th></tr>${rows.join('')}</table>`,
+    `<table><tr><th>workload</th><th>runner</th><th>threads</th><th>median ms</th><th>runs</th><th>speed</th><th>% of peak GFLOP/s</th><th>vs best peer</th></tr>${rows.join('')}</table>`,
   );
   const goals = goalSummary(bench);
   if (goals.length) {

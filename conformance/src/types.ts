@@ -16,6 +16,9 @@ export interface BenchResult {
   runs: number;
   /** Compute-bound workloads. */
   gflops?: number;
+  /** The backend's measured peak (its `peakGflops()` probe) and gflops / peak, for compute-bound workloads. */
+  peakGflops?: number;
+  peakFraction?: number;
   /** Memory-bound workloads. */
   gbps?: number;
   /** medianMs(best peer) / medianMs(this runner), for hypercolumn runners. */

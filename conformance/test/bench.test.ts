@@ -254,3 +254,40 @@ describe('time budget', () => {
     expect(await measure(slow(10), opts, () => clock)).toHaveLength(40); // fast: up to maxRuns within minTimeMs
   });
 });
+
+describe('peak probe of a backend', () => {
+  const spec: ConvSpec = { type: 'conv', dims: 2, x: [1, 2, 6, 6], w: [3, 2, 3, 3], stride: 1, pad: 1, groups: 1, pass: 'forward' };
+  const tinyConv: Workload = { id: 'tiny conv', op: 'conv2d', description: '', kind: 'compute', quick: true, spec, flops: convFlops(spec) };
+  const tinyPool: Workload = { id: 'tiny pool', op: 'maxPool2d', description: '', kind: 'memory', quick: true, spec: { type: 'maxPool2d', x: [1, 2, 4, 4], kernel: 2, stride: 2, pad: 0 }, bytes: 4 * 40 };
+  const once = { warmup: 0, minRuns: 1, maxRuns: 1, minTimeMs: 0 };
+  /** The cpu backend with a `peakGflops` member, as the native and wasm backends have one. */
+  const withPeak = async (peakGflops: unknown) => {
+    const { createCpuBackend } = await import('@hypercolumn/backend-cpu');
+    return () => Object.assign(createCpuBackend(), { threads: 1, peakGflops });
+  };
+
+  it('shows % of the measured peak on conv rows of a backend that has the probe', async () => {
+    let calls = 0;
+    const create = await withPeak(async () => (calls++, 0.25));
+    const [conv, pool] = await runBench({ mode: 'quick', custom: { workloads: [tinyConv, tinyPool], only: true }, runners: [hypercolumnRunner('peaky', { create, threads: 1 })], measure: once });
+    expect(calls).toBe(1); // measured once per runner, at init
+    expect(conv!.skipped).toBeUndefined();
+    expect(conv!.peakGflops).toBe(0.25);
+    expect(conv!.peakFraction).toBeCloseTo(conv!.gflops! / 0.25, 12);
+    expect(pool!.peakFraction).toBeUndefined(); // memory-bound rows: no FLOP ceiling
+    const { renderTerminal, renderHtml } = await import('../src/report.js');
+    const report = { date: '', machine: { cpu: 'x', cores: 1, node: 'v20', platform: 'linux' }, conformance: { backends: [], cases: [], matrix: {}, references: [], ok: true }, bench: [conv!, pool!] } as never;
+    const pct = `${(100 * conv!.peakFraction!).toFixed(0)} % of 0.250`;
+    expect(renderTerminal(report)).toContain(pct);
+    expect(renderHtml(report)).toContain(`<td class="num">${pct}</td>`);
+  });
+
+  it('leaves the column empty when the probe is absent, throws or returns nonsense', async () => {
+    for (const probe of [undefined, 'not a function', async () => { throw new Error('no probe today'); }, async () => NaN, async () => -3]) {
+      const results = await runBench({ mode: 'quick', custom: { workloads: [tinyConv], only: true }, runners: [hypercolumnRunner('peakless', { create: await withPeak(probe), threads: 1 })], measure: once });
+      expect(results[0]!.skipped).toBeUndefined();
+      expect(results[0]!.peakGflops).toBeUndefined();
+      expect(results[0]!.peakFraction).toBeUndefined();
+    }
+  });
+});

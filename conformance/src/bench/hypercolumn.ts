@@ -28,6 +28,21 @@ export function backendThreads(name: string, backend: unknown): number {
   return name.split('@')[0] === 'cpu' ? 1 : typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+/**
+ * The backend's own peak probe, duck-typed: `peakGflops(): Promise<number>` (native and wasm measure
+ * their FMA / SIMD ceiling at their threads). Absent, failing or not a positive number: undefined.
+ */
+export async function backendPeakGflops(backend: unknown): Promise<number | undefined> {
+  const probe = (backend as { peakGflops?: unknown } | undefined)?.peakGflops;
+  if (typeof probe !== 'function') return undefined;
+  try {
+    const peak: unknown = await (probe as () => unknown).call(backend);
+    return typeof peak === 'number' && Number.isFinite(peak) && peak > 0 ? peak : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A backend registered by the runner itself, at a thread count (`cpu@1t` from `createCpuBackend({threads: 1})`). */
 export interface ThreadVariant {
   create: () => hc.Backend | Promise<hc.Backend>;
@@ -99,10 +114,14 @@ function plan(w: Workload, t: (name: string, shape?: number[]) => hc.Tensor, inp
 export function hypercolumnRunner(backend: string, variant?: ThreadVariant): BenchRunner {
   let kernels: string[] = [];
   let threads = variant?.threads ?? backendThreads(backend, undefined);
+  let peak: number | undefined;
   return {
     name: `hypercolumn:${backend}`,
     get threads() {
       return threads;
+    },
+    get peakGflops() {
+      return peak;
     },
     async init() {
       if (variant) hc.registerBackend(backend, variant.create, -1);
@@ -113,7 +132,9 @@ export function hypercolumnRunner(backend: string, variant?: ThreadVariant): Ben
       await hc.setBackend(backend);
       const probe = hc.tensor(new Float32Array(1), [1]);
       threads = backendThreads(backend, probe.storage.backend);
+      const own = probe.storage.backend;
       probe.dispose();
+      peak = await backendPeakGflops(own);
       if (variant && threads !== variant.threads) return `asked for ${variant.threads} threads, the backend runs ${threads}`;
       return undefined;
     },

@@ -91,6 +91,7 @@ function result(w: Workload, runner: BenchRunner, times: number[]): BenchResult 
     bestMs: Math.min(...times),
     runs: times.length,
     ...(w.flops !== undefined ? { gflops: gflopsPerSecond(w.flops, medianMs) } : {}),
+    ...(w.flops !== undefined && runner.peakGflops ? { peakGflops: runner.peakGflops, peakFraction: gflopsPerSecond(w.flops, medianMs) / runner.peakGflops } : {}),
     ...(w.bytes !== undefined ? { gbps: gigabytesPerSecond(w.bytes, medianMs) } : {}),
   };
 }
@@ -143,7 +144,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
 export { WORKLOADS, selectWorkloads, convFlops, convOutShape, poolOutShape, workloadBytes, type Workload, type WorkloadSpec } from './workloads.js';
 export { median, gflopsPerSecond, gigabytesPerSecond, attachRatios } from './stats.js';
 export { measure, makeInputs, MEASURE, type BenchRunner, type PreparedRun, type MeasureOptions, type BenchInputs } from './runner.js';
-export { hypercolumnRunner, backendThreads, type ThreadVariant } from './hypercolumn.js';
+export { hypercolumnRunner, backendThreads, backendPeakGflops, type ThreadVariant } from './hypercolumn.js';
 export { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.js';
 export { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
 export { pytorchRunner, PytorchProcess, pythonCandidates, PYTORCH_PEER_SCRIPT, type PytorchInfo } from './peers/pytorch.js';

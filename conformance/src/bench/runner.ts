@@ -34,6 +34,11 @@ export interface BenchRunner {
   /** "hypercolumn:cpu", "tfjs-wasm", "onnxruntime-node", … */
   readonly name: string;
   readonly threads: number;
+  /**
+   * The backend's measured arithmetic ceiling at its threads (GFLOP/s), when it offers a probe
+   * (`peakGflops()` on the backend object); known after `init`. Conv rows then show % of peak.
+   */
+  readonly peakGflops?: number;
   /** Starts the runner; resolves to a reason when it cannot run at all here. */
   init(): Promise<string | undefined>;
   /** Prepares a workload, or resolves to the reason this runner cannot run it (`skipped`). */
