@@ -175,7 +175,9 @@ def main():
                 if isinstance(run, str):
                     reply["skip"] = run
                 else:
+                    t0 = time.perf_counter()
                     read_back(run())  # fails here, not while timing
+                    reply["firstMs"] = (time.perf_counter() - t0) * 1000.0
                     sessions[req["session"]] = run
             elif kind == "run":
                 reply["output"] = read_back(sessions[req["session"]]())[0].reshape(-1).tolist()

@@ -33,7 +33,7 @@ export function reportToJson(report: Report): string {
 
 /** Parses `reportToJson` output back into a `Report` (restoring non-finite numbers). */
 export function parseReport(json: string): Report {
-  const numeric = new Set(['worstRatio', 'worstAbsError', 'medianMs', 'bestMs', 'gflops', 'gbps', 'ratioToBestPeer', 'peakFraction']);
+  const numeric = new Set(['worstRatio', 'worstAbsError', 'medianMs', 'bestMs', 'firstMs', 'gflops', 'gbps', 'ratioToBestPeer', 'peakFraction']);
   return JSON.parse(json, (k, v) => (numeric.has(k) && typeof v === 'string' && NON_FINITE.has(v) ? Number(v) : v)) as Report;
 }
 
@@ -302,16 +302,16 @@ export function renderTerminal(report: Report, options: { color?: boolean; maxFa
     }
   }
   if (report.bench.length) {
-    out.push('', 'Benchmark (median; time includes reading the output back):');
-    const rows = [['workload', 'runner', 'threads', 'median ms', 'runs', 'speed', 'of peak', 'vs best peer']];
+    out.push('', 'Benchmark (first call, then the median of timed runs after warm-up; times include reading the output back):');
+    const rows = [['workload', 'runner', 'threads', 'first ms', 'median ms', 'runs', 'speed', 'of peak', 'vs best peer']];
     for (const r of report.bench) {
       if (r.skipped) continue;
       rows.push([
-        r.workload, r.runner, String(r.threads), fmtNum(r.medianMs), String(r.runs), speedText(r), peakText(r),
+        r.workload, r.runner, String(r.threads), fmtNum(r.firstMs), fmtNum(r.medianMs), String(r.runs), speedText(r), peakText(r),
         r.ratioToBestPeer !== undefined ? `${fmtNum(r.ratioToBestPeer)}× ${r.bestPeer}` : '',
       ]);
     }
-    out.push(table(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']));
+    out.push(table(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l']));
     const notes = skipNotes(report.bench);
     if (notes.length) {
       out.push('', 'Skipped:');
@@ -405,11 +405,11 @@ function benchHtml(bench: BenchResult[]): string {
     .filter((r) => !r.skipped)
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.runner)}</td><td class="num">${r.threads}</td><td class="num">${fmtNum(r.medianMs)}</td><td class="num">${r.runs}</td><td class="num">${escapeHtml(speedText(r))}</td><td class="num">${escapeHtml(peakText(r))}</td><td>${r.ratioToBestPeer !== undefined ? `${fmtNum(r.ratioToBestPeer)}× ${escapeHtml(r.bestPeer ?? '')}` : ''}</td></tr>`,
+        `<tr><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.runner)}</td><td class="num">${r.threads}</td><td class="num">${fmtNum(r.firstMs)}</td><td class="num">${fmtNum(r.medianMs)}</td><td class="num">${r.runs}</td><td class="num">${escapeHtml(speedText(r))}</td><td class="num">${escapeHtml(peakText(r))}</td><td>${r.ratioToBestPeer !== undefined ? `${fmtNum(r.ratioToBestPeer)}× ${escapeHtml(r.bestPeer ?? '')}` : ''}</td></tr>`,
     );
   parts.push(
     '<h3>All measurements</h3>',
-    `<table><tr><th>workload</th><th>runner</th><th>threads</th><th>median ms</th><th>runs</th><th>speed</th><th>% of peak GFLOP/s</th><th>vs best peer</th></tr>${rows.join('')}</table>`,
+    `<table><tr><th>workload</th><th>runner</th><th>threads</th><th>first call ms</th><th>median ms</th><th>runs</th><th>speed</th><th>% of peak GFLOP/s</th><th>vs best peer</th></tr>${rows.join('')}</table>`,
   );
   const goals = goalSummary(bench);
   if (goals.length) {
@@ -445,7 +445,7 @@ ${unavailable.length ? `<ul class="skip">${unavailable.map((b) => `<li>${escapeH
 <ul class="meta">${c.backends.filter((b) => b.tested).map((b) => `<li>${escapeHtml(b.name)}: launched ${escapeHtml(routeLine(kernelRoutes(c, b.name)))}; contract ${escapeHtml(contractLine(b.resolution))}</li>`).join('')}</ul>
 ${matrixHtml(c)}
 <h2>Benchmark</h2>
-<p class="meta">Median of timed runs after warm-up; every runner's time includes reading its output back into JavaScript. Ratios are best-peer time / hypercolumn time at the same thread count (&gt; 1: hypercolumn is faster).</p>
+<p class="meta">First call (one-time work such as webgpu pipeline compilation included), then the median of timed runs after warm-up; every runner's time includes reading its output back into JavaScript. Ratios are best-peer time / hypercolumn time at the same thread count (&gt; 1: hypercolumn is faster).</p>
 ${benchHtml(report.bench)}
 </body></html>
 `;

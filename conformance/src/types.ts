@@ -11,6 +11,8 @@ export interface BenchResult {
   runner: string;
   threads: number;
   medianMs: number;
+  /** The first call (made while preparing; one-time work such as webgpu pipeline compilation included). */
+  firstMs?: number;
   /** Fastest timed run (DESIGN §5 compares native with onnxruntime-node on both). */
   bestMs?: number;
   runs: number;

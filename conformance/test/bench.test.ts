@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import '@hypercolumn/backend-cpu';
 import { listBackends } from '@hypercolumn/core';
 import {
-  attachRatios, benchRunners, convFlops, hypercolumnRunner, measure, median, onnxruntimeNodeRunner, runBench, selectWorkloads, tfjsCpuRunner,
+  attachRatios, benchRunners, convFlops, filterFromHWIO, fromChannelsLast, hypercolumnRunner, measure, median, onnxruntimeNodeRunner, runBench, selectWorkloads, tfjsCpuRunner,
   WORKLOADS, workloadBytes, type Workload,
 } from '../src/bench/index.js';
 import type { ConvSpec } from '../src/bench/workloads.js';
@@ -173,20 +173,6 @@ describe('thread variants of hypercolumn backends', () => {
 });
 
 describe('every runner computes the same thing', () => {
-  const toNCHW = (a: Float32Array, nchw: number[]) => {
-    const [n, c, ...sp] = nchw as [number, number, ...number[]];
-    const hw = sp.reduce((p, q) => p * q, 1);
-    const out = new Float32Array(a.length);
-    for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let k = 0; k < hw; k++) out[(i * c + ch) * hw + k] = a[(i * hw + k) * c + ch]!;
-    return out;
-  };
-  const hwioToOIHW = (a: Float32Array, oihw: number[]) => {
-    const [o, i, ...k] = oihw as [number, number, ...number[]];
-    const kk = k.reduce((p, q) => p * q, 1);
-    const out = new Float32Array(a.length);
-    for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < i; ic++) for (let s = 0; s < kk; s++) out[(oc * i + ic) * kk + s] = a[(s * i + ic) * o + oc]!;
-    return out;
-  };
   const conv = (x: number[], w: number[], stride: number, pad: number, pass: ConvSpec['pass']): ConvSpec => ({ type: 'conv', dims: x.length === 3 ? 1 : 2, x, w, stride, pad, groups: 1, pass });
   const cases: [string, Workload['spec'], number[]][] = [
     ['conv2d', conv([2, 3, 7, 7], [4, 3, 3, 3], 2, 1, 'forward'), [2, 4, 4, 4]],
@@ -217,7 +203,7 @@ describe('every runner computes the same thing', () => {
       }
       let y = (await prepared.run()) as Float32Array;
       await prepared.dispose();
-      if (r.name === 'tfjs-cpu') y = op === 'conv2dBackpropFilter' ? hwioToOIHW(y, outShape) : toNCHW(y, outShape);
+      if (r.name === 'tfjs-cpu') y = op === 'conv2dBackpropFilter' ? filterFromHWIO(y, outShape) : fromChannelsLast(y, outShape);
       outputs.push([r.name, y]);
     }
     expect(outputs[0]![0]).toBe('hypercolumn:cpu');

@@ -187,7 +187,9 @@ export function hypercolumnRunner(backend: string, variant?: ThreadVariant): Ben
         dispose: disposeAll,
       };
       try {
+        const t0 = performance.now();
         await prepared.run();
+        prepared.firstMs = performance.now() - t0;
       } catch (err) {
         disposeAll();
         return `failed: ${errorText(err)}`;

@@ -14,12 +14,12 @@ import type { BenchResult } from '../types.js';
 import { hypercolumnRunner } from './hypercolumn.js';
 import { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
 import { pytorchRunner } from './peers/pytorch.js';
-import { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.js';
+import { tfjsCpuRunner, tfjsWasmRunner, tfjsWebgpuRunner } from './peers/tfjs.js';
 import { makeInputs, measure, MEASURE, type BenchRunner, type MeasureOptions } from './runner.js';
 import { attachRatios, gflopsPerSecond, gigabytesPerSecond, median } from './stats.js';
 import { selectWorkloads, type Workload } from './workloads.js';
 
-export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'onnxruntime-node', 'onnxruntime-web', 'pytorch'] as const;
+export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'onnxruntime-node', 'onnxruntime-web', 'pytorch'] as const;
 export type PeerName = (typeof PEERS)[number];
 
 export interface BenchOptions {
@@ -74,13 +74,15 @@ export async function benchRunners(options: Pick<BenchOptions, 'backends' | 'pee
   for (const b of backends) runners.push(...(await hypercolumnRunners(b, threads)));
   if (peers.has('tfjs-cpu')) runners.push(tfjsCpuRunner());
   if (peers.has('tfjs-wasm')) for (const t of threads) runners.push(tfjsWasmRunner(t));
+  // A GPU peer: only beside hypercolumn's webgpu backend (it has no thread count to compare).
+  if (peers.has('tfjs-webgpu') && backends.includes('webgpu')) runners.push(tfjsWebgpuRunner());
   if (peers.has('onnxruntime-node')) for (const t of threads) runners.push(onnxruntimeNodeRunner(t));
   if (peers.has('onnxruntime-web')) for (const t of threads) runners.push(onnxruntimeWebRunner(t));
   if (peers.has('pytorch')) for (const t of threads) runners.push(pytorchRunner(t));
   return runners;
 }
 
-function result(w: Workload, runner: BenchRunner, times: number[]): BenchResult {
+function result(w: Workload, runner: BenchRunner, times: number[], firstMs: number | undefined): BenchResult {
   const medianMs = median(times);
   return {
     workload: w.id,
@@ -89,6 +91,7 @@ function result(w: Workload, runner: BenchRunner, times: number[]): BenchResult 
     threads: runner.threads,
     medianMs,
     bestMs: Math.min(...times),
+    ...(firstMs !== undefined ? { firstMs } : {}),
     runs: times.length,
     ...(w.flops !== undefined ? { gflops: gflopsPerSecond(w.flops, medianMs) } : {}),
     ...(w.flops !== undefined && runner.peakGflops ? { peakGflops: runner.peakGflops, peakFraction: gflopsPerSecond(w.flops, medianMs) / runner.peakGflops } : {}),
@@ -125,7 +128,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
           r = skipped(w, runner, prepared);
         } else {
           try {
-            r = result(w, runner, await (prepared.measure ? prepared.measure(settings) : measure(prepared, settings)));
+            r = result(w, runner, await (prepared.measure ? prepared.measure(settings) : measure(prepared, settings)), prepared.firstMs);
           } catch (err) {
             r = skipped(w, runner, `failed while timing: ${err instanceof Error ? err.message : String(err)}`);
           } finally {
@@ -143,8 +146,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
 
 export { WORKLOADS, selectWorkloads, convFlops, convOutShape, poolOutShape, workloadBytes, type Workload, type WorkloadSpec } from './workloads.js';
 export { median, gflopsPerSecond, gigabytesPerSecond, attachRatios } from './stats.js';
-export { measure, makeInputs, MEASURE, type BenchRunner, type PreparedRun, type MeasureOptions, type BenchInputs } from './runner.js';
+export { measure, makeInputs, MEASURE, toChannelsLast, fromChannelsLast, filterToHWIO, filterFromHWIO, type BenchRunner, type PreparedRun, type MeasureOptions, type BenchInputs } from './runner.js';
 export { hypercolumnRunner, backendThreads, backendPeakGflops, type ThreadVariant } from './hypercolumn.js';
-export { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.js';
+export { tfjsCpuRunner, tfjsWasmRunner, tfjsWebgpuRunner } from './peers/tfjs.js';
 export { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
 export { pytorchRunner, PytorchProcess, pythonCandidates, PYTORCH_PEER_SCRIPT, type PytorchInfo } from './peers/pytorch.js';

@@ -26,6 +26,11 @@ export interface PreparedRun {
   run(): unknown | Promise<unknown>;
   /** Releases what `prepare` made; `run`'s outputs are released by `run` itself. */
   dispose(): void | Promise<void>;
+  /**
+   * Milliseconds of the first call, made by `prepare` (one-time work included: shader pipeline
+   * compilation on webgpu, weight packing): the warm-up cost, reported beside the steady median.
+   */
+  firstMs?: number;
   /** Runners that time themselves elsewhere (a worker thread) provide the whole timing loop. */
   measure?(options: MeasureOptions): Promise<number[]>;
 }
@@ -147,4 +152,22 @@ export function filterToHWIO(a: BenchArray): BenchArray {
   const out = new Float32Array(a.data.length);
   for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < i; ic++) for (let s = 0; s < kk; s++) out[(s * i + ic) * o + oc] = a.data[(oc * i + ic) * kk + s]!;
   return { data: out, shape: [...k, i, o] };
+}
+
+/** NHWC → NCHW (NLC → NCL): the inverse of `toChannelsLast`, for comparing TensorFlow.js outputs; `nchw` is the output shape. */
+export function fromChannelsLast(a: Float32Array, nchw: readonly number[]): Float32Array {
+  const [n, c, ...sp] = nchw as [number, number, ...number[]];
+  const hw = sp.reduce((p, q) => p * q, 1);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let k = 0; k < hw; k++) out[(i * c + ch) * hw + k] = a[(i * hw + k) * c + ch]!;
+  return out;
+}
+
+/** HWIO → OIHW: the inverse of `filterToHWIO`; `oihw` is the filter shape. */
+export function filterFromHWIO(a: Float32Array, oihw: readonly number[]): Float32Array {
+  const [o, i, ...k] = oihw as [number, number, ...number[]];
+  const kk = k.reduce((p, q) => p * q, 1);
+  const out = new Float32Array(a.length);
+  for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < i; ic++) for (let s = 0; s < kk; s++) out[(oc * i + ic) * kk + s] = a[(s * i + ic) * o + oc]!;
+  return out;
 }

@@ -215,15 +215,18 @@ export function pytorchRunner(threads: number, options: PytorchRunnerOptions = {
     async prepare(workload: Workload, inputs: BenchInputs): Promise<PreparedRun | string> {
       const session = ++sessions;
       const { id, op, spec } = workload;
+      let firstMs: number | undefined;
       try {
         const r = await proc!.call('prepare', { session, threads, workload: { id, op, spec }, ...(options.sendInputs ? { inputs: encodeInputs(inputs) } : {}) });
         if (typeof r.skip === 'string') return r.skip;
+        if (typeof r.firstMs === 'number') firstMs = r.firstMs;
       } catch (err) {
         await proc!.call('dispose', { session }).catch(() => undefined);
         return `PyTorch failed to run it: ${errorText(err)}`;
       }
       const p = proc!;
       return {
+        ...(firstMs !== undefined ? { firstMs } : {}),
         run: async () => Float32Array.from((await p.call('run', { session })).output as number[]),
         measure: async (o: MeasureOptions) => (await p.call('measure', { session, threads, options: o })).times as number[],
         dispose: async () => {

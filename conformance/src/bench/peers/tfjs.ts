@@ -1,12 +1,16 @@
 /**
- * TensorFlow.js peers: `tfjs-cpu` (@tensorflow/tfjs-backend-cpu, plain JavaScript, one thread) and
- * `tfjs-wasm` (@tensorflow/tfjs-backend-wasm, XNNPACK + SIMD; binaries loaded from node_modules).
+ * TensorFlow.js peers: `tfjs-cpu` (@tensorflow/tfjs-backend-cpu, plain JavaScript, one thread),
+ * `tfjs-wasm` (@tensorflow/tfjs-backend-wasm, XNNPACK + SIMD; binaries loaded from node_modules) and
+ * `tfjs-webgpu` (@tensorflow/tfjs-backend-webgpu on the `webgpu` package's Dawn, the adapter
+ * hypercolumn's webgpu backend gets: both take `navigator.gpu`'s default adapter).
  *
  * TensorFlow.js is channels-last: inputs are converted NCHW → NHWC (filters OIHW → HWIO) once, outside
- * the timing, as a TensorFlow.js model holds them; each run is the op plus `dataSync()` of its output,
- * then `dispose()`. Both backends share TensorFlow.js's one engine, so `prepare` selects the backend.
+ * the timing, as a TensorFlow.js model holds them; each run is the op plus `dataSync()` of its output
+ * (webgpu: `await data()`, its only completion signal), then `dispose()`. The backends share TensorFlow.js's
+ * one engine, so `prepare` selects the backend.
  */
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs-core';
 import { filterToHWIO, toChannelsLast, type BenchArray, type BenchInputs, type BenchRunner, type PreparedRun } from '../runner.js';
@@ -49,7 +53,7 @@ function unsupported(w: Workload): string | undefined {
   return undefined;
 }
 
-function prepareTf(tf: Tf, w: Workload, inputs: BenchInputs): PreparedRun | string {
+function prepareTf(tf: Tf, w: Workload, inputs: BenchInputs, readAsync: boolean): PreparedRun | string {
   const why = unsupported(w);
   if (why) return why;
   const made: TF.Tensor[] = [];
@@ -115,19 +119,28 @@ function prepareTf(tf: Tf, w: Workload, inputs: BenchInputs): PreparedRun | stri
     throw err;
   }
   return {
-    run() {
-      const y = op();
-      const data = y.dataSync();
-      y.dispose();
-      return data; // channels-last (filters HWIO)
-    },
+    run: readAsync
+      ? async () => {
+          const y = op();
+          try {
+            return await y.data(); // channels-last (filters HWIO)
+          } finally {
+            y.dispose();
+          }
+        }
+      : () => {
+          const y = op();
+          const data = y.dataSync();
+          y.dispose();
+          return data; // channels-last (filters HWIO)
+        },
     dispose() {
       for (const x of made) x.dispose();
     },
   };
 }
 
-function tfRunner(name: 'tfjs-cpu' | 'tfjs-wasm', backend: 'cpu' | 'wasm', threads: number, start: (tf: Tf) => Promise<string | undefined>): BenchRunner {
+function tfRunner(name: 'tfjs-cpu' | 'tfjs-wasm' | 'tfjs-webgpu', backend: 'cpu' | 'wasm' | 'webgpu', threads: number, start: (tf: Tf) => Promise<string | undefined>): BenchRunner {
   let tf: Tf | undefined;
   return {
     name,
@@ -144,13 +157,15 @@ function tfRunner(name: 'tfjs-cpu' | 'tfjs-wasm', backend: 'cpu' | 'wasm', threa
       await quietly(() => tf!.setBackend(backend));
       let prepared: PreparedRun | string;
       try {
-        prepared = prepareTf(tf!, w, inputs);
+        prepared = prepareTf(tf!, w, inputs, backend === 'webgpu');
       } catch (err) {
         return `TensorFlow.js ${backend} cannot set it up: ${errorText(err)}`;
       }
       if (typeof prepared === 'string') return prepared;
       try {
-        prepared.run();
+        const t0 = performance.now();
+        await prepared.run();
+        prepared.firstMs = performance.now() - t0;
         return prepared;
       } catch (err) {
         prepared.dispose();
@@ -191,5 +206,31 @@ export function tfjsWasmRunner(threads: number): BenchRunner {
       return `TensorFlow.js wasm runs ${got.threads} thread(s) here (multi-threading needs SharedArrayBuffer workers, unavailable to it in Node)`;
     }
     return undefined;
+  });
+}
+
+let webgpuReady: Promise<string | undefined> | undefined;
+
+/**
+ * TensorFlow.js webgpu backend in Node: Dawn from the `webgpu` package installed as `navigator.gpu`
+ * (unless one exists already) with its WebGPU globals, as in a browser. Skipped with the reason where
+ * there is no adapter (Node needs a Vulkan driver: see backend-webgpu's scripts/setup-vulkan.sh).
+ */
+export function tfjsWebgpuRunner(threads = os.availableParallelism()): BenchRunner {
+  // `threads` only pairs it with hypercolumn's webgpu runner, which counts as running at all cores.
+  return tfRunner('tfjs-webgpu', 'webgpu', threads, async (tf) => {
+    webgpuReady ??= (async () => {
+      const g = globalThis as { navigator?: { gpu?: unknown } };
+      if (!g.navigator?.gpu) {
+        const specifier = 'webgpu';
+        const dawn = (await import(specifier)) as { create(flags: string[]): unknown; globals: object };
+        Object.assign(globalThis, dawn.globals);
+        Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: dawn.create([]) }, configurable: true, writable: true });
+      }
+      await import('@tensorflow/tfjs-backend-webgpu');
+      if (!(await tf.setBackend('webgpu'))) return 'the TensorFlow.js webgpu backend did not start (no WebGPU adapter?)';
+      return undefined;
+    })().catch((err: unknown) => `tfjs-webgpu does not load: ${errorText(err)}`);
+    return webgpuReady;
   });
 }
