@@ -42,6 +42,8 @@ export async function chooseBackend(choice: BackendChoice): Promise<string> {
       throw new UsageError(`no backend is available: ${(err as Error).message}`);
     }
   }
+  // A registered choice that starts is taken without starting the others (webgpu's Dawn talks on stderr).
+  if ((await hc.setBackend(choice).then(() => true, () => false))) return choice;
   const infos = await hc.listBackends();
   const available = infos.filter((b) => b.available).map((b) => b.name);
   const suggest = available.length ? ` Available: ${available.join(', ')}; try --backend ${available[0]} (or --backend auto).` : '';
@@ -53,4 +55,24 @@ export async function chooseBackend(choice: BackendChoice): Promise<string> {
   if (!info.available) throw new UsageError(`backend "${choice}" is not available: ${info.reason ?? 'it failed to start'}.${suggest}`);
   await hc.setBackend(choice);
   return choice;
+}
+
+/**
+ * Registers `<backend>@<threads>t`, made by the package's factory (`createWasmBackend({threads})`), makes
+ * it the current backend and returns its name; UsageError when the backend does not start.
+ */
+export async function useThreadVariant(backend: 'wasm' | 'native' | string, threads: number): Promise<string> {
+  const name = `${backend}@${threads}t`;
+  const mod = (await import(`@hypercolumn/backend-${backend}`)) as Record<string, unknown>;
+  const factory = mod[`create${backend[0]!.toUpperCase()}${backend.slice(1)}Backend`] as
+    | ((o: { threads: number; name: string }) => hc.Backend | Promise<hc.Backend>)
+    | undefined;
+  if (typeof factory !== 'function') throw new UsageError(`backend "${backend}" has no factory taking a thread count`);
+  hc.registerBackend(name, () => factory({ threads, name }), -1);
+  try {
+    await hc.setBackend(name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return name;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * Training throughput of LeNet-5 (batch 64, SGD momentum 0.9) with hypercolumn against
- * TensorFlow.js (tfjs-core + tfjs-backend-cpu) in the same process, on the same batches.
- * Usage: node dist/bench.js [--backend cpu|wasm|webgpu|native|auto] [--batches n] [--tfjs-batches n] [--json] [--verbose]
+ * Training throughput of LeNet-5 (batch 64, SGD lr 0.05 momentum 0.9) with hypercolumn on one or more
+ * backends (wasm and native at each thread count) against PyTorch CPU (a Python child, 1 thread and all
+ * cores) and TensorFlow.js cpu (in this process), all on the same MNIST batches.
+ * Usage: node dist/bench.js [--backend cpu,wasm,native,webgpu|auto] [--threads 1,2] [--batches n]
+ *        [--pytorch-batches n] [--tfjs-batches n] [--batch-size n] [--json] [--verbose]
  */
 import { cpus } from 'node:os';
 import { realpathSync } from 'node:fs';
@@ -10,30 +12,45 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as hc from '@hypercolumn/core';
-import { chooseBackend } from './backends.js';
+import { chooseBackend, useThreadVariant } from './backends.js';
 import { Batcher, pixelStats, splitDigits, standardise } from './data.js';
 import { buildModel } from './models.js';
 import { BACKENDS, UsageError, type BackendChoice } from './options.js';
+import { runPytorchLenet, type PytorchLenetResult } from './pytorch-lenet.js';
 import { createTfjsLenet } from './tfjs-lenet.js';
 import { readTensor } from './train.js';
 
+const CORES = cpus().length;
+/** Backends whose packages take a thread count (`create…Backend({threads})`). */
+const THREADED = new Set(['wasm', 'native']);
+const WARMUP = 3;
+const LR = 0.05;
+const MOMENTUM = 0.9;
+
 export const BENCH_USAGE = `Usage: bench [options]
 
-Trains LeNet-5 (batch 64, SGD lr 0.05 momentum 0.9, no augmentation) on the same MNIST batches with
-hypercolumn and with TensorFlow.js cpu (tfjs-core + tfjs-backend-cpu) and prints training images/s.
+Trains LeNet-5 (batch 64, SGD lr ${LR} momentum ${MOMENTUM}, no augmentation) on the same MNIST batches with
+hypercolumn, PyTorch CPU (where a Python with torch is found) and TensorFlow.js cpu, and prints training
+images/s with the ratios hypercolumn / peer.
 
 Options:
-  --backend <name>     hypercolumn backend: ${BACKENDS.join(' | ')} (default auto)
-  --batches <n>        timed hypercolumn steps, 1–1000 (default 30), after 3 warm-up steps
-  --tfjs-batches <n>   timed tfjs steps, 1–100 (default 2: tfjs-cpu needs seconds per step), after 1 warm-up
+  --backend <list>     hypercolumn backends, comma-separated: ${BACKENDS.join(' | ')} (default auto)
+  --threads <list>     thread counts for wasm and native, and PyTorch (default 1,${CORES}); cpu runs 1, webgpu as it is
+  --batches <n>        timed hypercolumn steps per backend, 1–1000 (default 30), after ${WARMUP} warm-up steps
+  --pytorch-batches <n> timed PyTorch steps per thread count, 0–1000 (default 30; 0: no PyTorch), after ${WARMUP} warm-up
+  --tfjs-batches <n>   timed tfjs-cpu steps, 0–100 (default 2: it needs seconds per step; 0: none), after 1 warm-up
   --batch-size <n>     images per step, 1–1000 (default 64)
   --json               one JSON object on stdout
   --verbose            per-step times; stack traces on errors
-  -h, --help           this help`;
+  -h, --help           this help
+
+PyTorch runs in \$HC_PYTHON, else /usr/bin/python3, else python3 (the first that imports torch).`;
 
 export interface BenchOptions {
-  backend: BackendChoice;
+  backends: BackendChoice[];
+  threads: number[];
   batches: number;
+  pytorchBatches: number;
   tfjsBatches: number;
   batchSize: number;
   json: boolean;
@@ -48,6 +65,12 @@ function int(flag: string, raw: string | undefined, fallback: number, min: numbe
   return v;
 }
 
+function list(flag: string, raw: string): string[] {
+  const items = raw.split(',').map((s) => s.trim());
+  if (!items.length || items.some((s) => !s)) throw new UsageError(`--${flag} expects a comma-separated list, got ${JSON.stringify(raw)}`);
+  return [...new Set(items)];
+}
+
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   let v;
   try {
@@ -56,7 +79,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       strict: true,
       options: {
         backend: { type: 'string' },
+        threads: { type: 'string' },
         batches: { type: 'string' },
+        'pytorch-batches': { type: 'string' },
         'tfjs-batches': { type: 'string' },
         'batch-size': { type: 'string' },
         json: { type: 'boolean' },
@@ -67,12 +92,17 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!);
   }
-  const backend = v.backend ?? 'auto';
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown --backend ${JSON.stringify(backend)}: expected one of ${BACKENDS.join(', ')}`);
+  const backends = list('backend', v.backend ?? 'auto');
+  for (const b of backends) {
+    if (!(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`unknown --backend ${JSON.stringify(b)}: expected one of ${BACKENDS.join(', ')}`);
+  }
+  const threads = v.threads === undefined ? [...new Set([1, CORES])] : list('threads', v.threads).map((t) => int('threads', t, 1, 1, 256));
   return {
-    backend: backend as BackendChoice,
+    backends: backends as BackendChoice[],
+    threads: threads.sort((a, b) => a - b),
     batches: int('batches', v.batches, 30, 1, 1000),
-    tfjsBatches: int('tfjs-batches', v['tfjs-batches'], 2, 1, 100),
+    pytorchBatches: int('pytorch-batches', v['pytorch-batches'], 30, 0, 1000),
+    tfjsBatches: int('tfjs-batches', v['tfjs-batches'], 2, 0, 100),
     batchSize: int('batch-size', v['batch-size'], 64, 1, 1000),
     json: v.json ?? false,
     verbose: v.verbose ?? false,
@@ -80,14 +110,30 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   };
 }
 
-export interface BenchResult {
-  backend: string;
-  batchSize: number;
+/** One implementation at one thread count. */
+export interface BenchRow {
+  /** "hypercolumn wasm", "pytorch 1.13.0", "tfjs-cpu 4.22". */
+  name: string;
+  /** hypercolumn's backend name ("wasm@1t"), for hypercolumn rows. */
+  backend?: string;
+  /** Threads it ran on (webgpu: the GPU; counted as all cores, as the conformance benchmark does). */
   threads: number;
+  imagesPerSecond: number;
+  msPerStep: number;
+  steps: number;
+  /** hypercolumn rows: PyTorch's ms/step at the same thread count / this row's (> 1: hypercolumn is faster). */
+  vsPytorch?: number;
+  /** hypercolumn rows: tfjs-cpu's ms/step / this row's. */
+  vsTfjs?: number;
+}
+
+export interface BenchResult {
+  batchSize: number;
+  cores: number;
   cpu: string;
-  hypercolumn: { imagesPerSecond: number; msPerStep: number; steps: number };
-  tfjs: { imagesPerSecond: number; msPerStep: number; steps: number };
-  ratio: number;
+  rows: BenchRow[];
+  /** PyTorch's build (torch version, whether oneDNN/mkldnn is available), or why it did not run. */
+  pytorch: { python: string; torch: string; mkldnn: boolean } | { skipped: string };
 }
 
 function median(xs: number[]): number {
@@ -95,79 +141,139 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
+function row(name: string, threads: number, batchSize: number, times: number[], backend?: string): BenchRow {
+  const ms = median(times);
+  return { name, ...(backend ? { backend } : {}), threads, imagesPerSecond: (1000 * batchSize) / ms, msPerStep: ms, steps: times.length };
+}
+
+type Batch = { x: Float32Array; y: Int32Array };
+
+/** Times `batches` steps (after the warm-up) of LeNet-5 on the current hypercolumn backend. */
+async function timeHypercolumn(o: BenchOptions, batchAt: (k: number) => Batch, label: string, log: (s: string) => void): Promise<number[]> {
+  hc.manualSeed(1);
+  const model = buildModel('lenet');
+  model.train();
+  const optimizer = new hc.optim.SGD(model.parameters(), { lr: LR, momentum: MOMENTUM });
+  const times: number[] = [];
+  try {
+    for (let k = 0; k < WARMUP + o.batches; k++) {
+      const { x, y } = batchAt(k);
+      const t = performance.now();
+      const loss = hc.scope(() => {
+        const l = hc.crossEntropy(model.forward(hc.tensor(x, [o.batchSize, 1, 28, 28])), y);
+        l.backward();
+        optimizer.step();
+        optimizer.zeroGrad();
+        return l;
+      });
+      const value = (await readTensor(loss))[0]!;
+      loss.dispose();
+      const dt = performance.now() - t;
+      if (k >= WARMUP) times.push(dt);
+      if (o.verbose) log(`${label} step ${k}${k < WARMUP ? ' (warm-up)' : ''}: ${dt.toFixed(1)} ms, loss ${value.toFixed(4)}`);
+    }
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+  return times;
+}
+
+/** The hypercolumn backends to run: each named one (auto: the best available), wasm and native once per thread count. */
+async function hypercolumnVariants(o: BenchOptions): Promise<{ base: string; threads?: number }[]> {
+  const out: { base: string; threads?: number }[] = [];
+  for (const choice of o.backends) {
+    const base = await chooseBackend(choice);
+    if (out.some((v) => v.base === base)) continue;
+    if (THREADED.has(base)) for (const t of o.threads) out.push({ base, threads: t });
+    else out.push({ base });
+  }
+  return out;
+}
+
 export async function runBench(o: BenchOptions, log: (s: string) => void = () => {}): Promise<BenchResult> {
-  const backend = await chooseBackend(o.backend);
   const split = splitDigits();
   const train = standardise(split.train, pixelStats(split.train));
   const batcher = new Batcher(o.batchSize);
   const order = Int32Array.from({ length: train.count }, (_, i) => i);
-  const batchAt = (k: number) => batcher.fill(train, order, (k * o.batchSize) % (train.count - o.batchSize), o.batchSize, 0);
+  const batchAt = (k: number): Batch => batcher.fill(train, order, (k * o.batchSize) % (train.count - o.batchSize), o.batchSize, 0);
+  const rows: BenchRow[] = [];
 
-  // ---- hypercolumn
-  hc.manualSeed(1);
-  const model = buildModel('lenet');
-  model.train();
-  const optimizer = new hc.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
-  const hcStep = async (k: number) => {
-    const { x, y } = batchAt(k);
-    const loss = hc.scope(() => {
-      const l = hc.crossEntropy(model.forward(hc.tensor(x, [o.batchSize, 1, 28, 28])), y);
-      l.backward();
-      optimizer.step();
-      optimizer.zeroGrad();
-      return l;
-    });
-    const value = (await readTensor(loss))[0]!;
-    loss.dispose();
-    return value;
-  };
-  const hcTimes: number[] = [];
-  for (let k = 0; k < 3 + o.batches; k++) {
-    const t = performance.now();
-    const loss = await hcStep(k);
-    if (k >= 3) hcTimes.push(performance.now() - t);
-    if (o.verbose) log(`hypercolumn step ${k}${k < 3 ? ' (warm-up)' : ''}: ${(performance.now() - t).toFixed(1)} ms, loss ${loss.toFixed(4)}`);
+  // ---- hypercolumn, each backend (and thread count)
+  for (const v of await hypercolumnVariants(o)) {
+    const name = v.threads === undefined ? v.base : await useThreadVariant(v.base, v.threads);
+    const backendThreads = v.base === 'cpu' ? 1 : v.threads ?? CORES;
+    const times = await timeHypercolumn(o, batchAt, `hypercolumn ${name}`, log);
+    rows.push(row(`hypercolumn ${v.base}`, backendThreads, o.batchSize, times, name));
   }
-  optimizer.dispose();
-  model.dispose();
+
+  // ---- PyTorch CPU, each thread count (one child process)
+  let pytorch: BenchResult['pytorch'] = { skipped: '--pytorch-batches 0' };
+  if (o.pytorchBatches > 0) {
+    const count = Math.min(WARMUP + o.pytorchBatches, 64); // PyTorch's step k trains on batch k mod count
+    // Batcher.fill reuses its buffers: copies, since all of them go to Python at once
+    const batches = Array.from({ length: count }, (_, k) => {
+      const b = batchAt(k);
+      return { x: b.x.slice(), y: Int32Array.from(b.y) };
+    });
+    const r: PytorchLenetResult | string = await runPytorchLenet({ batches, batchSize: o.batchSize, warmup: WARMUP, steps: o.pytorchBatches, threads: o.threads, lr: LR, momentum: MOMENTUM });
+    if (typeof r === 'string') {
+      pytorch = { skipped: r };
+      log(`PyTorch skipped: ${r}`);
+    } else {
+      pytorch = { python: r.python, torch: r.torch, mkldnn: r.mkldnn };
+      for (const run of r.runs) {
+        rows.push(row(`pytorch ${r.torch}`, run.threads, o.batchSize, run.times));
+        if (o.verbose) log(`pytorch ×${run.threads}: steps ${run.times.map((t) => t.toFixed(1)).join(' ')} ms; losses ${run.losses[0]?.toFixed(4)} → ${run.losses.at(-1)?.toFixed(4)}`);
+      }
+    }
+  }
 
   // ---- TensorFlow.js cpu
-  const tf = await createTfjsLenet({ lr: 0.05, momentum: 0.9 });
-  const tfTimes: number[] = [];
-  for (let k = 0; k < 1 + o.tfjsBatches; k++) {
-    const { x, y } = batchAt(k);
-    const t = performance.now();
-    const loss = tf.step(x, y);
-    if (k >= 1) tfTimes.push(performance.now() - t);
-    if (o.verbose) log(`tfjs-cpu step ${k}${k < 1 ? ' (warm-up)' : ''}: ${(performance.now() - t).toFixed(1)} ms, loss ${loss.toFixed(4)}`);
+  if (o.tfjsBatches > 0) {
+    const tf = await createTfjsLenet({ lr: LR, momentum: MOMENTUM });
+    const times: number[] = [];
+    try {
+      for (let k = 0; k < 1 + o.tfjsBatches; k++) {
+        const { x, y } = batchAt(k);
+        const t = performance.now();
+        const loss = tf.step(x, y);
+        if (k >= 1) times.push(performance.now() - t);
+        if (o.verbose) log(`tfjs-cpu step ${k}${k < 1 ? ' (warm-up)' : ''}: ${(performance.now() - t).toFixed(1)} ms, loss ${loss.toFixed(4)}`);
+      }
+    } finally {
+      tf.dispose();
+    }
+    rows.push(row('tfjs-cpu 4.22', 1, o.batchSize, times));
   }
-  tf.dispose();
 
-  const hcMs = median(hcTimes);
-  const tfMs = median(tfTimes);
-  return {
-    backend,
-    batchSize: o.batchSize,
-    threads: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    hypercolumn: { imagesPerSecond: (1000 * o.batchSize) / hcMs, msPerStep: hcMs, steps: hcTimes.length },
-    tfjs: { imagesPerSecond: (1000 * o.batchSize) / tfMs, msPerStep: tfMs, steps: tfTimes.length },
-    ratio: tfMs / hcMs,
-  };
+  const tfjs = rows.find((r) => r.name.startsWith('tfjs-cpu'));
+  for (const r of rows) {
+    if (!r.backend) continue;
+    const torch = rows.find((p) => p.name.startsWith('pytorch') && p.threads === r.threads);
+    if (torch) r.vsPytorch = torch.msPerStep / r.msPerStep;
+    if (tfjs) r.vsTfjs = tfjs.msPerStep / r.msPerStep;
+  }
+  return { batchSize: o.batchSize, cores: CORES, cpu: cpus()[0]?.model ?? 'unknown', rows, pytorch };
 }
 
 export function benchText(r: BenchResult): string {
-  const row = (name: string, s: BenchResult['tfjs']) =>
-    `${name.padEnd(22)} ${s.imagesPerSecond.toFixed(1).padStart(10)} ${s.msPerStep.toFixed(1).padStart(12)} ${String(s.steps).padStart(6)}`;
-  return [
-    `LeNet-5 training, batch ${r.batchSize}, SGD momentum 0.9 — ${r.cpu}, ${r.threads} cores`,
+  const ratio = (x?: number) => (x === undefined ? '' : `${x.toFixed(2)}×`);
+  const lines = [
+    `LeNet-5 training, batch ${r.batchSize}, SGD lr ${LR} momentum ${MOMENTUM} — ${r.cpu}, ${r.cores} cores`,
+    'skipped' in r.pytorch
+      ? `PyTorch: skipped (${r.pytorch.skipped})`
+      : `PyTorch ${r.pytorch.torch} (${r.pytorch.python}), oneDNN (mkldnn) ${r.pytorch.mkldnn ? 'available: its CPU convolutions use it' : 'not available'}`,
     '',
-    `${'implementation'.padEnd(22)} ${'images/s'.padStart(10)} ${'ms/step (med)'.padStart(12)} ${'steps'.padStart(6)}`,
-    row(`hypercolumn ${r.backend}`, r.hypercolumn),
-    row('tfjs-cpu 4.22', r.tfjs),
-    '',
-    `ratio hypercolumn ${r.backend} / tfjs-cpu: ${r.ratio.toFixed(1)}×`,
-  ].join('\n');
+    `${'implementation'.padEnd(24)} ${'threads'.padStart(7)} ${'images/s'.padStart(10)} ${'ms/step (med)'.padStart(13)} ${'steps'.padStart(6)} ${'vs PyTorch'.padStart(10)} ${'vs tfjs-cpu'.padStart(11)}`,
+  ];
+  for (const x of r.rows) {
+    lines.push(
+      `${(x.backend ? `hypercolumn ${x.backend}` : x.name).padEnd(24)} ${String(x.threads).padStart(7)} ${x.imagesPerSecond.toFixed(1).padStart(10)} ${x.msPerStep.toFixed(2).padStart(13)} ${String(x.steps).padStart(6)} ${ratio(x.vsPytorch).padStart(10)} ${ratio(x.vsTfjs).padStart(11)}`,
+    );
+  }
+  lines.push('', 'Ratios: peer ms/step / hypercolumn ms/step (> 1: hypercolumn is faster); vs PyTorch at the same thread count.');
+  return lines.join('\n');
 }
 
 export async function benchMain(argv: readonly string[]): Promise<number> {
