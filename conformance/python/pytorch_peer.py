@@ -80,6 +80,8 @@ def plan(w, inputs):
         return lambda: [F.adaptive_avg_pool2d(x, 1)]
     if t == "norm":
         return plan_norm(s, inputs)
+    if t == "train":
+        return plan_train(s, inputs)
     return f"unknown workload type {t!r}"
 
 
@@ -122,6 +124,34 @@ def plan_norm(s, inputs):
 
         return run
     return f"unknown norm {norm!r}"
+
+
+def plan_train(s, inputs):
+    """One SGD step of LeNet-5 (apps/train-mnist's 'lenet'), autograd on; the loss is the output."""
+    from torch import nn
+
+    n = s["batch"]
+    torch.manual_seed(1)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    x = tensor_of(inputs, "x", [n, 1, 28, 28])
+    labels = tensor_of(inputs, "labels", [n]).long() if inputs and "labels" in inputs else torch.randint(0, 10, (n,))
+
+    def run():
+        with torch.enable_grad():
+            opt.zero_grad()
+            loss = loss_fn(model(x), labels)
+            loss.backward()
+            opt.step()
+        return [loss.detach().reshape(1)]
+
+    return run
 
 
 def read_back(outputs):

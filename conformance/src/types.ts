@@ -23,6 +23,8 @@ export interface BenchResult {
   peakFraction?: number;
   /** Memory-bound workloads. */
   gbps?: number;
+  /** Training workloads. */
+  imagesPerSecond?: number;
   /** medianMs(best peer) / medianMs(this runner), for hypercolumn runners. */
   ratioToBestPeer?: number;
   bestPeer?: string;

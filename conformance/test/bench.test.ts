@@ -54,7 +54,11 @@ describe('workload list', () => {
     expect(byId('layerNorm').bytes).toBe(4 * (2 * x + 2 * 64 * 56 * 56));
     expect(byId('instanceNorm backward').bytes).toBe(4 * (3 * x + 3 * 64));
     expect(() => workloadBytes(byId('conv2d A').spec)).toThrow();
-    for (const w of WORKLOADS) expect(w.kind === 'compute' ? w.flops! > 0 && w.bytes === undefined : w.bytes! > 0 && w.flops === undefined).toBe(true);
+    for (const w of WORKLOADS) {
+      const measures = [w.flops, w.bytes, w.images].filter((m) => m !== undefined);
+      expect(measures).toHaveLength(1); // one unit per workload
+      expect(w.kind === 'compute' ? w.flops : w.kind === 'memory' ? w.bytes : w.images).toBeGreaterThan(0);
+    }
   });
 });
 
@@ -276,4 +280,40 @@ describe('peak probe of a backend', () => {
       expect(results[0]!.peakFraction).toBeUndefined();
     }
   });
+});
+
+describe('the LeNet-5 training step workload', () => {
+  const lenet = WORKLOADS.find((w) => w.id === 'LeNet-5 training step')!;
+
+  it('is in the quick list, 64 images per run, with integer labels 0…9', async () => {
+    expect(lenet).toMatchObject({ op: 'lenetTrainingStep', kind: 'train', quick: true, images: 64, spec: { type: 'train', model: 'lenet', batch: 64 } });
+    const { makeInputs } = await import('../src/bench/runner.js');
+    const inputs = makeInputs(lenet);
+    expect(inputs.x!.shape).toEqual([64, 1, 28, 28]);
+    expect([...inputs.labels!.data].every((v) => Number.isInteger(v) && v >= 0 && v <= 9)).toBe(true);
+    expect(new Set(inputs.labels!.data).size).toBeGreaterThan(5);
+  });
+
+  it('trains on hypercolumn cpu: a loss near ln 10 that falls over steps, images/s from the median; ONNX Runtime skips', async () => {
+    const { makeInputs } = await import('../src/bench/runner.js');
+    const inputs = makeInputs(lenet);
+    const runner = hypercolumnRunner('cpu');
+    expect(await runner.init()).toBeUndefined();
+    const prepared = await runner.prepare(lenet, inputs);
+    if (typeof prepared === 'string') throw new Error(prepared);
+    expect(prepared.firstMs).toBeGreaterThan(0);
+    const losses: number[] = [];
+    for (let k = 0; k < 8; k++) losses.push(((await prepared.run()) as Float32Array)[0]!);
+    await prepared.dispose();
+    // the first step ran in prepare; the next losses keep falling on one fixed batch
+    expect(Math.abs(losses[0]! - Math.log(10))).toBeLessThan(0.3);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    const results = await runBench({
+      mode: 'quick', custom: { workloads: [lenet], only: true }, runners: [hypercolumnRunner('cpu'), onnxruntimeNodeRunner(1)],
+      measure: { warmup: 0, minRuns: 1, maxRuns: 1, minTimeMs: 0 },
+    });
+    expect(results[0]!.imagesPerSecond).toBeCloseTo(64_000 / results[0]!.medianMs, 9);
+    expect(results[0]!.gflops).toBeUndefined();
+    expect(results[1]!.skipped).toMatch(/does not train/);
+  }, 60_000);
 });

@@ -139,6 +139,19 @@ describe.skipIf(!hasTorch)('PyTorch computes what hypercolumn cpu computes', () 
     for (let i = 0; i < ref.length; i++) expect(Math.abs(y[i]! - ref[i]!), `[${i}]`).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!)));
   });
 
+  it('trains LeNet-5 one step per run: a loss near ln 10 that falls on the same batch', async () => {
+    const { WORKLOADS } = await import('../src/bench/index.js');
+    const lenet = WORKLOADS.find((w) => w.id === 'LeNet-5 training step')!;
+    expect(await torch.init()).toBeUndefined();
+    const prepared = await torch.prepare(lenet, makeInputs(lenet));
+    if (typeof prepared === 'string') throw new Error(prepared);
+    const losses: number[] = [];
+    for (let k = 0; k < 8; k++) losses.push(((await prepared.run()) as Float32Array)[0]!);
+    await prepared.dispose();
+    expect(Math.abs(losses[0]! - Math.log(10))).toBeLessThan(0.3);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+  });
+
   it('times in Python with the run counts asked for, and reports torch and oneDNN', async () => {
     expect(await torch.init()).toBeUndefined();
     const info = torch.info()!;

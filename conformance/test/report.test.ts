@@ -138,7 +138,8 @@ describe('terminal report', () => {
     expect(text).toMatch(/conv2d A\s+hypercolumn:cpu\s+1\s+50\.0\s+10\s+4\.62 GFLOP\/s\s+0\.100× onnxruntime-node/);
     expect(text).toMatch(/batchNorm\s+tfjs-cpu\s+1\s+40\.0\s+10\s+1\.28 GB\/s/);
     expect(text).toContain('tfjs-wasm ×2: single-threaded in Node (conv2d A)');
-    expect(text).toMatch(/cpu: ≥ 5× tfjs-cpu .*: met: min 5\.00× \(batchNorm\), geomean 7\.75× over 2 workloads/);
+    expect(text).toMatch(/cpu: kernels ≥ 5× tfjs-cpu .*: met: min 5\.00× \(batchNorm\), geomean 7\.75× over 2 workloads/);
+    expect(text).toMatch(/cpu: LeNet-5 training ≥ 30× tfjs-cpu: no comparable peer results/);
   });
 
   it('computes the goal ratios against the named peer', () => {
@@ -165,6 +166,9 @@ describe('terminal report', () => {
       r('conv2d A', 'conv2d', 'hypercolumn:wasm@2t', 2, 5),
       r('conv2d A', 'conv2d', 'onnxruntime-web', 2, 8),
       r('conv2d A', 'conv2d', 'tfjs-wasm', 2, 1), // another peer: not this goal's
+      // training: its own lines (native ≥ 1× PyTorch at 1 thread), never in the pools-and-norms line
+      r('LeNet-5 training step', 'lenetTrainingStep', 'hypercolumn:native@1t', 1, 20),
+      r('LeNet-5 training step', 'lenetTrainingStep', 'pytorch', 1, 16),
     ];
     const goals = goalSummary(bench);
     const line = (backend: string, goal: RegExp) => goals.find((g) => g.backend === backend && goal.test(g.goal))!;
@@ -173,7 +177,8 @@ describe('terminal report', () => {
     expect(line('native@1t', /best of runs/)).toMatchObject({ met: false, worst: 'conv2d A', stat: 'best' });
     expect(line('native@1t', /best of runs/).min).toBeCloseTo(1.14 / 1.2, 12);
     expect(line('native@1t', /pools and norms ≥ 1× PyTorch/)).toMatchObject({ met: true, workloads: 1, min: 1.5 });
-    expect(line('native@1t', /every peer/)).toMatchObject({ met: false, workloads: 2, min: 0.5, worst: 'maxPool2d' });
+    expect(line('native@1t', /LeNet-5 training ≥ 1× PyTorch/)).toMatchObject({ met: false, workloads: 1, min: 0.8 });
+    expect(line('native@1t', /every peer/)).toMatchObject({ met: false, workloads: 3, min: 0.5, worst: 'maxPool2d' });
     expect(line('wasm@1t', /convs ≥ 1\.2×/)).toMatchObject({ met: true, workloads: 1, min: 1.3 });
     expect(line('wasm@1t', /1\.8× onnxruntime-web/)).toMatchObject({ workloads: 0 });
     expect(line('wasm@1t', /1\.8× onnxruntime-web/).met).toBeUndefined();

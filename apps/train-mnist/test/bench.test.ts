@@ -110,6 +110,23 @@ describe('PyTorch peer of the LeNet benchmark', () => {
   }, 120_000);
 });
 
+describe('several hypercolumn backends in one run', () => {
+  it('runs each on its own backend: wasm at each thread count, then cpu', async (ctx) => {
+    const { listBackends } = await import('@hypercolumn/core');
+    const { registerBackends } = await import('../src/backends.js');
+    await registerBackends();
+    const wasm = (await listBackends()).find((b) => b.name === 'wasm');
+    if (!wasm?.available) ctx.skip(`wasm is not available here: ${wasm?.reason ?? 'not registered'}`);
+    const r = await runBench(parseBenchOptions(['--backend', 'wasm,cpu', '--threads', '1,2', '--batches', '1', '--tfjs-batches', '0', '--pytorch-batches', '0', '--batch-size', '4']));
+    expect(r.rows.map((x) => [x.name, x.backend, x.threads])).toEqual([
+      ['hypercolumn wasm', 'wasm@1t', 1],
+      ['hypercolumn wasm', 'wasm@2t', 2],
+      ['hypercolumn cpu', 'cpu', 1],
+    ]);
+    expect(r.pytorch).toEqual({ skipped: '--pytorch-batches 0' });
+  }, 120_000);
+});
+
 // The real script: only where some Python imports torch (CI has none; the reason is printed).
 const probe = await runPytorchLenet({ batches: [batch(4, 1)], batchSize: 4, warmup: 0, steps: 1, threads: [1], lr: 0.05, momentum: 0.9 });
 if (typeof probe === 'string') console.log(`real PyTorch LeNet test skipped: ${probe}`);

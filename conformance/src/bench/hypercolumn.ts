@@ -10,7 +10,7 @@
 import os from 'node:os';
 import * as hc from '@hypercolumn/core';
 import type { BenchArray, BenchInputs, BenchRunner, PreparedRun } from './runner.js';
-import type { Workload } from './workloads.js';
+import type { TrainSpec, Workload } from './workloads.js';
 
 const EPS = 1e-5;
 
@@ -108,6 +108,46 @@ function plan(w: Workload, t: (name: string, shape?: number[]) => hc.Tensor, inp
 }
 
 /**
+ * LeNet-5 trained one step per run through the public API (nn modules, autograd, SGD), on the current
+ * backend: forward, cross-entropy, backward, update, then the loss read back. Kernels a backend lacks
+ * would run on cpu here (this is the whole-model figure, not a kernel's).
+ */
+function prepareTraining(spec: TrainSpec, inputs: BenchInputs): PreparedRun {
+  const nn = hc.nn;
+  hc.manualSeed(1);
+  const model = new nn.Sequential(
+    new nn.Conv2d(1, 6, 5, { padding: 2 }), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(6, 16, 5), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(),
+    new nn.Linear(400, 120), new nn.ReLU(), new nn.Linear(120, 84), new nn.ReLU(), new nn.Linear(84, 10),
+  );
+  model.train();
+  const optimizer = new hc.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+  const x = hc.tensor(inputs.x!.data, [spec.batch, 1, 28, 28]);
+  const labels = Int32Array.from(inputs.labels!.data);
+  return {
+    async run() {
+      const loss = hc.scope(() => {
+        const l = hc.crossEntropy(model.forward(x), labels);
+        l.backward();
+        optimizer.step();
+        optimizer.zeroGrad();
+        return l;
+      });
+      try {
+        return await loss.data();
+      } finally {
+        loss.dispose();
+      }
+    },
+    dispose() {
+      x.dispose();
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/**
  * A runner for hypercolumn backend `backend`: one registered by importing its package, or, with
  * `variant`, one this runner registers under that name for the run (removed again by `close`).
  */
@@ -143,6 +183,19 @@ export function hypercolumnRunner(backend: string, variant?: ThreadVariant): Ben
     },
     async prepare(w, inputs) {
       await hc.setBackend(backend);
+      if (w.spec.type === 'train') {
+        let training: PreparedRun | undefined;
+        try {
+          training = prepareTraining(w.spec, inputs);
+          const t0 = performance.now();
+          await training.run();
+          training.firstMs = performance.now() - t0;
+          return training;
+        } catch (err) {
+          await training?.dispose();
+          return `failed: ${errorText(err)}`;
+        }
+      }
       const made: hc.Tensor[] = [];
       const t = (name: string, shape?: number[]) => {
         const a: BenchArray = inputs[name]!;

@@ -96,6 +96,7 @@ function result(w: Workload, runner: BenchRunner, times: number[], firstMs: numb
     ...(w.flops !== undefined ? { gflops: gflopsPerSecond(w.flops, medianMs) } : {}),
     ...(w.flops !== undefined && runner.peakGflops ? { peakGflops: runner.peakGflops, peakFraction: gflopsPerSecond(w.flops, medianMs) / runner.peakGflops } : {}),
     ...(w.bytes !== undefined ? { gbps: gigabytesPerSecond(w.bytes, medianMs) } : {}),
+    ...(w.images !== undefined ? { imagesPerSecond: (1000 * w.images) / medianMs } : {}),
   };
 }
 

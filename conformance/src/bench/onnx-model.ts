@@ -77,6 +77,8 @@ export function workloadModel(w: Workload, inputs: BenchInputs): OnnxModel | str
   const s = w.spec;
   const i = (n: string) => inputs[n]!;
   switch (s.type) {
+    case 'train':
+      return 'ONNX Runtime (inference builds) does not train';
     case 'conv': {
       const k = s.w.slice(2);
       const common: Attr[] = [

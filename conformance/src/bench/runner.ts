@@ -128,6 +128,9 @@ export function makeInputs(workload: Workload, seed = 1234): BenchInputs {
       }
       return inputs;
     }
+    case 'train':
+      // images, and class labels 0…9 (as floats, like every input here)
+      return { x: arr([s.batch, 1, 28, 28]), labels: { data: Float32Array.from({ length: s.batch }, () => Math.floor(10 * rand())), shape: [s.batch] } };
   }
 }
 

@@ -54,7 +54,19 @@ export interface NormSpec {
   pass: 'forward' | 'backward';
 }
 
-export type WorkloadSpec = ConvSpec | PoolSpec | GlobalPoolSpec | NormSpec;
+/**
+ * One training step of LeNet-5 (apps/train-mnist's 'lenet': conv 1→6 5×5 p2, ReLU, maxpool 2, conv 6→16
+ * 5×5, ReLU, maxpool 2, fc 400→120→84→10 with ReLUs), cross-entropy, SGD lr 0.05 momentum 0.9: forward,
+ * backward, update, and the loss read back. Reported in images/s.
+ */
+export interface TrainSpec {
+  type: 'train';
+  model: 'lenet';
+  /** Images per step (28×28, one channel). */
+  batch: number;
+}
+
+export type WorkloadSpec = ConvSpec | PoolSpec | GlobalPoolSpec | NormSpec | TrainSpec;
 
 export interface Workload {
   /** Unique name, e.g. "conv2d A", "conv2d A ∂x", "maxPool2d 3×3 s2 p1". */
@@ -63,7 +75,7 @@ export interface Workload {
   op: string;
   /** Shapes and attributes in words. */
   description: string;
-  kind: 'compute' | 'memory';
+  kind: 'compute' | 'memory' | 'train';
   /** Part of the quick list. */
   quick: boolean;
   spec: WorkloadSpec;
@@ -71,6 +83,8 @@ export interface Workload {
   flops?: number;
   /** Bytes read + written by one run (memory-bound workloads). */
   bytes?: number;
+  /** Images one run trains on (training workloads). */
+  images?: number;
 }
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -130,6 +144,8 @@ export function workloadBytes(spec: WorkloadSpec): number {
     }
     case 'conv':
       throw new Error('workloadBytes: convolutions are reported in FLOP/s');
+    case 'train':
+      throw new Error('workloadBytes: training steps are reported in images/s');
   }
 }
 
@@ -184,6 +200,15 @@ export const WORKLOADS: readonly Workload[] = [
   norm('instanceNorm', 'backward', false),
   norm('groupNorm', 'backward', false),
   norm('layerNorm', 'backward', false),
+  {
+    id: 'LeNet-5 training step',
+    op: 'lenetTrainingStep',
+    description: 'LeNet-5, batch 64, SGD lr 0.05 momentum 0.9: forward, backward, update, loss read back',
+    kind: 'train',
+    quick: true,
+    spec: { type: 'train', model: 'lenet', batch: 64 },
+    images: 64,
+  },
 ];
 
 /** The workloads of a mode: `quick` is a short subset (seconds), `full` the whole list. */

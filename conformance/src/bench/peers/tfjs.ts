@@ -9,7 +9,7 @@
  * (webgpu: `await data()`, its only completion signal), then `dispose()`. The backends share TensorFlow.js's
  * one engine, so `prepare` selects the backend.
  */
-import { createRequire } from 'node:module';
+import { createRequire, register } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs-core';
@@ -51,6 +51,68 @@ function unsupported(w: Workload): string | undefined {
   }
   if (s.type === 'conv' && s.dims === 1 && s.pass !== 'forward') return 'conv1d backward is not in the workload list';
   return undefined;
+}
+
+let gradients: Promise<unknown> | undefined;
+
+/**
+ * Resolves the extensionless relative imports of tfjs-core's ESM files (written for bundlers) the way a
+ * bundler does: `x` → `x.js`, else `x/index.js`. Only for failed resolutions from inside tfjs-core/dist.
+ */
+const TFJS_ESM_RESOLVE_HOOK = `export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (err) {
+    const from = context.parentURL ?? '';
+    if (!specifier.startsWith('.') || specifier.endsWith('.js') || !from.includes('/@tensorflow/tfjs-core/dist/')) throw err;
+    try {
+      return await next(specifier + '.js', context);
+    } catch {
+      return next(specifier + '/index.js', context);
+    }
+  }
+}`;
+
+/**
+ * TensorFlow.js's own gradient functions (what the union package \`@tensorflow/tfjs\` registers): tfjs-core's
+ * Node bundle has none, and they ship only as ESM files for bundlers. Under a bundler (vitest) they
+ * import as they are; in plain Node a resolve hook does what the bundler would. The gradient registry
+ * and engine are tfjs globals, so the second copy of tfjs-core these files load shares them.
+ */
+function registerGradients(): Promise<unknown> {
+  const specifier = '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+  gradients ??= import(specifier).catch(async () => {
+    register(`data:text/javascript,${encodeURIComponent(TFJS_ESM_RESOLVE_HOOK)}`);
+    // a new URL: the failed first load stays cached under the plain one
+    return import(`${import.meta.resolve(specifier)}?resolved-by-hook`);
+  });
+  return gradients;
+}
+
+/**
+ * One SGD step (lr 0.05, momentum 0.9) of LeNet-5 in TensorFlow.js, NHWC: `optimizer.minimize`, which
+ * returns the loss. Its variables and optimizer go into `made` / are released with it.
+ */
+function lenetStep(tf: Tf, batch: number, x: TF.Tensor4D, labels: Float32Array, made: { dispose(): void }[]): () => TF.Tensor {
+  const v = (shape: number[], fanIn: number) => {
+    const bound = 1 / Math.sqrt(fanIn);
+    const t = tf.variable(tf.randomUniform(shape, -bound, bound, 'float32', 1));
+    made.push(t);
+    return t;
+  };
+  const [w1, b1, w2, b2] = [v([5, 5, 1, 6], 25), v([6], 25), v([5, 5, 6, 16], 150), v([16], 150)];
+  const [w3, b3, w4, b4, w5, b5] = [v([400, 120], 400), v([120], 400), v([120, 84], 120), v([84], 120), v([84, 10], 84), v([10], 84)];
+  const onehot = tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), 10);
+  const optimizer = tf.train.momentum(0.05, 0.9);
+  made.push(onehot, optimizer);
+  return () =>
+    optimizer.minimize(() => {
+      let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1 as TF.Tensor4D, 1, 2), b1)), 2, 2, 'valid') as TF.Tensor4D;
+      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, w2 as TF.Tensor4D, 1, 'valid'), b2)), 2, 2, 'valid') as TF.Tensor4D;
+      const f = tf.reshape(h, [batch, 400]) as TF.Tensor2D;
+      const d = tf.relu(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(f, w3 as TF.Tensor2D), b3)), w4 as TF.Tensor2D), b4));
+      return tf.losses.softmaxCrossEntropy(onehot, tf.add(tf.matMul(d, w5 as TF.Tensor2D), b5)) as TF.Scalar;
+    }, true)!;
 }
 
 function prepareTf(tf: Tf, w: Workload, inputs: BenchInputs, readAsync: boolean): PreparedRun | string {
@@ -107,6 +169,9 @@ function prepareTf(tf: Tf, w: Workload, inputs: BenchInputs, readAsync: boolean)
         op = () => tf.mean(x, [1, 2], true);
         break;
       }
+      case 'train':
+        op = lenetStep(tf, s.batch, nhwc('x') as TF.Tensor4D, inputs.labels!.data, made);
+        break;
       case 'norm': {
         const x = nhwc('x') as TF.Tensor4D;
         const [mean, variance, offset, scale] = ['mean', 'variance', 'offset', 'scale'].map((n) => t(inputs[n]!) as TF.Tensor1D);
@@ -155,6 +220,7 @@ function tfRunner(name: 'tfjs-cpu' | 'tfjs-wasm' | 'tfjs-webgpu', backend: 'cpu'
     },
     async prepare(w, inputs) {
       await quietly(() => tf!.setBackend(backend));
+      if (w.spec.type === 'train') await registerGradients();
       let prepared: PreparedRun | string;
       try {
         prepared = prepareTf(tf!, w, inputs, backend === 'webgpu');
