@@ -208,13 +208,17 @@ export function goalSummary(bench: BenchResult[]): GoalLine[] {
   const lines: GoalLine[] = [];
   const backends = [...new Set(bench.filter((r) => r.runner.startsWith('hypercolumn:')).map((r) => r.runner.slice('hypercolumn:'.length)))];
   for (const b of backends) {
+    const own = bench.filter((r) => r.runner === `hypercolumn:${b}`);
+    const atThreads = (g: Goal, threads: number) => (g.threads === 1 ? threads === 1 : g.threads === 'many' ? threads > 1 : true);
     for (const g of GOALS[b.split('@')[0]!] ?? []) {
+      // a goal for another thread count than this variant ran at is not its goal (wasm@2t has no 1-thread goal)
+      if (!own.some((r) => atThreads(g, r.threads))) continue;
       const stat = g.stat ?? 'median';
       const ratios: { ratio: number; workload: string }[] = [];
       for (const r of bench) {
         if (r.runner !== `hypercolumn:${b}` || r.skipped || !(r.medianMs > 0)) continue;
         if (g.covers && !g.covers(r)) continue;
-        if (g.threads === 1 ? r.threads !== 1 : g.threads === 'many' ? r.threads <= 1 : false) continue;
+        if (!atThreads(g, r.threads)) continue;
         const peer = bench.filter((p) => g.peers.includes(p.runner) && !p.skipped && p.workload === r.workload && p.threads === r.threads && p.medianMs > 0);
         if (!peer.length) continue;
         ratios.push({ ratio: Math.min(...peer.map((p) => timeOf(p, stat))) / timeOf(r, stat), workload: r.workload });
