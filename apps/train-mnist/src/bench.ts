@@ -16,7 +16,7 @@ import { chooseBackend, useThreadVariant } from './backends.js';
 import { Batcher, pixelStats, splitDigits, standardise } from './data.js';
 import { buildModel } from './models.js';
 import { BACKENDS, UsageError, type BackendChoice } from './options.js';
-import { runPytorchLenet, type PytorchLenetResult } from './pytorch-lenet.js';
+import { PytorchLenet } from './pytorch-lenet.js';
 import { createTfjsLenet } from './tfjs-lenet.js';
 import { readTensor } from './train.js';
 
@@ -38,6 +38,7 @@ Options:
   --threads <list>     thread counts for wasm and native, and PyTorch (default 1,${CORES}); cpu runs 1, webgpu as it is
   --batches <n>        timed hypercolumn steps per backend, 1–1000 (default 30), after ${WARMUP} warm-up steps
   --pytorch-batches <n> timed PyTorch steps per thread count, 0–1000 (default 30; 0: no PyTorch), after ${WARMUP} warm-up
+  --rounds <n>         timed steps are taken in n rounds alternating hypercolumn and PyTorch, 1–100 (default 5)
   --tfjs-batches <n>   timed tfjs-cpu steps, 0–100 (default 2: it needs seconds per step; 0: none), after 1 warm-up
   --batch-size <n>     images per step, 1–1000 (default 64)
   --json               one JSON object on stdout
@@ -51,6 +52,7 @@ export interface BenchOptions {
   threads: number[];
   batches: number;
   pytorchBatches: number;
+  rounds: number;
   tfjsBatches: number;
   batchSize: number;
   json: boolean;
@@ -82,6 +84,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         threads: { type: 'string' },
         batches: { type: 'string' },
         'pytorch-batches': { type: 'string' },
+        rounds: { type: 'string' },
         'tfjs-batches': { type: 'string' },
         'batch-size': { type: 'string' },
         json: { type: 'boolean' },
@@ -102,6 +105,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     threads: threads.sort((a, b) => a - b),
     batches: int('batches', v.batches, 30, 1, 1000),
     pytorchBatches: int('pytorch-batches', v['pytorch-batches'], 30, 0, 1000),
+    rounds: int('rounds', v.rounds, 5, 1, 100),
     tfjsBatches: int('tfjs-batches', v['tfjs-batches'], 2, 0, 100),
     batchSize: int('batch-size', v['batch-size'], 64, 1, 1000),
     json: v.json ?? false,
@@ -148,35 +152,56 @@ function row(name: string, threads: number, batchSize: number, times: number[], 
 
 type Batch = { x: Float32Array; y: Int32Array };
 
-/** Times `batches` steps (after the warm-up) of LeNet-5 on the current hypercolumn backend. */
-async function timeHypercolumn(o: BenchOptions, batchAt: (k: number) => Batch, label: string, log: (s: string) => void): Promise<number[]> {
-  hc.manualSeed(1);
-  const model = buildModel('lenet');
-  model.train();
-  const optimizer = new hc.optim.SGD(model.parameters(), { lr: LR, momentum: MOMENTUM });
-  const times: number[] = [];
-  try {
-    for (let k = 0; k < WARMUP + o.batches; k++) {
-      const { x, y } = batchAt(k);
+/** LeNet-5 and its optimiser on one hypercolumn backend, stepping through the batches. */
+class HypercolumnTrainer {
+  private k = 0;
+  readonly times: number[] = [];
+  private readonly model: hc.nn.Sequential;
+  private readonly optimizer: hc.optim.SGD;
+
+  /** Builds the model on the current backend (`backend`, which `steps` selects again each time). */
+  constructor(
+    readonly backend: string,
+    private readonly o: BenchOptions,
+    private readonly batchAt: (k: number) => Batch,
+    private readonly log: (s: string) => void,
+  ) {
+    hc.manualSeed(1);
+    this.model = buildModel('lenet');
+    this.model.train();
+    this.optimizer = new hc.optim.SGD(this.model.parameters(), { lr: LR, momentum: MOMENTUM });
+  }
+
+  /** `n` steps on this trainer's backend; their times are kept unless `warmup`. */
+  async steps(n: number, warmup = false): Promise<void> {
+    await hc.setBackend(this.backend);
+    for (let i = 0; i < n; i++) {
+      const { x, y } = this.batchAt(this.k++);
       const t = performance.now();
       const loss = hc.scope(() => {
-        const l = hc.crossEntropy(model.forward(hc.tensor(x, [o.batchSize, 1, 28, 28])), y);
+        const l = hc.crossEntropy(this.model.forward(hc.tensor(x, [this.o.batchSize, 1, 28, 28])), y);
         l.backward();
-        optimizer.step();
-        optimizer.zeroGrad();
+        this.optimizer.step();
+        this.optimizer.zeroGrad();
         return l;
       });
       const value = (await readTensor(loss))[0]!;
       loss.dispose();
       const dt = performance.now() - t;
-      if (k >= WARMUP) times.push(dt);
-      if (o.verbose) log(`${label} step ${k}${k < WARMUP ? ' (warm-up)' : ''}: ${dt.toFixed(1)} ms, loss ${value.toFixed(4)}`);
+      if (!warmup) this.times.push(dt);
+      if (this.o.verbose) this.log(`hypercolumn ${this.backend} step ${this.k - 1}${warmup ? ' (warm-up)' : ''}: ${dt.toFixed(1)} ms, loss ${value.toFixed(4)}`);
     }
-  } finally {
-    optimizer.dispose();
-    model.dispose();
   }
-  return times;
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
+
+/** Steps of round `r` of `rounds` when `total` steps are spread over them as evenly as can be. */
+export function roundSteps(total: number, rounds: number, r: number): number {
+  return Math.floor(((r + 1) * total) / rounds) - Math.floor((r * total) / rounds);
 }
 
 /** The hypercolumn backends to run: each named one (auto: the best available), wasm and native once per thread count. */
@@ -199,17 +224,22 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
   const batchAt = (k: number): Batch => batcher.fill(train, order, (k * o.batchSize) % (train.count - o.batchSize), o.batchSize, 0);
   const rows: BenchRow[] = [];
 
-  // ---- hypercolumn, each backend (and thread count)
+  // ---- hypercolumn on each backend (and thread count), each model built and warmed up first
+  const trainers: HypercolumnTrainer[] = [];
+  const threadsOf = new Map<HypercolumnTrainer, number>();
   for (const v of await hypercolumnVariants(o)) {
     const name = v.threads === undefined ? (await hc.setBackend(v.base), v.base) : await useThreadVariant(v.base, v.threads);
-    const backendThreads = v.base === 'cpu' ? 1 : v.threads ?? CORES;
-    const times = await timeHypercolumn(o, batchAt, `hypercolumn ${name}`, log);
-    // the backend the steps ran on, as the engine says (not as intended)
-    rows.push(row(`hypercolumn ${v.base}`, backendThreads, o.batchSize, times, hc.getBackend()));
+    // named as the engine says it is, not as intended
+    const trainer = new HypercolumnTrainer(hc.getBackend(), o, batchAt, log);
+    trainers.push(trainer);
+    threadsOf.set(trainer, v.base === 'cpu' ? 1 : v.threads ?? CORES);
+    await trainer.steps(WARMUP, true);
+    if (name !== trainer.backend) throw new Error(`asked for backend ${name}, the engine runs ${trainer.backend}`);
   }
 
-  // ---- PyTorch CPU, each thread count (one child process)
+  // ---- PyTorch CPU: one child, a model per thread count, warmed up
   let pytorch: BenchResult['pytorch'] = { skipped: '--pytorch-batches 0' };
+  let torch: PytorchLenet | undefined;
   if (o.pytorchBatches > 0) {
     const count = Math.min(WARMUP + o.pytorchBatches, 64); // PyTorch's step k trains on batch k mod count
     // Batcher.fill reuses its buffers: copies, since all of them go to Python at once
@@ -217,18 +247,36 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = () =>
       const b = batchAt(k);
       return { x: b.x.slice(), y: Int32Array.from(b.y) };
     });
-    const r: PytorchLenetResult | string = await runPytorchLenet({ batches, batchSize: o.batchSize, warmup: WARMUP, steps: o.pytorchBatches, threads: o.threads, lr: LR, momentum: MOMENTUM });
-    if (typeof r === 'string') {
-      pytorch = { skipped: r };
-      log(`PyTorch skipped: ${r}`);
+    const started = await PytorchLenet.start({ batches, batchSize: o.batchSize, warmup: WARMUP, threads: o.threads, lr: LR, momentum: MOMENTUM });
+    if (typeof started === 'string') {
+      pytorch = { skipped: started };
+      log(`PyTorch skipped: ${started}`);
     } else {
-      pytorch = { python: r.python, torch: r.torch, mkldnn: r.mkldnn };
-      for (const run of r.runs) {
-        rows.push(row(`pytorch ${r.torch}`, run.threads, o.batchSize, run.times));
-        if (o.verbose) log(`pytorch ×${run.threads}: steps ${run.times.map((t) => t.toFixed(1)).join(' ')} ms; losses ${run.losses[0]?.toFixed(4)} → ${run.losses.at(-1)?.toFixed(4)}`);
-      }
+      torch = started;
+      pytorch = { python: torch.python, torch: torch.torch, mkldnn: torch.mkldnn };
     }
   }
+
+  // ---- timed rounds, alternating: every hypercolumn backend, then PyTorch at each thread count (a load
+  // change on a shared machine then hits every contender alike)
+  const torchTimes = new Map<number, number[]>(o.threads.map((t) => [t, []]));
+  try {
+    for (let r = 0; r < o.rounds; r++) {
+      for (const t of trainers) await t.steps(roundSteps(o.batches, o.rounds, r));
+      for (const t of torch ? o.threads : []) {
+        const n = roundSteps(o.pytorchBatches, o.rounds, r);
+        if (!n) continue;
+        const got = await torch!.steps(t, n);
+        torchTimes.get(t)!.push(...got.times);
+        if (o.verbose) log(`pytorch ×${t} round ${r}: ${got.times.map((x) => x.toFixed(1)).join(' ')} ms; loss ${got.losses.at(-1)?.toFixed(4)}`);
+      }
+    }
+  } finally {
+    torch?.close();
+    for (const t of trainers) t.dispose();
+  }
+  for (const t of trainers) rows.push(row(`hypercolumn ${t.backend.split('@')[0]}`, threadsOf.get(t)!, o.batchSize, t.times, t.backend));
+  if (torch) for (const [t, times] of torchTimes) rows.push(row(`pytorch ${torch.torch}`, t, o.batchSize, times));
 
   // ---- TensorFlow.js cpu
   if (o.tfjsBatches > 0) {

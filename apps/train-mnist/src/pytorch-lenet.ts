@@ -1,13 +1,14 @@
 /**
  * The PyTorch peer of `bench`: the same LeNet-5, batches and optimiser in PyTorch (CPU), run by
- * `python/lenet_torch.py` in a child process at each requested thread count (`torch.set_num_threads`),
- * timed step by step inside Python. PyTorch's CPU convolutions go through oneDNN (mkldnn) when it was
+ * `python/lenet_torch.py` in one child process with a model per requested thread count
+ * (`torch.set_num_threads`), timed step by step inside Python. The child serves rounds of steps on
+ * request, so the benchmark can alternate them with hypercolumn's. PyTorch's CPU convolutions go through oneDNN (mkldnn) when it was
  * built with it: the reply says whether it was.
  *
  * Python: `$HC_PYTHON`, then `/usr/bin/python3` (Debian's python3-torch), then `python3`; the first that
  * imports torch runs it, else the result is the reason (each interpreter's).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +26,8 @@ export interface TorchBatch {
 export interface PytorchLenetOptions {
   batches: TorchBatch[];
   batchSize: number;
+  /** Untimed steps of each model when it starts. */
   warmup: number;
-  steps: number;
   threads: number[];
   lr: number;
   momentum: number;
@@ -36,19 +37,16 @@ export interface PytorchLenetOptions {
   script?: string;
 }
 
-export interface PytorchLenetRun {
-  threads: number;
-  /** Milliseconds of each timed step. */
+export interface PytorchSteps {
+  /** Milliseconds of each step. */
   times: number[];
-  /** Loss of every step, warm-up included. */
   losses: number[];
 }
 
-export interface PytorchLenetResult {
-  python: string;
-  torch: string;
-  mkldnn: boolean;
-  runs: PytorchLenetRun[];
+interface Reply {
+  ok: boolean;
+  error?: string;
+  [key: string]: unknown;
 }
 
 /** The interpreters tried, in order: $HC_PYTHON, /usr/bin/python3, python3. */
@@ -68,50 +66,101 @@ export function encodeBatches(batches: readonly TorchBatch[], batchSize: number)
   return out;
 }
 
-function runScript(python: string, script: string, request: object): Promise<{ ok: boolean; error?: string; [k: string]: unknown }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, ['-u', script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-2000)));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const line = out.trim().split('\n').pop();
-      try {
-        resolve(JSON.parse(line ?? ''));
-      } catch {
-        reject(new Error(`exited (${signal ?? `code ${code}`}) without a reply${err.trim() ? `: ${err.trim().split('\n').pop()}` : ''}`));
+/** A running `lenet_torch.py`: one request at a time, replies in order. */
+export class PytorchLenet {
+  private buffered = '';
+  private stderr = '';
+  private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
+  private exited: string | undefined;
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly python: string,
+  ) {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      this.buffered += chunk;
+      for (let nl = this.buffered.indexOf('\n'); nl >= 0; nl = this.buffered.indexOf('\n')) {
+        const line = this.buffered.slice(0, nl).trim();
+        this.buffered = this.buffered.slice(nl + 1);
+        if (!line) continue;
+        const w = this.waiting;
+        this.waiting = undefined;
+        try {
+          w?.resolve(JSON.parse(line) as Reply);
+        } catch {
+          w?.reject(new Error(`not a reply: ${line.slice(0, 200)}`));
+        }
       }
     });
-    child.stdin.end(JSON.stringify(request) + '\n');
-  });
-}
-
-/** Trains LeNet-5 in PyTorch at each thread count; resolves to the timings or the reason it could not. */
-export async function runPytorchLenet(o: PytorchLenetOptions): Promise<PytorchLenetResult | string> {
-  const script = o.script ?? LENET_TORCH_SCRIPT;
-  if (!existsSync(script)) return `the PyTorch script is missing (${script})`;
-  const dir = mkdtempSync(join(tmpdir(), 'train-mnist-torch-'));
-  try {
-    const file = join(dir, 'batches.bin');
-    writeFileSync(file, encodeBatches(o.batches, o.batchSize));
-    const request = {
-      batches: file, count: o.batches.length, batchSize: o.batchSize, warmup: o.warmup, steps: o.steps,
-      threads: o.threads, lr: o.lr, momentum: o.momentum, seed: o.seed ?? 1,
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (this.stderr = (this.stderr + s).slice(-2000)));
+    const fail = (why: string) => {
+      this.exited ??= why;
+      this.waiting?.reject(new Error(this.exited));
+      this.waiting = undefined;
     };
-    const reasons: string[] = [];
-    for (const python of o.python ?? pythonCandidates()) {
-      try {
-        const r = await runScript(python, script, request);
-        if (r.ok) return { python, torch: String(r.torch), mkldnn: r.mkldnn === true, runs: r.runs as PytorchLenetRun[] };
-        reasons.push(`${python}: ${r.error}`);
-      } catch (err) {
-        reasons.push(`${python}: ${(err as Error).message.split('\n')[0]}`);
+    child.on('error', (err) => fail(err.message.split('\n')[0]!));
+    child.on('exit', (code, signal) => fail(`exited (${signal ?? `code ${code}`}) without a reply${this.stderr.trim() ? `: ${this.stderr.trim().split('\n').pop()}` : ''}`));
+  }
+
+  torch = '';
+  mkldnn = false;
+
+  private request(req: object): Promise<Reply> {
+    if (this.exited) return Promise.reject(new Error(this.exited));
+    return new Promise<Reply>((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.child.stdin.write(JSON.stringify(req) + '\n');
+    }).then((r) => {
+      if (!r.ok) throw new Error(r.error ?? 'unknown error');
+      return r;
+    });
+  }
+
+  /**
+   * Starts the script in the first interpreter whose torch imports and builds (and warms up) a model
+   * per thread count; resolves to the session, or to the reason none could (every interpreter's).
+   */
+  static async start(o: PytorchLenetOptions): Promise<PytorchLenet | string> {
+    const script = o.script ?? LENET_TORCH_SCRIPT;
+    if (!existsSync(script)) return `the PyTorch script is missing (${script})`;
+    const dir = mkdtempSync(join(tmpdir(), 'train-mnist-torch-'));
+    try {
+      const file = join(dir, 'batches.bin');
+      writeFileSync(file, encodeBatches(o.batches, o.batchSize));
+      const init = {
+        type: 'init', batches: file, count: o.batches.length, batchSize: o.batchSize, warmup: o.warmup,
+        threads: o.threads, lr: o.lr, momentum: o.momentum, seed: o.seed ?? 1,
+      };
+      const reasons: string[] = [];
+      for (const python of o.python ?? pythonCandidates()) {
+        const child = spawn(python, ['-u', script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+        const session = new PytorchLenet(child, python);
+        try {
+          const r = await session.request(init);
+          session.torch = String(r.torch);
+          session.mkldnn = r.mkldnn === true;
+          return session;
+        } catch (err) {
+          session.close();
+          reasons.push(`${python}: ${(err as Error).message.split('\n')[0]}`);
+        }
       }
+      return `no Python with PyTorch (set HC_PYTHON, or install python3-torch): ${reasons.join('; ')}`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true }); // read by init
     }
-    return `no Python with PyTorch (set HC_PYTHON, or install python3-torch): ${reasons.join('; ')}`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** `n` timed steps of the model at `threads`. */
+  async steps(threads: number, n: number): Promise<PytorchSteps> {
+    const r = await this.request({ type: 'steps', threads, n });
+    return { times: r.times as number[], losses: r.losses as number[] };
+  }
+
+  close(): void {
+    if (this.exited) return;
+    this.exited = 'closed';
+    this.child.stdin.end();
+    this.child.kill();
   }
 }

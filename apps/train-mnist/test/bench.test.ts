@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import '@hypercolumn/backend-cpu';
-import { benchText, parseBenchOptions, runBench } from '../src/bench.js';
+import { benchText, parseBenchOptions, roundSteps, runBench } from '../src/bench.js';
 import { UsageError } from '../src/options.js';
-import { encodeBatches, pythonCandidates, runPytorchLenet } from '../src/pytorch-lenet.js';
+import { encodeBatches, pythonCandidates, PytorchLenet } from '../src/pytorch-lenet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'train-mnist-bench-'));
 
@@ -20,18 +20,18 @@ function fakePython(name: string, body: string): string {
 }
 const noTorch = fakePython('no-torch', `process.stdout.write(JSON.stringify({ ok: false, error: "ModuleNotFoundError: No module named 'torch'" }) + '\\n');`);
 /** Answers like lenet_torch.py with 10 ms per step at every thread count. */
-const tenMs = fakePython('ten-ms', `let input = '';
-process.stdin.on('data', (d) => (input += d)).on('end', () => {
-  const r = JSON.parse(input);
-  const runs = r.threads.map((t) => ({ threads: t, times: Array(r.steps).fill(10), losses: Array(r.warmup + r.steps).fill(2.3) }));
-  process.stdout.write(JSON.stringify({ ok: true, torch: '0.0-fake', mkldnn: true, runs }) + '\\n');
+const tenMs = fakePython('ten-ms', `import readline from 'node:readline';
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  const r = JSON.parse(line);
+  const reply = r.type === 'init' ? { ok: true, torch: '0.0-fake', mkldnn: true } : { ok: true, times: Array(r.n).fill(10 * r.threads), losses: Array(r.n).fill(2.3) };
+  process.stdout.write(JSON.stringify(reply) + '\\n');
 });`);
 
 const batch = (n: number, seed: number) => ({ x: Float32Array.from({ length: n * 784 }, (_, i) => Math.sin(i * seed)), y: Int32Array.from({ length: n }, (_, i) => (i * seed) % 10) });
 
 describe('bench options', () => {
   it('has the documented defaults', () => {
-    expect(parseBenchOptions([])).toMatchObject({ backends: ['auto'], batches: 30, pytorchBatches: 30, tfjsBatches: 2, batchSize: 64 });
+    expect(parseBenchOptions([])).toMatchObject({ backends: ['auto'], batches: 30, pytorchBatches: 30, rounds: 5, tfjsBatches: 2, batchSize: 64 });
     expect(parseBenchOptions([]).threads[0]).toBe(1);
   });
 
@@ -73,15 +73,20 @@ describe('PyTorch peer of the LeNet benchmark', () => {
 
   it('tries $HC_PYTHON first and says why for each interpreter without torch', async () => {
     expect(pythonCandidates({ HC_PYTHON: '/x/python' })).toEqual(['/x/python', '/usr/bin/python3', 'python3']);
-    const why = await runPytorchLenet({ batches: [batch(2, 1)], batchSize: 2, warmup: 1, steps: 1, threads: [1], lr: 0.05, momentum: 0.9, python: [join(dir, 'absent'), noTorch] });
+    const why = await PytorchLenet.start({ batches: [batch(2, 1)], batchSize: 2, warmup: 1, threads: [1], lr: 0.05, momentum: 0.9, python: [join(dir, 'absent'), noTorch] });
     expect(why).toMatch(/^no Python with PyTorch/);
     expect(why).toMatch(/absent: .*ENOENT/);
     expect(why).toMatch(/no-torch: ModuleNotFoundError/);
   });
 
+  it('spreads steps over rounds', () => {
+    expect([0, 1, 2].map((r) => roundSteps(7, 3, r))).toEqual([2, 2, 3]);
+    expect([0, 1, 2, 3].map((r) => roundSteps(2, 4, r))).toEqual([0, 1, 0, 1]);
+  });
+
   it('puts PyTorch rows beside hypercolumn and divides at the same thread count', async () => {
     process.env.HC_PYTHON = tenMs;
-    const r = await runBench({ ...parseBenchOptions(['--backend', 'cpu', '--threads', '1,2', '--batches', '2', '--tfjs-batches', '0', '--pytorch-batches', '3', '--batch-size', '8']) });
+    const r = await runBench({ ...parseBenchOptions(['--backend', 'cpu', '--threads', '1,2', '--batches', '2', '--tfjs-batches', '0', '--pytorch-batches', '3', '--rounds', '2', '--batch-size', '8']) });
     expect(r.pytorch).toEqual({ python: tenMs, torch: '0.0-fake', mkldnn: true });
     expect(r.rows.map((x) => [x.name, x.threads, x.steps])).toEqual([
       ['hypercolumn cpu', 1, 2],
@@ -92,6 +97,7 @@ describe('PyTorch peer of the LeNet benchmark', () => {
     expect(own.imagesPerSecond).toBeCloseTo((1000 * 8) / own.msPerStep, 9);
     expect(own.vsPytorch).toBeCloseTo(10 / own.msPerStep, 9);
     expect(r.rows[1]!.imagesPerSecond).toBeCloseTo(800, 9);
+    expect(r.rows[2]!.msPerStep).toBe(20); // the fake's 2-thread steps
     expect(benchText(r)).toMatch(/oneDNN \(mkldnn\) available/);
   }, 120_000);
 
@@ -128,8 +134,9 @@ describe('several hypercolumn backends in one run', () => {
 });
 
 // The real script: only where some Python imports torch (CI has none; the reason is printed).
-const probe = await runPytorchLenet({ batches: [batch(4, 1)], batchSize: 4, warmup: 0, steps: 1, threads: [1], lr: 0.05, momentum: 0.9 });
+const probe = await PytorchLenet.start({ batches: [batch(4, 1)], batchSize: 4, warmup: 0, threads: [1], lr: 0.05, momentum: 0.9 });
 if (typeof probe === 'string') console.log(`real PyTorch LeNet test skipped: ${probe}`);
+else probe.close();
 
 describe.skipIf(typeof probe === 'string')('lenet_torch.py with real PyTorch', () => {
   it('trains the LeNet-5 of models.ts: loss starts near ln 10 and falls well below it on a repeated batch', async () => {
@@ -138,12 +145,19 @@ describe.skipIf(typeof probe === 'string')('lenet_torch.py with real PyTorch', (
     const x = new Float32Array(n * 784);
     const y = Int32Array.from({ length: n }, (_, i) => i % 10);
     for (let i = 0; i < n; i++) for (let c = 0; c < 28; c++) x[i * 784 + 2 * y[i]! * 28 + c] = 3;
-    const r = await runPytorchLenet({ batches: [{ x, y }], batchSize: n, warmup: 0, steps: 30, threads: [1], lr: 0.05, momentum: 0.9 });
-    if (typeof r === 'string') throw new Error(r);
-    const [run] = r.runs;
-    expect(run!.threads).toBe(1);
-    expect(run!.times).toHaveLength(30);
-    expect(Math.abs(run!.losses[0]! - Math.log(10))).toBeLessThan(0.3);
-    expect(Math.min(...run!.losses)).toBeLessThan(0.5 * run!.losses[0]!); // lr 0.05 on one batch: it learns, then oscillates
+    const torch = await PytorchLenet.start({ batches: [{ x, y }], batchSize: n, warmup: 0, threads: [1, 2], lr: 0.05, momentum: 0.9 });
+    if (typeof torch === 'string') throw new Error(torch);
+    try {
+      const first = await torch.steps(1, 10);
+      const more = await torch.steps(1, 20); // the same model goes on where it stopped
+      const losses = [...first.losses, ...more.losses];
+      expect(first.times).toHaveLength(10);
+      expect(Math.abs(losses[0]! - Math.log(10))).toBeLessThan(0.3);
+      expect(Math.min(...losses)).toBeLessThan(0.5 * losses[0]!); // lr 0.05 on one batch: it learns, then oscillates
+      // the 2-thread model is another model from the same seed: its first loss is the 1-thread model's
+      expect((await torch.steps(2, 1)).losses[0]).toBeCloseTo(losses[0]!, 4);
+    } finally {
+      torch.close();
+    }
   }, 120_000);
 });
