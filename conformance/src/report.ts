@@ -131,6 +131,13 @@ function byWorkload(bench: BenchResult[]): Map<string, BenchResult[]> {
   return m;
 }
 
+/** Each runner's description (`about`), once per runner, in first-seen order. */
+export function runnerAbouts(bench: BenchResult[]): [string, string][] {
+  const m = new Map<string, string>();
+  for (const r of bench) if (r.about && !m.has(r.runner)) m.set(r.runner, r.about);
+  return [...m];
+}
+
 /** Skip reasons grouped: the same runner skipping many workloads for one reason is listed once. */
 function skipNotes(bench: BenchResult[]): { runner: string; reason: string; workloads: string[] }[] {
   const m = new Map<string, { runner: string; reason: string; workloads: string[] }>();
@@ -325,6 +332,11 @@ export function renderTerminal(report: Report, options: { color?: boolean; maxFa
       ]);
     }
     out.push(table(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l']));
+    const abouts = runnerAbouts(report.bench);
+    if (abouts.length) {
+      out.push('', 'Runners:');
+      for (const [runner, about] of abouts) out.push(`  ${runner}: ${about}`);
+    }
     const notes = skipNotes(report.bench);
     if (notes.length) {
       out.push('', 'Skipped:');
@@ -421,6 +433,7 @@ function benchHtml(bench: BenchResult[]): string {
         `<tr><td>${escapeHtml(r.workload)}</td><td>${escapeHtml(r.runner)}</td><td class="num">${r.threads}</td><td class="num">${fmtNum(r.firstMs)}</td><td class="num">${fmtNum(r.medianMs)}</td><td class="num">${r.runs}</td><td class="num">${escapeHtml(speedText(r))}</td><td class="num">${escapeHtml(peakText(r))}</td><td>${r.ratioToBestPeer !== undefined ? `${fmtNum(r.ratioToBestPeer)}× ${escapeHtml(r.bestPeer ?? '')}` : ''}</td></tr>`,
     );
   parts.push(
+    ...(runnerAbouts(bench).length ? [`<ul class="meta">${runnerAbouts(bench).map(([runner, about]) => `<li>${escapeHtml(runner)}: ${escapeHtml(about)}</li>`).join('')}</ul>`] : []),
     '<h3>All measurements</h3>',
     `<table><tr><th>workload</th><th>runner</th><th>threads</th><th>first call ms</th><th>median ms</th><th>runs</th><th>speed</th><th>% of peak GFLOP/s</th><th>vs best peer</th></tr>${rows.join('')}</table>`,
   );

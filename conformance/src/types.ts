@@ -28,6 +28,8 @@ export interface BenchResult {
   /** medianMs(best peer) / medianMs(this runner), for hypercolumn runners. */
   ratioToBestPeer?: number;
   bestPeer?: string;
+  /** What the runner is, where it says (its `describe()`): versions, build. */
+  about?: string;
   /** Why a runner could not run this workload. */
   skipped?: string;
 }

@@ -85,6 +85,10 @@ describe('the protocol, against a fake peer', () => {
       ['tiny pool', 2, 0, 0, 'fake: conv2d only'],
     ]);
     expect(peer[0]!.gflops).toBeCloseTo(tinyConv.flops! / (2 * 1e6), 12);
+    expect(peer[0]!.about).toBe(`PyTorch 0.0-fake in ${fixedTimes}; oneDNN (mkldnn) not available`);
+    const { renderTerminal } = await import('../src/report.js');
+    const text = renderTerminal({ date: '', machine: { cpu: 'x', cores: 2, node: 'v20', platform: 'linux' }, conformance: { backends: [], cases: [], matrix: {}, references: [], ok: true }, bench: results } as never);
+    expect(text.match(/^ {2}pytorch: PyTorch 0\.0-fake in .*; oneDNN \(mkldnn\) not available$/gm)).toHaveLength(1); // once per runner
     const own = results.find((r) => r.runner === 'hypercolumn:cpu' && r.workload === 'tiny conv')!;
     expect(own.bestPeer).toBe('pytorch');
     expect(own.ratioToBestPeer).toBeCloseTo(2 / own.medianMs, 9);

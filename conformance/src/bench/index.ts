@@ -137,6 +137,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
           }
         }
       }
+      const about = runner.describe?.();
+      if (about) r.about = about;
       results.push(r);
       options.onResult?.(r, results.length, total);
     }

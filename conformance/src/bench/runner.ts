@@ -44,6 +44,8 @@ export interface BenchRunner {
    * (`peakGflops()` on the backend object); known after `init`. Conv rows then show % of peak.
    */
   readonly peakGflops?: number;
+  /** What exactly runs, known after `init` (versions, build), for the report: "torch 1.13.0, oneDNN available". */
+  describe?(): string | undefined;
   /** Starts the runner; resolves to a reason when it cannot run at all here. */
   init(): Promise<string | undefined>;
   /** Prepares a workload, or resolves to the reason this runner cannot run it (`skipped`). */

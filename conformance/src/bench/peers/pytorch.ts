@@ -205,6 +205,7 @@ export function pytorchRunner(threads: number, options: PytorchRunnerOptions = {
     name: 'pytorch',
     threads,
     info: () => proc?.info,
+    describe: () => (proc ? `PyTorch ${proc.info.torch} in ${proc.info.python}; oneDNN (mkldnn) ${proc.info.mkldnn ? 'available: its CPU convolutions use it' : 'not available'}` : undefined),
     async init() {
       acquired = true;
       const p = await acquire(candidates);
