@@ -309,6 +309,20 @@ for (const { label, options } of configs) {
       }
     });
 
+    it('max pooling: a NaN in a window gives NaN there only, on the vector paths (stride 2, 2- and 3-wide, padded column 0) and the scan', () => {
+      const shape = [1, 2, 9, 30];
+      const x = rand(shape, 90);
+      // plane 0: NaN at column 0, in the middle of a row, and at the row's last column; plane 1: +∞ and −∞
+      for (const [i, v] of [[0, NaN], [3 * 30 + 13, NaN], [6 * 30 + 29, NaN], [270 + 2 * 30 + 7, Infinity], [270 + 2 * 30 + 9, -Infinity]] as const) x.data[i] = v;
+      for (const o of [{ kernelSize: 2 }, { kernelSize: 3, stride: 2, padding: 1 }, { kernelSize: 3, stride: 2 }, { kernelSize: 3, stride: 1, padding: 1 }] as PoolOptions2d[]) {
+        const g = pool2dGeometry('maxPool2d', shape, o);
+        const got = runKernel(be, 'maxPool2d', { x }, { geometry: g }, { y: g.yShape })[0]!;
+        const want = ref.maxPool2d(x, { kernelSize: o.kernelSize, stride: o.stride, padding: o.padding });
+        expect(want.data.some((v) => Number.isNaN(v))).toBe(true);
+        expect(Array.from(got.data).map(String)).toEqual(Array.from(want.data, (v) => String(Math.fround(v))));
+      }
+    });
+
     it('argmax: first of ties, NaN counts as the largest', () => {
       const x = f64([2, 4], [1, 3, 3, 2, 0, NaN, 5, NaN]);
       const y = runKernel(be, 'argmax', { x }, { outer: 2, axisSize: 4, inner: 1 }, { y: [2] })[0]!;
