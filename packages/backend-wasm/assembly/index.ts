@@ -1,6 +1,6 @@
 // Every kernel the JS side calls. Each parallel kernel takes [lo, hi) of its work units last, so
 // one call can be split across threads sharing this memory.
-export { heapBase } from './common';
+export { heapBase, peakProbe } from './common';
 export { padDilate, packWeights, convBlocked, convRows, convRowsNarrow, convPixels, convFilterGrad, reverseSpatial } from './conv';
 export { maxPool, avgPool, globalAvgPool } from './pool';
 export {

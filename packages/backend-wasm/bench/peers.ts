@@ -1,6 +1,6 @@
 // The conformance workloads on this backend beside tfjs-wasm and onnxruntime-web, at the same thread
 // count, in one run: each runner's fastest run in ms, GFLOP/s (convs) or GB/s, and our ratio to the faster
-// peer. Also a peak probe: GFLOP/s of a register-only f32x4 FMA loop (the SIMD ceiling of one core).
+// peer. Also the backend's peak probe (peakGflops: f32x4 multiply-adds on every thread), so conv rows show a % of peak.
 // Run: node scripts/run-ts.mjs bench/peers.ts [threads] [quick|full]   (SIMD=plain|relaxed|auto)
 import * as hc from '@hypercolumn/core';
 import { selectWorkloads, type Workload } from '../../../conformance/src/bench/workloads.js';
@@ -8,7 +8,6 @@ import { makeInputs, MEASURE, type BenchInputs, type BenchRunner, type PreparedR
 import { tfjsWasmRunner } from '../../../conformance/src/bench/peers/tfjs.js';
 import { onnxruntimeWebRunner } from '../../../conformance/src/bench/peers/onnxruntime.js';
 import { createWasmBackend, type WasmBackend, type WasmBuffer } from '../src/index.js';
-import { peakGflops } from './peak.js';
 
 const threads = Number(process.argv[3] ?? 1);
 const mode = (process.argv[4] ?? "quick") as 'quick' | 'full';
@@ -82,7 +81,8 @@ function plan(w: Workload, t: (name: string, shape?: number[]) => T): { kernel: 
 }
 
 const be = await createWasmBackend({ threads, simd });
-console.log(`${be.description}; SIMD peak probe (f32x4 mul+add) ${peakGflops(false).toFixed(1)} GFLOP/s per thread`);
+const peak = await be.peakGflops();
+console.log(`${be.description}; SIMD peak probe ${peak.toFixed(1)} GFLOP/s at ${threads} thread(s)`);
 const runners = [wasmRunner(be), tfjsWasmRunner(threads), onnxruntimeWebRunner(threads)];
 const ready: BenchRunner[] = [];
 for (const r of runners) {
@@ -116,7 +116,7 @@ for (const w of selectWorkloads(mode)) {
     }
   }
   for (const [, p] of prepared) await p.dispose();
-  const rate = (m: number) => (w.flops ? `${(w.flops / m / 1e6).toFixed(1)} GFLOP/s` : `${(w.bytes! / m / 1e6).toFixed(1)} GB/s`);
+  const rate = (m: number) => (w.flops ? `${(w.flops / m / 1e6).toFixed(1)} GFLOP/s, ${((100 * w.flops) / m / 1e6 / peak).toFixed(0)} % of peak` : `${(w.bytes! / m / 1e6).toFixed(1)} GB/s`);
   const ours = ms['hypercolumn:wasm'];
   const peers = Object.entries(ms).filter(([n]) => n !== 'hypercolumn:wasm').map(([, v]) => v);
   const ratio = ours && peers.length ? (Math.min(...peers) / ours).toFixed(2) : '-';

@@ -321,6 +321,35 @@ export class WasmBackend implements Backend<WasmBuffer> {
     this.queue = tracked;
   }
 
+  /**
+   * The SIMD ceiling at this backend's build and thread count, in GFLOP/s: every thread runs a
+   * register-only loop of f32x4 multiply-adds (relaxed_madd in the relaxed build, mul + add in the
+   * plain one), about 60 ms in all. Benchmarks quote kernels as a fraction of it; not a kernel.
+   */
+  async peakGflops(): Promise<number> {
+    await this.sync();
+    const out = this.scratch(this.threads * 4);
+    const FLOPS_PER_ROUND = 192;
+    const run = async (rounds: number): Promise<number> => {
+      const t0 = performance.now();
+      // one unit per thread, each worth splitting whatever minParallelWork says
+      this.exec('peakProbe', [rounds, out.ptr], this.threads, Number.MAX_SAFE_INTEGER);
+      await this.sync();
+      return performance.now() - t0;
+    };
+    try {
+      // short calls first: V8 compiles the probe with its optimizing tier after enough calls
+      for (let i = 0; i < 30; i++) await run(2_000);
+      // about 20 ms a call at 50 GFLOP/s per thread, fastest of three
+      const rounds = 5_000_000;
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) best = Math.min(best, await run(rounds));
+      return (this.threads * rounds * FLOPS_PER_ROUND) / best / 1e6;
+    } finally {
+      this.release(out);
+    }
+  }
+
   /** Test hook: kills one worker thread. */
   killWorker(w = 0): void {
     this.pool?.killWorker(w);

@@ -61,6 +61,20 @@ describe('wasm backend storage', () => {
 });
 
 describe('wasm backend threads', () => {
+  it('peakGflops runs its probe on every thread and returns a rate, releasing its scratch', async () => {
+    for (const threads of [1, 2]) {
+      const be = await createWasmBackend({ threads });
+      const before = be.memory().bytes;
+      const rate = await be.peakGflops();
+      expect(Number.isFinite(rate) && rate > 0, `rate ${rate}`).toBe(true);
+      // a second call reuses the freed scratch block
+      await be.peakGflops();
+      expect(be.memory().bytes).toBeLessThanOrEqual(before + 64);
+      be.dispose();
+    }
+  });
+
+
   it('a dead worker is a HypercolumnError, then the pool recovers with correct results', async () => {
     const be = await createWasmBackend({ threads: 2, minParallelWork: 0 });
     expect(be.threads).toBe(2);
