@@ -6,6 +6,11 @@ import * as modules from './generated/modules.js';
 /** A tensor's storage: a block of the wasm memory. */
 export class WasmBuffer {
   freed = false;
+  /**
+   * Derived copies of this (immutable) storage kept for later calls, such as convolution weights
+   * packed for a kernel; released with it.
+   */
+  derived: { key: string; buf: WasmBuffer }[] | null = null;
   constructor(
     readonly ptr: number,
     readonly bytes: number,
@@ -238,10 +243,31 @@ export class WasmBackend implements Backend<WasmBuffer> {
     this.release(data);
   }
 
+  /**
+   * A copy of `source` derived by `make` (which fills `bytes` bytes at the pointer it is given),
+   * made once and kept on `source` under `key` until `source` is freed: storage never changes
+   * after it is written, so weights packed for a convolution serve every later call on them. At
+   * most 4 per source (the oldest goes).
+   */
+  derived(source: WasmBuffer, key: string, bytes: number, make: (ptr: number) => void): WasmBuffer {
+    const list = (source.derived ??= []);
+    const hit = list.find((d) => d.key === key);
+    if (hit) return hit.buf;
+    if (list.length >= 4) this.release(list.shift()!.buf);
+    const buf = this.scratch(bytes);
+    make(buf.ptr);
+    list.push({ key, buf });
+    return buf;
+  }
+
   /** Returns storage to the arena, after any queued work that may still read it. */
   release(data: WasmBuffer): void {
     if (data.freed) return;
     data.freed = true;
+    if (data.derived) {
+      for (const d of data.derived) this.release(d.buf);
+      data.derived = null;
+    }
     if (this.queue) this.enqueue(() => this.arena.release(data.ptr, data.bytes));
     else this.arena.release(data.ptr, data.bytes);
   }

@@ -11,7 +11,7 @@ interface ConvPass {
   Wp: number;
   C: number;
   /** OIHW weights of the original conv; `flip` runs the transposed, tap-reversed convolution */
-  w: number;
+  w: WasmBuffer;
   flip: boolean;
   bias: number;
   y: number;
@@ -33,10 +33,12 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
   const block = rows ? 4 : blocked ? BLOCK : 1;
   const blocks = Math.ceil(p.coutG / block);
   const taps = p.cinG * kh * kw;
-  const packed = block === 1 && !p.flip ? null : b.scratch(G * blocks * block * taps * 4);
-  if (packed) b.call('packWeights', [p.w, packed.ptr, G, p.flip ? p.cinG : p.coutG, p.flip ? p.coutG : p.cinG, kh, kw, block, p.flip ? 1 : 0]);
+  // packed once per weight tensor and layout, kept until the weights are freed
+  const packArgs = [G, p.flip ? p.cinG : p.coutG, p.flip ? p.coutG : p.cinG, kh, kw, block, p.flip ? 1 : 0];
+  const packed = block === 1 && !p.flip ? null
+    : b.derived(p.w, `packWeights ${packArgs.join(' ')}`, G * blocks * block * taps * 4, (ptr) => b.call('packWeights', [p.w.ptr, ptr, ...packArgs]));
   const args = [
-    p.xp, p.Hp, p.Wp, p.C, packed ? packed.ptr : p.w, p.bias, p.y, p.Cout, p.OH, p.OW,
+    p.xp, p.Hp, p.Wp, p.C, packed ? packed.ptr : p.w.ptr, p.bias, p.y, p.Cout, p.OH, p.OW,
     G, p.cinG, p.coutG, kh, kw, p.stride[0], p.stride[1], dh, dw, relu ? 1 : 0,
   ];
   const N = g.batch;
@@ -45,7 +47,6 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
     b.exec(p.OW >= 8 ? 'convRows' : 'convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
   else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
-  if (packed) b.release(packed);
 }
 
 /** x zero-padded to [N, C, H + pt + pb, W + pl + pr] (x itself when there is no padding). */
@@ -62,7 +63,7 @@ export function convForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: 
   const { xp, Hp, Wp, owned } = padInput(b, x, g);
   const y = b.alloc(g.batch * g.outChannels * g.outHeight * g.outWidth);
   runConv(b, g, {
-    xp: xp.ptr, Hp, Wp, C: g.inChannels, w: w.ptr, flip: false, bias: bias?.ptr ?? 0, y: y.ptr, Cout: g.outChannels,
+    xp: xp.ptr, Hp, Wp, C: g.inChannels, w, flip: false, bias: bias?.ptr ?? 0, y: y.ptr, Cout: g.outChannels,
     OH: g.outHeight, OW: g.outWidth, cinG: g.inChannels / g.groups, coutG: g.outChannels / g.groups,
     stride: [g.strideHeight, g.strideWidth],
   }, relu);
@@ -86,7 +87,7 @@ export function convBackpropInput(b: WasmBackend, dy: WasmBuffer, w: WasmBuffer,
   ], planes, Hd * Wd);
   const dx = b.alloc(g.batch * g.inChannels * g.inHeight * g.inWidth);
   runConv(b, g, {
-    xp: dyd.ptr, Hp: Hd, Wp: Wd, C: g.outChannels, w: w.ptr, flip: true, bias: 0, y: dx.ptr, Cout: g.inChannels,
+    xp: dyd.ptr, Hp: Hd, Wp: Wd, C: g.outChannels, w, flip: true, bias: 0, y: dx.ptr, Cout: g.inChannels,
     OH: g.inHeight, OW: g.inWidth, cinG: g.outChannels / g.groups, coutG: g.inChannels / g.groups, stride: [1, 1],
   }, false);
   b.release(dyd);
