@@ -152,6 +152,48 @@ function maxRowStride2(xs: usize, yRow: usize, W: i32, pl: i32, y0: i32, dh: i32
 }
 
 /**
+ * One output row of 2×2 stride-2 max-pooling backward, windows inside the input (at least 4 of them,
+ * 4 at a time, the last group overlapping the one before it): each window's four dx entries are
+ * written, dy at the scan's choice (row-major, the first maximum; with NaN, the last NaN) and zero at
+ * the others. x0 and dx0 point at the window row's first input row; g at the row of dy.
+ */
+function maxGrad2x2Row(x0: usize, W: i32, g: usize, dx0: usize, OW: i32): void {
+  const rowB = <usize>W << 2;
+  for (let ox = 0; ox < OW; ox = ox + 4 > OW - 4 && ox + 4 < OW ? OW - 4 : ox + 4) {
+    const p = x0 + (<usize>ox << 3);
+    const a0 = v128.load(p), b0 = v128.load(p, 16), a1 = v128.load(p + rowB), b1 = v128.load(p + rowB, 16);
+    // top-left, top-right, bottom-left, bottom-right of 4 windows
+    const tl = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), tr = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
+    const bl = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), br = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
+    const m = f32x4.pmax(f32x4.pmax(tl, tr), f32x4.pmax(bl, br));
+    let isTL = f32x4.eq(tl, m);
+    let isTR = v128.andnot(f32x4.eq(tr, m), isTL);
+    let isBL = v128.andnot(f32x4.eq(bl, m), v128.or(isTL, isTR));
+    let isBR = v128.andnot(f32x4.eq(br, m), v128.or(v128.or(isTL, isTR), isBL));
+    const probe = f32x4.add(f32x4.add(a0, b0), f32x4.add(a1, b1));
+    if (v128.any_true(f32x4.ne(probe, probe))) {
+      // lanes holding a NaN (pmax ignored it): the last NaN in scan order
+      const nBR = f32x4.ne(br, br);
+      const nBL = v128.andnot(f32x4.ne(bl, bl), nBR);
+      const nTR = v128.andnot(f32x4.ne(tr, tr), v128.or(nBR, nBL));
+      const nTL = v128.andnot(f32x4.ne(tl, tl), v128.or(v128.or(nBR, nBL), nTR));
+      const nan = v128.or(v128.or(nBR, nBL), v128.or(nTR, nTL));
+      isTL = v128.bitselect(nTL, isTL, nan);
+      isTR = v128.bitselect(nTR, isTR, nan);
+      isBL = v128.bitselect(nBL, isBL, nan);
+      isBR = v128.bitselect(nBR, isBR, nan);
+    }
+    const d = v128.load(g + (<usize>ox << 2));
+    const gTL = v128.and(d, isTL), gTR = v128.and(d, isTR), gBL = v128.and(d, isBL), gBR = v128.and(d, isBR);
+    const q = dx0 + (<usize>ox << 3);
+    v128.store(q, v128.shuffle<f32>(gTL, gTR, 0, 4, 1, 5));
+    v128.store(q, v128.shuffle<f32>(gTL, gTR, 2, 6, 3, 7), 16);
+    v128.store(q + rowB, v128.shuffle<f32>(gBL, gBR, 0, 4, 1, 5));
+    v128.store(q + rowB, v128.shuffle<f32>(gBL, gBR, 2, 6, 3, 7), 16);
+  }
+}
+
+/**
  * Max pooling scan shared by forward and backward: taps row-major, the first maximum wins, a NaN is
  * taken as the maximum (PyTorch's rule), padding ignored. Forward (dy == 0) writes y; backward adds
  * dy into dx at each window's argmax (dx zeroed here). Units: planes (n·C + c).
@@ -164,14 +206,22 @@ export function maxPool(
   for (let p = lo; p < hi; p++) {
     const xs = x + <usize>p * plane;
     const o = <usize>p * oplane;
-    if (dy) memory.fill(dx + <usize>p * plane, 0, plane);
+    // 2×2 stride-2 windows inside the input: the gradient rows are written whole
+    const grad2x2 = dy != 0 && kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && pt == 0 && pl == 0 &&
+      2 * OH <= H && 2 * OW <= W && OW >= 4;
+    if (dy && !(grad2x2 && 2 * OH == H && 2 * OW == W)) memory.fill(dx + <usize>p * plane, 0, plane);
     for (let oy = 0; oy < OH; oy++) {
       const y0 = oy * sh - pt;
       const ty0 = tapStart(y0, dh), ty1 = tapEnd(y0, dh, H, kh);
       // forward: interior columns 4 at a time
       let oxA = dy ? OW : min(OW, interiorStart(pl, sw));
       let oxB = oxA;
-      if (!dy && sw == 2 && dw == 1 && (kw == 2 || kw == 3)) {
+      if (grad2x2) {
+        const row = <usize>(2 * oy * W) << 2;
+        maxGrad2x2Row(xs + row, W, dy + o + (<usize>(oy * OW) << 2), dx + <usize>p * plane + row, OW);
+        oxA = 0;
+        oxB = OW;
+      } else if (!dy && sw == 2 && dw == 1 && (kw == 2 || kw == 3)) {
         // outputs whose windows end inside the row (and output 0 with one column of padding)
         if (pl == 1) oxA = 0;
         oxB = max(oxA, min(OW, (W - kw + pl) / 2 + 1));

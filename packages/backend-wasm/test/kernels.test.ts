@@ -323,6 +323,31 @@ for (const { label, options } of configs) {
       }
     });
 
+    it('max pooling backward: dy goes to the first maximum of a tie, or the last NaN (PyTorch), on the 2×2 vector path and the scan', () => {
+      // windows (2 rows × 2 columns): tie on top, tie across rows, NaN twice, NaN under a larger value, a plain maximum
+      const rows = [
+        [1, 1, 0, 2, NaN, 1, 5, 9, 3, 0, 7, 1],
+        [0, 0, 2, 0, NaN, 0, NaN, 0, 0, 3, 2, 8],
+      ];
+      for (const W of [12, 10, 6]) {
+        const data = [...rows[0]!.slice(0, W), ...rows[1]!.slice(0, W)];
+        const x = f64([1, 1, 2, W], data);
+        const OW = W / 2;
+        const dy = f64([1, 1, 1, OW], Array.from({ length: OW }, (_, i) => i + 1));
+        const want = f64(x.shape);
+        for (let j = 0; j < OW; j++) {
+          let m = -Infinity, arg = -1;
+          for (const i of [2 * j, 2 * j + 1, W + 2 * j, W + 2 * j + 1]) {
+            if (data[i]! > m || Number.isNaN(data[i]!)) [m, arg] = [data[i]!, i];
+          }
+          want.data[arg] = dy.data[j]!;
+        }
+        const g = pool2dGeometry('maxPool2d', x.shape, { kernelSize: 2 });
+        const got = runKernel(be, 'maxPool2dBackward', { dy, x }, { geometry: g }, { dx: x.shape })[0]!;
+        expect(Array.from(got.data), `W ${W}`).toEqual(Array.from(want.data));
+      }
+    });
+
     it('argmax: first of ties, NaN counts as the largest', () => {
       const x = f64([2, 4], [1, 3, 3, 2, 0, NaN, 5, NaN]);
       const y = runKernel(be, 'argmax', { x }, { outer: 2, axisSize: 4, inner: 1 }, { y: [2] })[0]!;
