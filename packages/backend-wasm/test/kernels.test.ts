@@ -158,6 +158,20 @@ for (const { label, options } of configs) {
       expectClose(db!, f64([D], finiteDiff((bv) => fwd(x, weight, bv), bias, dy).data), 2e-4, 'dbias');
     });
 
+    it('layer norm backward over long rows (several float32 chunks, a tail) without affine weights', () => {
+      const shape = [2, 2 * 1030 + 3], D = 2063;
+      const x = rand(shape, 21, 0.5, 2.5), dy = rand(shape, 22);
+      const eps = 1e-5;
+      const fwd = (xv: F64) => ref.layerNorm(xv, [D], undefined, undefined, { eps });
+      const [, mean, variance] = runKernel(be, 'layerNorm', { x }, { rowSize: D, eps }, { y: shape, mean: [2], variance: [2] });
+      const [dx, dw, db] = runKernel(be, 'layerNormBackward', { dy, x, mean: mean!, variance: variance! }, { rowSize: D, eps }, { dx: shape, dweight: [D], dbias: [D] });
+      expectClose(dx!, finiteDiff(fwd, x, dy), 2e-4, 'dx');
+      // with unit weight and zero bias, dweight = Σ dy·x̂ and dbias = Σ dy over the rows
+      const xhat = fwd(x);
+      expectClose(dw!, f64([D], Array.from({ length: D }, (_, j) => dy.data[j]! * xhat.data[j]! + dy.data[D + j]! * xhat.data[D + j]!)), 1e-5, 'dweight');
+      expectClose(db!, f64([D], Array.from({ length: D }, (_, j) => dy.data[j]! + dy.data[D + j]!)), 1e-6, 'dbias');
+    });
+
     it('FRN, FRN+TLU, TLU forward and backward', () => {
       const shape = [2, 3, 4, 5];
       const x = rand(shape, 17), weight = rand([3], 18), bias = rand([3], 19), tau = rand([3], 20, -0.5, 0.5);
