@@ -117,22 +117,47 @@ export function convBlocked(
       let a0 = f32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
       let wq = wb;
       let xc = xRow + <usize>(ox * sw) * 4;
-      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
-        let xr = xc;
-        for (let ky = 0; ky < kh; ky++, xr += dhB) {
-          let p = xr;
-          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 32) {
-            const wl = v128.load(wq), wh = v128.load(wq, 16);
-            const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p + swB);
-            const x2 = v128.load32_splat(p + 2 * swB), x3 = v128.load32_splat(p + 3 * swB);
-            a0 = fma(x0, wl, a0); b0 = fma(x0, wh, b0);
-            a1 = fma(x1, wl, a1); b1 = fma(x1, wh, b1);
-            a2 = fma(x2, wl, a2); b2 = fma(x2, wh, b2);
-            a3 = fma(x3, wl, a3); b3 = fma(x3, wh, b3);
+      if (sw == 2) {
+        // stride 2 (the usual stem): the four pixels at immediate offsets, no address arithmetic
+        for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+          let xr = xc;
+          for (let ky = 0; ky < kh; ky++, xr += dhB) {
+            let p = xr;
+            for (let kx = 0; kx < kw; kx++, p += dwB, wq += 32) {
+              const wl = v128.load(wq), wh = v128.load(wq, 16);
+              const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p, 8);
+              const x2 = v128.load32_splat(p, 16), x3 = v128.load32_splat(p, 24);
+              a0 = fma(x0, wl, a0); b0 = fma(x0, wh, b0);
+              a1 = fma(x1, wl, a1); b1 = fma(x1, wh, b1);
+              a2 = fma(x2, wl, a2); b2 = fma(x2, wh, b2);
+              a3 = fma(x3, wl, a3); b3 = fma(x3, wh, b3);
+            }
+          }
+        }
+      } else {
+        for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+          let xr = xc;
+          for (let ky = 0; ky < kh; ky++, xr += dhB) {
+            let p = xr;
+            for (let kx = 0; kx < kw; kx++, p += dwB, wq += 32) {
+              const wl = v128.load(wq), wh = v128.load(wq, 16);
+              const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p + swB);
+              const x2 = v128.load32_splat(p + 2 * swB), x3 = v128.load32_splat(p + 3 * swB);
+              a0 = fma(x0, wl, a0); b0 = fma(x0, wh, b0);
+              a1 = fma(x1, wl, a1); b1 = fma(x1, wh, b1);
+              a2 = fma(x2, wl, a2); b2 = fma(x2, wh, b2);
+              a3 = fma(x3, wl, a3); b3 = fma(x3, wh, b3);
+            }
           }
         }
       }
       const yp = yRow + (<usize>ox << 2);
+      if (count == 8) {
+        // transpose each 4 pixels × 4 channels so every channel's 4 pixels go out in one store
+        storeQuad(a0, a1, a2, a3, yp, outPlane, co0, bias, relu);
+        storeQuad(b0, b1, b2, b3, yp + 4 * outPlane, outPlane, co0 + 4, bias, relu);
+        continue;
+      }
       store4(a0, yp, outPlane, co0, count, bias, relu);
       store4(b0, yp + 4 * outPlane, outPlane, co0 + 4, count - 4, bias, relu);
       store4(a1, yp + 4, outPlane, co0, count, bias, relu);
@@ -464,6 +489,31 @@ export function convRowsNarrow(
       store4(a, yRow + (<usize>ox << 2), outPlane, co0, count, bias, relu);
     }
   }
+}
+
+/**
+ * Stores 4 pixels × 4 channels given as one vector of channels per pixel (p0..p3): transposed to one
+ * vector of pixels per channel, then + bias and relu per channel, channel c at y + c·plane.
+ */
+// @ts-ignore: decorator
+@inline function storeQuad(p0: v128, p1: v128, p2: v128, p3: v128, y: usize, plane: usize, co: i32, bias: usize, relu: i32): void {
+  const t0 = v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(p2, p3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(p0, p1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(p2, p3, 2, 6, 3, 7);
+  storeVec(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), y, co, bias, relu);
+  storeVec(v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), y + plane, co + 1, bias, relu);
+  storeVec(v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), y + 2 * plane, co + 2, bias, relu);
+  storeVec(v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), y + 3 * plane, co + 3, bias, relu);
+}
+
+/** Stores 4 pixels of one output channel: + bias, then relu (NaN kept). */
+// @ts-ignore: decorator
+@inline function storeVec(a: v128, y: usize, co: i32, bias: usize, relu: i32): void {
+  if (bias) a = f32x4.add(a, v128.load32_splat(bias + (<usize>co << 2)));
+  if (relu) {
+    const z = f32x4.splat(0);
+    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
+  }
+  v128.store(y, a);
 }
 
 /** Stores 8 pixels of one output channel: + bias, then relu (NaN kept). */
