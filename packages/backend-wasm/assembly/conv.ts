@@ -379,11 +379,12 @@ export function reverseSpatial(x: usize, y: usize, H: i32, W: i32, lo: i32, hi: 
  * Direct convolution for unit-stride rows: tiles of 4 output channels × 8 pixels (8 accumulators);
  * per tap two contiguous input vectors and four broadcast weights, all at immediate offsets from two
  * pointers. Weights packed in blocks of 4 (packWeights block 4). The row tail (< 8 pixels) runs one
- * pixel at a time with the 4 channels in one vector. Units: ((n·G + g)·OH + oy)·blocks + ob.
+ * pixel at a time with the 4 channels in one vector. Units: ((n·G + g)·OH + oy)·blocks + ob, or with
+ * rowsFirst ((n·G + g)·blocks + ob)·OH + oy.
  */
 export function convRows(
   xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
-  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32, rowsFirst: i32,
   lo: i32, hi: i32,
 ): void {
   const blocks = (coutG + 3) >> 2;
@@ -394,11 +395,20 @@ export function convRows(
   const zero = f32x4.splat(0);
   const pointwise = kh == 1 && kw == 1;
   for (let u = lo; u < hi; u++) {
-    // channel blocks vary fastest: consecutive units reuse one input row from cache
-    const ob = u % blocks;
-    let r = u / blocks;
-    const oy = r % OH;
-    r /= OH;
+    // channel blocks vary fastest: consecutive units reuse one input row from cache; with rowsFirst
+    // (weights too large for the cache, planes small) rows vary fastest and reuse one weight block
+    let ob: i32, oy: i32, r: i32;
+    if (rowsFirst) {
+      oy = u % OH;
+      r = u / OH;
+      ob = r % blocks;
+      r /= blocks;
+    } else {
+      ob = u % blocks;
+      r = u / blocks;
+      oy = r % OH;
+      r /= OH;
+    }
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 4;

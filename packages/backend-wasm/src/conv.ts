@@ -3,6 +3,8 @@ import type { WasmBackend, WasmBuffer } from './backend.js';
 
 /** Output-channel block of the blocked kernel; groups with fewer channels use the pixel kernel. */
 const BLOCK = 8;
+/** Bytes of packed weights (or of one image's input) that stay in cache between work units. */
+const WEIGHTS_IN_CACHE = 512 * 1024;
 
 interface ConvPass {
   /** padded input [N, C, Hp, Wp] */
@@ -43,8 +45,11 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
   ];
   const N = g.batch;
   if (rows) {
+    // weights past L2's share (each output row would stream them all), rows small: rows first
+    const rowsFirst = G * blocks * block * taps * 4 > WEIGHTS_IN_CACHE && p.C * p.Hp * p.Wp * 4 <= WEIGHTS_IN_CACHE;
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
-    b.exec(p.OW >= 8 ? 'convRows' : 'convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
+    if (p.OW >= 8) b.exec('convRows', [...rowArgs, rowsFirst ? 1 : 0], N * G * blocks * p.OH, p.OW * 4 * taps * 2);
+    else b.exec('convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
   else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
 }

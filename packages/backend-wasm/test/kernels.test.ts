@@ -74,6 +74,15 @@ for (const { label, options } of configs) {
       });
     }
 
+    it('conv2d with weights too large for the cache (rows-first work order), fused bias and relu', () => {
+      const xs = [2, 128, 5, 10], ws = [132, 128, 3, 3];
+      const x = rand(xs, 70), w = rand(ws, 71, -0.1, 0.1), b = rand([132], 72);
+      const g = conv2dGeometry('conv2d', xs, ws, { padding: 1 });
+      const want = ref.conv2d(x, w, b, { padding: 1 });
+      const relu = f64(want.shape, want.data.map((v) => Math.max(v, 0)));
+      expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
+    });
+
     it('reverseSpatial flips the last two axes', () => {
       const x = rand([2, 3, 4, 5], 1);
       const want = f64(x.shape);
