@@ -268,6 +268,70 @@ export function convPixels(
 }
 
 /**
+ * convPixels for unit stride and planes of at least 4 rows × 8 pixels: tiles of 4 rows × 8 pixels
+ * (8 accumulators: with the 2 of one row, each tap waits on the previous one's result). The last
+ * tile of a row and the last rows of a plane overlap the ones before (same values stored twice).
+ * Units: (n·Cout + co)·⌈OH / 4⌉ + row group.
+ */
+export function convPixelRows(
+  xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  lo: i32, hi: i32,
+): void {
+  const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
+  const rs = <usize>sh * rowBytes, outRow = <usize>OW << 2;
+  const dwB = <usize>dw << 2, dhB = <usize>dh * rowBytes;
+  const taps = kh * kw;
+  const groups = (OH + 3) >> 2;
+  const zero = f32x4.splat(0);
+  for (let u = lo; u < hi; u++) {
+    const oy = min((u % groups) * 4, OH - 4);
+    const r = u / groups;
+    const co = r % Cout, n = r / Cout;
+    const g = co / coutG;
+    const xRow = xp + <usize>(n * Cin + g * cinG) * planeBytes + <usize>(oy * sh) * rowBytes;
+    const wc = wp + (<usize>(co * cinG * taps) << 2);
+    const yRow = y + (<usize>((n * Cout + co) * OH + oy) * OW << 2);
+    const bv = f32x4.splat(bias ? ldf(bias + (<usize>co << 2)) : 0);
+    for (let ox = 0; ox < OW; ox = ox + 8 > OW - 8 && ox + 8 < OW ? OW - 8 : ox + 8) {
+      let a0 = bv, b0 = bv, a1 = bv, b1 = bv, a2 = bv, b2 = bv, a3 = bv, b3 = bv;
+      let wq = wc;
+      let xc = xRow + (<usize>ox << 2);
+      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+        let xr = xc;
+        for (let ky = 0; ky < kh; ky++, xr += dhB) {
+          let p = xr;
+          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
+            const wv = v128.load32_splat(wq);
+            const p1 = p + rs, p2 = p1 + rs, p3 = p2 + rs;
+            a0 = fma(v128.load(p), wv, a0); b0 = fma(v128.load(p, 16), wv, b0);
+            a1 = fma(v128.load(p1), wv, a1); b1 = fma(v128.load(p1, 16), wv, b1);
+            a2 = fma(v128.load(p2), wv, a2); b2 = fma(v128.load(p2, 16), wv, b2);
+            a3 = fma(v128.load(p3), wv, a3); b3 = fma(v128.load(p3, 16), wv, b3);
+          }
+        }
+      }
+      if (relu) {
+        // keeps NaN, as storeRow does
+        a0 = v128.bitselect(a0, zero, v128.or(f32x4.ne(a0, a0), f32x4.gt(a0, zero)));
+        b0 = v128.bitselect(b0, zero, v128.or(f32x4.ne(b0, b0), f32x4.gt(b0, zero)));
+        a1 = v128.bitselect(a1, zero, v128.or(f32x4.ne(a1, a1), f32x4.gt(a1, zero)));
+        b1 = v128.bitselect(b1, zero, v128.or(f32x4.ne(b1, b1), f32x4.gt(b1, zero)));
+        a2 = v128.bitselect(a2, zero, v128.or(f32x4.ne(a2, a2), f32x4.gt(a2, zero)));
+        b2 = v128.bitselect(b2, zero, v128.or(f32x4.ne(b2, b2), f32x4.gt(b2, zero)));
+        a3 = v128.bitselect(a3, zero, v128.or(f32x4.ne(a3, a3), f32x4.gt(a3, zero)));
+        b3 = v128.bitselect(b3, zero, v128.or(f32x4.ne(b3, b3), f32x4.gt(b3, zero)));
+      }
+      const yp = yRow + (<usize>ox << 2);
+      v128.store(yp, a0); v128.store(yp, b0, 16);
+      v128.store(yp + outRow, a1); v128.store(yp + outRow, b1, 16);
+      v128.store(yp + 2 * outRow, a2); v128.store(yp + 2 * outRow, b2, 16);
+      v128.store(yp + 3 * outRow, a3); v128.store(yp + 3 * outRow, b3, 16);
+    }
+  }
+}
+
+/**
  * Filter gradient dw[co, ci, ky, kx] = Σ_{n,oy,ox} dy[n, co, oy, ox]·xp[n, g·cinG + ci, oy·sh + ky·dh, ox·sw + kx·dw]
  * on the padded input. A unit is a pair of output channels of one group; it walks the taps in groups
  * of 4 (2 channels × 4 taps = 8 accumulators over 4 pixels). tapOff holds each tap's byte offset

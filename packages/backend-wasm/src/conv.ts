@@ -29,7 +29,7 @@ interface ConvPass {
 function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean): void {
   const { groups: G, kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
   // unit-stride rows: 4 channels × 8 pixels (rows under 8 pixels: 4 channels × 1); otherwise 8 channels × 4 pixels; few channels per
-  // group (depthwise): pixels only
+  // group (depthwise): pixels only, 4 rows × 8 at a time where they fit (unit stride)
   const rows = p.stride[1] === 1 && p.coutG >= 4;
   const blocked = !rows && p.coutG >= BLOCK;
   const block = rows ? 4 : blocked ? BLOCK : 1;
@@ -51,7 +51,10 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
     if (p.OW >= 8) b.exec('convRows', [...rowArgs, rowsFirst ? 1 : 0], N * G * blocks * p.OH, p.OW * 4 * taps * 2);
     else b.exec('convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
-  else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
+  else if (p.stride[1] === 1 && p.OH >= 4 && p.OW >= 8) {
+    const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
+    b.exec('convPixelRows', rowArgs, N * p.Cout * Math.ceil(p.OH / 4), 4 * p.OW * taps * 2);
+  } else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
 }
 
 /** x zero-padded to [N, C, H + pt + pb, W + pl + pr] (x itself when there is no padding). */
