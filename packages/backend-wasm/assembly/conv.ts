@@ -117,37 +117,18 @@ export function convBlocked(
       let a0 = f32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
       let wq = wb;
       let xc = xRow + <usize>(ox * sw) * 4;
-      if (sw == 2) {
-        // stride 2 (the usual stem): the four pixels at immediate offsets, no address arithmetic
-        for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
-          let xr = xc;
-          for (let ky = 0; ky < kh; ky++, xr += dhB) {
-            let p = xr;
-            for (let kx = 0; kx < kw; kx++, p += dwB, wq += 32) {
-              const wl = v128.load(wq), wh = v128.load(wq, 16);
-              const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p, 8);
-              const x2 = v128.load32_splat(p, 16), x3 = v128.load32_splat(p, 24);
-              a0 = fma(x0, wl, a0); b0 = fma(x0, wh, b0);
-              a1 = fma(x1, wl, a1); b1 = fma(x1, wh, b1);
-              a2 = fma(x2, wl, a2); b2 = fma(x2, wh, b2);
-              a3 = fma(x3, wl, a3); b3 = fma(x3, wh, b3);
-            }
-          }
-        }
-      } else {
-        for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
-          let xr = xc;
-          for (let ky = 0; ky < kh; ky++, xr += dhB) {
-            let p = xr;
-            for (let kx = 0; kx < kw; kx++, p += dwB, wq += 32) {
-              const wl = v128.load(wq), wh = v128.load(wq, 16);
-              const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p + swB);
-              const x2 = v128.load32_splat(p + 2 * swB), x3 = v128.load32_splat(p + 3 * swB);
-              a0 = fma(x0, wl, a0); b0 = fma(x0, wh, b0);
-              a1 = fma(x1, wl, a1); b1 = fma(x1, wh, b1);
-              a2 = fma(x2, wl, a2); b2 = fma(x2, wh, b2);
-              a3 = fma(x3, wl, a3); b3 = fma(x3, wh, b3);
-            }
+      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+        let xr = xc;
+        for (let ky = 0; ky < kh; ky++, xr += dhB) {
+          let p = xr;
+          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 32) {
+            const wl = v128.load(wq), wh = v128.load(wq, 16);
+            const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p + swB);
+            const x2 = v128.load32_splat(p + 2 * swB), x3 = v128.load32_splat(p + 3 * swB);
+            a0 = fma(x0, wl, a0); b0 = fma(x0, wh, b0);
+            a1 = fma(x1, wl, a1); b1 = fma(x1, wh, b1);
+            a2 = fma(x2, wl, a2); b2 = fma(x2, wh, b2);
+            a3 = fma(x3, wl, a3); b3 = fma(x3, wh, b3);
           }
         }
       }
