@@ -17,7 +17,7 @@ const runs = selectWorkloads('full').filter((w) => w.spec.type === 'conv' && (!o
   const s = w.spec as ConvSpec;
   const [x4, w4] = s.dims === 1 ? [[s.x[0]!, s.x[1]!, 1, s.x[2]!], [s.w[0]!, s.w[1]!, 1, s.w[2]!]] : [s.x, s.w];
   const geometry = hc.conv2dGeometry(w.op, x4, w4, { stride: s.dims === 1 ? [1, s.stride] : s.stride, padding: s.dims === 1 ? [0, s.pad] : s.pad, groups: s.groups });
-  const t = (shape: number[]) => ({ data: be.write(rnd(shape.reduce((a, b) => a * b)), shape), shape });
+  const t = (shape: number[]) => ({ data: be.write(rnd(shape.reduce((a, b) => a * b))), shape });
   const x = t(x4), wt = t(w4), dy = t(geometry.yShape);
   const call = s.pass === 'forward' ? () => k.conv2d!({ x, w: wt }, { geometry }, be, {})
     : s.pass === 'backpropInput' ? () => k.conv2dBackpropInput!({ dy, w: wt }, { geometry }, be, {})

@@ -27,7 +27,7 @@ function wasmRunner(be: WasmBackend): BenchRunner {
       const made: WasmBuffer[] = [];
       const t = (name: string, shape?: number[]) => {
         const a = inputs[name]!;
-        const d = be.write(a.data, shape ?? a.shape);
+        const d = be.write(a.data);
         made.push(d);
         return { data: d, shape: shape ?? a.shape };
       };

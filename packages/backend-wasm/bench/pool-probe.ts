@@ -5,7 +5,7 @@ import { pool2dGeometry, type PoolOptions2d } from '@hypercolumn/core';
 import { createWasmBackend } from '../src/index.js';
 const be = await createWasmBackend({ threads: 1 });
 const shape = [8, 64, 112, 112];
-const x = be.write(Float32Array.from({ length: 8 * 64 * 112 * 112 }, () => Math.random()), shape);
+const x = be.write(Float32Array.from({ length: 8 * 64 * 112 * 112 }, () => Math.random()));
 const variants: [string, PoolOptions2d, 'maxPool2d' | 'avgPool2d'][] = [
   ['max 2x2 s2', { kernelSize: 2 }, 'maxPool2d'],
   ['max 3x3 s2 p0', { kernelSize: 3, stride: 2 }, 'maxPool2d'],
