@@ -36,3 +36,27 @@
 export function heapBase(): usize {
   return __heap_base;
 }
+
+/**
+ * The SIMD ceiling probe: per unit, `rounds` rounds of 24 multiply-adds (12 independent f32x4
+ * accumulators, registers only; relaxed_madd in the relaxed build, mul + add in the plain one), as the
+ * convolution kernels issue them. Each unit stores a lane of its result at out + 4·unit so the chains
+ * stay live. 192 flops per round.
+ */
+export function peakProbe(rounds: i32, out: usize, lo: i32, hi: i32): void {
+  const k = f32x4.splat(0.999), c = f32x4.splat(0.001);
+  for (let u = lo; u < hi; u++) {
+    let a0 = f32x4.splat(<f32>u), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    let a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+    for (let i = 0; i < rounds; i++) {
+      a0 = fma(a0, k, c); a1 = fma(a1, k, c); a2 = fma(a2, k, c); a3 = fma(a3, k, c);
+      a4 = fma(a4, k, c); a5 = fma(a5, k, c); a6 = fma(a6, k, c); a7 = fma(a7, k, c);
+      a8 = fma(a8, k, c); a9 = fma(a9, k, c); a10 = fma(a10, k, c); a11 = fma(a11, k, c);
+      a0 = fma(a0, k, c); a1 = fma(a1, k, c); a2 = fma(a2, k, c); a3 = fma(a3, k, c);
+      a4 = fma(a4, k, c); a5 = fma(a5, k, c); a6 = fma(a6, k, c); a7 = fma(a7, k, c);
+      a8 = fma(a8, k, c); a9 = fma(a9, k, c); a10 = fma(a10, k, c); a11 = fma(a11, k, c);
+    }
+    const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
+    stf(out + (<usize>u << 2), hsum(f32x4.add(s, f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11)))));
+  }
+}

@@ -133,6 +133,12 @@ export function convBlocked(
         }
       }
       const yp = yRow + (<usize>ox << 2);
+      if (count == 8) {
+        // transpose each 4 pixels × 4 channels so every channel's 4 pixels go out in one store
+        storeQuad(a0, a1, a2, a3, yp, outPlane, co0, bias, relu);
+        storeQuad(b0, b1, b2, b3, yp + 4 * outPlane, outPlane, co0 + 4, bias, relu);
+        continue;
+      }
       store4(a0, yp, outPlane, co0, count, bias, relu);
       store4(b0, yp + 4 * outPlane, outPlane, co0 + 4, count - 4, bias, relu);
       store4(a1, yp + 4, outPlane, co0, count, bias, relu);
@@ -238,6 +244,70 @@ export function convPixels(
         }
       }
       stf(yRow + (<usize>ox << 2), finish(a, bias, co, relu));
+    }
+  }
+}
+
+/**
+ * convPixels for unit stride and planes of at least 4 rows × 8 pixels: tiles of 4 rows × 8 pixels
+ * (8 accumulators: with the 2 of one row, each tap waits on the previous one's result). The last
+ * tile of a row and the last rows of a plane overlap the ones before (same values stored twice).
+ * Units: (n·Cout + co)·⌈OH / 4⌉ + row group.
+ */
+export function convPixelRows(
+  xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  lo: i32, hi: i32,
+): void {
+  const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
+  const rs = <usize>sh * rowBytes, outRow = <usize>OW << 2;
+  const dwB = <usize>dw << 2, dhB = <usize>dh * rowBytes;
+  const taps = kh * kw;
+  const groups = (OH + 3) >> 2;
+  const zero = f32x4.splat(0);
+  for (let u = lo; u < hi; u++) {
+    const oy = min((u % groups) * 4, OH - 4);
+    const r = u / groups;
+    const co = r % Cout, n = r / Cout;
+    const g = co / coutG;
+    const xRow = xp + <usize>(n * Cin + g * cinG) * planeBytes + <usize>(oy * sh) * rowBytes;
+    const wc = wp + (<usize>(co * cinG * taps) << 2);
+    const yRow = y + (<usize>((n * Cout + co) * OH + oy) * OW << 2);
+    const bv = f32x4.splat(bias ? ldf(bias + (<usize>co << 2)) : 0);
+    for (let ox = 0; ox < OW; ox = ox + 8 > OW - 8 && ox + 8 < OW ? OW - 8 : ox + 8) {
+      let a0 = bv, b0 = bv, a1 = bv, b1 = bv, a2 = bv, b2 = bv, a3 = bv, b3 = bv;
+      let wq = wc;
+      let xc = xRow + (<usize>ox << 2);
+      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+        let xr = xc;
+        for (let ky = 0; ky < kh; ky++, xr += dhB) {
+          let p = xr;
+          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
+            const wv = v128.load32_splat(wq);
+            const p1 = p + rs, p2 = p1 + rs, p3 = p2 + rs;
+            a0 = fma(v128.load(p), wv, a0); b0 = fma(v128.load(p, 16), wv, b0);
+            a1 = fma(v128.load(p1), wv, a1); b1 = fma(v128.load(p1, 16), wv, b1);
+            a2 = fma(v128.load(p2), wv, a2); b2 = fma(v128.load(p2, 16), wv, b2);
+            a3 = fma(v128.load(p3), wv, a3); b3 = fma(v128.load(p3, 16), wv, b3);
+          }
+        }
+      }
+      if (relu) {
+        // keeps NaN, as storeRow does
+        a0 = v128.bitselect(a0, zero, v128.or(f32x4.ne(a0, a0), f32x4.gt(a0, zero)));
+        b0 = v128.bitselect(b0, zero, v128.or(f32x4.ne(b0, b0), f32x4.gt(b0, zero)));
+        a1 = v128.bitselect(a1, zero, v128.or(f32x4.ne(a1, a1), f32x4.gt(a1, zero)));
+        b1 = v128.bitselect(b1, zero, v128.or(f32x4.ne(b1, b1), f32x4.gt(b1, zero)));
+        a2 = v128.bitselect(a2, zero, v128.or(f32x4.ne(a2, a2), f32x4.gt(a2, zero)));
+        b2 = v128.bitselect(b2, zero, v128.or(f32x4.ne(b2, b2), f32x4.gt(b2, zero)));
+        a3 = v128.bitselect(a3, zero, v128.or(f32x4.ne(a3, a3), f32x4.gt(a3, zero)));
+        b3 = v128.bitselect(b3, zero, v128.or(f32x4.ne(b3, b3), f32x4.gt(b3, zero)));
+      }
+      const yp = yRow + (<usize>ox << 2);
+      v128.store(yp, a0); v128.store(yp, b0, 16);
+      v128.store(yp + outRow, a1); v128.store(yp + outRow, b1, 16);
+      v128.store(yp + 2 * outRow, a2); v128.store(yp + 2 * outRow, b2, 16);
+      v128.store(yp + 3 * outRow, a3); v128.store(yp + 3 * outRow, b3, 16);
     }
   }
 }
@@ -354,11 +424,12 @@ export function reverseSpatial(x: usize, y: usize, H: i32, W: i32, lo: i32, hi: 
  * Direct convolution for unit-stride rows: tiles of 4 output channels × 8 pixels (8 accumulators);
  * per tap two contiguous input vectors and four broadcast weights, all at immediate offsets from two
  * pointers. Weights packed in blocks of 4 (packWeights block 4). The row tail (< 8 pixels) runs one
- * pixel at a time with the 4 channels in one vector. Units: ((n·G + g)·OH + oy)·blocks + ob.
+ * pixel at a time with the 4 channels in one vector. Units: ((n·G + g)·OH + oy)·blocks + ob, or with
+ * rowsFirst ((n·G + g)·blocks + ob)·OH + oy.
  */
 export function convRows(
   xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
-  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32, rowsFirst: i32,
   lo: i32, hi: i32,
 ): void {
   const blocks = (coutG + 3) >> 2;
@@ -369,11 +440,20 @@ export function convRows(
   const zero = f32x4.splat(0);
   const pointwise = kh == 1 && kw == 1;
   for (let u = lo; u < hi; u++) {
-    // channel blocks vary fastest: consecutive units reuse one input row from cache
-    const ob = u % blocks;
-    let r = u / blocks;
-    const oy = r % OH;
-    r /= OH;
+    // channel blocks vary fastest: consecutive units reuse one input row from cache; with rowsFirst
+    // (weights too large for the cache, planes small) rows vary fastest and reuse one weight block
+    let ob: i32, oy: i32, r: i32;
+    if (rowsFirst) {
+      oy = u % OH;
+      r = u / OH;
+      ob = r % blocks;
+      r /= blocks;
+    } else {
+      ob = u % blocks;
+      r = u / blocks;
+      oy = r % OH;
+      r /= OH;
+    }
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 4;
@@ -464,6 +544,31 @@ export function convRowsNarrow(
       store4(a, yRow + (<usize>ox << 2), outPlane, co0, count, bias, relu);
     }
   }
+}
+
+/**
+ * Stores 4 pixels × 4 channels given as one vector of channels per pixel (p0..p3): transposed to one
+ * vector of pixels per channel, then + bias and relu per channel, channel c at y + c·plane.
+ */
+// @ts-ignore: decorator
+@inline function storeQuad(p0: v128, p1: v128, p2: v128, p3: v128, y: usize, plane: usize, co: i32, bias: usize, relu: i32): void {
+  const t0 = v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(p2, p3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(p0, p1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(p2, p3, 2, 6, 3, 7);
+  storeVec(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), y, co, bias, relu);
+  storeVec(v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), y + plane, co + 1, bias, relu);
+  storeVec(v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), y + 2 * plane, co + 2, bias, relu);
+  storeVec(v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), y + 3 * plane, co + 3, bias, relu);
+}
+
+/** Stores 4 pixels of one output channel: + bias, then relu (NaN kept). */
+// @ts-ignore: decorator
+@inline function storeVec(a: v128, y: usize, co: i32, bias: usize, relu: i32): void {
+  if (bias) a = f32x4.add(a, v128.load32_splat(bias + (<usize>co << 2)));
+  if (relu) {
+    const z = f32x4.splat(0);
+    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
+  }
+  v128.store(y, a);
 }
 
 /** Stores 8 pixels of one output channel: + bias, then relu (NaN kept). */

@@ -242,9 +242,13 @@ export function layerNormRows(
   }
 }
 
+/** Elements per float32 partial sum of the layer-norm gradient (then added in float64). */
+const LN_CHUNK = 1024;
+
 /**
  * Layer norm input gradient per row (units: rows): g = dy·w, x̂ = (x − μ)·r,
- * dx = r·(g − mean(g) − x̂·mean(g·x̂)).
+ * dx = r·(g − mean(g) − x̂·mean(g·x̂)). The two row sums are float32 vectors over chunks of
+ * LN_CHUNK elements, added up in float64.
  */
 export function layerNormGradRows(
   dy: usize, x: usize, dx: usize, mean: usize, variance: usize, weight: usize, eps: f32, D: i32, lo: i32, hi: i32,
@@ -252,18 +256,41 @@ export function layerNormGradRows(
   for (let row = lo; row < hi; row++) {
     const d = dy + (<usize>(row * D) << 2), xs = x + (<usize>(row * D) << 2), o = dx + (<usize>(row * D) << 2);
     const m = ldf(mean + (<usize>row << 2));
+    const mv = f32x4.splat(m);
     const r: f64 = 1.0 / Math.sqrt(<f64>ldf(variance + (<usize>row << 2)) + <f64>eps);
     let sg: f64 = 0, sgx: f64 = 0;
-    for (let j = 0; j < D; j++) {
-      const off = <usize>j << 2;
-      const g: f64 = <f64>ldf(d + off) * (weight ? <f64>ldf(weight + off) : 1);
-      sg += g;
-      sgx += g * (<f64>ldf(xs + off) - <f64>m);
+    for (let j0 = 0; j0 < D; j0 += LN_CHUNK) {
+      const j1 = min(j0 + LN_CHUNK, D);
+      let ag = f32x4.splat(0), agx = ag;
+      let j = j0;
+      for (; j + 4 <= j1; j += 4) {
+        const off = <usize>j << 2;
+        const g = weight ? f32x4.mul(v128.load(d + off), v128.load(weight + off)) : v128.load(d + off);
+        ag = f32x4.add(ag, g);
+        agx = fma(g, f32x4.sub(v128.load(xs + off), mv), agx);
+      }
+      let tg: f64 = 0, tgx: f64 = 0;
+      for (; j < j1; j++) {
+        const off = <usize>j << 2;
+        const g: f64 = <f64>ldf(d + off) * (weight ? <f64>ldf(weight + off) : 1);
+        tg += g;
+        tgx += g * (<f64>ldf(xs + off) - <f64>m);
+      }
+      sg += <f64>hsum(ag) + tg;
+      sgx += <f64>hsum(agx) + tgx;
     }
     const rf = <f32>r;
     const c0 = <f32>(r * sg / <f64>D);
     const c1 = <f32>(r * r * r * sgx / <f64>D);
-    for (let j = 0; j < D; j++) {
+    const rv = f32x4.splat(rf), c0v = f32x4.splat(c0), c1v = f32x4.splat(c1);
+    let j = 0;
+    for (; j + 4 <= D; j += 4) {
+      const off = <usize>j << 2;
+      const g = weight ? f32x4.mul(v128.load(d + off), v128.load(weight + off)) : v128.load(d + off);
+      const xc = f32x4.sub(v128.load(xs + off), mv);
+      v128.store(o + off, f32x4.sub(f32x4.sub(f32x4.mul(rv, g), c0v), f32x4.mul(xc, c1v)));
+    }
+    for (; j < D; j++) {
       const off = <usize>j << 2;
       const g = ldf(d + off) * (weight ? ldf(weight + off) : 1);
       stf(o + off, rf * g - c0 - (ldf(xs + off) - m) * c1);
@@ -273,24 +300,34 @@ export function layerNormGradRows(
 
 /**
  * Layer norm parameter gradients for columns j in [lo, hi): dweight[j] = Σ_rows dy·x̂, dbias[j] = Σ_rows dy.
+ * Blocks of LN_CHUNK columns: each row's μ and r once per block, the block's sums in cache.
  */
 export function layerNormGradParams(
   dy: usize, x: usize, mean: usize, variance: usize, dweight: usize, dbias: usize, eps: f32, rows: i32, D: i32,
   lo: i32, hi: i32,
 ): void {
-  for (let j = lo; j < hi; j++) {
-    stf(dweight + (<usize>j << 2), 0);
-    stf(dbias + (<usize>j << 2), 0);
-  }
-  for (let row = 0; row < rows; row++) {
-    const m = ldf(mean + (<usize>row << 2));
-    const r = <f32>(1.0 / Math.sqrt(<f64>ldf(variance + (<usize>row << 2)) + <f64>eps));
-    const base = <usize>(row * D) << 2;
-    for (let j = lo; j < hi; j++) {
-      const off = <usize>j << 2;
-      const g = ldf(dy + base + off);
-      stf(dweight + off, ldf(dweight + off) + g * (ldf(x + base + off) - m) * r);
-      stf(dbias + off, ldf(dbias + off) + g);
+  for (let j0 = lo; j0 < hi; j0 += LN_CHUNK) {
+    const j1 = min(j0 + LN_CHUNK, hi);
+    memory.fill(dweight + (<usize>j0 << 2), 0, <usize>(j1 - j0) << 2);
+    memory.fill(dbias + (<usize>j0 << 2), 0, <usize>(j1 - j0) << 2);
+    for (let row = 0; row < rows; row++) {
+      const m = ldf(mean + (<usize>row << 2));
+      const r = <f32>(1.0 / Math.sqrt(<f64>ldf(variance + (<usize>row << 2)) + <f64>eps));
+      const mv = f32x4.splat(m), rv = f32x4.splat(r);
+      const base = <usize>(row * D) << 2;
+      let j = j0;
+      for (; j + 4 <= j1; j += 4) {
+        const off = <usize>j << 2;
+        const g = v128.load(dy + base + off);
+        v128.store(dweight + off, fma(g, f32x4.mul(f32x4.sub(v128.load(x + base + off), mv), rv), v128.load(dweight + off)));
+        v128.store(dbias + off, f32x4.add(v128.load(dbias + off), g));
+      }
+      for (; j < j1; j++) {
+        const off = <usize>j << 2;
+        const g = ldf(dy + base + off);
+        stf(dweight + off, ldf(dweight + off) + g * ((ldf(x + base + off) - m) * r));
+        stf(dbias + off, ldf(dbias + off) + g);
+      }
     }
   }
 }

@@ -29,13 +29,168 @@ import { gather4, hsum, ldf, stf } from './common';
 }
 
 // @ts-ignore: decorator
-@inline function vectorFits(ox: i32, sw: i32, pl: i32, kw: i32, dw: i32, W: i32, threeWide: bool): bool {
+@inline function vectorFits(ox: i32, sw: i32, pl: i32, kw: i32, dw: i32, W: i32): bool {
   // the last float a group of 4 outputs reads (stride 2 reads whole vectors)
   let reach = 7 + (kw - 1) * dw; // taps4: 8 floats from each tap
   if (dw == 1 && kw == 2) reach = 7; // the 2-wide path: one pair of vectors
-  if (threeWide && dw == 1 && kw == 3) reach = 8; // max pooling's 3-wide path: vectors at 0, 16, 20 bytes
   const last = sw == 2 ? ox * 2 - pl + reach : (ox + 3) * sw - pl + (kw - 1) * dw;
   return last <= W - 1;
+}
+
+/**
+ * Floats 0..3 at p, or with `left` (p is one float left of the row: padding) −∞ and floats 1..3, so
+ * the first output of a row padded by one takes the vector path too.
+ */
+// @ts-ignore: decorator
+@inline function leftLoad(p: usize, left: bool, none: v128): v128 {
+  return left ? v128.shuffle<f32>(none, v128.load(p, 4), 3, 4, 5, 6) : v128.load(p);
+}
+
+/** Set by maxStride2: the sum of every vector it read, NaN if one held a NaN (or ±∞ met ∓∞). */
+let maxProbe: v128 = f32x4.splat(0);
+
+/**
+ * Max over the 2- or 3-wide stride-2 windows of 4 outputs whose first window starts at `row` (in the
+ * window's first row inside the input), over `rows` rows `rowStep` bytes apart: the rows' maximum
+ * first (pmax, one instruction; f32x4.max is eight in V8 to order NaN and signed zeros), then even
+ * and odd lanes (and the next even ones for 3-wide), each shuffle two lanes from each source (one
+ * shufps). pmax drops NaN, so maxProbe sums what was read: a NaN there sends the caller to the scan.
+ */
+// @ts-ignore: decorator
+@inline function maxStride2(row: usize, rowStep: usize, rows: i32, three: bool, left: bool): v128 {
+  let a = f32x4.splat(-Infinity), b = a, c = a, d = a;
+  const none = a;
+  let probe = f32x4.splat(0);
+  if (three && rows == 3) {
+    // the full window, straight-line (V8 adds a stack check to every loop iteration)
+    const r1 = row + rowStep, r2 = r1 + rowStep;
+    const a0 = leftLoad(row, left, none), b0 = v128.load(row, 16), d0 = v128.load(row, 8), c0 = v128.load(row, 20);
+    const a1 = leftLoad(r1, left, none), b1 = v128.load(r1, 16), d1 = v128.load(r1, 8), c1 = v128.load(r1, 20);
+    const a2 = leftLoad(r2, left, none), b2 = v128.load(r2, 16), d2 = v128.load(r2, 8), c2 = v128.load(r2, 20);
+    probe = f32x4.add(f32x4.add(f32x4.add(a0, b0), f32x4.add(c0, a1)), f32x4.add(f32x4.add(b1, c1), f32x4.add(a2, f32x4.add(b2, c2))));
+    a = f32x4.pmax(f32x4.pmax(a0, a1), a2);
+    b = f32x4.pmax(f32x4.pmax(b0, b1), b2);
+    c = f32x4.pmax(f32x4.pmax(c0, c1), c2);
+    d = f32x4.pmax(f32x4.pmax(d0, d1), d2);
+  } else if (!three && rows == 2) {
+    const r1 = row + rowStep;
+    const a0 = leftLoad(row, left, none), b0 = v128.load(row, 16), a1 = leftLoad(r1, left, none), b1 = v128.load(r1, 16);
+    probe = f32x4.add(f32x4.add(a0, b0), f32x4.add(a1, b1));
+    a = f32x4.pmax(a0, a1);
+    b = f32x4.pmax(b0, b1);
+  } else if (three) {
+    for (let r = 0; r < rows; r++, row += rowStep) {
+      // floats 0..3, 4..7, 2..5, 5..8
+      const ra = leftLoad(row, left, none), rb = v128.load(row, 16), rd = v128.load(row, 8), rc = v128.load(row, 20);
+      probe = f32x4.add(probe, f32x4.add(f32x4.add(ra, rb), rc));
+      a = f32x4.pmax(a, ra);
+      b = f32x4.pmax(b, rb);
+      c = f32x4.pmax(c, rc);
+      d = f32x4.pmax(d, rd);
+    }
+  } else {
+    for (let r = 0; r < rows; r++, row += rowStep) {
+      const ra = leftLoad(row, left, none), rb = v128.load(row, 16);
+      probe = f32x4.add(probe, f32x4.add(ra, rb));
+      a = f32x4.pmax(a, ra);
+      b = f32x4.pmax(b, rb);
+    }
+  }
+  maxProbe = probe;
+  const m = f32x4.pmax(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+  // x2, x4, x6, x8: the third tap of each 3-wide window
+  return three ? f32x4.pmax(m, v128.shuffle<f32>(d, c, 0, 2, 5, 7)) : m;
+}
+
+/** Index (in the plane) of the maximum found by the last scanMax, −1 if its window was empty. */
+let scanArg: i32 = -1;
+
+/**
+ * The max-pooling window of one output, taps row-major: the first maximum wins and a NaN counts as
+ * the maximum (PyTorch's rule); taps in the padding are skipped. x0 = first column, y0 = first row.
+ */
+// @ts-ignore: decorator
+@inline function scanMax(xs: usize, W: i32, x0: i32, dw: i32, kw: i32, y0: i32, dh: i32, ty0: i32, ty1: i32): f32 {
+  const tx0 = tapStart(x0, dw), tx1 = tapEnd(x0, dw, W, kw);
+  let m: f32 = -Infinity;
+  let arg: i32 = -1;
+  for (let ty = ty0; ty < ty1; ty++) {
+    const row = (y0 + ty * dh) * W + x0;
+    for (let tx = tx0; tx < tx1; tx++) {
+      const i = row + tx * dw;
+      const v = ldf(xs + (<usize>i << 2));
+      // selects, not branches: on real data the comparison is a coin toss for the predictor
+      const take = <i32>(v > m) | <i32>(v != v);
+      m = select<f32>(v, m, take);
+      arg = select<i32>(i, arg, take);
+    }
+  }
+  scanArg = arg;
+  return m;
+}
+
+/**
+ * One output row of 2- or 3-wide stride-2 max pooling, columns [oxA, oxB) (at least 4, windows inside
+ * the row but for column 0 with one column of left padding) 4 at a time, the last group overlapping the one before it. A function of its own: inlined
+ * beside the scalar scan, V8 allocated its registers worse.
+ */
+function maxRowStride2(xs: usize, yRow: usize, W: i32, pl: i32, y0: i32, dh: i32, ty0: i32, ty1: i32, kw: i32, oxA: i32, oxB: i32): void {
+  const rowStep = <usize>(dh * W) << 2;
+  const first = xs + (<usize>((y0 + ty0 * dh) * W - pl) << 2);
+  for (let ox = oxA; ox < oxB; ox = ox + 4 > oxB - 4 && ox + 4 < oxB ? oxB - 4 : ox + 4) {
+    // with one column of left padding, output 0 (oxA = 0) reads a float left of the row: −∞ instead
+    const m = ox == 0 && pl == 1
+      ? maxStride2(first + (<usize>ox << 3), rowStep, ty1 - ty0, kw == 3, true)
+      : maxStride2(first + (<usize>ox << 3), rowStep, ty1 - ty0, kw == 3, false);
+    if (v128.any_true(f32x4.ne(maxProbe, maxProbe))) {
+      // a NaN in the rows read: the exact scan decides which windows hold it
+      for (let k = ox; k < ox + 4; k++) stf(yRow + (<usize>k << 2), scanMax(xs, W, k * 2 - pl, 1, kw, y0, dh, ty0, ty1));
+    } else {
+      v128.store(yRow + (<usize>ox << 2), m);
+    }
+  }
+}
+
+/**
+ * One output row of 2×2 stride-2 max-pooling backward, windows inside the input (at least 4 of them,
+ * 4 at a time, the last group overlapping the one before it): each window's four dx entries are
+ * written, dy at the scan's choice (row-major, the first maximum; with NaN, the last NaN) and zero at
+ * the others. x0 and dx0 point at the window row's first input row; g at the row of dy.
+ */
+function maxGrad2x2Row(x0: usize, W: i32, g: usize, dx0: usize, OW: i32): void {
+  const rowB = <usize>W << 2;
+  for (let ox = 0; ox < OW; ox = ox + 4 > OW - 4 && ox + 4 < OW ? OW - 4 : ox + 4) {
+    const p = x0 + (<usize>ox << 3);
+    const a0 = v128.load(p), b0 = v128.load(p, 16), a1 = v128.load(p + rowB), b1 = v128.load(p + rowB, 16);
+    // top-left, top-right, bottom-left, bottom-right of 4 windows
+    const tl = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), tr = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
+    const bl = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), br = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
+    const m = f32x4.pmax(f32x4.pmax(tl, tr), f32x4.pmax(bl, br));
+    let isTL = f32x4.eq(tl, m);
+    let isTR = v128.andnot(f32x4.eq(tr, m), isTL);
+    let isBL = v128.andnot(f32x4.eq(bl, m), v128.or(isTL, isTR));
+    let isBR = v128.andnot(f32x4.eq(br, m), v128.or(v128.or(isTL, isTR), isBL));
+    const probe = f32x4.add(f32x4.add(a0, b0), f32x4.add(a1, b1));
+    if (v128.any_true(f32x4.ne(probe, probe))) {
+      // lanes holding a NaN (pmax ignored it): the last NaN in scan order
+      const nBR = f32x4.ne(br, br);
+      const nBL = v128.andnot(f32x4.ne(bl, bl), nBR);
+      const nTR = v128.andnot(f32x4.ne(tr, tr), v128.or(nBR, nBL));
+      const nTL = v128.andnot(f32x4.ne(tl, tl), v128.or(v128.or(nBR, nBL), nTR));
+      const nan = v128.or(v128.or(nBR, nBL), v128.or(nTR, nTL));
+      isTL = v128.bitselect(nTL, isTL, nan);
+      isTR = v128.bitselect(nTR, isTR, nan);
+      isBL = v128.bitselect(nBL, isBL, nan);
+      isBR = v128.bitselect(nBR, isBR, nan);
+    }
+    const d = v128.load(g + (<usize>ox << 2));
+    const gTL = v128.and(d, isTL), gTR = v128.and(d, isTR), gBL = v128.and(d, isBL), gBR = v128.and(d, isBR);
+    const q = dx0 + (<usize>ox << 3);
+    v128.store(q, v128.shuffle<f32>(gTL, gTR, 0, 4, 1, 5));
+    v128.store(q, v128.shuffle<f32>(gTL, gTR, 2, 6, 3, 7), 16);
+    v128.store(q + rowB, v128.shuffle<f32>(gBL, gBR, 0, 4, 1, 5));
+    v128.store(q + rowB, v128.shuffle<f32>(gBL, gBR, 2, 6, 3, 7), 16);
+  }
 }
 
 /**
@@ -51,38 +206,34 @@ export function maxPool(
   for (let p = lo; p < hi; p++) {
     const xs = x + <usize>p * plane;
     const o = <usize>p * oplane;
-    if (dy) memory.fill(dx + <usize>p * plane, 0, plane);
+    // 2×2 stride-2 windows inside the input: the gradient rows are written whole
+    const grad2x2 = dy != 0 && kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && pt == 0 && pl == 0 &&
+      2 * OH <= H && 2 * OW <= W && OW >= 4;
+    if (dy && !(grad2x2 && 2 * OH == H && 2 * OW == W)) memory.fill(dx + <usize>p * plane, 0, plane);
     for (let oy = 0; oy < OH; oy++) {
       const y0 = oy * sh - pt;
       const ty0 = tapStart(y0, dh), ty1 = tapEnd(y0, dh, H, kh);
-      // forward: interior columns 4 at a time (f32x4.max keeps NaN, like the scan)
-      const oxA = dy ? OW : min(OW, interiorStart(pl, sw));
+      // forward: interior columns 4 at a time
+      let oxA = dy ? OW : min(OW, interiorStart(pl, sw));
       let oxB = oxA;
-      if (!dy) {
-        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, dw, W, true); oxB += 4) {
+      if (grad2x2) {
+        const row = <usize>(2 * oy * W) << 2;
+        maxGrad2x2Row(xs + row, W, dy + o + (<usize>(oy * OW) << 2), dx + <usize>p * plane + row, OW);
+        oxA = 0;
+        oxB = OW;
+      } else if (!dy && sw == 2 && dw == 1 && (kw == 2 || kw == 3)) {
+        // outputs whose windows end inside the row (and output 0 with one column of padding)
+        if (pl == 1) oxA = 0;
+        oxB = max(oxA, min(OW, (W - kw + pl) / 2 + 1));
+        if (oxB - oxA >= 4) maxRowStride2(xs, y + o + (<usize>(oy * OW) << 2), W, pl, y0, dh, ty0, ty1, kw, oxA, oxB);
+        else oxB = oxA;
+      } else if (!dy) {
+        // other windows: f32x4.max keeps NaN, like the scan
+        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, dw, W); oxB += 4) {
           let m = f32x4.splat(-Infinity);
-          if (kw == 2 && sw == 2 && dw == 1) {
-            // 2-wide stride-2 windows: even and odd lanes of 8 consecutive floats
-            for (let ty = ty0; ty < ty1; ty++) {
-              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * 2 - pl) << 2);
-              const a = v128.load(row), b = v128.load(row, 16);
-              m = f32x4.max(m, f32x4.max(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)));
-            }
-          } else if (kw == 3 && sw == 2 && dw == 1) {
-            // 3-wide stride-2 windows: even, odd and next-even lanes of 9 consecutive floats
-            for (let ty = ty0; ty < ty1; ty++) {
-              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * 2 - pl) << 2);
-              const a = v128.load(row), b = v128.load(row, 16), c = v128.load(row, 20);
-              const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
-              const odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
-              const next = v128.shuffle<f32>(even, c, 1, 2, 3, 7); // x2, x4, x6, x8
-              m = f32x4.max(m, f32x4.max(f32x4.max(even, odd), next));
-            }
-          } else {
-            for (let ty = ty0; ty < ty1; ty++) {
-              const row = xs + (<usize>((y0 + ty * dh) * W + oxB * sw - pl) << 2);
-              for (let tx = 0; tx < kw; tx++) m = f32x4.max(m, taps4(row + (<usize>(tx * dw) << 2), sw));
-            }
+          for (let ty = ty0; ty < ty1; ty++) {
+            const row = xs + (<usize>((y0 + ty * dh) * W + oxB * sw - pl) << 2);
+            for (let tx = 0; tx < kw; tx++) m = f32x4.max(m, taps4(row + (<usize>(tx * dw) << 2), sw));
           }
           v128.store(y + o + (<usize>(oy * OW + oxB) << 2), m);
         }
@@ -90,21 +241,8 @@ export function maxPool(
       for (let ox = 0; ox < OW; ox++) {
         if (ox == oxA && oxB > oxA) ox = oxB;
         if (ox >= OW) break;
-        const x0 = ox * sw - pl;
-        const tx0 = tapStart(x0, dw), tx1 = tapEnd(x0, dw, W, kw);
-        let m: f32 = -Infinity;
-        let arg: i32 = -1;
-        for (let ty = ty0; ty < ty1; ty++) {
-          const row = (y0 + ty * dh) * W + x0;
-          for (let tx = tx0; tx < tx1; tx++) {
-            const i = row + tx * dw;
-            const v = ldf(xs + (<usize>i << 2));
-            if (v > m || v != v) {
-              m = v;
-              arg = i;
-            }
-          }
-        }
+        const m = scanMax(xs, W, ox * sw - pl, dw, kw, y0, dh, ty0, ty1);
+        const arg = scanArg;
         const oi = o + (<usize>(oy * OW + ox) << 2);
         if (dy) {
           if (arg >= 0) {
@@ -152,7 +290,7 @@ export function avgPool(
       let oxB = oxA;
       if (!dy) {
         const div = f32x4.splat(<f32>((countPad ? min(ys + kh, H + pb) - ys : r1 - r0) * kw));
-        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, 1, W, false); oxB += 4) {
+        for (; oxB + 4 <= OW && vectorFits(oxB, sw, pl, kw, 1, W); oxB += 4) {
           let acc = f32x4.splat(0);
           if (kw == 2 && sw == 2) {
             // even + odd lanes of 8 consecutive floats (the scalar order: left tap, then right)

@@ -1,42 +1,43 @@
-// Quick conv timing on this backend: GFLOP/s of forward, input and filter gradients.
-// Run: npx tsx bench/conv.ts (or vitest-free via node --experimental-strip-types is not in Node 20).
-import { conv2dGeometry } from '@hypercolumn/core';
-import { createWasmBackend } from '../src/index.js';
+// Convolution kernels alone (the conformance workloads, no readback): fastest wall time and median
+// process CPU time per call (CPU time holds up better than wall time while other jobs share the
+// cores; at 2 threads it sums both threads). Workloads take turns, 15 rounds.
+// Run: node scripts/run-ts.mjs bench/conv.ts [threads]   (SIMD=plain|relaxed|auto, ONLY=id,id)
+import * as hc from '@hypercolumn/core';
+import { selectWorkloads, type ConvSpec } from '../../../conformance/src/bench/workloads.js';
+import { createWasmBackend, type WasmBuffer } from '../src/index.js';
 
-const threads = Number(process.env.THREADS ?? 1);
+const threads = Number(process.argv[3] ?? 1);
 const simd = (process.env.SIMD ?? 'auto') as 'auto' | 'plain' | 'relaxed';
+const only = process.env.ONLY?.split(',');
 const be = await createWasmBackend({ threads, simd });
 console.log(be.description);
-const workloads = [
-  { name: 'A 1x64x56² 3x3 64→64', x: [1, 64, 56, 56], w: [64, 64, 3, 3], o: { padding: 1 } },
-  { name: 'B 1x128x28² 3x3 128→128', x: [1, 128, 28, 28], w: [128, 128, 3, 3], o: { padding: 1 } },
-  { name: 'C 1x3x224² 7x7/2 3→64', x: [1, 3, 224, 224], w: [64, 3, 7, 7], o: { padding: 3, stride: 2 } },
-  { name: 'D dw 1x128x56² 3x3', x: [1, 128, 56, 56], w: [128, 1, 3, 3], o: { padding: 1, groups: 128 } },
-  { name: 'E 1x256x14² 1x1 256→256', x: [1, 256, 14, 14], w: [256, 256, 1, 1], o: {} },
-];
 const rnd = (n: number) => Float32Array.from({ length: n }, () => Math.random() - 0.5);
-for (const wl of workloads) {
-  const g = conv2dGeometry('conv2d', wl.x, wl.w, wl.o);
-  const x = be.write(rnd(wl.x.reduce((a, b) => a * b)), wl.x);
-  const w = be.write(rnd(wl.w.reduce((a, b) => a * b)), wl.w);
-  const dy = be.write(rnd(g.yShape.reduce((a, b) => a * b)), g.yShape);
-  const flops = 2 * g.yShape.reduce((a, b) => a * b) * (wl.w[1]! * wl.w[2]! * wl.w[3]!);
-  const time = (f: () => unknown) => {
-    for (let i = 0; i < 3; i++) be.free(f() as never);
-    const times: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const t0 = performance.now();
-      be.free(f() as never);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    return times[5]!;
-  };
-  const k = be.kernels as Record<string, (...a: unknown[]) => unknown>;
-  const fwd = time(() => k.conv2d!({ x: { data: x, shape: wl.x }, w: { data: w, shape: wl.w } }, { geometry: g }, be, { y: g.yShape }));
-  const bx = time(() => k.conv2dBackpropInput!({ dy: { data: dy, shape: g.yShape }, w: { data: w, shape: wl.w } }, { geometry: g }, be, { dx: g.xShape }));
-  const bw = time(() => k.conv2dBackpropFilter!({ x: { data: x, shape: wl.x }, dy: { data: dy, shape: g.yShape } }, { geometry: g }, be, { dw: g.wShape }));
-  const gf = (ms: number) => (flops / ms / 1e6).toFixed(1);
-  console.log(`${wl.name}: fwd ${fwd.toFixed(2)} ms (${gf(fwd)} GFLOP/s), dx ${bx.toFixed(2)} ms (${gf(bx)}), dw ${bw.toFixed(2)} ms (${gf(bw)})`);
+const k = be.kernels as Record<string, (...a: unknown[]) => WasmBuffer>;
+const runs = selectWorkloads('full').filter((w) => w.spec.type === 'conv' && (!only || only.some((o) => w.id.includes(o)))).map((w) => {
+  const s = w.spec as ConvSpec;
+  const [x4, w4] = s.dims === 1 ? [[s.x[0]!, s.x[1]!, 1, s.x[2]!], [s.w[0]!, s.w[1]!, 1, s.w[2]!]] : [s.x, s.w];
+  const geometry = hc.conv2dGeometry(w.op, x4, w4, { stride: s.dims === 1 ? [1, s.stride] : s.stride, padding: s.dims === 1 ? [0, s.pad] : s.pad, groups: s.groups });
+  const t = (shape: number[]) => ({ data: be.write(rnd(shape.reduce((a, b) => a * b))), shape });
+  const x = t(x4), wt = t(w4), dy = t(geometry.yShape);
+  const call = s.pass === 'forward' ? () => k.conv2d!({ x, w: wt }, { geometry }, be, {})
+    : s.pass === 'backpropInput' ? () => k.conv2dBackpropInput!({ dy, w: wt }, { geometry }, be, {})
+    : () => k.conv2dBackpropFilter!({ x, dy }, { geometry }, be, {});
+  return { id: w.id, flops: w.flops!, call, wall: Infinity, cpu: [] as number[] };
+});
+for (let round = 0; round < 15; round++) {
+  for (const r of runs) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    be.free(r.call());
+    const dt = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    r.wall = Math.min(r.wall, dt);
+    if (round >= 2) r.cpu.push((c.user + c.system) / 1000);
+  }
+}
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+for (const r of runs) {
+  const cpu = median(r.cpu);
+  console.log(`${r.id.padEnd(14)} fastest ${r.wall.toFixed(2).padStart(7)} ms (${(r.flops / r.wall / 1e6).toFixed(1)} GFLOP/s) | median CPU ${cpu.toFixed(2).padStart(7)} ms (${(r.flops / cpu / 1e6 * threads).toFixed(1)} GFLOP/s at ${threads} thread(s))`);
 }
 be.dispose();

@@ -1,6 +1,7 @@
 // The conformance workloads on this backend beside tfjs-wasm and onnxruntime-web, at the same thread
-// count, in one run: each runner's fastest run in ms, GFLOP/s (convs) or GB/s, and our ratio to the faster
-// peer. Also a peak probe: GFLOP/s of a register-only f32x4 FMA loop (the SIMD ceiling of one core).
+// count, in one run: each runner's fastest run in ms, GFLOP/s (convs) or GB/s, its median process CPU time per
+// run, and our ratio to the faster peer by both. Also the backend's peak probe (peakGflops: f32x4
+// multiply-adds on every thread), so conv rows show a % of peak.
 // Run: node scripts/run-ts.mjs bench/peers.ts [threads] [quick|full]   (SIMD=plain|relaxed|auto)
 import * as hc from '@hypercolumn/core';
 import { selectWorkloads, type Workload } from '../../../conformance/src/bench/workloads.js';
@@ -8,7 +9,6 @@ import { makeInputs, MEASURE, type BenchInputs, type BenchRunner, type PreparedR
 import { tfjsWasmRunner } from '../../../conformance/src/bench/peers/tfjs.js';
 import { onnxruntimeWebRunner } from '../../../conformance/src/bench/peers/onnxruntime.js';
 import { createWasmBackend, type WasmBackend, type WasmBuffer } from '../src/index.js';
-import { peakGflops } from './peak.js';
 
 const threads = Number(process.argv[3] ?? 1);
 const mode = (process.argv[4] ?? "quick") as 'quick' | 'full';
@@ -27,7 +27,7 @@ function wasmRunner(be: WasmBackend): BenchRunner {
       const made: WasmBuffer[] = [];
       const t = (name: string, shape?: number[]) => {
         const a = inputs[name]!;
-        const d = be.write(a.data, shape ?? a.shape);
+        const d = be.write(a.data);
         made.push(d);
         return { data: d, shape: shape ?? a.shape };
       };
@@ -82,7 +82,8 @@ function plan(w: Workload, t: (name: string, shape?: number[]) => T): { kernel: 
 }
 
 const be = await createWasmBackend({ threads, simd });
-console.log(`${be.description}; SIMD peak probe (f32x4 mul+add) ${peakGflops(false).toFixed(1)} GFLOP/s per thread`);
+const peak = await be.peakGflops();
+console.log(`${be.description}; SIMD peak probe ${peak.toFixed(1)} GFLOP/s at ${threads} thread(s)`);
 const runners = [wasmRunner(be), tfjsWasmRunner(threads), onnxruntimeWebRunner(threads)];
 const ready: BenchRunner[] = [];
 for (const r of runners) {
@@ -102,25 +103,40 @@ for (const w of selectWorkloads(mode)) {
     if (typeof p !== 'string') prepared.push([r.name, p]);
   }
   const ms: Record<string, number> = {};
+  // process CPU time per run (all threads): less disturbed than wall time when other jobs share the
+  // cores, and at 1 thread the work itself (a runner that measures itself: its whole measurement
+  // over its runs plus the warm-up)
+  const cpu: Record<string, number[]> = {};
+  const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
   for (const [name, p] of prepared) {
-    if (p.measure) ms[name] = Math.min(...(await p.measure(MEASURE.quick)));
-    else await p.run(); // warm-up
+    if (p.measure) {
+      const c0 = process.cpuUsage();
+      const times = await p.measure(MEASURE.quick);
+      cpu[name] = [cpuMs(process.cpuUsage(c0)) / (times.length + MEASURE.quick.warmup)];
+      ms[name] = Math.min(...times);
+    } else await p.run(); // warm-up
   }
   const turns = prepared.filter(([, p]) => !p.measure);
   for (let i = 0; i < rounds; i++) {
     for (const [name, p] of turns) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await p.run();
       const dt = performance.now() - t0;
+      (cpu[name] ??= []).push(cpuMs(process.cpuUsage(c0)));
       ms[name] = Math.min(ms[name] ?? Infinity, dt);
     }
   }
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
   for (const [, p] of prepared) await p.dispose();
-  const rate = (m: number) => (w.flops ? `${(w.flops / m / 1e6).toFixed(1)} GFLOP/s` : `${(w.bytes! / m / 1e6).toFixed(1)} GB/s`);
+  const rate = (m: number) => (w.flops ? `${(w.flops / m / 1e6).toFixed(1)} GFLOP/s, ${((100 * w.flops) / m / 1e6 / peak).toFixed(0)} % of peak` : `${(w.bytes! / m / 1e6).toFixed(1)} GB/s`);
   const ours = ms['hypercolumn:wasm'];
   const peers = Object.entries(ms).filter(([n]) => n !== 'hypercolumn:wasm').map(([, v]) => v);
   const ratio = ours && peers.length ? (Math.min(...peers) / ours).toFixed(2) : '-';
-  console.log(`${w.id.padEnd(24)} ${Object.entries(ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms (${rate(v)})`).join(' | ')} | ratio to faster peer ${ratio}×`);
+  const cpuOurs = cpu['hypercolumn:wasm'] ? median(cpu['hypercolumn:wasm']) : 0;
+  const cpuPeers = Object.entries(cpu).filter(([n]) => n !== 'hypercolumn:wasm').map(([, v]) => median(v));
+  const cpuRatio = cpuOurs && cpuPeers.length ? (Math.min(...cpuPeers) / cpuOurs).toFixed(2) : '-';
+  console.log(`${w.id.padEnd(24)} ${Object.entries(ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms (${rate(v)}; CPU ${median(cpu[n] ?? [NaN]).toFixed(2)} ms)`).join(' | ')} | ratio to faster peer ${ratio}× (CPU time ${cpuRatio}×)`);
 }
 be.dispose();
 for (const r of ready) await r.close?.();

@@ -6,6 +6,11 @@ import * as modules from './generated/modules.js';
 /** A tensor's storage: a block of the wasm memory. */
 export class WasmBuffer {
   freed = false;
+  /**
+   * Derived copies of this (immutable) storage kept for later calls, such as convolution weights
+   * packed for a kernel; released with it.
+   */
+  derived: { key: string; buf: WasmBuffer }[] | null = null;
   constructor(
     readonly ptr: number,
     readonly bytes: number,
@@ -238,10 +243,31 @@ export class WasmBackend implements Backend<WasmBuffer> {
     this.release(data);
   }
 
+  /**
+   * A copy of `source` derived by `make` (which fills `bytes` bytes at the pointer it is given),
+   * made once and kept on `source` under `key` until `source` is freed: storage never changes
+   * after it is written, so weights packed for a convolution serve every later call on them. At
+   * most 4 per source (the oldest goes).
+   */
+  derived(source: WasmBuffer, key: string, bytes: number, make: (ptr: number) => void): WasmBuffer {
+    const list = (source.derived ??= []);
+    const hit = list.find((d) => d.key === key);
+    if (hit) return hit.buf;
+    if (list.length >= 4) this.release(list.shift()!.buf);
+    const buf = this.scratch(bytes);
+    make(buf.ptr);
+    list.push({ key, buf });
+    return buf;
+  }
+
   /** Returns storage to the arena, after any queued work that may still read it. */
   release(data: WasmBuffer): void {
     if (data.freed) return;
     data.freed = true;
+    if (data.derived) {
+      for (const d of data.derived) this.release(d.buf);
+      data.derived = null;
+    }
     if (this.queue) this.enqueue(() => this.arena.release(data.ptr, data.bytes));
     else this.arena.release(data.ptr, data.bytes);
   }
@@ -319,6 +345,36 @@ export class WasmBackend implements Backend<WasmBuffer> {
       },
     );
     this.queue = tracked;
+  }
+
+  /**
+   * The SIMD ceiling at this backend's build and thread count, in GFLOP/s: every thread runs a
+   * register-only loop of f32x4 multiply-adds (relaxed_madd in the relaxed build, mul + add in the
+   * plain one), about 60 ms in all. Benchmarks quote kernels as a fraction of it; not a kernel.
+   */
+  async peakGflops(): Promise<number> {
+    await this.sync();
+    const out = this.scratch(this.threads * 4);
+    const FLOPS_PER_ROUND = 192;
+    const run = async (rounds: number): Promise<number> => {
+      const t0 = performance.now();
+      // one unit per thread, each worth splitting whatever minParallelWork says
+      this.exec('peakProbe', [rounds, out.ptr], this.threads, Number.MAX_SAFE_INTEGER);
+      await this.sync();
+      return performance.now() - t0;
+    };
+    try {
+      // short calls first: V8 compiles the probe with its optimizing tier after enough calls
+      for (let i = 0; i < 30; i++) await run(2_000);
+      // about 5 ms a call at 50 GFLOP/s per thread, fastest of twelve: short runs are the likelier to
+      // pass without the thread being descheduled when other processes share the cores
+      const rounds = 1_250_000;
+      let best = Infinity;
+      for (let i = 0; i < 12; i++) best = Math.min(best, await run(rounds));
+      return (this.threads * rounds * FLOPS_PER_ROUND) / best / 1e6;
+    } finally {
+      this.release(out);
+    }
   }
 
   /** Test hook: kills one worker thread. */

@@ -3,6 +3,8 @@ import type { WasmBackend, WasmBuffer } from './backend.js';
 
 /** Output-channel block of the blocked kernel; groups with fewer channels use the pixel kernel. */
 const BLOCK = 8;
+/** Bytes of packed weights (or of one image's input) that stay in cache between work units. */
+const WEIGHTS_IN_CACHE = 512 * 1024;
 
 interface ConvPass {
   /** padded input [N, C, Hp, Wp] */
@@ -11,7 +13,7 @@ interface ConvPass {
   Wp: number;
   C: number;
   /** OIHW weights of the original conv; `flip` runs the transposed, tap-reversed convolution */
-  w: number;
+  w: WasmBuffer;
   flip: boolean;
   bias: number;
   y: number;
@@ -27,25 +29,32 @@ interface ConvPass {
 function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean): void {
   const { groups: G, kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
   // unit-stride rows: 4 channels × 8 pixels (rows under 8 pixels: 4 channels × 1); otherwise 8 channels × 4 pixels; few channels per
-  // group (depthwise): pixels only
+  // group (depthwise): pixels only, 4 rows × 8 at a time where they fit (unit stride)
   const rows = p.stride[1] === 1 && p.coutG >= 4;
   const blocked = !rows && p.coutG >= BLOCK;
   const block = rows ? 4 : blocked ? BLOCK : 1;
   const blocks = Math.ceil(p.coutG / block);
   const taps = p.cinG * kh * kw;
-  const packed = block === 1 && !p.flip ? null : b.scratch(G * blocks * block * taps * 4);
-  if (packed) b.call('packWeights', [p.w, packed.ptr, G, p.flip ? p.cinG : p.coutG, p.flip ? p.coutG : p.cinG, kh, kw, block, p.flip ? 1 : 0]);
+  // packed once per weight tensor and layout, kept until the weights are freed
+  const packArgs = [G, p.flip ? p.cinG : p.coutG, p.flip ? p.coutG : p.cinG, kh, kw, block, p.flip ? 1 : 0];
+  const packed = block === 1 && !p.flip ? null
+    : b.derived(p.w, `packWeights ${packArgs.join(' ')}`, G * blocks * block * taps * 4, (ptr) => b.call('packWeights', [p.w.ptr, ptr, ...packArgs]));
   const args = [
-    p.xp, p.Hp, p.Wp, p.C, packed ? packed.ptr : p.w, p.bias, p.y, p.Cout, p.OH, p.OW,
+    p.xp, p.Hp, p.Wp, p.C, packed ? packed.ptr : p.w.ptr, p.bias, p.y, p.Cout, p.OH, p.OW,
     G, p.cinG, p.coutG, kh, kw, p.stride[0], p.stride[1], dh, dw, relu ? 1 : 0,
   ];
   const N = g.batch;
   if (rows) {
+    // weights past L2's share (each output row would stream them all), rows small: rows first
+    const rowsFirst = G * blocks * block * taps * 4 > WEIGHTS_IN_CACHE && p.C * p.Hp * p.Wp * 4 <= WEIGHTS_IN_CACHE;
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
-    b.exec(p.OW >= 8 ? 'convRows' : 'convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
+    if (p.OW >= 8) b.exec('convRows', [...rowArgs, rowsFirst ? 1 : 0], N * G * blocks * p.OH, p.OW * 4 * taps * 2);
+    else b.exec('convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
-  else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
-  if (packed) b.release(packed);
+  else if (p.stride[1] === 1 && p.OH >= 4 && p.OW >= 8) {
+    const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
+    b.exec('convPixelRows', rowArgs, N * p.Cout * Math.ceil(p.OH / 4), 4 * p.OW * taps * 2);
+  } else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
 }
 
 /** x zero-padded to [N, C, H + pt + pb, W + pl + pr] (x itself when there is no padding). */
@@ -62,7 +71,7 @@ export function convForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: 
   const { xp, Hp, Wp, owned } = padInput(b, x, g);
   const y = b.alloc(g.batch * g.outChannels * g.outHeight * g.outWidth);
   runConv(b, g, {
-    xp: xp.ptr, Hp, Wp, C: g.inChannels, w: w.ptr, flip: false, bias: bias?.ptr ?? 0, y: y.ptr, Cout: g.outChannels,
+    xp: xp.ptr, Hp, Wp, C: g.inChannels, w, flip: false, bias: bias?.ptr ?? 0, y: y.ptr, Cout: g.outChannels,
     OH: g.outHeight, OW: g.outWidth, cinG: g.inChannels / g.groups, coutG: g.outChannels / g.groups,
     stride: [g.strideHeight, g.strideWidth],
   }, relu);
@@ -86,7 +95,7 @@ export function convBackpropInput(b: WasmBackend, dy: WasmBuffer, w: WasmBuffer,
   ], planes, Hd * Wd);
   const dx = b.alloc(g.batch * g.inChannels * g.inHeight * g.inWidth);
   runConv(b, g, {
-    xp: dyd.ptr, Hp: Hd, Wp: Wd, C: g.outChannels, w: w.ptr, flip: true, bias: 0, y: dx.ptr, Cout: g.inChannels,
+    xp: dyd.ptr, Hp: Hd, Wp: Wd, C: g.outChannels, w, flip: true, bias: 0, y: dx.ptr, Cout: g.inChannels,
     OH: g.inHeight, OW: g.inWidth, cinG: g.outChannels / g.groups, coutG: g.inChannels / g.groups, stride: [1, 1],
   }, false);
   b.release(dyd);

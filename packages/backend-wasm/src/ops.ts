@@ -107,8 +107,13 @@ export function meanVar(
 /** y[c, r] = x[r, c] for one R×C matrix. */
 export function transposeMatrix(b: WasmBackend, x: WasmBuffer, R: number, C: number, scratch = true): WasmBuffer {
   const y = scratch ? b.scratch(R * C * 4) : b.alloc(R * C);
-  b.exec('transpose2d', [x.ptr, y.ptr, R, C], Math.ceil(R / 8), 8 * C);
+  transposeInto(b, x, R, C, y.ptr);
   return y;
+}
+
+/** Writes the transpose of the R×C matrix x at pointer `to`. */
+export function transposeInto(b: WasmBackend, x: WasmBuffer, R: number, C: number, to: number): void {
+  b.exec('transpose2d', [x.ptr, to, R, C], Math.ceil(R / 8), 8 * C);
 }
 
 /** C[M, N] = A[M, K]·B[K, N] (+ bias[N]). */

@@ -1,10 +1,14 @@
 import { HypercolumnError } from '@hypercolumn/core';
 
 // Control block shared with the workers (a SharedArrayBuffer beside the wasm memory). Slot w has
-// Int32 fields [seq, done, status, fn] at 16·w and its float64 arguments at ARGS_AT + 32·w.
+// Int32 fields [seq, done, status, fn, nargs] at 16·w, then one shared Int32, the next chunk of the
+// kernel in flight (NEXT), and the slots' float64 arguments (kernel arguments, then units and chunk
+// size) at ARGS_AT + 32·8·w.
 const SLOT = 16;
 const SEQ = 0, DONE = 1, STATUS = 2, FN = 3, NARGS = 4;
 const MAX_ARGS = 32;
+/** Chunks per thread a kernel's units are cut into, taken in turn from the shared counter. */
+const CHUNKS_PER_THREAD = 4;
 /** How long the main thread waits for a worker before it declares it dead. */
 const WORKER_TIMEOUT_MS = 60_000;
 
@@ -15,7 +19,7 @@ const WORKER_TIMEOUT_MS = 60_000;
  */
 const WORKER_LOOP = `
 function run(init) {
-  const { module, memory, control, slot, names, argsAt } = init;
+  const { module, memory, control, slot, names, argsAt, next } = init;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const ctl = new Int32Array(control);
   const args = new Float64Array(control, argsAt + slot * ${MAX_ARGS} * 8, ${MAX_ARGS});
@@ -30,9 +34,17 @@ function run(init) {
     let status = 0;
     try {
       const n = ctl[base + ${NARGS}];
-      const a = new Array(n);
+      const a = new Array(n + 2);
       for (let i = 0; i < n; i++) a[i] = args[i];
-      fns[ctl[base + ${FN}]](...a);
+      const units = args[n], chunk = args[n + 1], f = fns[ctl[base + ${FN}]];
+      // chunks of [0, units) from the shared counter until none is left
+      for (;;) {
+        const lo = Atomics.add(ctl, next, 1) * chunk;
+        if (lo >= units) break;
+        a[n] = lo;
+        a[n + 1] = Math.min(units, lo + chunk);
+        f(...a);
+      }
     } catch (e) {
       status = 1;
     }
@@ -78,27 +90,32 @@ export class ThreadPool {
     private readonly names: string[],
     private readonly control: SharedArrayBuffer,
   ) {
-    this.ctl = new Int32Array(control, 0, size * SLOT);
+    this.ctl = new Int32Array(control, 0, size * SLOT + 4);
     this.args = Array.from({ length: size }, (_, w) => new Float64Array(control, this.argsAt + w * MAX_ARGS * 8, MAX_ARGS));
     this.seq = new Array(size).fill(0);
     names.forEach((n, i) => this.fnIndex.set(n, i));
     this.blocking = isNode || typeof (globalThis as { document?: unknown }).document === 'undefined';
   }
 
+  /** Index in ctl of the shared chunk counter. */
+  private get next(): number {
+    return this.size * SLOT;
+  }
+
   private get argsAt(): number {
-    return this.size * SLOT * 4;
+    return (this.size * SLOT + 4) * 4;
   }
 
   /** Starts `size` workers; resolves once each has instantiated the module. */
   static async start(size: number, module: WebAssembly.Module, memory: WebAssembly.Memory, names: string[]): Promise<ThreadPool> {
-    const control = new SharedArrayBuffer(size * SLOT * 4 + size * MAX_ARGS * 8);
+    const control = new SharedArrayBuffer((size * SLOT + 4) * 4 + size * MAX_ARGS * 8);
     const pool = new ThreadPool(size, module, memory, names, control);
     for (let w = 0; w < size; w++) pool.workers.push(await pool.spawn(w));
     return pool;
   }
 
   private async spawn(slot: number): Promise<WorkerHandle> {
-    const init = { module: this.module, memory: this.memory, control: this.control, slot, names: this.names, argsAt: this.argsAt };
+    const init = { module: this.module, memory: this.memory, control: this.control, slot, names: this.names, argsAt: this.argsAt, next: this.next };
     Atomics.store(this.ctl, slot * SLOT + DONE, -1);
     this.seq[slot] = 0;
     Atomics.store(this.ctl, slot * SLOT + SEQ, 0);
@@ -127,14 +144,14 @@ export class ThreadPool {
     return handle;
   }
 
-  /** Posts part w (1-based worker w-1) of a kernel call. */
-  private post(w: number, fn: number, args: readonly number[], lo: number, hi: number): void {
+  /** Wakes worker w for a kernel call: it takes chunks of `chunk` units of [0, units) until none is left. */
+  private post(w: number, fn: number, args: readonly number[], units: number, chunk: number): void {
     const slot = w * SLOT, a = this.args[w]!;
     for (let i = 0; i < args.length; i++) a[i] = args[i]!;
-    a[args.length] = lo;
-    a[args.length + 1] = hi;
+    a[args.length] = units;
+    a[args.length + 1] = chunk;
     this.ctl[slot + FN] = fn;
-    this.ctl[slot + NARGS] = args.length + 2;
+    this.ctl[slot + NARGS] = args.length;
     this.ctl[slot + STATUS] = 0;
     this.seq[w] = (this.seq[w]! + 1) & 0x3fffffff;
     Atomics.store(this.ctl, slot + SEQ, this.seq[w]!);
@@ -142,9 +159,10 @@ export class ThreadPool {
   }
 
   /**
-   * Runs fn over units [0, units) split in `parts` pieces (parts − 1 workers plus the caller);
-   * `local` runs the caller's piece. Blocking mode returns when all are done; otherwise the promise
-   * settles then.
+   * Runs fn over units [0, units) on `parts` threads (parts − 1 workers plus the caller), in chunks
+   * each thread takes from a shared counter as it finishes the last (a thread that wakes late or is
+   * descheduled leaves its share to the others); `local` runs the caller's chunks. Blocking mode
+   * returns when all are done; otherwise the promise settles then.
    */
   run(name: string, args: readonly number[], units: number, parts: number, local: (lo: number, hi: number) => void): Promise<void> | void {
     const fn = this.fnIndex.get(name)!;
@@ -155,11 +173,16 @@ export class ThreadPool {
     }
     const dead = this.workers.find((w) => w.dead);
     if (dead) this.fail(dead.dead!);
-    const bounds = (k: number) => Math.round((units * k) / parts);
-    for (let k = 1; k < parts; k++) this.post(k - 1, fn, args, bounds(k), bounds(k + 1));
+    const chunk = Math.max(1, Math.ceil(units / (parts * CHUNKS_PER_THREAD)));
+    Atomics.store(this.ctl, this.next, 0);
+    for (let k = 1; k < parts; k++) this.post(k - 1, fn, args, units, chunk);
     let localError: unknown = null;
     try {
-      local(0, bounds(1));
+      for (;;) {
+        const lo = Atomics.add(this.ctl, this.next, 1) * chunk;
+        if (lo >= units) break;
+        local(lo, Math.min(units, lo + chunk));
+      }
     } catch (e) {
       localError = e;
     }

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { HypercolumnError, conv2dGeometry } from '@hypercolumn/core';
 import { reference as ref } from '@hypercolumn/conformance-core';
-import { createWasmBackend } from '../src/index.js';
-import { expectClose, f64, rand, runKernel } from './harness.js';
+import { createWasmBackend, type WasmBuffer } from '../src/index.js';
+import { expectClose, f64, finiteDiff, rand, runKernel } from './harness.js';
 
 describe('wasm backend storage', () => {
   it('reuses freed blocks: a repeated training-like sequence does not grow the arena', async () => {
@@ -21,6 +21,37 @@ describe('wasm backend storage', () => {
     for (let i = 0; i < 5; i++) step();
     expect(be.memory().bytes).toBe(after1);
     expect(after1).toBeGreaterThan(0);
+    be.dispose();
+  });
+
+  it('weights packed for one convolution are kept with the weight tensor: right for every later geometry and pass, freed with it', async () => {
+    const be = await createWasmBackend({ threads: 1 });
+    const wv = rand([8, 4, 3, 3], 7);
+    const k = be.kernels as Record<string, (...a: unknown[]) => WasmBuffer>;
+    const session = () => {
+      const w = be.write(Float32Array.from(wv.data), wv.shape);
+      for (const [i, xs] of [[1, 4, 9, 10], [2, 4, 6, 13], [1, 4, 9, 10]].entries()) {
+        const xv = rand(xs, 8 + i);
+        const x = be.write(Float32Array.from(xv.data), xs);
+        const g = conv2dGeometry('conv2d', xs, wv.shape, { padding: 1 });
+        const y = k.conv2d!({ x: { data: x, shape: xs }, w: { data: w, shape: wv.shape } }, { geometry: g }, be, { y: g.yShape });
+        expectClose(f64(g.yShape, be.readSync!(y, y.size)), ref.conv2d(xv, wv, undefined, { padding: 1 }), 2e-5, `y ${i}`);
+        const dyv = rand(g.yShape, 20 + i);
+        const dy = be.write(Float32Array.from(dyv.data), g.yShape);
+        const dx = k.conv2dBackpropInput!({ dy: { data: dy, shape: g.yShape }, w: { data: w, shape: wv.shape } }, { geometry: g }, be, { dx: xs });
+        expectClose(f64(xs, be.readSync!(dx, dx.size)), finiteDiff((v) => ref.conv2d(v, wv, undefined, { padding: 1 }), xv, dyv), 1e-4, `dx ${i}`);
+        for (const h of [x, y, dy, dx]) be.free(h);
+      }
+      // the forward and input-gradient packings stay with w, then go with it
+      expect(w.derived?.length).toBe(2);
+      be.free(w);
+      expect(w.derived).toBe(null);
+    };
+    session();
+    const held = be.memory().bytes;
+    // a second session finds every block, the packed weights' included, free again
+    session();
+    expect(be.memory().bytes).toBe(held);
     be.dispose();
   });
 
@@ -61,6 +92,20 @@ describe('wasm backend storage', () => {
 });
 
 describe('wasm backend threads', () => {
+  it('peakGflops runs its probe on every thread and returns a rate, releasing its scratch', async () => {
+    for (const threads of [1, 2]) {
+      const be = await createWasmBackend({ threads });
+      const before = be.memory().bytes;
+      const rate = await be.peakGflops();
+      expect(Number.isFinite(rate) && rate > 0, `rate ${rate}`).toBe(true);
+      // a second call reuses the freed scratch block
+      await be.peakGflops();
+      expect(be.memory().bytes).toBeLessThanOrEqual(before + 64);
+      be.dispose();
+    }
+  });
+
+
   it('a dead worker is a HypercolumnError, then the pool recovers with correct results', async () => {
     const be = await createWasmBackend({ threads: 2, minParallelWork: 0 });
     expect(be.threads).toBe(2);

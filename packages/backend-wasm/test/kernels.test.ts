@@ -74,6 +74,15 @@ for (const { label, options } of configs) {
       });
     }
 
+    it('conv2d with weights too large for the cache (rows-first work order), fused bias and relu', () => {
+      const xs = [2, 128, 5, 10], ws = [132, 128, 3, 3];
+      const x = rand(xs, 70), w = rand(ws, 71, -0.1, 0.1), b = rand([132], 72);
+      const g = conv2dGeometry('conv2d', xs, ws, { padding: 1 });
+      const want = ref.conv2d(x, w, b, { padding: 1 });
+      const relu = f64(want.shape, want.data.map((v) => Math.max(v, 0)));
+      expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
+    });
+
     it('reverseSpatial flips the last two axes', () => {
       const x = rand([2, 3, 4, 5], 1);
       const want = f64(x.shape);
@@ -156,6 +165,20 @@ for (const { label, options } of configs) {
       expectClose(dx!, finiteDiff((xv) => fwd(xv), x, dy), 2e-4, 'dx');
       expectClose(dw!, f64([D], finiteDiff((wv) => fwd(x, wv), weight, dy).data), 2e-4, 'dweight');
       expectClose(db!, f64([D], finiteDiff((bv) => fwd(x, weight, bv), bias, dy).data), 2e-4, 'dbias');
+    });
+
+    it('layer norm backward over long rows (several float32 chunks, a tail) without affine weights', () => {
+      const shape = [2, 2 * 1030 + 3], D = 2063;
+      const x = rand(shape, 21, 0.5, 2.5), dy = rand(shape, 22);
+      const eps = 1e-5;
+      const fwd = (xv: F64) => ref.layerNorm(xv, [D], undefined, undefined, { eps });
+      const [, mean, variance] = runKernel(be, 'layerNorm', { x }, { rowSize: D, eps }, { y: shape, mean: [2], variance: [2] });
+      const [dx, dw, db] = runKernel(be, 'layerNormBackward', { dy, x, mean: mean!, variance: variance! }, { rowSize: D, eps }, { dx: shape, dweight: [D], dbias: [D] });
+      expectClose(dx!, finiteDiff(fwd, x, dy), 2e-4, 'dx');
+      // with unit weight and zero bias, dweight = Σ dy·x̂ and dbias = Σ dy over the rows
+      const xhat = fwd(x);
+      expectClose(dw!, f64([D], Array.from({ length: D }, (_, j) => dy.data[j]! * xhat.data[j]! + dy.data[D + j]! * xhat.data[D + j]!)), 1e-5, 'dweight');
+      expectClose(db!, f64([D], Array.from({ length: D }, (_, j) => dy.data[j]! + dy.data[D + j]!)), 1e-6, 'dbias');
     });
 
     it('FRN, FRN+TLU, TLU forward and backward', () => {
@@ -306,6 +329,45 @@ for (const { label, options } of configs) {
         const s = runKernel(be, `${name}Scalar`, { x: a }, { value: 0 }, { y: [6] })[0]!;
         const ws = Array.from(a.data, (v) => fn(v, 0));
         expect(Array.from(s.data).map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(ws.map((v) => Object.is(v, -0) ? '-0' : String(v)));
+      }
+    });
+
+    it('max pooling: a NaN in a window gives NaN there only, on the vector paths (stride 2, 2- and 3-wide, padded column 0) and the scan', () => {
+      const shape = [1, 2, 9, 30];
+      const x = rand(shape, 90);
+      // plane 0: NaN at column 0, in the middle of a row, and at the row's last column; plane 1: +∞ and −∞
+      for (const [i, v] of [[0, NaN], [3 * 30 + 13, NaN], [6 * 30 + 29, NaN], [270 + 2 * 30 + 7, Infinity], [270 + 2 * 30 + 9, -Infinity]] as const) x.data[i] = v;
+      for (const o of [{ kernelSize: 2 }, { kernelSize: 3, stride: 2, padding: 1 }, { kernelSize: 3, stride: 2 }, { kernelSize: 3, stride: 1, padding: 1 }] as PoolOptions2d[]) {
+        const g = pool2dGeometry('maxPool2d', shape, o);
+        const got = runKernel(be, 'maxPool2d', { x }, { geometry: g }, { y: g.yShape })[0]!;
+        const want = ref.maxPool2d(x, { kernelSize: o.kernelSize, stride: o.stride, padding: o.padding });
+        expect(want.data.some((v) => Number.isNaN(v))).toBe(true);
+        expect(Array.from(got.data).map(String)).toEqual(Array.from(want.data, (v) => String(Math.fround(v))));
+      }
+    });
+
+    it('max pooling backward: dy goes to the first maximum of a tie, or the last NaN (PyTorch), on the 2×2 vector path and the scan', () => {
+      // windows (2 rows × 2 columns): tie on top, tie across rows, NaN twice, NaN under a larger value, a plain maximum
+      const rows = [
+        [1, 1, 0, 2, NaN, 1, 5, 9, 3, 0, 7, 1],
+        [0, 0, 2, 0, NaN, 0, NaN, 0, 0, 3, 2, 8],
+      ];
+      for (const W of [12, 10, 6]) {
+        const data = [...rows[0]!.slice(0, W), ...rows[1]!.slice(0, W)];
+        const x = f64([1, 1, 2, W], data);
+        const OW = W / 2;
+        const dy = f64([1, 1, 1, OW], Array.from({ length: OW }, (_, i) => i + 1));
+        const want = f64(x.shape);
+        for (let j = 0; j < OW; j++) {
+          let m = -Infinity, arg = -1;
+          for (const i of [2 * j, 2 * j + 1, W + 2 * j, W + 2 * j + 1]) {
+            if (data[i]! > m || Number.isNaN(data[i]!)) [m, arg] = [data[i]!, i];
+          }
+          want.data[arg] = dy.data[j]!;
+        }
+        const g = pool2dGeometry('maxPool2d', x.shape, { kernelSize: 2 });
+        const got = runKernel(be, 'maxPool2dBackward', { dy, x }, { geometry: g }, { dx: x.shape })[0]!;
+        expect(Array.from(got.data), `W ${W}`).toEqual(Array.from(want.data));
       }
     });
 
