@@ -1,5 +1,6 @@
 import type { GpuKernel } from '../backend.js';
 import { CONV_UNIFORMS, convUniforms } from '../conv_geometry.js';
+import { directConv } from '../conv_direct.js';
 import type { ProgramDef } from '../shader.js';
 import { numel } from '../util.js';
 
@@ -86,8 +87,20 @@ fn store(n: i32, ci: i32, ih: i32, iw0: i32, acc: vec4f) {
   return def;
 }
 
-/** Input gradient: each invocation gathers the taps that read its 4 × 4 block of dx. */
+/**
+ * Input gradient. Stride 1: a convolution of dy with the transposed, mirrored weights and padding
+ * (k − 1)·d − pad (the direct vec4 kernel). Otherwise each invocation gathers the taps that read its
+ * 4 × 4 block of dx.
+ */
 export const conv2dBackpropInput: GpuKernel<'conv2dBackpropInput'> = ({ dy, w }, { geometry: g }, gpu) => {
+  if (g.strideHeight === 1 && g.strideWidth === 1) {
+    return directConv(gpu, 'conv2dBackpropInput', {
+      batch: g.batch, inC: g.outChannels, inH: g.outHeight, inW: g.outWidth, outC: g.inChannels, groups: g.groups,
+      kH: g.kernelHeight, kW: g.kernelWidth, sH: 1, sW: 1, dH: g.dilationHeight, dW: g.dilationWidth,
+      padTop: (g.kernelHeight - 1) * g.dilationHeight - g.padTop, padLeft: (g.kernelWidth - 1) * g.dilationWidth - g.padLeft,
+      outH: g.inHeight, outW: g.inWidth,
+    }, dy.data, w.data, true);
+  }
   const dx = gpu.alloc(numel(g.xShape), 'conv2dBackpropInput');
   const cinG = g.inChannels / g.groups;
   const blocks = g.batch * g.groups * Math.ceil(cinG / 4) * g.inHeight * Math.ceil(g.inWidth / 4);
