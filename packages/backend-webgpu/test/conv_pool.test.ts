@@ -80,6 +80,11 @@ const poolCases: PoolCase[] = [
   { x: [1, 2, 7, 7], opts: { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false } },
   { x: [2, 1, 8, 9], opts: { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1], ceilMode: true } },
   { x: [1, 2, 10, 9], opts: { kernelSize: 3, stride: 1, dilation: 2 } },
+  // rows a multiple of 4 long (max pooling reads them as vec4): a last block of 4 outputs that runs
+  // past the row, stride 3 with dilation, and a ceil-mode window hanging over the edge
+  { x: [1, 2, 6, 12], opts: { kernelSize: 3, stride: 1 } },
+  { x: [1, 1, 9, 16], opts: { kernelSize: [2, 3], stride: [2, 3], dilation: [1, 2] } },
+  { x: [2, 1, 7, 8], opts: { kernelSize: 3, stride: 2, ceilMode: true } },
 ];
 
 describe.skipIf(!gpu)('pools on webgpu against the float64 reference', () => {
