@@ -72,6 +72,14 @@ describe.skipIf(!gpu)('webgpu backend storage and scheduling', () => {
     const elements = Math.floor(limit / 4) + 1;
     expect(() => webgpuKernels.fill!({}, { value: 0 }, gpu!, { y: [elements] })).toThrow(HypercolumnError);
     expect(() => webgpuKernels.fill!({}, { value: 0 }, gpu!, { y: [elements] })).toThrow(/fill: .*exceeds the WebGPU adapter's storage binding limit/);
+    const y = gpu!.alloc(4);
+    // workgroup memory: a reduction scratch of 16 bytes per invocation, far past any adapter's limit
+    const greedy = { name: 'test_greedy_workgroup', inputs: [], outputs: ['y'], work: 'group', workgroupSize: 1 << 16, body: '' } as const;
+    expect(() => gpu!.run(greedy, [], [y], {}, 1)).toThrow(/test_greedy_workgroup: needs 1048576 bytes of workgroup storage, the adapter allows \d+/);
+    // the dispatch grid: more workgroups than two dimensions of maxComputeWorkgroupsPerDimension
+    const wide = { name: 'test_wide_dispatch', inputs: [], outputs: ['y'], work: 'element', body: 'y[0] = 0.0;' } as const;
+    expect(() => gpu!.run(wide, [], [y], {}, 2 ** 45)).toThrow(/test_wide_dispatch: .* workgroups exceed the adapter's dispatch limit/);
+    gpu!.free(y);
   });
 
   it('sync resolves once queued work is done', async () => {
