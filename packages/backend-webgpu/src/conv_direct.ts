@@ -37,7 +37,7 @@ export interface DirectConv {
 }
 
 /** Elements of one row's window: `px` output columns, all kW taps. */
-const windowSpan = (px: number, kW: number, sW: number, dW: number): number => (px - 1) * sW + (kW - 1) * dW + 1;
+export const windowSpan = (px: number, kW: number, sW: number, dW: number): number => (px - 1) * sW + (kW - 1) * dW + 1;
 
 const padDef: ProgramDef = {
   name: 'conv_pad',
@@ -82,7 +82,31 @@ const packDef: ProgramDef = {
   wT[i] = v;`,
 };
 
-const component = (e: number): string => `v${e >> 2}.${'xyzw'[e & 3]}`;
+/** WGSL: element e of a row window held in vec4s v0, v1, … */
+export const component = (e: number): string => `v${e >> 2}.${'xyzw'[e & 3]}`;
+
+/** Rows (per plane) and row length (a multiple of 4) of a row-padded tensor. */
+export interface PaddedPlanes {
+  data: GpuData;
+  rows: number;
+  width: number;
+}
+
+/**
+ * `planes` planes of x (inH × inW), shifted down by padTop and right by padLeft into planes of
+ * `rows` × `width` (a multiple of 4), zero around: x itself when it already has that layout. A copy
+ * is added to `temps` (the caller frees it after its dispatches).
+ */
+export function paddedPlanes(
+  gpu: WebGpuBackend, op: string, x: GpuData, planes: number, inH: number, inW: number,
+  rows: number, width: number, padTop: number, padLeft: number, temps: GpuData[],
+): PaddedPlanes {
+  if (padTop === 0 && padLeft === 0 && width === inW && rows <= inH) return { data: x, rows: inH, width };
+  const xp = gpu.alloc(planes * rows * width, op);
+  temps.push(xp);
+  gpu.run(padDef, [x], [xp], { inH, inW, Hp: rows, Wp: width, padTop, padLeft }, planes * rows * width);
+  return { data: xp, rows, width };
+}
 
 const directDefs = new Map<string, ProgramDef>();
 function directDef(PX: number, kW: number, sW: number, dW: number, hasBias: boolean, activation: FusedActivation): ProgramDef {
@@ -161,18 +185,13 @@ export function directConv(
   const Wp = Math.max((owBlocks - 1) * PX * c.sW + 4 * V, Math.ceil((c.inW + c.padLeft) / 4) * 4);
   const Hp = (c.outH - 1) * c.sH + (c.kH - 1) * c.dH + 1;
   const temps: GpuData[] = [];
-  let xp = x;
-  if (c.padTop !== 0 || c.padLeft !== 0 || Wp !== c.inW || Hp > c.inH) {
-    xp = gpu.alloc(c.batch * c.inC * Hp * Wp, op);
-    temps.push(xp);
-    gpu.run(padDef, [x], [xp], { inH: c.inH, inW: c.inW, Hp, Wp, padTop: c.padTop, padLeft: c.padLeft }, c.batch * c.inC * Hp * Wp);
-  }
+  const xp = paddedPlanes(gpu, op, x, c.batch * c.inC, c.inH, c.inW, Hp, Wp, c.padTop, c.padLeft, temps);
   const wT = gpu.alloc(c.groups * cinG * kArea * coBlocks * 4, op);
   temps.push(wT);
   gpu.run(packDef, [w], [wT], { cinG, coutG, kArea, coBlocks, flip: flipWeights ? 1 : 0 }, c.groups * cinG * kArea * coBlocks * 4);
   const y = gpu.alloc(c.batch * c.outC * c.outH * c.outW, op);
-  gpu.run(directDef(PX, c.kW, c.sW, c.dW, b !== undefined, activation), b ? [xp, wT, b] : [xp, wT], [y], {
-    batch: c.batch, inC: c.inC, outC: c.outC, groups: c.groups, Hp: xp === x ? c.inH : Hp, Wp, outH: c.outH, outW: c.outW,
+  gpu.run(directDef(PX, c.kW, c.sW, c.dW, b !== undefined, activation), b ? [xp.data, wT, b] : [xp.data, wT], [y], {
+    batch: c.batch, inC: c.inC, outC: c.outC, groups: c.groups, Hp: xp.rows, Wp, outH: c.outH, outW: c.outW,
     kH: c.kH, sH: c.sH, dH: c.dH, coBlocks,
   }, c.batch * c.groups * coBlocks * c.outH * owBlocks);
   for (const t of temps) gpu.free(t);
