@@ -1,5 +1,6 @@
 import type { Window2dGeometry } from '@hypercolumn/core';
 import type { GpuKernel } from '../backend.js';
+import { component, windowSpan } from '../conv_direct.js';
 import { WINDOW_UNIFORMS, windowUniforms } from '../conv_geometry.js';
 import { MAX_WINDOW_WGSL } from '../pool_wgsl.js';
 import type { ProgramDef } from '../shader.js';
@@ -21,8 +22,6 @@ const def: ProgramDef = {
   y[i] = windowMax(plane * P.inH * P.inW, oh, ow).value;`,
 };
 
-const component = (e: number): string => `v${e >> 2}.${'xyzw'[e & 3]}`;
-
 const rowDefs = new Map<string, ProgramDef>();
 /**
  * Windows inside the input and rows a multiple of 4 long: 4 outputs of a row per invocation, each input row of
@@ -33,7 +32,7 @@ function rowDef(kW: number, sW: number, dW: number): ProgramDef {
   const name = `maxPool2d_rows_k${kW}_s${sW}_d${dW}`;
   let d = rowDefs.get(name);
   if (d) return d;
-  const V = Math.ceil((3 * sW + (kW - 1) * dW + 1) / 4);
+  const V = Math.ceil(windowSpan(4, kW, sW, dW) / 4);
   const J = [0, 1, 2, 3];
   // the window's first tap (kh = 0, kw = 0) always replaces the initial value
   const taps = Array.from({ length: kW }, (_, kw) =>
