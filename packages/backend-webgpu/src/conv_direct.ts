@@ -166,6 +166,71 @@ fn store(n: i32, co0: i32, coCount: i32, oh: i32, ow: i32, acc: vec4f) {
   return def;
 }
 
+const imagesDefs = new Map<string, ProgramDef>();
+/**
+ * One output channel per group (a depthwise convolution, or the input gradient of a one-channel
+ * input): vec4s over output channels would waste 3 of their 4 lanes, so here they run over 4 images
+ * instead: an invocation computes PX output columns of one channel for 4 images, loading the 4
+ * images' row windows and one weight per tap (the weight pack's first lane) for 4·PX useful
+ * multiply-adds.
+ */
+function imagesDef(PX: number, kW: number, sW: number, dW: number, hasBias: boolean, activation: FusedActivation): ProgramDef {
+  const name = `conv_direct_images_${PX}_k${kW}_s${sW}_d${dW}${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
+  let def = imagesDefs.get(name);
+  if (def) return def;
+  const V = Math.ceil(windowSpan(PX, kW, sW, dW) / 4);
+  const J = Array.from({ length: PX }, (_, j) => j), I = [0, 1, 2, 3];
+  const inImage = (m: number, e: number): string => component(e).replace(/^v/, `v${m}_`);
+  const taps = Array.from({ length: kW }, (_, kw) => /* wgsl */ `{
+        let wv = w[wRow + ${kw}].x;
+        ${J.map((j) => `acc${j} = acc${j} + wv * vec4f(${I.map((m) => inImage(m, kw * dW + j * sW)).join(', ')});`).join('\n        ')}
+      }`);
+  def = {
+    name,
+    inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
+    vec4Inputs: ['x', 'w'],
+    outputs: ['y'],
+    uniforms: { batch: 'i32', inC: 'i32', outC: 'i32', groups: 'i32', Hp: 'i32', Wp: 'i32', outH: 'i32', outW: 'i32', kH: 'i32', sH: 'i32', dH: 'i32' },
+    work: 'element',
+    body: /* wgsl */ `
+  let idx = i32(i);
+  let owBlocks = (P.outW + ${PX - 1}) / ${PX};
+  let owb = idx % owBlocks;
+  let oh = (idx / owBlocks) % P.outH;
+  let grp = (idx / (owBlocks * P.outH)) % P.groups;
+  let n0 = (idx / (owBlocks * P.outH * P.groups)) * 4;
+  let cinG = P.inC / P.groups;
+  let row4 = P.Wp / 4;
+  // images past the batch re-read the last one (their sums are never stored)
+  ${I.map((m) => `let image${m} = min(n0 + ${m}, P.batch - 1) * P.inC * P.Hp;`).join('\n  ')}
+  // acc_j: output column PX·owb + j of images n0 … n0 + 3
+  ${J.map((j) => `var acc${j} = vec4f(0.0);`).join('\n  ')}
+  for (var c = 0; c < cinG; c = c + 1) {
+    let plane = (grp * cinG + c) * P.Hp;
+    for (var kh = 0; kh < P.kH; kh = kh + 1) {
+      let rowAt = plane + oh * P.sH + kh * P.dH;
+      ${I.map((m) => `let at${m} = (image${m} + rowAt) * row4 + owb * ${(PX * sW) / 4};
+      ${Array.from({ length: V }, (_, k) => `let v${m}_${k} = x[at${m} + ${k}];`).join('\n      ')}`).join('\n      ')}
+      let wRow = ((grp * cinG + c) * P.kH + kh) * ${kW};
+      ${taps.join('\n      ')}
+    }
+  }
+  ${J.map((j) => `store(n0, grp, oh, owb * ${PX} + ${j}, acc${j});`).join('\n  ')}`,
+    helpers: /* wgsl */ `
+fn store(n0: i32, co: i32, oh: i32, ow: i32, acc: vec4f) {
+  if (ow >= P.outW) { return; }
+  for (var m = 0; m < min(4, P.batch - n0); m = m + 1) {
+    var v = acc[m];
+    ${hasBias ? 'v = v + b[co];' : ''}
+    ${activation === 'relu' ? 'v = select(0.0, v, v > 0.0 || isNan(v));' : ''}
+    y[(((n0 + m) * P.outC + co) * P.outH + oh) * P.outW + ow] = v;
+  }
+}`,
+  };
+  imagesDefs.set(name, def);
+  return def;
+}
+
 /**
  * Runs convolution `c` of x with w (w as conv2d lays it out, or, with `flipWeights`, as the forward
  * convolution whose input gradient this is: [inC, outC / groups, kH, kW] read transposed and
@@ -190,10 +255,16 @@ export function directConv(
   temps.push(wT);
   gpu.run(packDef, [w], [wT], { cinG, coutG, kArea, coBlocks, flip: flipWeights ? 1 : 0 }, c.groups * cinG * kArea * coBlocks * 4);
   const y = gpu.alloc(c.batch * c.outC * c.outH * c.outW, op);
-  gpu.run(directDef(PX, c.kW, c.sW, c.dW, b !== undefined, activation), b ? [xp.data, wT, b] : [xp.data, wT], [y], {
+  const uniforms = {
     batch: c.batch, inC: c.inC, outC: c.outC, groups: c.groups, Hp: xp.rows, Wp, outH: c.outH, outW: c.outW,
     kH: c.kH, sH: c.sH, dH: c.dH, coBlocks,
-  }, c.batch * c.groups * coBlocks * c.outH * owBlocks);
+  };
+  const inputs = b ? [xp.data, wT, b] : [xp.data, wT];
+  if (coutG === 1 && c.batch > 1) {
+    gpu.run(imagesDef(PX, c.kW, c.sW, c.dW, b !== undefined, activation), inputs, [y], uniforms, Math.ceil(c.batch / 4) * c.groups * c.outH * owBlocks);
+  } else {
+    gpu.run(directDef(PX, c.kW, c.sW, c.dW, b !== undefined, activation), inputs, [y], uniforms, c.batch * c.groups * coBlocks * c.outH * owBlocks);
+  }
   for (const t of temps) gpu.free(t);
   return y;
 }

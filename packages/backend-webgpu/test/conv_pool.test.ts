@@ -23,6 +23,9 @@ const convCases: ConvCase[] = [
   { x: [1, 6, 5, 7], w: [9, 6, 3, 3], bias: false, opts: { stride: 2, padding: 1 } },
   // enough output positions that the filter gradient is split into several partial sums
   { x: [4, 2, 12, 11], w: [5, 2, 3, 3], bias: true, opts: { padding: 1 } },
+  // one output channel per group (depthwise; dx of a one-channel input): vec4s over 4 images, 5 = 4 + 1
+  { x: [5, 3, 6, 9], w: [3, 1, 3, 3], bias: true, opts: { padding: 1, groups: 3 } },
+  { x: [5, 1, 7, 6], w: [3, 1, 5, 5], bias: false, opts: { padding: 2 } },
 ];
 
 const label = (c: ConvCase): string => `x[${c.x}] w[${c.w}] ${JSON.stringify(c.opts)}${c.bias ? ' +b' : ''}`;
