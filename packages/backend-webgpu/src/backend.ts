@@ -21,6 +21,8 @@ export type GpuKernel<K extends KernelName> = KernelImpl<K, GpuData, WebGpuBacke
 const MAX_BATCH_DISPATCHES = 256;
 /** Freed buffers kept for reuse beyond this many bytes are destroyed. */
 const MAX_POOLED_BYTES = 256 * 1024 * 1024;
+/** Read-back (map-read) buffers kept for reuse beyond this many bytes are destroyed. */
+const MAX_STAGING_BYTES = 64 * 1024 * 1024;
 const MAX_CACHED_UNIFORMS = 4096;
 
 /** Buffer size classes: steps of a quarter of the power of two below, so at most 25 % is wasted. */
@@ -54,6 +56,12 @@ export class WebGpuBackend implements Backend<GpuData> {
   private pooledBytes = 0;
   private allocatedBytes = 0;
   private pendingFree: GPUBuffer[] = [];
+  /**
+   * Map-read buffers of finished reads, by size: a fresh one costs far more than the copy (the
+   * implementation zero-fills it), which on software adapters dominates the read of a large tensor.
+   */
+  private readonly staging = new Map<number, GPUBuffer[]>();
+  private stagingBytes = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private batchDispatches = 0;
@@ -284,7 +292,7 @@ export class WebGpuBackend implements Backend<GpuData> {
     if (data.freed) throw new HypercolumnError('data: the tensor was disposed', 'data');
     this.flush();
     const bytes = size * 4;
-    const staging = this.device.createBuffer({ size: sizeClass(bytes), usage: BUFFER_MAP_READ | BUFFER_COPY_DST });
+    const staging = this.stagingBuffer(sizeClass(bytes));
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(data.buffer, 0, staging, 0, bytes);
     this.device.queue.submit([encoder.finish()]);
@@ -297,8 +305,30 @@ export class WebGpuBackend implements Backend<GpuData> {
       throw new HypercolumnError(`data: reading from the GPU failed: ${(err as Error).message ?? err}`, 'data');
     } finally {
       if (staging.mapState === 'mapped') staging.unmap();
-      staging.destroy();
+      this.recycleStaging(staging);
     }
+  }
+
+  private stagingBuffer(size: number): GPUBuffer {
+    const buffer = this.staging.get(size)?.pop();
+    if (buffer) {
+      this.stagingBytes -= size;
+      return buffer;
+    }
+    this.allocatedBytes += size;
+    return this.device.createBuffer({ size, usage: BUFFER_MAP_READ | BUFFER_COPY_DST });
+  }
+
+  private recycleStaging(buffer: GPUBuffer): void {
+    if (this.disposed || this.lostReason !== null || buffer.mapState !== 'unmapped' || this.stagingBytes + buffer.size > MAX_STAGING_BYTES) {
+      this.allocatedBytes -= buffer.size;
+      buffer.destroy();
+      return;
+    }
+    let list = this.staging.get(buffer.size);
+    if (!list) this.staging.set(buffer.size, (list = []));
+    list.push(buffer);
+    this.stagingBytes += buffer.size;
   }
 
   async sync(): Promise<void> {
@@ -314,10 +344,12 @@ export class WebGpuBackend implements Backend<GpuData> {
     this.encoder = null;
     this.pass = null;
     this.pool.clear();
+    this.staging.clear();
     this.uniformCache.clear();
     this.pipelines.clear();
     this.allocatedBytes = 0;
     this.pooledBytes = 0;
+    this.stagingBytes = 0;
     this.device.destroy();
   }
 }

@@ -116,27 +116,44 @@ export function rowNormBackwardDef(kind: string, param: string, hasWeight: boole
 /**
  * Parameter gradients reduced over columns: dweight[p] = Σ dy·x̂, dbias[p] = Σ dy over the elements of
  * parameter p: `segments` runs of `segLen`, element `off` of run `seg` at `address` with statistics
- * `row` (WGSL expressions of p, seg, off).
+ * `row` (WGSL expressions of p, seg, off). `serial`: one invocation per parameter sums its elements
+ * alone, for few elements per parameter (layer norm over a few long rows: a workgroup per parameter
+ * would pay a barrier tree for a handful of additions, hundreds of thousands of times); otherwise one
+ * workgroup per parameter.
  */
-export function columnParamGradDef(kind: string, address: string, row: string): ProgramDef {
-  return {
-    name: `${kind}_dparams`,
-    inputs: ['dy', 'x', 'mean', 'variance'],
-    outputs: ['dweight', 'dbias'],
-    uniforms: { segments: 'u32', segLen: 'u32', eps: 'f32', C: 'u32', G: 'u32', cpg: 'u32', S: 'u32', rowLen: 'u32' },
-    work: 'group',
-    body: /* wgsl */ `
-  let p = g;
-  var acc = vec4f(0.0);
-  for (var seg = 0u; seg < P.segments; seg = seg + 1u) {
-    for (var off = lid; off < P.segLen; off = off + WG) {
+export function columnParamGradDef(kind: string, address: string, row: string, serial: boolean): ProgramDef {
+  const term = /* wgsl */ `
       let a = ${address};
       let row = ${row};
       let d = dy[a];
-      acc = acc + vec4f(d * (x[a] - mean[row]) / sqrt(variance[row] + P.eps), d, 0.0, 0.0);
+      acc = acc + vec2f(d * (x[a] - mean[row]) / sqrt(variance[row] + P.eps), d);`;
+  return {
+    name: `${kind}_dparams${serial ? '_serial' : ''}`,
+    inputs: ['dy', 'x', 'mean', 'variance'],
+    outputs: ['dweight', 'dbias'],
+    uniforms: { segments: 'u32', segLen: 'u32', eps: 'f32', C: 'u32', G: 'u32', cpg: 'u32', S: 'u32', rowLen: 'u32' },
+    work: serial ? 'element' : 'group',
+    body: serial
+      ? /* wgsl */ `
+  let p = i;
+  var acc = vec2f(0.0);
+  for (var seg = 0u; seg < P.segments; seg = seg + 1u) {
+    for (var off = 0u; off < P.segLen; off = off + 1u) {${term}
     }
   }
-  let s = groupSum(acc, lid);
+  dweight[p] = acc.x;
+  dbias[p] = acc.y;`
+      : /* wgsl */ `
+  let p = g;
+  var acc = vec2f(0.0);
+  for (var seg = 0u; seg < P.segments; seg = seg + 1u) {
+    for (var off = lid; off < P.segLen; off = off + WG) {${term}
+    }
+  }
+  let s = groupSum(vec4f(acc, 0.0, 0.0), lid);
   if (lid == 0u) { dweight[p] = s.x; dbias[p] = s.y; }`,
   };
 }
+
+/** Elements per parameter up to which columnParamGradDef sums serially. */
+export const SERIAL_PARAM_ELEMENTS = 256;

@@ -19,6 +19,11 @@ export interface ProgramDef {
   name: string;
   /** Read-only f32 storage arrays, in binding order. */
   inputs: readonly string[];
+  /**
+   * Inputs bound as `array<vec4f>` instead (their buffers are 16-byte multiples): one vec4 load in
+   * place of four scalar ones, which software adapters gather lane by lane.
+   */
+  vec4Inputs?: readonly string[];
   /** Written f32 storage arrays, in binding order after the inputs. */
   outputs: readonly string[];
   /** Uniform fields besides the implicit `total` / `groupCount`; read in WGSL as `P.<name>`. */
@@ -105,7 +110,7 @@ export function program(def: ProgramDef): Program {
   const uniformBytes = Math.ceil(offset / 16) * 16;
   const bindings = [
     '@group(0) @binding(0) var<uniform> P: Params;',
-    ...def.inputs.map((n, k) => `@group(0) @binding(${k + 1}) var<storage, read> ${n}: array<f32>;`),
+    ...def.inputs.map((n, k) => `@group(0) @binding(${k + 1}) var<storage, read> ${n}: array<${def.vec4Inputs?.includes(n) ? 'vec4f' : 'f32'}>;`),
     ...def.outputs.map((n, k) => `@group(0) @binding(${k + 1 + def.inputs.length}) var<storage, read_write> ${n}: array<f32>;`),
   ];
   const entry = def.work === 'element'

@@ -72,6 +72,14 @@ describe.skipIf(!gpu)('webgpu backend storage and scheduling', () => {
     const elements = Math.floor(limit / 4) + 1;
     expect(() => webgpuKernels.fill!({}, { value: 0 }, gpu!, { y: [elements] })).toThrow(HypercolumnError);
     expect(() => webgpuKernels.fill!({}, { value: 0 }, gpu!, { y: [elements] })).toThrow(/fill: .*exceeds the WebGPU adapter's storage binding limit/);
+    const y = gpu!.alloc(4);
+    // workgroup memory: a reduction scratch of 16 bytes per invocation, far past any adapter's limit
+    const greedy = { name: 'test_greedy_workgroup', inputs: [], outputs: ['y'], work: 'group', workgroupSize: 1 << 16, body: '' } as const;
+    expect(() => gpu!.run(greedy, [], [y], {}, 1)).toThrow(/test_greedy_workgroup: needs 1048576 bytes of workgroup storage, the adapter allows \d+/);
+    // the dispatch grid: more workgroups than two dimensions of maxComputeWorkgroupsPerDimension
+    const wide = { name: 'test_wide_dispatch', inputs: [], outputs: ['y'], work: 'element', body: 'y[0] = 0.0;' } as const;
+    expect(() => gpu!.run(wide, [], [y], {}, 2 ** 45)).toThrow(/test_wide_dispatch: .* workgroups exceed the adapter's dispatch limit/);
+    gpu!.free(y);
   });
 
   it('sync resolves once queued work is done', async () => {
@@ -87,15 +95,14 @@ describe.skipIf(!gpu)('webgpu device loss', () => {
     const backend = await createWebGpuBackend();
     const x = backend.write(new Float32Array([1, 2, 3]), [3]);
     const y = webgpuKernels.neg!({ x: { data: x, shape: [3] } }, {}, backend, { y: [3] });
+    // a read in flight when the device goes (mapping cannot complete before the destroy below)
     const pending = backend.read(y, 3);
     backend.device.destroy(); // forced loss
     const reason = await backend.lost;
     expect(reason).toMatch(/device lost/);
-    await pending.then(
-      (values) => expect(values).toBeInstanceOf(Float32Array), // the read may have completed first
-      (err) => expect(err).toBeInstanceOf(HypercolumnError),
-    );
+    await expect(pending).rejects.toThrow(HypercolumnError);
     await expect(backend.read(x, 3)).rejects.toThrow(HypercolumnError);
+    await expect(backend.sync()).rejects.toThrow(/unavailable: WebGPU device lost/);
     expect(() => backend.write(new Float32Array(3), [3])).toThrow(/unavailable: WebGPU device lost/);
     expect(() => webgpuKernels.neg!({ x: { data: x, shape: [3] } }, {}, backend, { y: [3] })).toThrow(HypercolumnError);
     backend.free(x); // freeing after loss is harmless

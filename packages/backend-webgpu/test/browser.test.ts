@@ -1,7 +1,7 @@
 /**
- * The same kernels in headless Chromium on navigator.gpu (Debian's chromium, SwiftShader):
- * test/browser/entry.ts is bundled with Vite and run in a page served from http://localhost
- * (a secure context, as WebGPU requires).
+ * The same kernels in headless Chromium on navigator.gpu (Debian's chromium, SwiftShader), and a
+ * forced device loss there: test/browser/entry.ts is bundled with Vite and run in a page served from
+ * http://localhost (a secure context, as WebGPU requires).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,7 @@ describe.skipIf(reason !== null)('webgpu in headless Chromium', () => {
       });
       expect(error, logs.join('\n')).toBeUndefined();
       console.log(`browser adapter: ${result!.adapter}`);
-      expect(result!.results.length).toBe(6);
+      expect(result!.results.length).toBe(7);
       expect(result!.results.filter((r) => r.failure !== null)).toEqual([]);
     } finally {
       await browser.close();

@@ -23,6 +23,9 @@ const convCases: ConvCase[] = [
   { x: [1, 6, 5, 7], w: [9, 6, 3, 3], bias: false, opts: { stride: 2, padding: 1 } },
   // enough output positions that the filter gradient is split into several partial sums
   { x: [4, 2, 12, 11], w: [5, 2, 3, 3], bias: true, opts: { padding: 1 } },
+  // one output channel per group (depthwise; dx of a one-channel input): vec4s over 4 images, 5 = 4 + 1
+  { x: [5, 3, 6, 9], w: [3, 1, 3, 3], bias: true, opts: { padding: 1, groups: 3 } },
+  { x: [5, 1, 7, 6], w: [3, 1, 5, 5], bias: false, opts: { padding: 2 } },
 ];
 
 const label = (c: ConvCase): string => `x[${c.x}] w[${c.w}] ${JSON.stringify(c.opts)}${c.bias ? ' +b' : ''}`;
@@ -69,6 +72,49 @@ describe.skipIf(!gpu)('conv2d family on webgpu against the float64 reference', (
   });
 });
 
+/** Seeded random convolutions (every option at once), small enough for finite-difference references. */
+function randomConvCases(count: number, seed: number): ConvCase[] {
+  let state = seed;
+  const int = (lo: number, hi: number): number => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return lo + Math.floor((state / 2147483648) * (hi - lo + 1)); // high bits: an LCG's low bits cycle fast
+  };
+  const cases: ConvCase[] = [];
+  while (cases.length < count) {
+    const groups = int(1, 2), kH = int(1, 4), kW = int(1, 5), dH = int(1, 2), dW = int(1, 3);
+    const pad: [number, number, number, number] = [int(0, kH), int(0, kH), int(0, kW), int(0, kW)];
+    const x = [int(1, 2), groups * int(1, 2), int(1, 7), int(1, 8)];
+    const w = [groups * int(1, 5), x[1]! / groups, kH, kW];
+    const opts: ConvOptions2d = { stride: [int(1, 2), int(1, 3)], dilation: [dH, dW], padding: pad, groups };
+    try {
+      conv2dGeometry('conv2d', x, w, opts);
+    } catch {
+      continue; // the window does not fit: draw again
+    }
+    cases.push({ x, w, bias: int(0, 1) === 1, opts });
+  }
+  return cases;
+}
+
+describe.skipIf(!gpu)('random convolutions on webgpu against the float64 reference', () => {
+  for (const [k, c] of randomConvCases(12, 2026).entries()) {
+    const x = rand(c.x, 110 + k), w = rand(c.w, 120 + k), b = c.bias ? rand([c.w[0]!], 130 + k) : undefined;
+    const g = conv2dGeometry('conv2d', c.x, c.w, c.opts);
+    const dy = rand(g.yShape, 140 + k);
+    const conv = (inputs: F64[]): F64 => ref.conv2d(inputs[0]!, inputs[1]!, b, c.opts);
+    it(`conv2d, dx, dw ${label(c)}`, async () => {
+      const [y] = await runKernel(gpu!, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'none' }, { y: g.yShape });
+      expectClose('conv2d', y!, ref.conv2d(x, w, b, c.opts), ref.magnitude(ref.conv2d, x, w, b, c.opts));
+      const [dx] = await runKernel(gpu!, 'conv2dBackpropInput', { dy, w }, { geometry: g }, { dx: c.x });
+      const wantDx = vjp(conv, [x, w], dy, 0, 0.5);
+      expectClose('dx', dx!, wantDx, wantDx.magnitude);
+      const [dw] = await runKernel(gpu!, 'conv2dBackpropFilter', { x, dy }, { geometry: g }, { dw: c.w });
+      const wantDw = vjp(conv, [x, w], dy, 1, 0.5);
+      expectClose('dw', dw!, wantDw, wantDw.magnitude);
+    });
+  }
+});
+
 interface PoolCase {
   x: number[];
   opts: PoolOptions2d & { countIncludePad?: boolean };
@@ -80,6 +126,11 @@ const poolCases: PoolCase[] = [
   { x: [1, 2, 7, 7], opts: { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false } },
   { x: [2, 1, 8, 9], opts: { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1], ceilMode: true } },
   { x: [1, 2, 10, 9], opts: { kernelSize: 3, stride: 1, dilation: 2 } },
+  // rows a multiple of 4 long (max pooling reads them as vec4): a last block of 4 outputs that runs
+  // past the row, stride 3 with dilation, and a ceil-mode window hanging over the edge
+  { x: [1, 2, 6, 12], opts: { kernelSize: 3, stride: 1 } },
+  { x: [1, 1, 9, 16], opts: { kernelSize: [2, 3], stride: [2, 3], dilation: [1, 2] } },
+  { x: [2, 1, 7, 8], opts: { kernelSize: 3, stride: 2, ceilMode: true } },
 ];
 
 describe.skipIf(!gpu)('pools on webgpu against the float64 reference', () => {

@@ -40,22 +40,36 @@ describe.skipIf(!gpu)('webgpu through the engine', () => {
     expect(info.available).toBe(true);
   });
 
-  it('device loss: tensors raise HypercolumnError, the backend is unavailable, and it can be re-created', async () => {
+  it('device loss: pending reads reject, tensors raise HypercolumnError, the backend is unavailable, and it can be re-created', async () => {
     let backend: Awaited<ReturnType<typeof createWebGpuBackend>> | undefined;
     hc.registerBackend('webgpu', async () => (backend = await createWebGpuBackend()), hc.DEFAULT_PRIORITIES.webgpu);
     await hc.setBackend('webgpu');
     const t = hc.tensor(new Float32Array([1, -2, 3]), [3]);
     const y = hc.relu(t);
-    backend!.device.destroy();
-    await backend!.lost;
-    await expect(y.data()).rejects.toThrow(hc.HypercolumnError);
+    // a read still in flight when the device goes: queued behind a convolution that takes a while
+    const big = hc.conv2d(hc.ones([1, 32, 64, 64]), hc.ones([32, 32, 3, 3]), null, { padding: 1 });
+    const pending = big.data();
+    expect(backend!.memory().bytes).toBeGreaterThan(0);
+    backend!.device.destroy(); // forced loss
+    expect(await backend!.lost).toMatch(/device lost/);
+    // nothing hangs: the pending read rejects (the test timeout would catch a hang)
+    await expect(pending).rejects.toThrow(hc.HypercolumnError);
+    // every use of a live tensor names the loss
+    await expect(y.data()).rejects.toThrow(/lost/);
+    await expect(t.data()).rejects.toThrow(hc.HypercolumnError);
     expect(() => hc.relu(t)).toThrow(hc.HypercolumnError);
+    expect(() => hc.add(t, y)).toThrow(/lost/);
+    // the backend reports unavailable with the reason; sync and dispose do not hang or throw
     const info = (await hc.listBackends()).find((b) => b.name === 'webgpu')!;
     expect(info.available).toBe(false);
     expect(info.reason).toMatch(/lost/);
+    await hc.sync();
+    for (const d of [t, y, big]) d.dispose();
+    // a new backend on a new device works
     hc.registerBackend('webgpu', () => createWebGpuBackend(), hc.DEFAULT_PRIORITIES.webgpu);
     await hc.setBackend('webgpu');
     const z = hc.relu(hc.tensor(new Float32Array([1, -2, 3]), [3]));
     expect(Array.from(await z.data())).toEqual([1, 0, 3]);
+    expect((await hc.listBackends()).find((b) => b.name === 'webgpu')!.available).toBe(true);
   });
 });

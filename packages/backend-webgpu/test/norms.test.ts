@@ -88,6 +88,29 @@ describe.skipIf(!gpu)('layer and group norm on webgpu against the float64 refere
     });
   }
 
+  // more than SERIAL_PARAM_ELEMENTS elements per parameter: parameter gradients by one workgroup each
+  it('layerNormBackward and groupNormBackward parameter gradients over many elements', async () => {
+    const lx = rand([300, 4], 11, -2, 3), ldy = rand([300, 4], 12), lw = rand([4], 13, 0.5, 1.5), lb = rand([4], 14);
+    const ls = blockStats(lx, 4);
+    const [, ldw, ldb] = await runKernel(gpu!, 'layerNormBackward', { dy: ldy, x: lx, mean: ls.mean, variance: ls.variance, weight: lw },
+      { rowSize: 4, eps: 1e-5 }, { dx: [300, 4], dweight: [4], dbias: [4] });
+    const lf = (i: F64[]): F64 => ref.layerNorm(i[0]!, [4], i[1], i[2], { eps: 1e-5 });
+    for (const [k, got] of [[1, ldw], [2, ldb]] as const) {
+      const want = vjp(lf, [lx, lw, lb], ldy, k);
+      expectClose(k === 1 ? 'layerNorm dweight' : 'layerNorm dbias', got!, want, want.magnitude);
+    }
+    const gShape = [2, 4, 12, 12];
+    const gx = rand(gShape, 15, -2, 3), gdy = rand(gShape, 16);
+    const gs = blockStats(gx, 2 * 144);
+    const [, gdw, gdb] = await runKernel(gpu!, 'groupNormBackward', { dy: gdy, x: gx, mean: gs.mean, variance: gs.variance, weight },
+      { numGroups: 2, eps: 1e-5 }, { dx: gShape, dweight: [C], dbias: [C] });
+    const gf = (i: F64[]): F64 => ref.groupNorm(i[0]!, 2, i[1], i[2], { eps: 1e-5 });
+    for (const [k, got] of [[1, gdw], [2, gdb]] as const) {
+      const want = vjp(gf, [gx, weight, bias], gdy, k);
+      expectClose(k === 1 ? 'groupNorm dweight' : 'groupNorm dbias', got!, want, want.magnitude);
+    }
+  });
+
   for (const [G, affine] of [[2, true], [4, false], [1, true]] as const) {
     const S = shape[2]! * shape[3]!;
     const rows = shape[0]! * G;

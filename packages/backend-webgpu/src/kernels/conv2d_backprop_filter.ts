@@ -1,86 +1,80 @@
-import type { GpuKernel } from '../backend.js';
-import { CONV_UNIFORMS, convUniforms } from '../conv_geometry.js';
+import type { GpuData, GpuKernel } from '../backend.js';
+import { component, paddedPlanes, windowSpan } from '../conv_direct.js';
 import type { ProgramDef } from '../shader.js';
 import { numel } from '../util.js';
 
 /*
  * dw[co, cl, kh, kw] = Σ over (n, oh, ow) of x[n, ci, oh·sH − padTop + kh·dH, ow·sW − padLeft + kw·dW]·dy[n, co, oh, ow].
- * Without workgroup barriers (very slow on software adapters): the positions (n, oh, ow) are split
- * into `chunks` runs, one invocation per (chunk, 4 × 4 block of weights) sums its run serially into
- * partials, and a second pass adds the partials of each weight. Chunks are chosen so that there are enough
- * invocations to fill a GPU, yet each run stays long enough to be worth it.
+ * x is read from the row-padded copy the direct convolution uses (aligned vec4 windows, no bounds
+ * checks) and dy as vec4 runs of 4 output columns (rows padded to a multiple of 4 with zeros, which
+ * add nothing). An invocation owns 4 output channels × one input channel × one kernel row, all kW
+ * taps: per block of 4 positions, 4 dy loads and ceil(span / 4) x loads feed 16·kW multiply-adds.
+ * Without workgroup barriers (very slow on software adapters): the position blocks are split into
+ * `chunks` runs summed serially into partials, and a second pass adds each weight's partials.
  */
-const partialDef: ProgramDef = {
-  name: 'conv2dBackpropFilter_partial',
-  inputs: ['x', 'dy'],
-  outputs: ['partial'],
-  uniforms: { ...CONV_UNIFORMS, weights: 'i32', weightBlocks: 'i32', chunkLen: 'i32' },
-  work: 'element',
-  // one invocation per (chunk, block of 4 output × 4 input channels at one tap (kh, kw)): per
-  // position 4 x loads and 4 dy loads feed 16 accumulators (acc_r[k]: output channel r, input k)
-  helpers: /* wgsl */ `
-fn load4(buf: ptr<storage, array<f32>, read>, base: i32, stride: i32, count: i32) -> vec4f {
-  var v = vec4f((*buf)[base], 0.0, 0.0, 0.0);
-  if (count > 1) { v.y = (*buf)[base + stride]; }
-  if (count > 2) { v.z = (*buf)[base + 2 * stride]; }
-  if (count > 3) { v.w = (*buf)[base + 3 * stride]; }
-  return v;
-}
-fn store4(at: i32, co: i32, cinG: i32, cl0: i32, tap: i32, count: i32, acc: vec4f) {
-  let kArea = P.kH * P.kW;
-  for (var k = 0; k < count; k = k + 1) { partial[at + (co * cinG + cl0 + k) * kArea + tap] = acc[k]; }
-}`,
-  body: /* wgsl */ `
+const filterDefs = new Map<string, ProgramDef>();
+function filterGradDef(kW: number, sW: number, dW: number): ProgramDef {
+  const name = `conv2dBackpropFilter_k${kW}_s${sW}_d${dW}`;
+  let def = filterDefs.get(name);
+  if (def) return def;
+  const V = Math.ceil(windowSpan(4, kW, sW, dW) / 4);
+  const R = [0, 1, 2, 3], K = Array.from({ length: kW }, (_, kw) => kw);
+  def = {
+    name,
+    inputs: ['x', 'dy'],
+    vec4Inputs: ['x', 'dy'],
+    outputs: ['partial'],
+    uniforms: {
+      batch: 'i32', inC: 'i32', outC: 'i32', groups: 'i32', xRows: 'i32', xWidth: 'i32', outH: 'i32', dyWidth: 'i32',
+      owBlocks: 'i32', kH: 'i32', sH: 'i32', dH: 'i32', coBlocks: 'i32', tasks: 'i32', weights: 'i32', chunkLen: 'i32',
+    },
+    work: 'element',
+    body: /* wgsl */ `
   let idx = i32(i);
-  let wb = idx % P.weightBlocks;
-  let chunk = idx / P.weightBlocks;
+  let task = idx % P.tasks;
+  let chunk = idx / P.tasks;
   let cinG = P.inC / P.groups;
   let coutG = P.outC / P.groups;
-  let ciBlocks = (cinG + 3) / 4;
-  let coBlocks = (coutG + 3) / 4;
-  let kw = wb % P.kW;
-  let kh = (wb / P.kW) % P.kH;
-  let clb = (wb / (P.kW * P.kH)) % ciBlocks;
-  let cob = (wb / (P.kW * P.kH * ciBlocks)) % coBlocks;
-  let grp = wb / (P.kW * P.kH * ciBlocks * coBlocks);
+  let kh = task % P.kH;
+  let cl = (task / P.kH) % cinG;
+  let cob = (task / (P.kH * cinG)) % P.coBlocks;
+  let grp = task / (P.kH * cinG * P.coBlocks);
   let co0 = grp * coutG + cob * 4;
   let coCount = min(4, coutG - cob * 4);
-  let cl0 = clb * 4;
-  let ciCount = min(4, cinG - cl0);
-  let ci0 = grp * cinG + cl0;
-  let xPlane = P.inH * P.inW;
-  let yPlane = P.outH * P.outW;
-  let positions = P.batch * yPlane;
+  let ci = grp * cinG + cl;
+  let xRow4 = P.xWidth / 4;
+  let dyRow4 = P.dyWidth / 4;
+  let dyPlane4 = P.outH * dyRow4;
+  // dy planes of channels past the group's last re-read the last one (their sums are never stored)
+  ${R.map((r) => `let dyOff${r} = min(${r}, coCount - 1) * dyPlane4;`).join('\n  ')}
+  let positions = P.batch * P.outH * P.owBlocks;
   let r0 = chunk * P.chunkLen;
   let r1 = min(positions, r0 + P.chunkLen);
-  var ow = r0 % P.outW;
-  var oh = (r0 / P.outW) % P.outH;
-  var n = r0 / yPlane;
-  var acc0 = vec4f(0.0);
-  var acc1 = vec4f(0.0);
-  var acc2 = vec4f(0.0);
-  var acc3 = vec4f(0.0);
+  var owb = r0 % P.owBlocks;
+  var oh = (r0 / P.owBlocks) % P.outH;
+  var n = r0 / (P.owBlocks * P.outH);
+  ${R.flatMap((r) => K.map((kw) => `var a${r}_${kw} = 0.0;`)).join('\n  ')}
   for (var r = r0; r < r1; r = r + 1) {
-    let ih = oh * P.sH - P.padTop + kh * P.dH;
-    let iw = ow * P.sW - P.padLeft + kw * P.dW;
-    if (ih >= 0 && ih < P.inH && iw >= 0 && iw < P.inW) {
-      let xv = load4(&x, ((n * P.inC + ci0) * P.inH + ih) * P.inW + iw, xPlane, ciCount);
-      let dv = load4(&dy, ((n * P.outC + co0) * P.outH + oh) * P.outW + ow, yPlane, coCount);
-      acc0 = acc0 + dv.x * xv;
-      acc1 = acc1 + dv.y * xv;
-      acc2 = acc2 + dv.z * xv;
-      acc3 = acc3 + dv.w * xv;
-    }
-    ow = ow + 1;
-    if (ow == P.outW) { ow = 0; oh = oh + 1; if (oh == P.outH) { oh = 0; n = n + 1; } }
+    let xAt = ((n * P.inC + ci) * P.xRows + oh * P.sH + kh * P.dH) * xRow4 + owb * ${sW};
+    ${Array.from({ length: V }, (_, k) => `let v${k} = x[xAt + ${k}];`).join('\n    ')}
+    let dyAt = ((n * P.outC + co0) * P.outH + oh) * dyRow4 + owb;
+    ${R.map((r) => `let d${r} = dy[dyAt + dyOff${r}];`).join('\n    ')}
+    ${K.map((kw) => `{
+      let xs = vec4f(${R.map((j) => component(kw * dW + j * sW)).join(', ')});
+      ${R.map((r) => `a${r}_${kw} = a${r}_${kw} + dot(d${r}, xs);`).join('\n      ')}
+    }`).join('\n    ')}
+    owb = owb + 1;
+    if (owb == P.owBlocks) { owb = 0; oh = oh + 1; if (oh == P.outH) { oh = 0; n = n + 1; } }
   }
-  let at = chunk * P.weights;
-  let tap = kh * P.kW + kw;
-  store4(at, co0, cinG, cl0, tap, ciCount, acc0);
-  if (coCount > 1) { store4(at, co0 + 1, cinG, cl0, tap, ciCount, acc1); }
-  if (coCount > 2) { store4(at, co0 + 2, cinG, cl0, tap, ciCount, acc2); }
-  if (coCount > 3) { store4(at, co0 + 3, cinG, cl0, tap, ciCount, acc3); }`,
-};
+  let at = chunk * P.weights + (co0 * cinG + cl) * P.kH * ${kW} + kh * ${kW};
+  let coStride = cinG * P.kH * ${kW};
+  ${R.map((r) => `if (${r} < coCount) {
+    ${K.map((kw) => `partial[at + ${r} * coStride + ${kw}] = a${r}_${kw};`).join('\n    ')}
+  }`).join('\n  ')}`,
+  };
+  filterDefs.set(name, def);
+  return def;
+}
 
 const sumChunksDef: ProgramDef = {
   name: 'conv2dBackpropFilter_sum',
@@ -94,28 +88,35 @@ const sumChunksDef: ProgramDef = {
   dw[i] = acc;`,
 };
 
-/** Invocations to aim for (enough to fill a GPU), and the shortest run worth its own invocation. */
+/** Invocations to aim for (enough to fill a GPU), and the shortest run (in blocks of 4 positions) worth its own invocation. */
 const TARGET_INVOCATIONS = 16384;
-const MIN_CHUNK = 64;
+const MIN_CHUNK = 16;
 
-export const conv2dBackpropFilter: GpuKernel<'conv2dBackpropFilter'> = ({ x, dy }, { geometry }, gpu) => {
+export const conv2dBackpropFilter: GpuKernel<'conv2dBackpropFilter'> = ({ x, dy }, { geometry: g }, gpu) => {
   const op = 'conv2dBackpropFilter';
-  const weights = numel(geometry.wShape);
-  const g = geometry;
-  const positions = g.batch * g.outHeight * g.outWidth;
-  const cinG = g.inChannels / g.groups, coutG = g.outChannels / g.groups;
-  const weightBlocks = g.groups * Math.ceil(coutG / 4) * Math.ceil(cinG / 4) * g.kernelHeight * g.kernelWidth;
-  const chunks = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / weightBlocks), Math.floor(positions / MIN_CHUNK)));
+  const weights = numel(g.wShape);
+  const cinG = g.inChannels / g.groups, coutG = g.outChannels / g.groups, coBlocks = Math.ceil(coutG / 4);
+  const owBlocks = Math.ceil(g.outWidth / 4);
+  const V = Math.ceil(windowSpan(4, g.kernelWidth, g.strideWidth, g.dilationWidth) / 4);
+  const temps: GpuData[] = [];
+  const xp = paddedPlanes(gpu, op, x.data, g.batch * g.inChannels, g.inHeight, g.inWidth,
+    (g.outHeight - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1,
+    Math.max((owBlocks - 1) * 4 * g.strideWidth + 4 * V, Math.ceil((g.inWidth + g.padLeft) / 4) * 4), g.padTop, g.padLeft, temps);
+  const dyp = paddedPlanes(gpu, op, dy.data, g.batch * g.outChannels, g.outHeight, g.outWidth, g.outHeight, owBlocks * 4, 0, 0, temps);
+  const tasks = g.groups * coBlocks * cinG * g.kernelHeight;
+  const positions = g.batch * g.outHeight * owBlocks;
+  const chunks = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / tasks), Math.floor(positions / MIN_CHUNK)));
   const chunkLen = Math.ceil(positions / chunks);
-  const uniforms = { ...convUniforms(g), weights, weightBlocks, chunkLen };
   const dw = gpu.alloc(weights, op);
-  if (chunks === 1) {
-    gpu.run(partialDef, [x.data, dy.data], [dw], uniforms, weightBlocks);
-    return dw;
+  const partial = chunks === 1 ? dw : gpu.alloc(weights * chunks, op);
+  gpu.run(filterGradDef(g.kernelWidth, g.strideWidth, g.dilationWidth), [xp.data, dyp.data], [partial], {
+    batch: g.batch, inC: g.inChannels, outC: g.outChannels, groups: g.groups, xRows: xp.rows, xWidth: xp.width, outH: g.outHeight,
+    dyWidth: dyp.width, owBlocks, kH: g.kernelHeight, sH: g.strideHeight, dH: g.dilationHeight, coBlocks, tasks, weights, chunkLen,
+  }, tasks * chunks);
+  if (partial !== dw) {
+    gpu.run(sumChunksDef, [partial], [dw], { weights, chunks }, weights);
+    temps.push(partial);
   }
-  const partial = gpu.alloc(weights * chunks, op);
-  gpu.run(partialDef, [x.data, dy.data], [partial], uniforms, weightBlocks * chunks);
-  gpu.run(sumChunksDef, [partial], [dw], { weights, chunks }, weights);
-  gpu.free(partial);
+  for (const t of temps) gpu.free(t);
   return dw;
 };

@@ -1,27 +1,19 @@
 import type { GpuKernel } from '../backend.js';
 import { CONV_UNIFORMS, convUniforms } from '../conv_geometry.js';
+import { directConv } from '../conv_direct.js';
 import type { ProgramDef } from '../shader.js';
 import { numel } from '../util.js';
 
 /*
  * dx[n, ci, ih, iw] = Σ dy[n, co, oh, ow]·w[co, cl, kh, kw] over the taps with
  * oh·sH − padTop + kh·dH = ih and ow·sW − padLeft + kw·dW = iw (co in ci's group, cl = ci within it).
- * A block of 4 input channels × 4 input columns per invocation: per tap, 4 dy loads and 4 w loads
- * feed 16 accumulators.
+ * The strided case (stride 1 is a convolution of dy, see below): a block of 4 input channels × 4 input
+ * columns per invocation; per tap, 4 dy loads and 4 w loads feed 16 accumulators.
  */
-const defs = new Map<boolean, ProgramDef>();
-/**
- * `unitStride`: a variant without integer division in the tap loop (stride 1 in both axes, the common
- * case): division is slow on GPUs and scalarized on CPU-emulated ones.
- */
-function inputGradDef(unitStride: boolean): ProgramDef {
-  let def = defs.get(unitStride);
-  if (def) return def;
-  const onGrid = (t: string, s: string, size: string) =>
-    unitStride ? `${t} < 0 || ${t} >= P.${size}` : `${t} < 0 || ${t} % P.${s} != 0 || ${t} / P.${s} >= P.${size}`;
-  const out = (t: string, s: string) => (unitStride ? t : `${t} / P.${s}`);
-  def = {
-  name: `conv2dBackpropInput${unitStride ? '_unitStride' : ''}`,
+const onGrid = (t: string, s: string, size: string) => `${t} < 0 || ${t} % P.${s} != 0 || ${t} / P.${s} >= P.${size}`;
+const out = (t: string, s: string) => `${t} / P.${s}`;
+const stridedDef: ProgramDef = {
+  name: 'conv2dBackpropInput_strided',
   inputs: ['dy', 'w'],
   outputs: ['dx'],
   uniforms: CONV_UNIFORMS,
@@ -81,16 +73,25 @@ fn store(n: i32, ci: i32, ih: i32, iw0: i32, acc: vec4f) {
   if (ciCount > 1) { store(n, ci0 + 1, ih, iw0, acc1); }
   if (ciCount > 2) { store(n, ci0 + 2, ih, iw0, acc2); }
   if (ciCount > 3) { store(n, ci0 + 3, ih, iw0, acc3); }`,
-  };
-  defs.set(unitStride, def);
-  return def;
-}
+};
 
-/** Input gradient: each invocation gathers the taps that read its 4 × 4 block of dx. */
+/**
+ * Input gradient. Stride 1: a convolution of dy with the transposed, mirrored weights and padding
+ * (k − 1)·d − pad (the direct vec4 kernel). Otherwise each invocation gathers the taps that read its
+ * 4 × 4 block of dx.
+ */
 export const conv2dBackpropInput: GpuKernel<'conv2dBackpropInput'> = ({ dy, w }, { geometry: g }, gpu) => {
+  if (g.strideHeight === 1 && g.strideWidth === 1) {
+    return directConv(gpu, 'conv2dBackpropInput', {
+      batch: g.batch, inC: g.outChannels, inH: g.outHeight, inW: g.outWidth, outC: g.inChannels, groups: g.groups,
+      kH: g.kernelHeight, kW: g.kernelWidth, sH: 1, sW: 1, dH: g.dilationHeight, dW: g.dilationWidth,
+      padTop: (g.kernelHeight - 1) * g.dilationHeight - g.padTop, padLeft: (g.kernelWidth - 1) * g.dilationWidth - g.padLeft,
+      outH: g.inHeight, outW: g.inWidth,
+    }, dy.data, w.data, true);
+  }
   const dx = gpu.alloc(numel(g.xShape), 'conv2dBackpropInput');
   const cinG = g.inChannels / g.groups;
   const blocks = g.batch * g.groups * Math.ceil(cinG / 4) * g.inHeight * Math.ceil(g.inWidth / 4);
-  gpu.run(inputGradDef(g.strideHeight === 1 && g.strideWidth === 1), [dy.data, w.data], [dx], convUniforms(g), blocks);
+  gpu.run(stridedDef, [dy.data, w.data], [dx], convUniforms(g), blocks);
   return dx;
 };

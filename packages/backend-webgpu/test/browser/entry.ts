@@ -1,8 +1,9 @@
 /**
  * Runs in headless Chromium (bundled by test/browser.test.ts): a subset of the kernel table on
- * navigator.gpu, checked against the float64 reference. Publishes its results on `window`.
+ * navigator.gpu, checked against the float64 reference, and a forced device loss (a pending read
+ * rejects, the backend refuses work, a new one works). Publishes its results on `window`.
  */
-import { conv2dGeometry, pool2dGeometry } from '@hypercolumn/core';
+import { conv2dGeometry, HypercolumnError, pool2dGeometry } from '@hypercolumn/core';
 import { createWebGpuBackend } from '../../src/index.js';
 import { closeness, f64, rand, ref, runKernel, vjp, type F64 } from '../harness.js';
 
@@ -59,6 +60,26 @@ async function run(): Promise<{ adapter: string; results: Result[] }> {
     const [loss] = await runKernel(gpu, 'softmaxCrossEntropy', { logits, labels: f64([4], labels) }, {}, { loss: [] });
     const want = ref.crossEntropy(logits, labels);
     return closeness('loss', loss!, want, want.magnitude);
+  });
+  await check('device loss', async () => {
+    const lost = await createWebGpuBackend();
+    const t = lost.write(new Float32Array([1, 2, 3]), [3]);
+    const pending = lost.read(t, 3); // in flight when the device goes
+    lost.device.destroy();
+    const reason = await Promise.race([lost.lost, new Promise<string>((r) => setTimeout(() => r('timeout'), 10_000))]);
+    if (!/device lost/.test(reason)) return `lost settled with ${reason}`;
+    const outcome = await Promise.race([pending.then(() => 'resolved', (e: unknown) => e), new Promise((r) => setTimeout(() => r('hung'), 10_000))]);
+    if (!(outcome instanceof HypercolumnError)) return `pending read: ${String(outcome)}`;
+    try {
+      lost.write(new Float32Array(3), [3]);
+      return 'write after loss did not throw';
+    } catch (err) {
+      if (!(err instanceof HypercolumnError)) return `write after loss threw ${String(err)}`;
+    }
+    const again = await createWebGpuBackend();
+    const got = Array.from(await again.read(again.write(new Float32Array([4, 5]), [2]), 2));
+    again.dispose();
+    return got.join() === '4,5' ? null : `re-created backend read ${got.join()}`;
   });
   const adapter = gpu.description;
   gpu.dispose();
