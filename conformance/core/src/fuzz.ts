@@ -114,29 +114,60 @@ function describeValue(v: unknown): string {
 
 // ------------------------------------------------------------------ one call, classified
 
+interface Ran {
+  made: Tensor[];
+  check?: () => string | undefined | Promise<string | undefined>;
+}
+
 interface Attempt {
   api: string;
-  /** Runs the call; returns the tensors it produced (disposed by the fuzzer) and a check of the result. */
-  run(): { made: Tensor[]; check?: () => string | undefined };
+  /** What the call was (the table case and its mutation), for findings. */
+  what?: string;
+  /**
+   * Runs the call (synchronous or awaited); returns the tensors it produced (disposed by the fuzzer)
+   * and a check of the result, which reads values back with `await tensor.data()` (async backends
+   * have no synchronous read).
+   */
+  run(): Ran | Promise<Ran>;
   /** Tensors the probe made before the call (inputs), disposed after it. */
   inputs: Tensor[];
   /** Disposes anything else the probe owns (modules, optimizers), after the leak check baseline. */
   cleanup?: () => void;
 }
 
-function classify(attempt: Attempt, hangMs: number): { outcome: FuzzOutcome; detail: string } {
+/** Settles with `work`'s result, or with `'hang'` once `ms` have passed without it settling. */
+async function withinTime<T>(work: () => T | Promise<T>, ms: number): Promise<{ value: T } | 'hang'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), ms)));
+  try {
+    // a synchronous call runs inside this promise (and cannot be interrupted: it is timed afterwards)
+    return await Promise.race([Promise.resolve().then(work).then((value) => ({ value })), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs one attempt and classifies it. A call (with its result check) that has not settled after
+ * `hangMs` is a hang: the run cannot go on safely after one (its tensors and queued work are in an
+ * unknown state), so the caller stops there.
+ */
+async function classify(attempt: Attempt, hangMs: number): Promise<{ outcome: FuzzOutcome; detail: string }> {
   const before = hc.memory();
   let outcome: FuzzOutcome = 'ok';
   let detail = '';
   const start = performance.now();
   let made: Tensor[] = [];
+  let settled;
   try {
-    const result = attempt.run();
-    made = result.made;
-    const problem = result.check?.();
-    if (problem) {
+    settled = await withinTime(async () => {
+      const result = await attempt.run();
+      made = result.made;
+      return await result.check?.();
+    }, hangMs);
+    if (settled !== 'hang' && settled.value) {
       outcome = 'wrong-result';
-      detail = problem;
+      detail = settled.value;
     }
   } catch (err) {
     if (err instanceof hc.HypercolumnError) {
@@ -152,6 +183,7 @@ function classify(attempt: Attempt, hangMs: number): { outcome: FuzzOutcome; det
     }
   }
   const elapsed = performance.now() - start;
+  if (settled === 'hang') return { outcome: 'hang', detail: `not settled after ${hangMs} ms` };
   // outputs that are inputs (batch norm returns its running statistics) are disposed with the inputs
   for (const t of made) if (t instanceof hc.Tensor && !attempt.inputs.includes(t)) t.dispose();
   attempt.cleanup?.();
@@ -201,7 +233,7 @@ function compareWithReference(got: { data: Float32Array; shape: readonly number[
 
 // ------------------------------------------------------------------ table mutations
 
-/** Ops that take a plain number for a tensor operand (NumPy-style scalars). */
+/** Ops that take a plain number for a tensor operand (NumPy-style scalars), 0 and NaN included. */
 const NUMBER_OPERAND_OPS = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
 
 /** Ops whose rows are whole training runs or loops over other ops: too slow for a fuzz call. */
@@ -286,6 +318,8 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
         if (typeof v === 'number' && NUMBER_OPERAND_OPS.has(c.op)) f64Inputs[name] = { shape: [], data: Float64Array.of(v) };
         // an absent optional input (null, and the specs' falsy checks): absent for the reference too
         else if (!v) delete f64Inputs[name];
+        // another number (frn's eps as an attribute): that scalar for the reference too
+        else if (typeof v === 'number') f64Inputs[name] = { shape: [], data: Float64Array.of(v) };
       }
       continue;
     }
@@ -298,13 +332,14 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
   }
   return {
     api: c.op,
+    what: `${c.id}, ${note}${replaced && note !== `input ${replaced.name} = ${describeValue(replaced.value)}` ? `, input ${replaced.name} = ${describeValue(replaced.value)}` : ''}`,
     inputs,
     run: () => {
       const outs = spec.run(hc, t, attrs as Record<string, any>, plain);
       made.push(...outs);
       return {
         made,
-        check: () => {
+        check: async () => {
           // accepted: the reference on exactly these values and attributes must agree
           if (outs.some((o) => o.size > 200_000)) return undefined;
           let refs;
@@ -315,7 +350,7 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
           } catch (err) {
             return `accepted (${note}) what the float64 reference refuses: ${err instanceof Error ? err.message : String(err)}`;
           }
-          const got = outs.map((o) => ({ data: o.dataSync(), shape: o.shape }));
+          const got = await Promise.all(outs.map(async (o) => ({ data: await o.data(), shape: o.shape })));
           const problem = compareWithReference(got, refs as never, nonFiniteInput);
           return problem && `${note}: ${problem}`;
         },
@@ -326,7 +361,8 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
 
 // ------------------------------------------------------------------ direct probes
 
-type Probe = (draw: Draw, backend: string) => Attempt;
+/** Builds one call (setup may await: an async backend reads back only asynchronously). */
+type Probe = (draw: Draw, backend: string) => Attempt | Promise<Attempt>;
 
 const smallShape = (draw: Draw, rank = draw.int(0, 4)) => Array.from({ length: rank }, () => draw.int(1, 4));
 const hostileShape = (draw: Draw): unknown =>
@@ -336,13 +372,15 @@ const arg2 = (d: Draw) => [d.pick(HOSTILE_SCALARS), d.pick(HOSTILE_SCALARS)];
 const randomTensor = (draw: Draw, backend: string, shape = smallShape(draw)) =>
   hc.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => draw.next() * 2 - 1), shape, { backend });
 
-function simple(api: string, inputs: Tensor[], call: () => unknown, check?: (out: unknown) => string | undefined, cleanup?: () => void): Attempt {
+type Check = (out: unknown) => string | undefined | Promise<string | undefined>;
+
+function simple(api: string, inputs: Tensor[], call: () => unknown, check?: Check, cleanup?: () => void): Attempt {
   return {
     api,
     inputs,
     cleanup,
-    run: () => {
-      const out = call();
+    run: async () => {
+      const out = await call();
       const made: Tensor[] = [];
       const collect = (v: unknown) => {
         if (v instanceof hc.Tensor) made.push(v);
@@ -355,9 +393,9 @@ function simple(api: string, inputs: Tensor[], call: () => unknown, check?: (out
   };
 }
 
-function filledCheck(expected: number): (out: unknown) => string | undefined {
-  return (out) => {
-    const values = (out as Tensor).dataSync();
+function filledCheck(expected: number): Check {
+  return async (out) => {
+    const values = await (out as Tensor).data();
     const want = Math.fround(expected);
     for (const v of values) if (!(Object.is(v, want) || (Number.isNaN(v) && Number.isNaN(want)) || v === want)) return `value ${v}, expected ${want}`;
     return undefined;
@@ -438,16 +476,17 @@ const PROBES: readonly [string, Probe][] = [
   ['tensor methods', (d, b) => {
     const x = randomTensor(d, b);
     if (d.chance(0.2)) x.dispose();
-    const which = d.int(0, 5);
+    const which = d.int(0, 6);
     const arg = d.pick(HOSTILE_SCALARS);
-    const api = ['item', 'to', 'assign', 'requiresGrad', 'backward', 'dataSync'][which]!;
+    const api = ['item', 'to', 'assign', 'requiresGrad', 'backward', 'dataSync', 'data'][which]!;
     return simple(`Tensor.${api}`, [x], () => {
       if (which === 0) return x.item();
       if (which === 1) return x.to(arg as never);
       if (which === 2) return x.assign(arg as never);
       if (which === 3) return ((x as { requiresGrad: unknown }).requiresGrad = arg);
       if (which === 4) return x.backward(arg as never);
-      return x.dataSync();
+      if (which === 5) return x.dataSync();
+      return x.data();
     });
   }],
   ['shape helpers', (d) => {
@@ -523,9 +562,9 @@ const PROBES: readonly [string, Probe][] = [
       return model.summary(shape as number[]);
     }, undefined, () => model?.dispose());
   }],
-  ['state dict bytes', (d, b) => {
+  ['state dict bytes', async (d, b) => {
     const w = randomTensor(d, b, [2, 3]);
-    const bytes = hc.nn.saveStateDict({ 'layer.weight': w, 'layer.bias': w });
+    const bytes = await hc.nn.saveStateDictAsync({ 'layer.weight': w, 'layer.bias': w });
     const corrupt = bytes.slice(0, d.chance(0.3) ? d.int(0, bytes.length) : bytes.length);
     const flips = d.int(0, 2);
     for (let i = 0; i < flips && corrupt.length; i++) corrupt[d.int(0, corrupt.length - 1)] ^= 1 << d.int(0, 7);
@@ -541,7 +580,12 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const calls = options.calls ?? 2000;
   const budget = options.timeBudgetMs ?? 8000;
   const hangMs = options.hangMs ?? 10_000;
-  const previous = hc.getBackend();
+  let previous: string | undefined;
+  try {
+    previous = hc.getBackend();
+  } catch {
+    previous = undefined; // none chosen yet (nothing started on its own)
+  }
   await hc.setBackend(options.backend);
   const cases = buildCases({ quick: true }).filter((c) => c.kind === 'forward' && !TABLE_SKIP.has(c.op) && OPS[c.op]!.referenceKind !== 'finite-difference');
   const counts: Record<FuzzOutcome, number> = { ok: 0, rejected: 0, 'other-error': 0, 'wrong-result': 0, leak: 0, hang: 0 };
@@ -557,17 +601,19 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (options.only === undefined && performance.now() - start > budget) break;
       // each call draws from its own stream, so any call replays alone
       const draw = new Draw((options.seed * 1_000_003 + i) >>> 0);
-      const attempt = draw.chance(0.6) ? tableAttempt(draw, cases, options.backend, options.otherBackend) : draw.pick(PROBES)[1](draw, options.backend);
-      const { outcome, detail } = classify(attempt, hangMs);
+      const attempt = draw.chance(0.6) ? tableAttempt(draw, cases, options.backend, options.otherBackend) : await draw.pick(PROBES)[1](draw, options.backend);
+      const { outcome, detail } = await classify(attempt, hangMs);
       for (const t of attempt.inputs) t.dispose();
       counts[outcome]++;
       (byApi[attempt.api] ??= {})[outcome] = (byApi[attempt.api]![outcome] ?? 0) + 1;
-      if (BAD_OUTCOMES.includes(outcome) && findings.length < 50) findings.push({ call: i, api: attempt.api, outcome, detail });
+      if (BAD_OUTCOMES.includes(outcome) && findings.length < 50) findings.push({ call: i, api: attempt.api, outcome, detail: attempt.what ? `${detail} [${attempt.what}]` : detail });
       done++;
+      if (outcome === 'hang' && detail.startsWith('not settled')) break; // its work may still hold tensors and the queue
+
     }
   } finally {
     console.warn = warn;
-    await hc.setBackend(previous);
+    if (previous !== undefined) await hc.setBackend(previous);
   }
   return {
     seed: options.seed,

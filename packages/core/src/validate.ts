@@ -91,6 +91,25 @@ export function checkNonNegativeInt(op: string, arg: string, value: unknown): nu
   return value;
 }
 
+/**
+ * The largest stride, dilation, kernel size or padding of a window op (conv, pool): 2^30. Every
+ * backend indexes the (padded) input with signed 32-bit arithmetic, so position × stride and
+ * kernel offset × dilation must stay below 2^31 (PyTorch's limit is int64; ours is the kernels').
+ */
+export const MAX_WINDOW_SIZE = 2 ** 30;
+
+/** A positive integer of at most MAX_WINDOW_SIZE (strides, dilations, kernel sizes). */
+export function checkWindowSize(op: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > MAX_WINDOW_SIZE) fail(op, arg, `a positive integer ≤ ${MAX_WINDOW_SIZE}`, value);
+  return value;
+}
+
+/** A non-negative integer of at most MAX_WINDOW_SIZE (paddings). */
+export function checkPaddingSize(op: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_WINDOW_SIZE) fail(op, arg, `a non-negative integer ≤ ${MAX_WINDOW_SIZE}`, value);
+  return value;
+}
+
 /** A finite number (eps, momentum, learning rates). */
 export function checkFinite(op: string, arg: string, value: unknown, min?: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || (min !== undefined && value < min)) {

@@ -135,10 +135,10 @@ describe('invalid input accepted before is rejected', () => {
   });
 
   it('layers reject bad options at construction', () => {
-    rejects(() => new nn.MaxPool2d(-1), 'MaxPool2d: kernelSize expected a positive integer, got -1');
+    rejects(() => new nn.MaxPool2d(-1), 'MaxPool2d: kernelSize expected a positive integer ≤ 1073741824, got -1');
     rejects(() => new nn.AvgPool2d({ kernelSize: 2, padding: 2 }), 'AvgPool2d: padding expected at most half the kernel size');
     rejects(() => new nn.Flatten('3' as never), 'Flatten: startDim expected an integer axis, got "3"');
-    rejects(() => new nn.MaxPool1d({ kernelSize: 3, stride: 0 }), 'MaxPool1d: stride expected a positive integer, got 0');
+    rejects(() => new nn.MaxPool1d({ kernelSize: 3, stride: 0 }), 'MaxPool1d: stride expected a positive integer ≤ 1073741824, got 0');
   });
 });
 
@@ -154,7 +154,22 @@ describe('messages name the op the user called', () => {
     gone.dispose();
     expectHcError(() => gone.item(), /^item: tensor expected a live tensor/);
     const [x1, w1] = [hc.ones([1, 1, 5]), hc.ones([1, 1, 3])];
-    rejects(() => hc.conv1d(x1, w1, null, { padding: -1 }), /^conv1d: padding expected a non-negative integer, got -1$/);
-    rejects(() => hc.conv1d(x1, w1, null, { padding: [0, -2] as never }), /^conv1d: padding\[1\] expected a non-negative integer, got -2$/);
+    rejects(() => hc.conv1d(x1, w1, null, { padding: -1 }), /^conv1d: padding expected a non-negative integer ≤ 1073741824, got -1$/);
+    rejects(() => hc.conv1d(x1, w1, null, { padding: [0, -2] as never }), /^conv1d: padding\[1\] expected a non-negative integer ≤ 1073741824, got -2$/);
+  });
+});
+
+describe('found by the fuzzer on every backend', () => {
+  it('strides, dilations, kernel sizes and paddings above 2^30 are rejected (32-bit index arithmetic in every backend)', () => {
+    const [x, w, x1, w1] = [hc.ones([1, 1, 3, 3]), hc.ones([1, 1, 1, 1]), hc.ones([1, 1, 3]), hc.ones([1, 1, 1])];
+    rejects(() => hc.conv2d(x, w, null, { stride: 2 ** 31 }), 'conv2d: stride expected a positive integer ≤ 1073741824, got 2147483648');
+    rejects(() => hc.conv2d(x, w, null, { dilation: [1, 2 ** 53] }), 'conv2d: dilation[1] expected a positive integer ≤ 1073741824');
+    rejects(() => hc.conv1d(x1, w1, null, { stride: 2 ** 30 + 1 }), 'conv1d: stride expected a positive integer ≤ 1073741824');
+    rejects(() => hc.maxPool2d(x, { kernelSize: 1, stride: 2 ** 31 }), 'maxPool2d: stride expected a positive integer ≤ 1073741824');
+    rejects(() => hc.avgPool1d(x1, { kernelSize: 2 ** 31 }), 'avgPool1d: kernelSize expected a positive integer ≤ 1073741824');
+    rejects(() => new nn.Conv2d(1, 1, 1, { stride: 2 ** 31 }), 'Conv2d: stride expected a positive integer ≤ 1073741824');
+    rejects(() => hc.conv1d(x1, w1, null, { padding: 2 ** 31 }), 'conv1d: padding expected a non-negative integer ≤ 1073741824');
+    // the largest stride still runs: one output per axis
+    expect(hc.conv2d(x, w, null, { stride: 2 ** 30 }).shape).toEqual([1, 1, 1, 1]);
   });
 });

@@ -8,7 +8,7 @@ import { reshape } from '../ops/reshape.js';
 import { padding1dTo2d, resolvePadding2d, type Padding1d, type Padding2d } from '../shape.js';
 import { uniformArray } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkAllocation, checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank, checkTuple } from '../validate.js';
+import { checkAllocation, checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank, checkTuple, checkWindowSize } from '../validate.js';
 import type { FusedActivation } from '../kernels.js';
 import { Module } from './module.js';
 
@@ -61,8 +61,8 @@ function checkChannels(op: string, inChannels: number, outChannels: number, grou
 
 /** Rejects bad stride/dilation/padding when the layer is built, as PyTorch does (sizes come with the input). */
 function checkWindowOptions(op: string, stride: unknown, dilation: unknown, padding: unknown, rank: 1 | 2): void {
-  checkTuple(op, 'stride', stride ?? 1, rank, checkPositiveInt);
-  checkTuple(op, 'dilation', dilation ?? 1, rank, checkPositiveInt);
+  checkTuple(op, 'stride', stride ?? 1, rank, checkWindowSize);
+  checkTuple(op, 'dilation', dilation ?? 1, rank, checkWindowSize);
   resolvePadding2d(op, padding ?? 0, [1, 1], [1, 1], [1, 1], [1, 1]);
 }
 
@@ -83,7 +83,7 @@ export class Conv2d extends Module {
     const op = new.target === WSConv2d ? 'WSConv2d' : 'Conv2d';
     const opts = checkOptions<Conv2dLayerOptions>(op, options, CONV_LAYER_KEYS);
     const groups = checkChannels(op, inChannels, outChannels, opts.groups);
-    const [kh, kw] = checkTuple(op, 'kernelSize', kernelSize, 2, checkPositiveInt) as [number, number];
+    const [kh, kw] = checkTuple(op, 'kernelSize', kernelSize, 2, checkWindowSize) as [number, number];
     const useBias = checkBoolean(op, 'bias', opts.bias ?? true);
     if (opts.mode !== undefined && opts.mode !== 'correlation' && opts.mode !== 'convolution') fail(op, 'mode', '"correlation" or "convolution"', opts.mode);
     checkWindowOptions(op, opts.stride, opts.dilation, opts.padding, 2);
@@ -142,7 +142,7 @@ export class Conv1d extends Module {
     const op = 'Conv1d';
     const opts = checkOptions<Conv1dLayerOptions>(op, options, CONV_LAYER_KEYS);
     const groups = checkChannels(op, inChannels, outChannels, opts.groups);
-    const k = checkPositiveInt(op, 'kernelSize', kernelSize);
+    const k = checkWindowSize(op, 'kernelSize', kernelSize);
     const useBias = checkBoolean(op, 'bias', opts.bias ?? true);
     if (opts.mode !== undefined && opts.mode !== 'correlation' && opts.mode !== 'convolution') fail(op, 'mode', '"correlation" or "convolution"', opts.mode);
     checkWindowOptions(op, opts.stride, opts.dilation, opts.padding === undefined ? undefined : padding1dTo2d(op, opts.padding), 1);
