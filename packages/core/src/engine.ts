@@ -553,10 +553,12 @@ function runOnCpu(backend: Backend<any>, name: KernelName, present: [string, Ten
 
 /**
  * Outputs of a kernel with a zero-element input, made without the backend's kernel: empty outputs
- * stay empty; a sum over nothing is 0 (a gradient, a matrix product, a conv's result before its
+ * stay empty; a concat is its other input; a sum over nothing is 0 (a gradient, a matrix product, a conv's result before its
  * bias); a mean or statistic over nothing is NaN (as in PyTorch).
  */
 function emptyInputOutputs(name: KernelName, inputs: TensorInputs, attrs: unknown, shapes: readonly (readonly number[])[], backend: Backend<any>): Tensor[] {
+  // joining nothing to b is b (the output has b's shape exactly)
+  if (name === 'concat') return [Tensor.view(inputs['a']!.size === 0 ? inputs['b']! : inputs['a']!, shapes[0]!)];
   const sumsToZero = KERNELS[name].kind === 'backward' || ['sum', 'matMul', 'linear', 'conv2d', 'conv2dFused'].includes(name);
   return shapes.map((shape) => {
     if (sizeOf(shape) === 0) return Tensor.fromStorage(Storage.empty(backend), shape);

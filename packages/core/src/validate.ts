@@ -30,6 +30,18 @@ export function checkShape(op: string, arg: string, t: unknown, shape: readonly 
   return tensor;
 }
 
+/**
+ * Each given tensor lives on `x`'s backend. Ops that update an argument in place (batch norm's
+ * running statistics) check this before any work, so a rejected call changes nothing.
+ */
+export function checkSameBackend(op: string, xArg: string, x: Tensor, others: Record<string, Tensor | null | undefined>): void {
+  for (const [arg, t] of Object.entries(others)) {
+    if (t && t.backend !== x.backend) {
+      throw new HypercolumnError(`${op}: ${arg} expected a tensor on backend "${x.backend}" like ${xArg}, got one on "${t.backend}" (move it with tensor.to("${x.backend}"))`, op, arg);
+    }
+  }
+}
+
 /** Optional tensor of exactly `shape`. */
 export function checkOptionalShape(op: string, arg: string, t: unknown, shape: readonly number[]): Tensor | undefined {
   if (t === undefined || t === null) return undefined;

@@ -173,3 +173,29 @@ describe('found by the fuzzer on every backend', () => {
     expect(hc.conv2d(x, w, null, { stride: 2 ** 30 }).shape).toEqual([1, 1, 1, 1]);
   });
 });
+
+describe('found by the fuzzer: in-place updates and empty parts', () => {
+  it('batchNorm / batchRenorm reject before updating anything: a running statistic on another backend, one tensor as both', () => {
+    const x = hc.randn([4, 3, 2, 2], { seed: 3 });
+    const mean = hc.tensor([0.5, -0.5, 0.25]);
+    const farVar = hc.ones([3], { backend: 'hostile-cpu2' });
+    rejects(() => hc.batchNorm(x, mean, farVar, null, null, { training: true }), 'batchNorm: runningVar expected a tensor on backend "cpu" like x, got one on "hostile-cpu2"');
+    expect(vals(mean)).toEqual([0.5, -0.5, 0.25]); // the mean was updated before the variance failed, once
+    const both = hc.ones([3]);
+    rejects(() => hc.batchNorm(x, both, both, null, null, { training: true }), 'batchNorm: runningVar expected a different tensor from runningMean, got the same tensor');
+    rejects(() => hc.batchRenorm(x, both, both, null, null, { training: true }), 'batchRenorm: runningVar expected a different tensor from runningMean');
+    expect(vals(both)).toEqual([1, 1, 1]);
+  });
+
+  it('concat with an empty part is the other parts (it was NaN-filled)', () => {
+    const empty = hc.zeros([0, 3]);
+    const b = hc.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    expect(vals(hc.concat([empty, b], 0))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(vals(hc.concat([b, empty, b], 0))).toEqual([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6]);
+    expect(vals(hc.concat([hc.zeros([2, 0]), b], 1))).toEqual([1, 2, 3, 4, 5, 6]);
+    // the gradient reaches the non-empty part
+    const w = hc.tensor([1, 2, 3], [1, 3], { requiresGrad: true });
+    hc.sum(hc.mul(hc.concat([empty, w], 0), 2)).backward();
+    expect(vals(w.grad!)).toEqual([2, 2, 2]);
+  });
+});
