@@ -70,11 +70,11 @@ export function resolvePadding2d(
     return [p, p, p, p];
   }
   if (Array.isArray(padding) && padding.length === 2) {
-    const [ph, pw] = padding.map((p, i) => checkPaddingSize(op, `padding[${i}]`, p)) as [number, number];
+    const [ph, pw] = Array.from(padding, (p, i) => checkPaddingSize(op, `padding[${i}]`, p)) as [number, number];
     return [ph, ph, pw, pw];
   }
   if (Array.isArray(padding) && padding.length === 4) {
-    return padding.map((p, i) => checkPaddingSize(op, `padding[${i}]`, p)) as [number, number, number, number];
+    return Array.from(padding, (p, i) => checkPaddingSize(op, `padding[${i}]`, p)) as [number, number, number, number];
   }
   fail(op, 'padding', `a number, [ph, pw], [top, bottom, left, right], "valid" or "same"`, padding);
 }
@@ -87,7 +87,7 @@ export function padding1dTo2d(op: string, padding: unknown): Padding2d {
     return [0, 0, p, p];
   }
   if (Array.isArray(padding) && (padding.length === 1 || padding.length === 2)) {
-    const [left, right = left] = padding.map((p, i) => checkPaddingSize(op, `padding[${i}]`, p));
+    const [left, right = left] = Array.from(padding, (p, i) => checkPaddingSize(op, `padding[${i}]`, p));
     return [0, 0, left!, right];
   }
   fail(op, 'padding', 'a number, [p], [left, right], "valid" or "same"', padding);

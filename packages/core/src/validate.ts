@@ -72,7 +72,8 @@ export function checkAllocation(op: string, arg: string, shape: readonly number[
 /** A shape argument for a new tensor: an array of non-negative integers, small enough to allocate. */
 export function checkShapeArgument(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) fail(op, 'shape', 'an array of non-negative integers', shape);
-  shape.forEach((s, i) => {
+  // Array.from visits holes ([, 2]) as undefined: array methods would skip them
+  Array.from(shape, (s, i) => {
     if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) fail(op, `shape[${i}]`, 'a non-negative integer', s);
   });
   checkAllocation(op, 'shape', shape as number[]);
@@ -139,7 +140,7 @@ export function checkBoolean(op: string, arg: string, value: unknown): boolean {
 export function checkTuple(op: string, arg: string, value: unknown, count: number, check: (op: string, arg: string, v: unknown) => number): number[] {
   if (typeof value === 'number') return Array.from({ length: count }, () => check(op, arg, value));
   if (!Array.isArray(value) || value.length !== count) fail(op, arg, `a number or ${count} numbers`, value);
-  return value.map((v, i) => check(op, `${arg}[${i}]`, v));
+  return Array.from(value, (v, i) => check(op, `${arg}[${i}]`, v)); // holes checked as undefined
 }
 
 /** Options must be a plain object with only known keys (typos fail loudly instead of being ignored). */

@@ -199,3 +199,26 @@ describe('found by the fuzzer: in-place updates and empty parts', () => {
     expect(vals(w.grad!)).toEqual([2, 2, 2]);
   });
 });
+
+describe('found by the fuzzer: arrays with holes', () => {
+  // array methods (forEach, some, map, reduce) skip holes: validation must see them as undefined
+  it('every array argument with a hole is rejected at the hole', () => {
+    const x = hc.ones([2, 3]);
+    const holes = (n: number) => new Array(n) as number[];
+    // eslint-disable-next-line no-sparse-arrays
+    const holeFirst = [, 1] as unknown as number[];
+    rejects(() => hc.reshape(x, holes(2)), 'reshape: shape expected non-negative integers with at most one −1');
+    rejects(() => hc.zeros(holes(2)), 'zeros: shape[0] expected a non-negative integer, got undefined');
+    rejects(() => hc.tensor([1, 2], holeFirst), 'tensor: shape[0] expected a non-negative integer, got undefined');
+    rejects(() => hc.tensor(holeFirst), 'tensor: values[0] expected a number, got undefined');
+    rejects(() => hc.permute(x, holeFirst), 'permute: dims[0] expected an integer axis in [-2, 1], got undefined');
+    rejects(() => hc.sum(x, holeFirst), 'sum: axis[0] expected an integer axis in [-2, 1], got undefined');
+    rejects(() => hc.concat(holeFirst as never), 'concat: tensors[0] expected a Tensor, got undefined');
+    const [image, kernel, param] = [hc.ones([1, 1, 3, 3]), hc.ones([1, 1, 1, 1]), hc.ones([1], { requiresGrad: true })];
+    rejects(() => hc.conv2d(image, kernel, null, { padding: holeFirst as never }), 'conv2d: padding[0] expected a non-negative integer ≤ 1073741824, got undefined');
+    rejects(() => new nn.LayerNorm(holeFirst), 'LayerNorm: normalizedShape[0] expected a positive integer, got undefined');
+    rejects(() => new nn.Sequential(new nn.ReLU()).summary(holeFirst), /^summary: shape\[0\] expected a non-negative integer/);
+    rejects(() => new optim.Adam([param], { betas: holeFirst as never }), 'Adam: betas[0] expected a number in [0, 1], got undefined');
+    rejects(() => new nn.Sequential(...(holeFirst as never[])), 'Sequential: modules[0] expected a Module, got undefined');
+  });
+});

@@ -281,7 +281,7 @@ export class LayerNorm extends Module {
     const opts = checkOptions<LayerNormOptions>(op, options, ['eps', 'elementwiseAffine']);
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
     if (!Array.isArray(shape) || shape.length === 0) fail(op, 'normalizedShape', 'a positive integer or a non-empty array', normalizedShape);
-    shape.forEach((s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
+    Array.from(shape, (s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
     this.normalizedShape = Object.freeze([...shape]);
     this.eps = checkFinite(op, 'eps', opts.eps ?? 1e-5, 0);
     const affine = checkBoolean(op, 'elementwiseAffine', opts.elementwiseAffine ?? true);
@@ -410,10 +410,14 @@ export class Sequential extends Module {
   private readonly layers: Module[] = [];
   constructor(...modules: Module[]) {
     super();
-    modules.forEach((m) => this.append(m));
+    modules.forEach((m, i) => {
+      if (!(m instanceof Module)) fail('Sequential', `modules[${i}]`, 'a Module', m);
+      this.append(m);
+    });
   }
   /** Adds a layer at the end (named by its index). */
   append(m: Module): this {
+    if (!(m instanceof Module)) fail('Sequential.append', 'module', 'a Module', m);
     this.registerModule(String(this.layers.length), m);
     this.layers.push(m);
     return this;

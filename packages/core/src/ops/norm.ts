@@ -171,7 +171,7 @@ export const layerNorm = guarded('layerNorm', function layerNorm(x: Tensor, norm
   checkTensor(op, 'x', x);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
   if (!Array.isArray(shape) || shape.length === 0) fail(op, 'normalizedShape', 'a positive integer or a non-empty array', normalizedShape);
-  shape.forEach((s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
+  Array.from(shape, (s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
   const trailing = x.shape.slice(x.rank - shape.length);
   if (shape.length > x.rank || trailing.some((s, i) => s !== shape[i])) {
     throw new HypercolumnError(`${op}: normalizedShape expected the trailing axes of x ${shapeText(x.shape)}, got ${shapeText(shape)}`, op, 'normalizedShape');
