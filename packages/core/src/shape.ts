@@ -93,6 +93,15 @@ export function padding1dTo2d(op: string, padding: unknown): Padding2d {
   fail(op, 'padding', 'a number, [p], [left, right], "valid" or "same"', padding);
 }
 
+/**
+ * x [N, C, spatial…] with every spatial axis non-empty: a window slides over input, and there is
+ * none to slide over whatever the padding (PyTorch refuses it too). An empty batch or channel axis
+ * is fine (an empty result, or sums over nothing).
+ */
+export function checkSpatialNonEmpty(op: string, xShape: readonly number[]): void {
+  if (xShape.slice(2).some((s) => s === 0)) fail(op, 'x', 'non-empty spatial dimensions (zero batch or channels are fine)', [...xShape]);
+}
+
 export interface ConvOptions2d {
   stride?: number | [number, number];
   padding?: Padding2d;
@@ -104,6 +113,8 @@ export interface ConvOptions2d {
 export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], options: ConvOptions2d): Conv2dGeometry {
   const [batch, inChannels, inHeight, inWidth] = xShape as [number, number, number, number];
   const [outChannels, wInChannels, kernelHeight, kernelWidth] = wShape as [number, number, number, number];
+  checkSpatialNonEmpty(op, xShape);
+  if (kernelHeight === 0 || kernelWidth === 0) fail(op, 'w', 'kernel sizes of at least 1 (w is [O, C/groups, kh, kw])', [...wShape]);
   const [strideHeight, strideWidth] = checkTuple(op, 'stride', options.stride ?? 1, 2, checkWindowSize) as [number, number];
   const [dilationHeight, dilationWidth] = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkWindowSize) as [number, number];
   const groups = checkPositiveInt(op, 'groups', options.groups ?? 1);
@@ -207,8 +218,7 @@ export function checkPoolWindow(op: string, options: PoolOptions2d, givenPadding
 export function pool2dGeometry(op: string, xShape: readonly number[], options: PoolOptions2d): Pool2dGeometry {
   const [batch, channels, inHeight, inWidth] = xShape as [number, number, number, number];
   const { kernel, stride, dilation, ceilMode } = checkPoolWindow(op, options);
-  // a window over an empty map has nothing to pool (PyTorch refuses it too)
-  if (inHeight === 0 || inWidth === 0) fail(op, 'x', 'non-empty spatial dimensions', [...xShape]);
+  checkSpatialNonEmpty(op, xShape);
   const [kernelHeight, kernelWidth] = kernel;
   const [strideHeight, strideWidth] = stride;
   const [dilationHeight, dilationWidth] = dilation;

@@ -222,3 +222,58 @@ describe('found by the fuzzer: arrays with holes', () => {
     rejects(() => new nn.Sequential(...(holeFirst as never[])), 'Sequential: modules[0] expected a Module, got undefined');
   });
 });
+
+describe('layer errors name what the user called', () => {
+  it('every layer: a bad input fails as "<Layer>.forward: …" (not the op inside), leaving nothing behind', () => {
+    const bad = hc.ones([2, 3]);
+    const layers: nn.Module[] = [
+      new nn.Conv2d(2, 3, 3), new nn.Conv1d(2, 3, 3), new nn.WSConv2d(2, 3, 3), new nn.Linear(4, 2), new nn.MaxPool2d(2), new nn.AvgPool2d(2),
+      new nn.MaxPool1d(2), new nn.AvgPool1d(2), new nn.GlobalAvgPool2d(), new nn.Flatten(3), new nn.BatchNorm2d(4), new nn.BatchRenorm2d(4),
+      new nn.LayerNorm([4]), new nn.InstanceNorm2d(4), new nn.GroupNorm(2, 4), new nn.FilterResponseNorm2d(4), new nn.BatchNorm1d(4),
+      new nn.Dropout(0.5), new nn.ReLU(), new nn.Sigmoid(), new nn.Tanh(), new nn.Residual(new nn.Linear(3, 4)),
+    ];
+    for (const layer of layers) {
+      const name = layer.constructor.name;
+      rejects(() => layer.forward('x' as never), `${name}.forward: x expected a Tensor, got "x"`);
+      if (!['Dropout', 'ReLU', 'Sigmoid', 'Tanh'].includes(name)) rejects(() => layer.forward(bad), new RegExp(`^${name}\\.forward: \\S`));
+    }
+  });
+
+  it('inside Sequential the failing layer is named; a user-defined module is named after its class', () => {
+    const model = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Conv2d(4, 2, 1));
+    const x = hc.ones([2, 3]);
+    rejects(() => model.forward(x), 'Conv2d.forward: x expected rank 4 (N, C, H, W), got rank 2 with shape [2, 4]');
+    class Head extends nn.Module {
+      forward(x: hc.Tensor): hc.Tensor {
+        return hc.softmax(x, 5);
+      }
+    }
+    rejects(() => new Head().forward(x), /^Head\.forward: dim expected an integer axis/);
+  });
+});
+
+describe('zero-size inputs of window ops (as PyTorch 1.13: empty spatial axes are refused, empty batch or channels are not)', () => {
+  it('conv and pools reject an empty spatial axis whatever the padding, naming the op and the 1-d or 2-d shape', () => {
+    const [w, w1, w0, x3, x3x0, x1x0] = [hc.ones([1, 1, 3, 3]), hc.ones([1, 1, 3]), hc.ones([1, 1, 0, 3]), hc.ones([1, 1, 3, 3]), hc.ones([1, 1, 3, 0]), hc.ones([1, 1, 0])];
+    rejects(() => hc.conv2d(x3x0, w, null, { padding: 1 }), 'conv2d: x expected non-empty spatial dimensions (zero batch or channels are fine), got [1, 1, 3, 0]');
+    rejects(() => hc.conv2d(x3x0, w, null, { padding: 'same' }), 'conv2d: x expected non-empty spatial dimensions');
+    rejects(() => hc.conv1d(x1x0, w1, null, { padding: 1 }), 'conv1d: x expected non-empty spatial dimensions (zero batch or channels are fine), got [1, 1, 0]');
+    rejects(() => hc.maxPool2d(x3x0, { kernelSize: 3, padding: 1 }), 'maxPool2d: x expected non-empty spatial dimensions');
+    rejects(() => hc.avgPool2d(x3x0, { kernelSize: 1 }), 'avgPool2d: x expected non-empty spatial dimensions');
+    rejects(() => hc.maxPool1d(x1x0, { kernelSize: 1 }), 'maxPool1d: x expected non-empty spatial dimensions (zero batch or channels are fine), got [1, 1, 0]');
+    rejects(() => hc.avgPool1d(x1x0, { kernelSize: 1, padding: 0 }), 'avgPool1d: x expected non-empty spatial dimensions');
+    const layer = new nn.Conv2d(1, 1, 3, { padding: 1 });
+    rejects(() => layer.forward(x3x0), 'Conv2d.forward: x expected non-empty spatial dimensions');
+    // a kernel with an empty axis (PyTorch: "kernel size should be greater than zero")
+    rejects(() => hc.conv2d(x3, w0), 'conv2d: w expected kernel sizes of at least 1 (w is [O, C/groups, kh, kw]), got [1, 1, 0, 3]');
+  });
+
+  it('empty batch or channels: empty results, or the bias alone (sums over no input channel)', () => {
+    const w = hc.ones([2, 1, 3, 3]);
+    expect(hc.conv2d(hc.ones([0, 1, 4, 4]), w, null, { padding: 1 }).shape).toEqual([0, 2, 4, 4]);
+    const y = hc.conv2d(hc.ones([1, 0, 2, 2]), hc.ones([2, 0, 1, 1]), hc.tensor([3, -1]));
+    expect(y.shape).toEqual([1, 2, 2, 2]);
+    expect(vals(y)).toEqual([3, 3, 3, 3, -1, -1, -1, -1]); // PyTorch: conv over zero input channels is the bias
+    expect(hc.maxPool2d(hc.ones([0, 2, 4, 4]), { kernelSize: 2 }).shape).toEqual([0, 2, 2, 2]);
+  });
+});

@@ -59,6 +59,12 @@ function checkChannels(op: string, inChannels: number, outChannels: number, grou
   return g;
 }
 
+/** x of the layer's rank with `inChannels` on axis 1 (else the conv would blame the weight's shape). */
+function checkConvInput(op: string, x: unknown, rank: 3 | 4, inChannels: number): void {
+  const t = checkRank(op, 'x', x, rank, rank === 4 ? 'N, C, H, W' : 'N, C, L');
+  if (t.shape[1] !== inChannels) fail(op, 'x', `${inChannels} channels on axis 1`, t.shape);
+}
+
 /** Rejects bad stride/dilation/padding when the layer is built, as PyTorch does (sizes come with the input). */
 function checkWindowOptions(op: string, stride: unknown, dilation: unknown, padding: unknown, rank: 1 | 2): void {
   checkTuple(op, 'stride', stride ?? 1, rank, checkWindowSize);
@@ -119,11 +125,13 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkConvInput(this.opName, x, 4, this.inChannels);
     return conv2d(x, this.weight, this.bias, this.options);
   }
 
   /** Conv + bias + `activation` in one kernel (conv2dFused), gradients included. */
   forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
+    checkConvInput(this.opName, x, 4, this.inChannels);
     return scope(() => conv2d(x, this.effectiveWeight(), this.bias, { ...this.options, activation }));
   }
 }
@@ -161,6 +169,7 @@ export class Conv1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkConvInput(this.opName, x, 3, this.inChannels);
     return conv1d(x, this.weight, this.bias, this.options);
   }
 }
@@ -202,12 +211,11 @@ export class WSConv2d extends Conv2d {
   }
 
   override forward(x: Tensor): Tensor {
-    checkRank('WSConv2d', 'x', x, 4, 'N, C, H, W');
+    checkConvInput(this.opName, x, 4, this.inChannels);
     return scope(() => conv2d(x, this.effectiveWeight(), this.bias, this.options));
   }
 
   override forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
-    checkRank('WSConv2d', 'x', x, 4, 'N, C, H, W');
     return super.forwardActivated(x, activation);
   }
 }

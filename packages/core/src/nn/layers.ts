@@ -13,7 +13,7 @@ import {
 import { checkPoolWindow } from '../shape.js';
 import { flatten } from '../ops/reshape.js';
 import type { Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkInRange, checkOptions, checkPositiveInt, checkRank } from '../validate.js';
+import { checkBoolean, checkFinite, checkInRange, checkOptions, checkPositiveInt, checkRank, checkTensor } from '../validate.js';
 import { defaultInit } from './conv.js';
 import { Module } from './module.js';
 
@@ -432,6 +432,7 @@ export class Sequential extends Module {
     return this.layers[Symbol.iterator]();
   }
   forward(x: Tensor): Tensor {
+    checkTensor(this.opName, 'x', x);
     // intermediate activations are freed; the autograd graph keeps its own references
     return scope(() => {
       let h = x;
@@ -478,6 +479,7 @@ export class Residual extends Module {
     if (this.beta <= 0) fail(op, 'beta', 'a positive number', this.beta);
   }
   forward(x: Tensor): Tensor {
+    checkTensor(this.opName, 'x', x);
     return scope(() => {
       const input = this.beta === 1 ? x : div(x, this.beta);
       let branch = this.body.forward(input);

@@ -3,7 +3,7 @@ import { record } from '../autograd.js';
 import { runKernel, scope } from '../engine.js';
 import { fail } from '../errors.js';
 import type { Pool2dGeometry } from '../kernels.js';
-import { checkPoolWindow, padding1dTo2d, pool2dGeometry, type Padding1d, type PoolOptions2d } from '../shape.js';
+import { checkPoolWindow, checkSpatialNonEmpty, padding1dTo2d, pool2dGeometry, type Padding1d, type PoolOptions2d } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkBoolean, checkOptions, checkRank, checkWindowSize } from '../validate.js';
 import { mul } from './elementwise.js';
@@ -83,6 +83,7 @@ export function checkPoolOptions<T>(op: string, options: unknown, keys: readonly
 
 function pool1d(op: string, x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
   checkRank(op, 'x', x, 3, 'N, C, L');
+  checkSpatialNonEmpty(op, x.shape); // in 1-d terms, before the [N, C, 1, L] view
   // the [N, C, 1, L] views are disposed by the scope, also when validation throws
   return scope(() => {
     const y4 = run(reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]));
