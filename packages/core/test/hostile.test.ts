@@ -277,3 +277,15 @@ describe('zero-size inputs of window ops (as PyTorch 1.13: empty spatial axes ar
     expect(hc.maxPool2d(hc.ones([0, 2, 4, 4]), { kernelSize: 2 }).shape).toEqual([0, 2, 2, 2]);
   });
 });
+
+describe('found by the fuzzer: number − tensor', () => {
+  it('sub(number, x) leaves only its result behind, with the right values and gradient', () => {
+    const x = hc.tensor([1, 2, 3], [3], { requiresGrad: true });
+    const before = hc.memory();
+    const y = hc.sub(10, x);
+    expect(hc.memory().numTensors).toBe(before.numTensors + 1); // −x was left alive
+    expect(vals(y)).toEqual([9, 8, 7]);
+    hc.sum(y).backward();
+    expect(vals(x.grad!)).toEqual([-1, -1, -1]);
+  });
+});

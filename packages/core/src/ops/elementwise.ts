@@ -43,7 +43,13 @@ function withNumber(kernel: BinaryKernel, x: Tensor, value: number, numberFirst:
       return scalarOp(kernel, 'mulScalar', x, value, (dy) => [mul(dy, value)]);
     case 'sub':
       if (!numberFirst) return scalarOp(kernel, 'addScalar', x, -value, (dy) => [Tensor.view(dy, dy.shape)]);
-      return add(neg(x), value);
+      {
+        // v − x = (−x) + v; −x is an intermediate (the graph keeps what backward needs)
+        const negated = neg(x);
+        const y = add(negated, value);
+        negated.dispose();
+        return y;
+      }
     case 'div':
       if (!numberFirst) return scalarOp(kernel, 'mulScalar', x, 1 / value, (dy) => [mul(dy, 1 / value)]);
       // d(v/x)/dx = −v/x²
