@@ -745,6 +745,66 @@ const PROBES: readonly [string, Probe][] = [
       return model.summary(shape as number[]);
     }, undefined, () => model?.dispose());
   }],
+  ['unary ops', (d, b) => {
+    const x = randomTensor(d, b, smallShape(d, d.int(1, 3)));
+    const op = d.pick(['neg', 'sqrt', 'abs', 'exp', 'log'] as const);
+    const math: Record<typeof op, (v: number) => number> = { neg: (v) => -v, sqrt: Math.sqrt, abs: Math.abs, exp: Math.exp, log: Math.log };
+    const arg = d.chance(0.8) ? x : d.pick(HOSTILE_SCALARS);
+    return simple(op, [x], () => hc[op](arg as Tensor), async (out) => {
+      const [xs, ys] = [await x.data(), await (out as Tensor).data()];
+      for (let i = 0; i < xs.length; i++) {
+        const want = math[op](xs[i]!);
+        const got = ys[i]!;
+        if (Number.isNaN(want) ? !Number.isNaN(got) : Math.abs(want) > FLOAT32_MAX ? got !== Math.sign(want) * Infinity : !(Math.abs(got - want) <= 1e-5 * Math.abs(want) + 1e-37)) return `${op}(${xs[i]}) = ${got}, expected ${want}`;
+      }
+      return undefined;
+    });
+  }],
+  ['matMul/reverseSpatial/globalAvgPool1d', (d, b) => {
+    const which = d.int(0, 2);
+    const a = randomTensor(d, b, d.chance(0.7) ? [d.int(0, 3), d.int(1, 3)] : smallShape(d));
+    const m = randomTensor(d, b, d.chance(0.7) ? [a.shape[1] ?? 1, d.int(1, 3)] : smallShape(d));
+    const other = d.chance(0.8) ? m : d.pick(HOSTILE_SCALARS);
+    return simple(['matMul', 'reverseSpatial', 'globalAvgPool1d'][which]!, [a, m], () => (which === 0 ? hc.matMul(a, other as Tensor) : which === 1 ? hc.reverseSpatial(d.chance(0.8) ? a : (other as Tensor)) : hc.globalAvgPool1d(d.chance(0.5) ? a : (other as Tensor))), async (out) => {
+      if (which !== 0) return undefined;
+      const [av, bv, yv] = [await a.data(), await m.data(), await (out as Tensor).data()];
+      const [M, K] = a.shape as [number, number];
+      const N = m.shape[1]!;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let want = 0;
+          let mag = 0;
+          for (let k = 0; k < K; k++) (want += av[i * K + k]! * bv[k * N + j]!), (mag += Math.abs(av[i * K + k]! * bv[k * N + j]!));
+          if (!(Math.abs(yv[i * N + j]! - want) <= 1e-5 * mag + 1e-4 * Math.abs(want) + 1e-30)) return `matMul[${i}, ${j}] = ${yv[i * N + j]}, expected ${want}`;
+        }
+      return undefined;
+    });
+  }],
+  ['backend registry', (d, b) => {
+    // names that are not registered (Object.prototype's keys among them): rejected, and the current backend unchanged
+    const name = d.pick(['nope', '', '__proto__', 'constructor', 'toString', 'hasOwnProperty', ...HOSTILE_SCALARS]);
+    const current = hc.getBackend();
+    const which = d.int(0, 2);
+    const x = randomTensor(d, b, [2]);
+    return simple(['setBackend', 'Tensor.to', 'zeros({backend})'][which]!, [x], async () => {
+      if (which === 0) await hc.setBackend(name as string);
+      else if (which === 1) return x.to(name as string);
+      else return hc.zeros([2], { backend: name as string });
+      return undefined;
+    }, () => (hc.getBackend() === current ? undefined : `switched the backend to ${hc.getBackend()}`), undefined, { name });
+  }],
+  ['module state dicts', (d, b) => {
+    let layer: hc.nn.Linear | undefined;
+    const w = randomTensor(d, b, d.pick([[3, 2], [2, 3], [3], [0]]));
+    const dict = d.chance(0.6) ? { weight: w, ...(d.chance(0.5) ? { bias: d.chance(0.7) ? w : d.pick(HOSTILE_SCALARS) } : {}) } : d.pick(HOSTILE_SCALARS);
+    const options = d.chance(0.7) ? undefined : d.pick([{ strict: false }, { strict: 'no' }, ...HOSTILE_SCALARS]);
+    return simple('Module.loadStateDict', [w], () => {
+      layer = new hc.nn.Linear(2, 3);
+      if (d.chance(0.3)) return hc.nn.saveStateDict(dict as never);
+      layer.loadStateDict(dict as never, options as never);
+      return undefined;
+    }, undefined, () => layer?.dispose(), { dict, options });
+  }],
   ['state dict bytes', async (d, b) => {
     const w = randomTensor(d, b, [2, 3]);
     const bytes = await hc.nn.saveStateDictAsync({ 'layer.weight': w, 'layer.bias': w });

@@ -56,6 +56,10 @@ export const DEFAULT_PRIORITIES = { native: 4, webgpu: 3, wasm: 2, cpu: 1 } as c
 
 /** Registers (or replaces) a backend. The factory runs lazily: importing a backend never throws. */
 export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
+  const op = 'registerBackend';
+  if (typeof name !== 'string' || name === '') throw new HypercolumnError(`${op}: name expected a non-empty string, got ${describe(name)}`, op, 'name');
+  if (typeof factory !== 'function') throw new HypercolumnError(`${op}: factory expected a function that creates the backend, got ${describe(factory)}`, op, 'factory');
+  if (typeof priority !== 'number' || !Number.isFinite(priority)) throw new HypercolumnError(`${op}: priority expected a finite number, got ${describe(priority)}`, op, 'priority');
   const old = registry.get(name);
   if (old?.instance) void old.instance.dispose?.();
   registry.set(name, { name, factory, priority });
@@ -185,6 +189,7 @@ export async function listBackends(): Promise<BackendInfo[]> {
 
 /** Makes `name` the backend for new tensors. Rejects with the reason if it cannot start. */
 export async function setBackend(name: string): Promise<void> {
+  if (typeof name !== 'string') throw new HypercolumnError(`setBackend: backend expected a backend name (${describeNames()}), got ${describe(name)}`, 'setBackend', 'backend');
   const reg = registry.get(name);
   if (!reg) {
     throw new HypercolumnError(

@@ -289,3 +289,18 @@ describe('found by the fuzzer: number − tensor', () => {
     expect(vals(x.grad!)).toEqual([-1, -1, -1]);
   });
 });
+
+describe('found by the fuzzer: backend names', () => {
+  it('setBackend and registerBackend reject non-strings (a BigInt made JSON.stringify throw a TypeError)', async () => {
+    const current = hc.getBackend();
+    for (const name of [10n, Symbol.for('x'), 3, null, {}]) {
+      await expect(hc.setBackend(name as never)).rejects.toThrow(/^setBackend: backend expected a backend name \(.*\), got /);
+    }
+    await expect(hc.setBackend('__proto__')).rejects.toThrow(/^setBackend: backend expected one of/);
+    expect(hc.getBackend()).toBe(current);
+    expectHcError(() => hc.registerBackend(10n as never, () => createCpuBackend()), 'registerBackend: name expected a non-empty string, got 10n');
+    expectHcError(() => hc.registerBackend('fuzz-x', 3 as never), 'registerBackend: factory expected a function');
+    expectHcError(() => hc.registerBackend('fuzz-x', () => createCpuBackend(), NaN), 'registerBackend: priority expected a finite number, got NaN');
+    expect((await hc.listBackends()).map((b) => b.name)).not.toContain('fuzz-x');
+  });
+});
