@@ -412,7 +412,7 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
       } else {
         t[name] = v as Tensor;
         // a number operand is valid for elementwise ops: the reference sees it as a scalar
-        if (typeof v === 'number' && NUMBER_OPERAND_OPS.has(c.op)) f64Inputs[name] = { shape: [], data: Float64Array.of(v) };
+        if (typeof v === 'number' && NUMBER_OPERAND_OPS.has(c.op)) f64Inputs[name] = { shape: [], data: Float64Array.of(Math.fround(v)) }; // a float32 scalar, as PyTorch
         // an absent optional input (null, and the specs' falsy checks): absent for the reference too
         else if (!v) delete f64Inputs[name];
         // another number (frn's eps as an attribute): that scalar for the reference too

@@ -304,3 +304,11 @@ describe('found by the fuzzer: backend names', () => {
     expect((await hc.listBackends()).map((b) => b.name)).not.toContain('fuzz-x');
   });
 });
+
+describe('found by the fuzzer: number operands are float32, as in PyTorch', () => {
+  it('mul(x, 1e308) is x · Infinity on every backend (−0 · 1e308 was −0 on cpu, NaN on wasm; PyTorch: NaN)', () => {
+    const x = hc.tensor([-0, 0, 1, -2]);
+    expect(vals(hc.mul(x, 1e308))).toEqual([NaN, NaN, Infinity, -Infinity]);
+    expect(vals(hc.div(x, 1e-320))).toEqual([NaN, NaN, Infinity, -Infinity]); // 1e-320 is 0 in float32
+  });
+});
