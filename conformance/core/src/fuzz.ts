@@ -700,7 +700,7 @@ const PROBES: readonly [string, Probe][] = [
         return undefined;
       }
       if (which === 1) return hc.optim.adaptiveGradClip(d.chance(0.8) ? [p] : (d.pick(HOSTILE_SCALARS) as never), d.chance(0.5) ? { clipping: d.pick(HOSTILE_SCALARS), eps: maybeHostile(d, 1e-3) } as never : (d.pick(HOSTILE_SCALARS) as never));
-      return hc.optim.clipGradNorm(d.chance(0.8) ? [p] : (d.pick([[p, p], [p, null], [p, 3], HOSTILE_SCALARS[0]]) as never), d.pick(HOSTILE_SCALARS) as number);
+      return hc.optim.clipGradNorm(d.chance(0.8) ? [p] : (d.pick([[p, p], [p, null], [p, 3], HOLEY, 0]) as never), d.pick(HOSTILE_SCALARS) as number);
     }, undefined, () => sgd?.dispose(), { options }, true);
   }],
   ['pytorch ops', (d, b) => {
