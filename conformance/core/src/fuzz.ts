@@ -780,6 +780,36 @@ const PROBES: readonly [string, Probe][] = [
       return undefined;
     });
   }],
+  ['crossEntropy tensor labels', (d, b) => {
+    // kernels index memory with the labels: core checks a labels tensor where the backend reads
+    // synchronously (an invalid one is a HypercolumnError); where it cannot (WebGPU) it is documented
+    // as unchecked, and the call must only not crash, hang or leak
+    const [n, k] = [d.int(1, 4), d.int(1, 5)];
+    const logits = randomTensor(d, b, [n, k]);
+    const labelValues = Array.from({ length: n }, () => (d.chance(0.6) ? d.int(0, k - 1) : d.pick([-1, k, k + 1, 2.5, -0.5, NaN, Infinity, -Infinity, 2 ** 24, 2 ** 31, -(2 ** 31), 1e30, -0])));
+    const labels = hc.tensor(labelValues, [n], { backend: b });
+    return simple('crossEntropy', [logits, labels], () => hc.crossEntropy(logits, labels), async (out) => {
+      const [z, y] = [await logits.data(), (await (out as Tensor).data())[0]!];
+      const valid = labelValues.every((c) => Number.isInteger(c) && c >= 0 && c < k);
+      const checkable = (() => {
+        try {
+          labels.dataSync();
+          return true;
+        } catch {
+          return false; // no synchronous read here
+        }
+      })();
+      if (!valid) return checkable ? `accepted labels ${describeValue(labelValues)} for K = ${k} (loss ${y})` : undefined;
+      let want = 0;
+      for (let i = 0; i < n; i++) {
+        const row = Array.from(z.subarray(i * k, i * k + k));
+        const top = Math.max(...row);
+        want += top + Math.log(row.reduce((acc, v) => acc + Math.exp(v - top), 0)) - row[labelValues[i]!]!;
+      }
+      want /= n;
+      return Math.abs(y - want) <= 1e-5 * (Math.abs(want) + 10) ? undefined : `loss ${y}, expected ${want}`;
+    });
+  }],
   ['backend registry', (d, b) => {
     // names that are not registered (Object.prototype's keys among them): rejected, and the current backend unchanged
     const name = d.pick(['nope', '', '__proto__', 'constructor', 'toString', 'hasOwnProperty', ...HOSTILE_SCALARS]);

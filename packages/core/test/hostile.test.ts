@@ -312,3 +312,15 @@ describe('found by the fuzzer: number operands are float32, as in PyTorch', () =
     expect(vals(hc.div(x, 1e-320))).toEqual([NaN, NaN, Infinity, -Infinity]); // 1e-320 is 0 in float32
   });
 });
+
+describe('found by the fuzzer: class labels as a tensor', () => {
+  it('crossEntropy checks a labels tensor where the backend reads synchronously (kernels index memory with it)', () => {
+    const logits = hc.randn([3, 4], { seed: 2 });
+    for (const bad of [[0, 4, 1], [0, -1, 1], [0, 2.5, 1], [NaN, 0, 0], [0, 0, 2 ** 31]]) {
+      const labels = hc.tensor(bad);
+      rejects(() => hc.crossEntropy(logits, labels), /^crossEntropy: labels\[\d\] expected an integer class index in \[0, 3\], got /);
+    }
+    // valid tensor labels give the same loss as the array form
+    expectClose([hc.crossEntropy(logits, hc.tensor([3, 0, 1])).item()], [hc.crossEntropy(logits, [3, 0, 1]).item()], 0, 0);
+  });
+});
