@@ -260,6 +260,11 @@ function fixedForward(): Case[] {
     C('axis0-2', 'concat', { a: u(2, 3), b: u(4, 3) }, { axis: 0 }),
     C('last-axis', 'argmax', { x: distinct(3, 5) }, { dim: -1 }),
     C('axis0', 'argmax', { x: distinct(4, 2, 3) }, { dim: 0 }),
+    C('keepdim-axis1', 'argmax', { x: distinct(2, 4, 3) }, { dim: 1, keepDim: true }),
+    C('flattened', 'argmax', { x: distinct(3, 4) }),
+    C('flattened-keepdim', 'argmax', { x: distinct(2, 3, 2) }, { keepDim: true }),
+    // ties: the first index of the maximum (PyTorch; ONNX select_last_index 0); −0 ties with 0
+    C('ties-first', 'argmax', { x: { shape: [3, 4], values: [2, 5, 5, 1, 7, 7, 7, 7, -1, -0, 0, -3] } }, { dim: 1 }, { expected: { values: [1, 0, 1], shape: [3], note: 'first index of each tied maximum' } }),
     C('adam-3-steps', 'adam', { param: u(2, 3), g1: u(2, 3), g2: u(2, 3), g3: u(2, 3) }, { options: { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1 } }),
     C('adamw-3-steps', 'adam', { param: u(5), g1: u(5), g2: u(5), g3: u(5) }, { decoupled: true, options: { lr: 0.02, weightDecay: 0.05 } }),
     C('with-bias', 'linear', { x: u(4, 10), w: u(6, 10), b: u(6) }),

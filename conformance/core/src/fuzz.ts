@@ -92,51 +92,134 @@ class Draw {
   }
 }
 
-/** Hostile scalars: wrong types, non-finite, negative, fractional, huge. */
+/** An array with a hole at index 0 (`[, 1]`): length 2, one element. */
+// eslint-disable-next-line no-sparse-arrays
+const HOLEY = [, 1];
+
+/**
+ * Hostile scalars: wrong types, non-finite, negative, fractional, huge, denormal, boxed, array-likes
+ * with holes, frozen and proxied objects.
+ */
 const HOSTILE_SCALARS: readonly unknown[] = [
-  0, -1, -0, 1.5, NaN, Infinity, -Infinity, 1e308, -1e308, 2 ** 31, 2 ** 53, 2 ** 20, 1e-320,
-  '3', 'abc', '', 'same', 'valid', null, undefined, true, false, [], [1], [1, 2, 3], [-1, 2], [NaN, 1], [1, 2, 3, 4, 5],
-  {}, { valueOf: () => 3 }, () => 1, Symbol.for('x'), 10n,
+  0, -1, -0, 1.5, NaN, Infinity, -Infinity, 1e308, -1e308, 2 ** 31, 2 ** 31 - 1, -(2 ** 31), 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 20, 2 ** 30, 2 ** 30 + 1,
+  1e-320, 1e-45, 5e-324, -1e-45, Number.EPSILON, 0.1 + 0.2,
+  '3', '1e3', ' ', '-0', 'abc', '', 'same', 'valid', 'NaN', null, undefined, true, false,
+  [], [1], [1, 2, 3], [-1, 2], [NaN, 1], [1, 2, 3, 4, 5], HOLEY, new Array(2), [[1]], ['1'], [1n], [-0, 0],
+  Object.freeze([1, 2]), new Proxy([2, 2], {}), Object.freeze({}), new Proxy({}, {}), Object.create(null),
+  {}, { valueOf: () => 3 }, { toString: () => '3' }, { length: 2 }, new Number(3), new String('3'), new Date(0),
+  () => 1, Symbol.for('x'), 10n, -1n, Float32Array.of(1, 2), new Int32Array(0),
 ];
 
-function describeValue(v: unknown): string {
+/** Hostile window geometry (strides, dilations, paddings, kernel sizes): each legal alone, not together. */
+const HOSTILE_GEOMETRY: readonly unknown[] = [
+  2 ** 30, 2 ** 30 + 1, [2 ** 30, 1], [1, 2 ** 30], [0, 0, 0, 2 ** 30], [2 ** 29, 2 ** 29], [2 ** 15, 2 ** 15], [0, 2 ** 30], 65535, [1, 2 ** 31 - 1], [3, 3, 3, 3], 'same',
+];
+const GEOMETRY_KEYS = new Set(['padding', 'stride', 'dilation', 'kernelSize']);
+
+/** A readable, complete description of a value (also the snapshot compared to detect mutation). */
+function describeValue(v: unknown, depth = 0): string {
+  if (depth > 6) return '…';
   if (typeof v === 'symbol') return v.toString();
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'function') return 'function';
+  if (Object.is(v, -0)) return '-0';
   if (v instanceof hc.Tensor) return v.toString();
-  if (Array.isArray(v)) return `[${v.map(describeValue).join(', ')}]`;
+  if (Array.isArray(v)) return `[${Array.from({ length: v.length }, (_, i) => (i in v ? describeValue(v[i], depth + 1) : '<hole>')).join(', ')}]`;
   if (v && typeof v === 'object') {
-    if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
-    return `{${Object.entries(v).map(([k, x]) => `${k}: ${describeValue(x)}`).join(', ')}}`;
+    if (ArrayBuffer.isView(v)) {
+      const items = Array.from(v as unknown as ArrayLike<number>);
+      return `${v.constructor.name}(${items.length})[${items.slice(0, 64).map((x) => describeValue(x)).join(', ')}${items.length > 64 ? ', …' : ''}]`;
+    }
+    if (v instanceof Date) return `Date(${v.getTime()})`;
+    return `{${Object.entries(v).map(([k, x]) => `${k}: ${describeValue(x, depth + 1)}`).join(', ')}}`;
   }
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
 // ------------------------------------------------------------------ one call, classified
 
+interface Ran {
+  made: Tensor[];
+  check?: () => string | undefined | Promise<string | undefined>;
+}
+
 interface Attempt {
   api: string;
-  /** Runs the call; returns the tensors it produced (disposed by the fuzzer) and a check of the result. */
-  run(): { made: Tensor[]; check?: () => string | undefined };
+  /** What the call was (the table case and its mutation), for findings. */
+  what?: string;
+  /**
+   * Runs the call (synchronous or awaited); returns the tensors it produced (disposed by the fuzzer)
+   * and a check of the result, which reads values back with `await tensor.data()` (async backends
+   * have no synchronous read).
+   */
+  run(): Ran | Promise<Ran>;
   /** Tensors the probe made before the call (inputs), disposed after it. */
   inputs: Tensor[];
   /** Disposes anything else the probe owns (modules, optimizers), after the leak check baseline. */
   cleanup?: () => void;
+  /**
+   * Run after every call that settled, accepted or rejected: says what of the caller's arguments the
+   * call changed (tensor values, shape and data arrays, option objects), where the API does not say so.
+   */
+  unchanged?: () => string | undefined | Promise<string | undefined>;
 }
 
-function classify(attempt: Attempt, hangMs: number): { outcome: FuzzOutcome; detail: string } {
-  const before = hc.memory();
+/** Snapshots of values the caller passed: each must read the same after the call. */
+function watch(values: Record<string, unknown>): () => string | undefined {
+  const before = Object.entries(values).map(([k, v]) => [k, describeValue(v)] as const);
+  return () => {
+    for (const [k, was] of before) {
+      const now = describeValue(values[k]);
+      if (now !== was) return `changed the caller's ${k}: ${was} became ${now}`;
+    }
+    return undefined;
+  };
+}
+
+/** Each live tensor still holds `expected` (bit for bit, NaN equal to NaN). */
+async function tensorsUnchanged(expected: [string, Tensor, Float32Array][]): Promise<string | undefined> {
+  for (const [name, t, want] of expected) {
+    if (t.isDisposed) return `disposed the caller's ${name}`;
+    const got = await t.data();
+    for (let i = 0; i < want.length; i++) {
+      if (!Object.is(got[i], want[i]) && !(Number.isNaN(got[i]) && Number.isNaN(want[i]))) return `changed the caller's ${name}[${i}]: ${want[i]} became ${got[i]}`;
+    }
+  }
+  return undefined;
+}
+
+/** Settles with `work`'s result, or with `'hang'` once `ms` have passed without it settling. */
+async function withinTime<T>(work: () => T | Promise<T>, ms: number): Promise<{ value: T } | 'hang'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), ms)));
+  try {
+    // a synchronous call runs inside this promise (and cannot be interrupted: it is timed afterwards)
+    return await Promise.race([Promise.resolve().then(work).then((value) => ({ value })), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs one attempt and classifies it; `before` is hc.memory() before the attempt made its inputs. A call (with its result check) that has not settled after
+ * `hangMs` is a hang: the run cannot go on safely after one (its tensors and queued work are in an
+ * unknown state), so the caller stops there.
+ */
+async function classify(attempt: Attempt, hangMs: number, before: hc.MemoryInfo): Promise<{ outcome: FuzzOutcome; detail: string }> {
   let outcome: FuzzOutcome = 'ok';
   let detail = '';
   const start = performance.now();
   let made: Tensor[] = [];
+  let settled;
   try {
-    const result = attempt.run();
-    made = result.made;
-    const problem = result.check?.();
-    if (problem) {
+    settled = await withinTime(async () => {
+      const result = await attempt.run();
+      made = result.made;
+      return await result.check?.();
+    }, hangMs);
+    if (settled !== 'hang' && settled.value) {
       outcome = 'wrong-result';
-      detail = problem;
+      detail = settled.value;
     }
   } catch (err) {
     if (err instanceof hc.HypercolumnError) {
@@ -151,9 +234,19 @@ function classify(attempt: Attempt, hangMs: number): { outcome: FuzzOutcome; det
       detail = err instanceof Error ? `${err.name}: ${err.message}` : `threw ${describeValue(err)}`;
     }
   }
+  if (settled === 'hang') return { outcome: 'hang', detail: `not settled after ${hangMs} ms` };
+  if (outcome === 'ok' || outcome === 'rejected') {
+    const changed = await withinTime(() => attempt.unchanged?.(), hangMs);
+    if (changed === 'hang') return { outcome: 'hang', detail: `reading the arguments back did not settle after ${hangMs} ms` };
+    if (changed.value) {
+      detail = `${outcome === 'ok' ? 'accepted' : `rejected (${detail})`} but ${changed.value}`;
+      outcome = 'wrong-result';
+    }
+  }
   const elapsed = performance.now() - start;
-  // outputs that are inputs (batch norm returns its running statistics) are disposed with the inputs
-  for (const t of made) if (t instanceof hc.Tensor && !attempt.inputs.includes(t)) t.dispose();
+  // everything the attempt made, its inputs included (a call may dispose or reassign one of them)
+  for (const t of made) if (t instanceof hc.Tensor) t.dispose();
+  for (const t of attempt.inputs) t.dispose();
   attempt.cleanup?.();
   const after = hc.memory();
   if (outcome !== 'wrong-result' && outcome !== 'other-error' && (after.numTensors !== before.numTensors || after.numBytes !== before.numBytes)) {
@@ -169,13 +262,16 @@ function classify(attempt: Attempt, hangMs: number): { outcome: FuzzOutcome; det
 
 // ------------------------------------------------------------------ comparing with the reference
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** Finite reference values within the §3 bound (magnitude-scaled, with slack for hostile values); non-finite ones must be non-finite. */
-function compareWithReference(got: { data: Float32Array; shape: readonly number[] }[], refs: { shape: number[]; data: Float64Array; magnitude: { data: Float64Array } }[], nonFiniteInput: boolean): string | undefined {
+function compareWithReference(got: { data: Float32Array; shape: readonly number[] }[], refs: { shape: number[]; data: Float64Array; magnitude: { data: Float64Array } }[], nonFiniteInput: boolean, shapesOnly = false): string | undefined {
   if (got.length < refs.length) return `${got.length} outputs, reference has ${refs.length}`;
   for (let k = 0; k < refs.length; k++) {
     const g = got[k]!;
     const r = refs[k]!;
     if (g.shape.length !== r.shape.length || g.shape.some((s, i) => s !== r.shape[i])) return `output ${k}: shape [${g.shape.join(', ')}], reference [${r.shape.join(', ')}]`;
+    if (shapesOnly) continue;
     for (let i = 0; i < r.data.length; i++) {
       const ref = r.data[i]!;
       const v = g.data[i]!;
@@ -185,6 +281,11 @@ function compareWithReference(got: { data: Float32Array; shape: readonly number[
       if (nonFiniteInput && (!Number.isFinite(v) || !Number.isFinite(ref))) continue;
       if (!Number.isFinite(ref)) {
         if (Number.isFinite(v)) return `output ${k}[${i}]: got ${v}, reference ${ref}`;
+        continue;
+      }
+      // beyond float32's range (a denormal eps under a square root): float32 can only say ±Infinity
+      if (Math.abs(ref) > FLOAT32_MAX) {
+        if (v !== Math.sign(ref) * Infinity) return `output ${k}[${i}]: got ${v}, reference ${ref} (beyond float32: ±Infinity expected)`;
         continue;
       }
       const m = r.magnitude.data[i] ?? Math.abs(ref);
@@ -201,7 +302,7 @@ function compareWithReference(got: { data: Float32Array; shape: readonly number[
 
 // ------------------------------------------------------------------ table mutations
 
-/** Ops that take a plain number for a tensor operand (NumPy-style scalars). */
+/** Ops that take a plain number for a tensor operand (NumPy-style scalars), 0 and NaN included. */
 const NUMBER_OPERAND_OPS = new Set(['add', 'sub', 'mul', 'div', 'maximum', 'minimum']);
 
 /** Ops whose rows are whole training runs or loops over other ops: too slow for a fuzz call. */
@@ -213,98 +314,132 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
   const values = caseValues(c);
   const attrs: Record<string, unknown> = structuredClone(c.attrs);
   const mutation = draw.next();
-  let note = 'unmutated';
+  const notes: string[] = [];
   let nonFiniteInput = false;
+  /**
+   * A value at float32's limits: near its maximum (intermediates such as a square or a scale overflow
+   * where float64's do not) or a denormal attribute (1e-45 is 1.4e-45 in float32: √eps differs by 16 %).
+   * Only shapes are compared then.
+   */
+  let atFloat32Limits = false;
+  const isPlain = (name: string) => (spec.plainInputs ?? []).includes(name);
   // spike values (every mutation kind may also do this)
   if (draw.chance(0.3)) {
     const name = draw.pick(Object.keys(values.f32));
     const arr = values.f32[name]!;
-    if (arr.length && !(spec.plainInputs ?? []).includes(name)) {
-      const spike = draw.pick([NaN, Infinity, -Infinity, 1e6, -1e6, 0, -0, 1e-30]);
+    if (arr.length && !isPlain(name)) {
+      const spike = draw.pick([NaN, Infinity, -Infinity, 1e6, -1e6, 0, -0, 1e-30, 1e-45, 3e38, -3e38]);
       const at = draw.int(0, arr.length - 1);
       arr[at] = spike;
-      values.f64[name]!.data[at] = spike;
-      note = `${name}[${at}] = ${spike}`;
+      values.f64[name]!.data[at] = Math.fround(spike);
+      notes.push(`${name}[${at}] = ${describeValue(spike)}`);
       nonFiniteInput = !Number.isFinite(spike);
+      atFloat32Limits = Math.abs(spike) > 1e38;
     }
   }
+  const hostileAttr = (key: string) => (GEOMETRY_KEYS.has(key) && draw.chance(0.4) ? draw.pick(HOSTILE_GEOMETRY) : draw.pick(HOSTILE_SCALARS));
   let replaced: { name: string; value: unknown } | undefined;
   if (mutation < 0.45) {
     const keys = Object.keys(attrs);
-    if (keys.length === 0 || draw.chance(0.15)) {
-      const key = draw.pick(['padding', 'stride', 'kernelSize', 'eps', 'momentum', 'dim', 'axis', 'keepDims', 'training', 'unknownOption', 'ceilMode', 'groups', 'dilation']);
-      attrs[key] = draw.pick(HOSTILE_SCALARS);
-      note = `attrs.${key} = ${describeValue(attrs[key])}`;
-    } else {
-      const key = draw.pick(keys);
-      attrs[key] = draw.chance(0.1) ? undefined : draw.pick(HOSTILE_SCALARS);
-      note = `attrs.${key} = ${describeValue(attrs[key])}`;
+    const key = keys.length === 0 || draw.chance(0.15)
+      ? draw.pick(['padding', 'stride', 'kernelSize', 'eps', 'momentum', 'dim', 'axis', 'keepDims', 'training', 'unknownOption', 'ceilMode', 'groups', 'dilation'])
+      : draw.pick(keys);
+    attrs[key] = keys.includes(key) && draw.chance(0.1) ? undefined : hostileAttr(key);
+    notes.push(`attrs.${key} = ${describeValue(attrs[key])}`);
+    // huge geometry combinations: a second window attribute at once
+    const second = [...GEOMETRY_KEYS].filter((k) => k !== key && k in attrs);
+    if (GEOMETRY_KEYS.has(key) && second.length && draw.chance(0.4)) {
+      const other = draw.pick(second);
+      attrs[other] = draw.pick(HOSTILE_GEOMETRY);
+      notes.push(`attrs.${other} = ${describeValue(attrs[other])}`);
     }
   } else if (mutation < 0.75) {
     const names = spec.inputs.filter((n) => values.f32[n]);
     const name = draw.pick(names.length ? names : spec.inputs);
-    const kind = draw.int(0, 5);
-    if ((spec.plainInputs ?? []).includes(name)) {
-      replaced = { name, value: draw.pick([[0.5], [-1], [99], 'abc', null, [NaN], new Float32Array(3), new Int32Array([7])]) };
+    const kind = draw.int(0, 6);
+    const tensorNames = names.filter((n) => n !== name && !isPlain(n));
+    if (isPlain(name)) {
+      replaced = { name, value: draw.pick([[0.5], [-1], [99], 'abc', null, [NaN], new Float32Array(3), new Int32Array([7]), HOLEY, [2 ** 31], [-0], [1e-45], Object.freeze([0]), new Proxy([0], {}), [0, 0, 0, 0, 0, 0, 0, 0], ['0'], [0n]]) };
     } else if (kind === 0) replaced = { name, value: draw.pick(HOSTILE_SCALARS) };
     else if (kind === 1) replaced = { name, value: 'disposed' };
     else if (kind === 2 && otherBackend) replaced = { name, value: 'other-backend' };
+    else if (kind === 5 && tensorNames.length) replaced = { name, value: { alias: draw.pick(tensorNames) } }; // one tensor passed twice
     else {
       const shape = values.shapes[name] ?? [2];
       const rank = draw.chance(0.5) ? shape.length : draw.int(0, 5);
-      replaced = { name, value: { shape: Array.from({ length: rank }, () => draw.int(kind === 4 ? 0 : 1, 5)) } };
+      // kind 4: zero-size axes anywhere
+      replaced = { name, value: { shape: Array.from({ length: rank }, (_, i) => (kind === 4 && draw.chance(0.5) ? 0 : draw.chance(0.5) && i < shape.length ? shape[i]! : draw.int(1, 5))) } };
     }
-    note = `input ${name} = ${describeValue(replaced.value)}`;
+    notes.push(`input ${name} = ${describeValue(replaced.value)}`);
   }
+  const note = notes.join(', ') || 'unmutated';
   const made: Tensor[] = [];
   const inputs: Tensor[] = [];
   const t: Record<string, Tensor | undefined> = {};
   const plain: Record<string, number[]> = {};
   const f64Inputs: Record<string, F64 | undefined> = { ...values.f64 };
+  /** What each tensor argument held when passed (the call must leave it so, unless it returns it). */
+  const passed: [string, Tensor, Float32Array][] = [];
+  const upload = (name: string, data: Float32Array, shape: readonly number[], on: string | undefined) => {
+    const tensor = hc.tensor(data, shape as number[], { backend: on });
+    inputs.push(tensor);
+    passed.push([name, tensor, Float32Array.from(data)]);
+    return tensor;
+  };
+  let alias: { name: string; of: string } | undefined;
   for (const name of spec.inputs) {
-    const isPlain = (spec.plainInputs ?? []).includes(name);
     if (replaced?.name === name) {
       const v = replaced.value;
-      if (isPlain) plain[name] = v as number[];
-      else if (v === 'disposed') {
+      if (isPlain(name)) {
+        plain[name] = v as number[];
+        // the reference reads the same plain values (anything not array-like is refused by core)
+        if (Array.isArray(v) || ArrayBuffer.isView(v)) f64Inputs[name] = { shape: [(v as ArrayLike<unknown>).length], data: Float64Array.from(v as ArrayLike<number>, Number) };
+        else delete f64Inputs[name];
+      } else if (v === 'disposed') {
         const gone = hc.tensor(values.f32[name] ?? new Float32Array(1), values.shapes[name] ?? [1], { backend });
         gone.dispose();
         t[name] = gone;
       } else if (v === 'other-backend') {
-        t[name] = hc.tensor(values.f32[name] ?? new Float32Array(1), values.shapes[name] ?? [1], { backend: otherBackend });
-        inputs.push(t[name]!);
+        t[name] = upload(name, values.f32[name] ?? new Float32Array(1), values.shapes[name] ?? [1], otherBackend);
+      } else if (v && typeof v === 'object' && 'alias' in (v as object)) {
+        alias = { name, of: (v as { alias: string }).alias };
       } else if (v && typeof v === 'object' && 'shape' in (v as object)) {
         const shape = (v as { shape: number[] }).shape;
         const n = shape.reduce((a, b) => a * b, 1);
         const data = Float32Array.from({ length: n }, () => draw.next() * 2 - 1);
-        t[name] = hc.tensor(data, shape, { backend });
-        inputs.push(t[name]!);
+        t[name] = upload(name, data, shape, backend);
         f64Inputs[name] = { shape: [...shape], data: Float64Array.from(data) };
       } else {
         t[name] = v as Tensor;
         // a number operand is valid for elementwise ops: the reference sees it as a scalar
-        if (typeof v === 'number' && NUMBER_OPERAND_OPS.has(c.op)) f64Inputs[name] = { shape: [], data: Float64Array.of(v) };
+        if (typeof v === 'number' && NUMBER_OPERAND_OPS.has(c.op)) f64Inputs[name] = { shape: [], data: Float64Array.of(Math.fround(v)) }; // a float32 scalar, as PyTorch
         // an absent optional input (null, and the specs' falsy checks): absent for the reference too
         else if (!v) delete f64Inputs[name];
+        // another number (frn's eps as an attribute): that scalar for the reference too
+        else if (typeof v === 'number') f64Inputs[name] = { shape: [], data: Float64Array.of(v) };
       }
       continue;
     }
     if (!values.f32[name]) continue;
-    if (isPlain) plain[name] = Array.from(values.f32[name]!);
-    else {
-      t[name] = hc.tensor(values.f32[name]!, values.shapes[name]!, { backend });
-      inputs.push(t[name]!);
-    }
+    if (isPlain(name)) plain[name] = Array.from(values.f32[name]!);
+    else t[name] = upload(name, values.f32[name]!, values.shapes[name]!, backend);
   }
+  if (alias) {
+    t[alias.name] = t[alias.of];
+    f64Inputs[alias.name] = f64Inputs[alias.of];
+  }
+  const argumentsUnchanged = watch({ options: attrs, ...Object.fromEntries(Object.entries(plain).map(([k, v]) => [`${k} array`, v])) });
+  let outs: Tensor[] = [];
   return {
     api: c.op,
+    what: `${c.id}, ${note}`,
     inputs,
     run: () => {
-      const outs = spec.run(hc, t, attrs as Record<string, any>, plain);
+      outs = spec.run(hc, t, attrs as Record<string, any>, plain);
       made.push(...outs);
       return {
         made,
-        check: () => {
+        check: async () => {
           // accepted: the reference on exactly these values and attributes must agree
           if (outs.some((o) => o.size > 200_000)) return undefined;
           let refs;
@@ -315,18 +450,22 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
           } catch (err) {
             return `accepted (${note}) what the float64 reference refuses: ${err instanceof Error ? err.message : String(err)}`;
           }
-          const got = outs.map((o) => ({ data: o.dataSync(), shape: o.shape }));
-          const problem = compareWithReference(got, refs as never, nonFiniteInput);
+          const got = await Promise.all(outs.map(async (o) => ({ data: await o.data(), shape: o.shape })));
+          const denormalAttr = Object.values(attrs).some((v) => typeof v === 'number' && v !== 0 && Math.abs(v) < 1.1754943508222875e-38);
+          const problem = compareWithReference(got, refs as never, nonFiniteInput, atFloat32Limits || denormalAttr);
           return problem && `${note}: ${problem}`;
         },
       };
     },
+    // batch norm's running statistics come back as outputs: updated in place by design (compared with the reference)
+    unchanged: async () => argumentsUnchanged() ?? (await tensorsUnchanged(passed.filter(([, tensor]) => !outs.includes(tensor)))),
   };
 }
 
 // ------------------------------------------------------------------ direct probes
 
-type Probe = (draw: Draw, backend: string) => Attempt;
+/** Builds one call (setup may await: an async backend reads back only asynchronously). */
+type Probe = (draw: Draw, backend: string) => Attempt | Promise<Attempt>;
 
 const smallShape = (draw: Draw, rank = draw.int(0, 4)) => Array.from({ length: rank }, () => draw.int(1, 4));
 const hostileShape = (draw: Draw): unknown =>
@@ -336,13 +475,26 @@ const arg2 = (d: Draw) => [d.pick(HOSTILE_SCALARS), d.pick(HOSTILE_SCALARS)];
 const randomTensor = (draw: Draw, backend: string, shape = smallShape(draw)) =>
   hc.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => draw.next() * 2 - 1), shape, { backend });
 
-function simple(api: string, inputs: Tensor[], call: () => unknown, check?: (out: unknown) => string | undefined, cleanup?: () => void): Attempt {
+type Check = (out: unknown) => string | undefined | Promise<string | undefined>;
+
+/**
+ * One direct call. `watched`: the caller's arrays and option objects passed to it, which must read
+ * the same afterwards; the `inputs` tensors must hold the same values too (unless `mutates` says
+ * the API changes them).
+ */
+function simple(api: string, inputs: Tensor[], call: () => unknown, check?: Check, cleanup?: () => void, watched: Record<string, unknown> = {}, mutates = false): Attempt {
+  const argumentsUnchanged = watch(watched);
+  const passed = inputs.filter((t) => !t.isDisposed).map((t, i) => [`tensor ${i}`, t, undefined as unknown as Float32Array] as [string, Tensor, Float32Array]);
+  let snapshot: Promise<void> | undefined;
+  const snap = () => (snapshot ??= Promise.all(passed.map(async (p) => void (p[2] = await p[1].data()))).then(() => undefined));
   return {
     api,
     inputs,
     cleanup,
-    run: () => {
-      const out = call();
+    unchanged: async () => argumentsUnchanged() ?? (mutates ? undefined : await tensorsUnchanged(passed)),
+    run: async () => {
+      if (!mutates) await snap();
+      const out = await call();
       const made: Tensor[] = [];
       const collect = (v: unknown) => {
         if (v instanceof hc.Tensor) made.push(v);
@@ -355,9 +507,9 @@ function simple(api: string, inputs: Tensor[], call: () => unknown, check?: (out
   };
 }
 
-function filledCheck(expected: number): (out: unknown) => string | undefined {
-  return (out) => {
-    const values = (out as Tensor).dataSync();
+function filledCheck(expected: number): Check {
+  return async (out) => {
+    const values = await (out as Tensor).data();
     const want = Math.fround(expected);
     for (const v of values) if (!(Object.is(v, want) || (Number.isNaN(v) && Number.isNaN(want)) || v === want)) return `value ${v}, expected ${want}`;
     return undefined;
@@ -391,8 +543,15 @@ const LAYERS: readonly [string, (draw: Draw) => unknown[], number[]][] = [
 ];
 
 const PROBES: readonly [string, Probe][] = [
-  ['zeros', (d) => simple('zeros', [], () => hc.zeros(d.chance(0.6) ? smallShape(d) : (hostileShape(d) as number[]), d.chance(0.7) ? undefined : ({ requiresGrad: d.pick(HOSTILE_SCALARS) } as never)), filledCheck(0))],
-  ['ones', (d) => simple('ones', [], () => hc.ones(d.chance(0.6) ? smallShape(d) : (hostileShape(d) as number[])), filledCheck(1))],
+  ['zeros', (d) => {
+    const shape = d.chance(0.6) ? smallShape(d) : hostileShape(d);
+    const options = d.chance(0.7) ? undefined : { requiresGrad: d.pick(HOSTILE_SCALARS) };
+    return simple('zeros', [], () => hc.zeros(shape as number[], options as never), filledCheck(0), undefined, { shape, options });
+  }],
+  ['ones', (d) => {
+    const shape = d.chance(0.6) ? smallShape(d) : hostileShape(d);
+    return simple('ones', [], () => hc.ones(shape as number[]), filledCheck(1), undefined, { shape });
+  }],
   ['full', (d) => {
     const value = d.chance(0.5) ? d.pick([2.5, -3, NaN, Infinity, 1e30]) : d.pick(HOSTILE_SCALARS);
     return simple('full', [], () => hc.full(smallShape(d), value as number), typeof value === 'number' ? filledCheck(value) : () => `accepted the fill value ${describeValue(value)}`);
@@ -401,9 +560,22 @@ const PROBES: readonly [string, Probe][] = [
     const value = d.pick(HOSTILE_SCALARS);
     return simple('scalar', [], () => hc.scalar(value as number), typeof value === 'number' ? filledCheck(value) : () => `accepted the value ${describeValue(value)}`);
   }],
-  ['tensor', (d) => simple('tensor', [], () => hc.tensor(d.pick([[1, 2, 3], [[1, 2], [3]], ['a'], [NaN], new Float32Array(4), 'abc', null, 5, { length: -1 }, { length: 2 ** 40 }, [[1], [2]]]) as never, d.chance(0.5) ? undefined : (hostileShape(d) as number[]), d.chance(0.5) ? undefined : (d.pick(HOSTILE_SCALARS) as never)))],
-  ['randn', (d) => simple('randn', [], () => hc.randn(d.chance(0.6) ? smallShape(d) : (hostileShape(d) as number[]), d.chance(0.5) ? undefined : ({ seed: d.pick(HOSTILE_SCALARS) } as never)))],
-  ['rand', (d) => simple('rand', [], () => hc.rand(d.chance(0.6) ? smallShape(d) : (hostileShape(d) as number[]), d.chance(0.5) ? undefined : ({ low: d.pick(HOSTILE_SCALARS) } as never)))],
+  ['tensor', (d) => {
+    const data = d.pick([[1, 2, 3], [[1, 2], [3]], ['a'], [NaN], Float32Array.of(1, -0, NaN, 4), Float64Array.of(1e-45, 3e39), 'abc', null, 5, { length: -1 }, { length: 2 ** 40 }, [[1], [2]], HOLEY, Object.freeze([1, 2]), new Proxy([1, 2, 3], {}), [1n, 2n], [{ valueOf: () => 1 }], new Array(3), [[]], []]);
+    const shape = d.chance(0.5) ? undefined : hostileShape(d);
+    const options = d.chance(0.5) ? undefined : d.pick([...HOSTILE_SCALARS, { copy: false }, { copy: 'no' }, { requiresGrad: true }]);
+    return simple('tensor', [], () => hc.tensor(data as never, shape as number[], options as never), undefined, undefined, { data, shape, options });
+  }],
+  ['randn', (d) => {
+    const shape = d.chance(0.6) ? smallShape(d) : hostileShape(d);
+    const options = d.chance(0.5) ? undefined : { seed: d.pick(HOSTILE_SCALARS) };
+    return simple('randn', [], () => hc.randn(shape as number[], options as never), undefined, undefined, { shape, options });
+  }],
+  ['rand', (d) => {
+    const shape = d.chance(0.6) ? smallShape(d) : hostileShape(d);
+    const options = d.chance(0.5) ? undefined : { low: d.pick(HOSTILE_SCALARS) };
+    return simple('rand', [], () => hc.rand(shape as number[], options as never), undefined, undefined, { shape, options });
+  }],
   ['broadcastTo', (d, b) => {
     const x = randomTensor(d, b, smallShape(d, d.int(0, 3)));
     const target = d.chance(0.5) ? smallShape(d, d.int(0, 4)) : hostileShape(d);
@@ -413,11 +585,12 @@ const PROBES: readonly [string, Probe][] = [
       const offset = y.rank - xs.length;
       if (offset < 0 || xs.some((s, i) => s !== 1 && s !== y.shape[offset + i])) return `broadcast ${describeValue(xs)} to ${describeValue(y.shape)}`;
       return undefined;
-    });
+    }, undefined, { target });
   }],
   ['reshape', (d, b) => {
-    const x = randomTensor(d, b);
-    return simple('reshape', [x], () => hc.reshape(x, (d.chance(0.5) ? [-1] : hostileShape(d)) as number[]), (out) => ((out as Tensor).size === x.size ? undefined : 'size changed'));
+    const x = randomTensor(d, b, d.chance(0.2) ? [0, d.int(0, 3)] : smallShape(d));
+    const shape = d.chance(0.4) ? d.pick([[-1], [-1, 0], [0, -1], [-1, -1], [-0], [x.size, 1], [1, -1, 1]]) : hostileShape(d);
+    return simple('reshape', [x], () => hc.reshape(x, shape as number[]), (out) => ((out as Tensor).size === x.size ? undefined : `${describeValue(x.shape)} reshaped by ${describeValue(shape)} to ${describeValue((out as Tensor).shape)}`), undefined, { shape });
   }],
   ['sum/mean', (d, b) => {
     const x = randomTensor(d, b);
@@ -438,17 +611,58 @@ const PROBES: readonly [string, Probe][] = [
   ['tensor methods', (d, b) => {
     const x = randomTensor(d, b);
     if (d.chance(0.2)) x.dispose();
-    const which = d.int(0, 5);
-    const arg = d.pick(HOSTILE_SCALARS);
-    const api = ['item', 'to', 'assign', 'requiresGrad', 'backward', 'dataSync'][which]!;
-    return simple(`Tensor.${api}`, [x], () => {
+    const which = d.int(0, 8);
+    const other = () => (d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : randomTensor(d, b, d.chance(0.5) ? [...x.shape] : smallShape(d)));
+    const arg = which === 2 || which === 4 ? other() : d.pick(HOSTILE_SCALARS);
+    const api = ['item', 'to', 'assign', 'requiresGrad', 'backward', 'dataSync', 'data', 'itemAsync', 'toAsync'][which]!;
+    const made = arg instanceof hc.Tensor ? [arg] : [];
+    return simple(`Tensor.${api}`, [x, ...made], () => {
       if (which === 0) return x.item();
       if (which === 1) return x.to(arg as never);
       if (which === 2) return x.assign(arg as never);
       if (which === 3) return ((x as { requiresGrad: unknown }).requiresGrad = arg);
       if (which === 4) return x.backward(arg as never);
-      return x.dataSync();
-    });
+      if (which === 5) return x.dataSync();
+      if (which === 6) return x.data();
+      if (which === 7) return x.itemAsync();
+      return x.toAsync(arg as never);
+    }, undefined, undefined, {}, which === 2);
+  }],
+  ['autograd edges', async (d, b) => {
+    // requiresGrad on results and leaves, backward twice or through a disposed/reassigned input, the
+    // same tensor as both operands: gradients must equal the float64 derivative of what was computed
+    const x = randomTensor(d, b, [2, 3]);
+    const was = d.chance(0.7);
+    const which = d.int(0, 5);
+    const before = await x.data();
+    return simple(`autograd/${['x*x', 'assign in use', 'backward twice', 'dispose input', 'requiresGrad on result', 'grad of non-leaf'][which]}`, [x], () => {
+      x.requiresGrad = was;
+      const y = hc.mul(x, x); // dy/dx = 2x (x passed twice)
+      const loss = hc.sum(y);
+      const out: unknown[] = [y, loss];
+      try {
+        if (which === 1) {
+          const value = randomTensor(d, b, d.chance(0.8) ? [2, 3] : [3, 2]);
+          out.push(value);
+          x.assign(value); // autograd saved the old values: the gradient is still 2·(old x)
+        }
+        if (which === 3) x.dispose();
+        if (which === 4) (y as { requiresGrad: unknown }).requiresGrad = d.pick([true, false, 1]);
+        loss.backward();
+        if (which === 2) loss.backward();
+        if (which === 5) out.push(y.grad);
+      } catch (err) {
+        // the probe's own tensors (not the call under test's): freed before the leak check
+        for (const t of out) if (t instanceof hc.Tensor) t.dispose();
+        throw err;
+      }
+      return out;
+    }, async () => {
+      if (!was || x.isDisposed || !x.grad) return was && !x.isDisposed ? 'no gradient on a leaf that requires grad' : undefined;
+      const g = await x.grad.data();
+      for (let i = 0; i < g.length; i++) if (!(Math.abs(g[i]! - 2 * before[i]!) <= 1e-5 + 1e-5 * Math.abs(2 * before[i]!))) return `x.grad[${i}] = ${g[i]}, expected 2·x = ${2 * before[i]!}`;
+      return undefined;
+    }, undefined, {}, true); // x.grad goes with x
   }],
   ['shape helpers', (d) => {
     const args = Array.from({ length: 6 }, () => (d.chance(0.6) ? d.int(0, 6) : d.pick(HOSTILE_SCALARS)));
@@ -461,12 +675,15 @@ const PROBES: readonly [string, Probe][] = [
   ['layers', (d, b) => {
     const [name, argsOf, inputShape] = d.pick(LAYERS);
     const args = argsOf(d);
-    const x = randomTensor(d, b, d.chance(0.8) ? inputShape : smallShape(d));
+    const shape = d.chance(0.8) ? inputShape : d.chance(0.5) ? inputShape.map((s, i) => (i >= 2 && d.chance(0.5) ? 0 : s)) : smallShape(d);
+    const x = randomTensor(d, b, shape);
     let module: hc.nn.Module | undefined;
+    // modules among the arguments (Sequential, Residual) are the caller's: compared by description only
+    const watched = Object.fromEntries(args.map((a, i) => [`argument ${i}`, a instanceof hc.nn.Module ? 'module' : a]));
     return simple(`nn.${name}`, [x], () => {
       module = new (hc.nn as unknown as Record<string, new (...a: unknown[]) => hc.nn.Module>)[name]!(...args);
       return module.forward(x);
-    }, undefined, () => module?.dispose());
+    }, undefined, () => module?.dispose(), watched);
   }],
   ['optimizers', (d, b) => {
     const p = randomTensor(d, b, [2, 3]);
@@ -474,6 +691,7 @@ const PROBES: readonly [string, Probe][] = [
     p.grad = randomTensor(d, b, [2, 3]);
     const which = d.int(0, 2);
     const options = d.chance(0.5) ? { lr: d.pick(HOSTILE_SCALARS), momentum: maybeHostile(d, 0.9) } : d.pick(HOSTILE_SCALARS);
+    if (d.chance(0.1)) p.grad.dispose(); // a disposed gradient
     let sgd: hc.optim.SGD | undefined;
     return simple(['SGD', 'adaptiveGradClip', 'clipGradNorm'][which]!, [p], () => {
       if (which === 0) {
@@ -482,22 +700,26 @@ const PROBES: readonly [string, Probe][] = [
         return undefined;
       }
       if (which === 1) return hc.optim.adaptiveGradClip(d.chance(0.8) ? [p] : (d.pick(HOSTILE_SCALARS) as never), d.chance(0.5) ? { clipping: d.pick(HOSTILE_SCALARS), eps: maybeHostile(d, 1e-3) } as never : (d.pick(HOSTILE_SCALARS) as never));
-      return hc.optim.clipGradNorm([p], d.pick(HOSTILE_SCALARS) as number);
-    }, undefined, () => sgd?.dispose());
+      return hc.optim.clipGradNorm(d.chance(0.8) ? [p] : (d.pick([[p, p], [p, null], [p, 3], HOLEY, 0]) as never), d.pick(HOSTILE_SCALARS) as number);
+    }, undefined, () => sgd?.dispose(), { options }, true);
   }],
   ['pytorch ops', (d, b) => {
     const x = randomTensor(d, b, smallShape(d, d.int(1, 4)));
     const which = d.int(0, 5);
     const arg = d.chance(0.5) ? d.pick(HOSTILE_SCALARS) : d.int(-3, 3);
     const api = ['permute', 'transpose', 'concat', 'argmax', 'dropout', 'sigmoid'][which]!;
+    const gone = hc.tensor([1], [1], { backend: b });
+    gone.dispose();
+    const permutation = d.chance(0.5) ? x.shape.map((_, i) => x.rank - 1 - i) : d.pick([[0, 0], [5], arg, [arg, 0], [-0], [-1, 0], HOLEY, Object.freeze([0])]);
+    const parts = d.chance(0.5) ? [x, x] : d.pick([[], [x, 3], arg, [x, null], [x, gone], [gone], HOLEY, Object.freeze([x]), new Proxy([x, x], {}), [x, x.shape]]);
     return simple(api, [x], () => {
-      if (which === 0) return hc.permute(x, (d.chance(0.5) ? x.shape.map((_, i) => x.rank - 1 - i) : d.pick([[0, 0], [5], arg, [arg, 0]])) as number[]);
+      if (which === 0) return hc.permute(x, permutation as number[]);
       if (which === 1) return hc.transpose(x, arg as number, d.int(-2, 2));
-      if (which === 2) return hc.concat(d.chance(0.5) ? [x, x] : (d.pick([[], [x, 3], arg, [x, null]]) as never), arg as number);
+      if (which === 2) return hc.concat(parts as never, arg as number);
       if (which === 3) return hc.argmax(x, arg as number, d.pick([false, true, 1]) as boolean);
       if (which === 4) return hc.dropout(x, d.pick([{ p: arg }, { p: 0.5, training: arg }, { p: 0.2, seed: arg }, arg]) as never);
       return hc.sigmoid(d.chance(0.8) ? x : (arg as never));
-    });
+    }, undefined, undefined, { permutation, parts });
   }],
   ['adam/schedulers', (d, b) => {
     const p = randomTensor(d, b, [2, 2]);
@@ -513,7 +735,7 @@ const PROBES: readonly [string, Probe][] = [
       opt.step();
       if (d.chance(0.3)) opt.loadStateDict(d.pick(HOSTILE_SCALARS) as never);
       return undefined;
-    }, undefined, () => opt?.dispose());
+    }, undefined, () => opt?.dispose(), {}, true);
   }],
   ['summary', (d, b) => {
     let model: hc.nn.Sequential | undefined;
@@ -523,9 +745,99 @@ const PROBES: readonly [string, Probe][] = [
       return model.summary(shape as number[]);
     }, undefined, () => model?.dispose());
   }],
-  ['state dict bytes', (d, b) => {
+  ['unary ops', (d, b) => {
+    const x = randomTensor(d, b, smallShape(d, d.int(1, 3)));
+    const op = d.pick(['neg', 'sqrt', 'abs', 'exp', 'log'] as const);
+    const math: Record<typeof op, (v: number) => number> = { neg: (v) => -v, sqrt: Math.sqrt, abs: Math.abs, exp: Math.exp, log: Math.log };
+    const arg = d.chance(0.8) ? x : d.pick(HOSTILE_SCALARS);
+    return simple(op, [x], () => hc[op](arg as Tensor), async (out) => {
+      const [xs, ys] = [await x.data(), await (out as Tensor).data()];
+      for (let i = 0; i < xs.length; i++) {
+        const want = math[op](xs[i]!);
+        const got = ys[i]!;
+        if (Number.isNaN(want) ? !Number.isNaN(got) : Math.abs(want) > FLOAT32_MAX ? got !== Math.sign(want) * Infinity : !(Math.abs(got - want) <= 1e-5 * Math.abs(want) + 1e-37)) return `${op}(${xs[i]}) = ${got}, expected ${want}`;
+      }
+      return undefined;
+    });
+  }],
+  ['matMul/reverseSpatial/globalAvgPool1d', (d, b) => {
+    const which = d.int(0, 2);
+    const a = randomTensor(d, b, d.chance(0.7) ? [d.int(0, 3), d.int(1, 3)] : smallShape(d));
+    const m = randomTensor(d, b, d.chance(0.7) ? [a.shape[1] ?? 1, d.int(1, 3)] : smallShape(d));
+    const other = d.chance(0.8) ? m : d.pick(HOSTILE_SCALARS);
+    return simple(['matMul', 'reverseSpatial', 'globalAvgPool1d'][which]!, [a, m], () => (which === 0 ? hc.matMul(a, other as Tensor) : which === 1 ? hc.reverseSpatial(d.chance(0.8) ? a : (other as Tensor)) : hc.globalAvgPool1d(d.chance(0.5) ? a : (other as Tensor))), async (out) => {
+      if (which !== 0) return undefined;
+      const [av, bv, yv] = [await a.data(), await m.data(), await (out as Tensor).data()];
+      const [M, K] = a.shape as [number, number];
+      const N = m.shape[1]!;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let want = 0;
+          let mag = 0;
+          for (let k = 0; k < K; k++) (want += av[i * K + k]! * bv[k * N + j]!), (mag += Math.abs(av[i * K + k]! * bv[k * N + j]!));
+          if (!(Math.abs(yv[i * N + j]! - want) <= 1e-5 * mag + 1e-4 * Math.abs(want) + 1e-30)) return `matMul[${i}, ${j}] = ${yv[i * N + j]}, expected ${want}`;
+        }
+      return undefined;
+    });
+  }],
+  ['crossEntropy tensor labels', (d, b) => {
+    // kernels index memory with the labels: core checks a labels tensor where the backend reads
+    // synchronously (an invalid one is a HypercolumnError); where it cannot (WebGPU) it is documented
+    // as unchecked, and the call must only not crash, hang or leak
+    const [n, k] = [d.int(1, 4), d.int(1, 5)];
+    const logits = randomTensor(d, b, [n, k]);
+    const labelValues = Array.from({ length: n }, () => (d.chance(0.6) ? d.int(0, k - 1) : d.pick([-1, k, k + 1, 2.5, -0.5, NaN, Infinity, -Infinity, 2 ** 24, 2 ** 31, -(2 ** 31), 1e30, -0])));
+    const labels = hc.tensor(labelValues, [n], { backend: b });
+    return simple('crossEntropy', [logits, labels], () => hc.crossEntropy(logits, labels), async (out) => {
+      const [z, y] = [await logits.data(), (await (out as Tensor).data())[0]!];
+      const valid = labelValues.every((c) => Number.isInteger(c) && c >= 0 && c < k);
+      const checkable = (() => {
+        try {
+          labels.dataSync();
+          return true;
+        } catch {
+          return false; // no synchronous read here
+        }
+      })();
+      if (!valid) return checkable ? `accepted labels ${describeValue(labelValues)} for K = ${k} (loss ${y})` : undefined;
+      let want = 0;
+      for (let i = 0; i < n; i++) {
+        const row = Array.from(z.subarray(i * k, i * k + k));
+        const top = Math.max(...row);
+        want += top + Math.log(row.reduce((acc, v) => acc + Math.exp(v - top), 0)) - row[labelValues[i]!]!;
+      }
+      want /= n;
+      return Math.abs(y - want) <= 1e-5 * (Math.abs(want) + 10) ? undefined : `loss ${y}, expected ${want}`;
+    });
+  }],
+  ['backend registry', (d, b) => {
+    // names that are not registered (Object.prototype's keys among them): rejected, and the current backend unchanged
+    const name = d.pick(['nope', '', '__proto__', 'constructor', 'toString', 'hasOwnProperty', ...HOSTILE_SCALARS]);
+    const current = hc.getBackend();
+    const which = d.int(0, 2);
+    const x = randomTensor(d, b, [2]);
+    return simple(['setBackend', 'Tensor.to', 'zeros({backend})'][which]!, [x], async () => {
+      if (which === 0) await hc.setBackend(name as string);
+      else if (which === 1) return x.to(name as string);
+      else return hc.zeros([2], { backend: name as string });
+      return undefined;
+    }, () => (hc.getBackend() === current ? undefined : `switched the backend to ${hc.getBackend()}`), undefined, { name });
+  }],
+  ['module state dicts', (d, b) => {
+    let layer: hc.nn.Linear | undefined;
+    const w = randomTensor(d, b, d.pick([[3, 2], [2, 3], [3], [0]]));
+    const dict = d.chance(0.6) ? { weight: w, ...(d.chance(0.5) ? { bias: d.chance(0.7) ? w : d.pick(HOSTILE_SCALARS) } : {}) } : d.pick(HOSTILE_SCALARS);
+    const options = d.chance(0.7) ? undefined : d.pick([{ strict: false }, { strict: 'no' }, ...HOSTILE_SCALARS]);
+    return simple('Module.loadStateDict', [w], () => {
+      layer = new hc.nn.Linear(2, 3);
+      if (d.chance(0.3)) return hc.nn.saveStateDict(dict as never);
+      layer.loadStateDict(dict as never, options as never);
+      return undefined;
+    }, undefined, () => layer?.dispose(), { dict, options });
+  }],
+  ['state dict bytes', async (d, b) => {
     const w = randomTensor(d, b, [2, 3]);
-    const bytes = hc.nn.saveStateDict({ 'layer.weight': w, 'layer.bias': w });
+    const bytes = await hc.nn.saveStateDictAsync({ 'layer.weight': w, 'layer.bias': w });
     const corrupt = bytes.slice(0, d.chance(0.3) ? d.int(0, bytes.length) : bytes.length);
     const flips = d.int(0, 2);
     for (let i = 0; i < flips && corrupt.length; i++) corrupt[d.int(0, corrupt.length - 1)] ^= 1 << d.int(0, 7);
@@ -541,7 +853,12 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const calls = options.calls ?? 2000;
   const budget = options.timeBudgetMs ?? 8000;
   const hangMs = options.hangMs ?? 10_000;
-  const previous = hc.getBackend();
+  let previous: string | undefined;
+  try {
+    previous = hc.getBackend();
+  } catch {
+    previous = undefined; // none chosen yet (nothing started on its own)
+  }
   await hc.setBackend(options.backend);
   const cases = buildCases({ quick: true }).filter((c) => c.kind === 'forward' && !TABLE_SKIP.has(c.op) && OPS[c.op]!.referenceKind !== 'finite-difference');
   const counts: Record<FuzzOutcome, number> = { ok: 0, rejected: 0, 'other-error': 0, 'wrong-result': 0, leak: 0, hang: 0 };
@@ -557,17 +874,20 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (options.only === undefined && performance.now() - start > budget) break;
       // each call draws from its own stream, so any call replays alone
       const draw = new Draw((options.seed * 1_000_003 + i) >>> 0);
-      const attempt = draw.chance(0.6) ? tableAttempt(draw, cases, options.backend, options.otherBackend) : draw.pick(PROBES)[1](draw, options.backend);
-      const { outcome, detail } = classify(attempt, hangMs);
-      for (const t of attempt.inputs) t.dispose();
+      const before = hc.memory();
+      const attempt = draw.chance(0.6) ? tableAttempt(draw, cases, options.backend, options.otherBackend) : await draw.pick(PROBES)[1](draw, options.backend);
+      const { outcome, detail } = await classify(attempt, hangMs, before);
+      if (outcome === 'hang') for (const t of attempt.inputs) t.dispose();
       counts[outcome]++;
       (byApi[attempt.api] ??= {})[outcome] = (byApi[attempt.api]![outcome] ?? 0) + 1;
-      if (BAD_OUTCOMES.includes(outcome) && findings.length < 50) findings.push({ call: i, api: attempt.api, outcome, detail });
+      if (BAD_OUTCOMES.includes(outcome) && findings.length < 50) findings.push({ call: i, api: attempt.api, outcome, detail: attempt.what ? `${detail} [${attempt.what}]` : detail });
       done++;
+      if (outcome === 'hang' && detail.startsWith('not settled')) break; // its work may still hold tensors and the queue
+
     }
   } finally {
     console.warn = warn;
-    await hc.setBackend(previous);
+    if (previous !== undefined) await hc.setBackend(previous);
   }
   return {
     seed: options.seed,

@@ -298,9 +298,25 @@ export const OPS: Record<string, OpSpec> = {
   argmax: {
     inputs: ['x'],
     // indices compared exactly (magnitude 0): float32 holds them exactly
-    run: (hc, t, a) => [hc.argmax(t.x!, a.dim)],
-    reference: (v, a) => [{ ...R.argmax(v.x!, a.dim), magnitude: R.f64(R.argmax(v.x!, a.dim).shape) }],
-    onnx: () => 'ONNX ArgMax returns int64 indices; compared against the float64 definition only',
+    run: (hc, t, a) => [hc.argmax(t.x!, a.dim, a.keepDim ?? false)],
+    reference: (v, a) => {
+      const y = R.argmax(v.x!, a.dim);
+      const d = a.dim === undefined ? -1 : a.dim < 0 ? a.dim + v.x!.shape.length : a.dim;
+      const shape = !a.keepDim ? y.shape : v.x!.shape.map((s, k) => (d === -1 || k === d ? 1 : s));
+      return [{ shape, data: y.data, magnitude: R.f64(shape) }];
+    },
+    // ONNX ArgMax (int64 indices, read back as float32); select_last_index 0: ties → the first index,
+    // as PyTorch. Without dim: over x fed as [1, …, 1, size] (keepDim) or [size], the flattened tensor
+    onnx: (v, a) => {
+      const x = v.x!;
+      const flat = a.dim === undefined;
+      const shape = !flat ? x.shape : a.keepDim ? [...x.shape.slice(1).map(() => 1), x.data.length] : [x.data.length];
+      const axis = !flat ? a.dim : shape.length - 1;
+      return {
+        node: { opType: 'ArgMax', opset: 13, inputs: [{ name: 'x', shape }], outputs: ['y'], outputTypes: { y: 'int64' }, attrs: { axis, keepdims: a.keepDim ? 1 : 0, select_last_index: 0 } },
+        feeds: { x: x.data },
+      };
+    },
   },
   adam: {
     // one parameter after several Adam/AdamW steps with the given gradients (g1, g2, g3)
@@ -444,7 +460,13 @@ export const OPS: Record<string, OpSpec> = {
     inputs: ['x'],
     run: (hc, t, a) => [hc.flatten(t.x!, a.startDim ?? 1, a.endDim ?? -1)],
     reference: (v, a) => [exactMag(R.flatten(v.x!, a.startDim ?? 1, a.endDim ?? -1))],
-    onnx: () => 'torch.flatten(startDim, endDim) has no single ONNX equivalent (ONNX Flatten always makes 2-d)',
+    // ONNX Flatten(axis) always makes [prod(before axis), prod(rest)]: torch.flatten(x, 1, −1) (nn.Flatten's default) exactly
+    onnx: (v, a) => {
+      const rank = v.x!.shape.length;
+      const [start, end] = [a.startDim ?? 1, a.endDim ?? -1].map((d: number) => (d < 0 ? d + rank : d));
+      if (start !== 1 || end !== rank - 1) return 'torch.flatten(startDim, endDim) other than (1, −1) has no single ONNX equivalent (ONNX Flatten always makes 2-d)';
+      return { node: { opType: 'Flatten', inputs: [inp('x', v.x)], outputs: ['y'], attrs: { axis: 1 } }, feeds: feeds(v) };
+    },
     differentiable: ['x'],
   },
   ...TRAINING_OPS,

@@ -10,6 +10,8 @@ export interface OnnxNode {
   /** Node inputs in ONNX order; '' for an omitted optional input. */
   inputs: { name: string; shape: readonly number[]; dtype?: 'float32' | 'int64' }[];
   outputs: string[];
+  /** Outputs that are not float32 (ArgMax's int64 indices): returned as float32 values. */
+  outputTypes?: Record<string, 'int64'>;
   attrs?: Record<string, AttrValue>;
   /** Opset of the default domain (18 unless the op needs a newer one). */
   opset?: number;

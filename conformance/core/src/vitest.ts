@@ -55,16 +55,22 @@ export function defineConformanceSuite(backend: string, options: SuiteOptions = 
 /**
  * Defines `describe('fuzz on <backend>')`: the seeded hostile-input fuzzer (fuzz.ts), bounded for CI,
  * failing on any call in a bad class (other error, wrong result, leak, hang). The seed is printed;
- * `HC_FUZZ_SEED=<seed>` replays a run and `HC_FUZZ_CALLS=<n>` changes its length.
+ * `HC_FUZZ_SEED=<seed>` replays a run. For a hard local run, `HC_FUZZ_SEEDS=<count or a,b,c>` runs
+ * several seeds (one test each) and `HC_FUZZ_CALLS=<n>` makes every run exactly n calls (the CI time
+ * budget no longer cuts it short).
  */
 export function defineFuzzSuite(backend: string, options: Partial<Omit<FuzzOptions, 'backend'>> = {}): void {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-  const seed = options.seed ?? (env.HC_FUZZ_SEED !== undefined ? Number(env.HC_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31));
-  const calls = options.calls ?? (env.HC_FUZZ_CALLS !== undefined ? Number(env.HC_FUZZ_CALLS) : 1500);
+  const first = options.seed ?? (env.HC_FUZZ_SEED !== undefined ? Number(env.HC_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31));
+  const listed = env.HC_FUZZ_SEEDS?.includes(',') ? env.HC_FUZZ_SEEDS.split(',').map(Number) : undefined;
+  const seeds = listed ?? Array.from({ length: env.HC_FUZZ_SEEDS !== undefined ? Number(env.HC_FUZZ_SEEDS) : 1 }, (_, i) => first + i);
+  const exactCalls = env.HC_FUZZ_CALLS !== undefined ? Number(env.HC_FUZZ_CALLS) : undefined;
+  const calls = exactCalls ?? options.calls ?? 1500;
+  const timeBudgetMs = exactCalls !== undefined ? Infinity : options.timeBudgetMs;
   describe(`fuzz on ${backend}`, () => {
-    it(`hostile calls (seed ${seed}): only HypercolumnErrors and right results, no leak, no hang`, { timeout: 120_000 }, async () => {
+    it.each(seeds)(`hostile calls (seed %i): only HypercolumnErrors and right results, no leak, no hang`, { timeout: 120_000 + (exactCalls ?? 0) * 50 }, async (seed) => {
       console.log(`fuzz on ${backend}: seed ${seed}, ${calls} calls (replay: HC_FUZZ_SEED=${seed})`);
-      const report = await fuzz({ ...options, backend, seed, calls });
+      const report = await fuzz({ ...options, backend, seed, calls, ...(timeBudgetMs !== undefined ? { timeBudgetMs } : {}) });
       console.log(`fuzz on ${backend}: ${report.calls} calls — ${Object.entries(report.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       const bad = report.findings.map((f) => `call ${f.call} ${f.api} [${f.outcome}]: ${f.detail}`);
       expect(bad, `seed ${seed}; ${report.replay}`).toEqual([]);

@@ -45,7 +45,7 @@ function modelBytes(node: OnnxNode): Uint8Array {
           type: { tensorType: { elemType: i.dtype === 'int64' ? INT64 : FLOAT, shape: { dim: i.shape.map((d) => ({ dimValue: d })) } } },
         }),
       ),
-    output: node.outputs.map((name) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: FLOAT } } })),
+    output: node.outputs.map((name) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: node.outputTypes?.[name] === 'int64' ? INT64 : FLOAT } } })),
   });
   const model = onnx.ModelProto.create({
     irVersion: 8,
@@ -82,7 +82,9 @@ export async function runOnnx(node: OnnxNode, feeds: Record<string, ArrayLike<nu
         : new ort.Tensor('float32', Float32Array.from(values), [...i.shape]);
   }
   const out = await s.run(inputs);
-  return node.outputs.map((name) => ({ data: out[name].data as Float32Array, shape: [...out[name].dims] }));
+  // int64 outputs (indices) as float32 values, as hypercolumn returns them (exact below 2^24)
+  const asFloat = (data: ort.Tensor['data']) => (data instanceof BigInt64Array ? Float32Array.from(data, Number) : (data as Float32Array));
+  return node.outputs.map((name) => ({ data: asFloat(out[name].data), shape: [...out[name].dims] }));
 }
 
 /** Drops cached sessions (tests, long runs). */

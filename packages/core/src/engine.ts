@@ -56,6 +56,10 @@ export const DEFAULT_PRIORITIES = { native: 4, webgpu: 3, wasm: 2, cpu: 1 } as c
 
 /** Registers (or replaces) a backend. The factory runs lazily: importing a backend never throws. */
 export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
+  const op = 'registerBackend';
+  if (typeof name !== 'string' || name === '') throw new HypercolumnError(`${op}: name expected a non-empty string, got ${describe(name)}`, op, 'name');
+  if (typeof factory !== 'function') throw new HypercolumnError(`${op}: factory expected a function that creates the backend, got ${describe(factory)}`, op, 'factory');
+  if (typeof priority !== 'number' || !Number.isFinite(priority)) throw new HypercolumnError(`${op}: priority expected a finite number, got ${describe(priority)}`, op, 'priority');
   const old = registry.get(name);
   if (old?.instance) void old.instance.dispose?.();
   registry.set(name, { name, factory, priority });
@@ -185,6 +189,7 @@ export async function listBackends(): Promise<BackendInfo[]> {
 
 /** Makes `name` the backend for new tensors. Rejects with the reason if it cannot start. */
 export async function setBackend(name: string): Promise<void> {
+  if (typeof name !== 'string') throw new HypercolumnError(`setBackend: backend expected a backend name (${describeNames()}), got ${describe(name)}`, 'setBackend', 'backend');
   const reg = registry.get(name);
   if (!reg) {
     throw new HypercolumnError(
@@ -553,10 +558,12 @@ function runOnCpu(backend: Backend<any>, name: KernelName, present: [string, Ten
 
 /**
  * Outputs of a kernel with a zero-element input, made without the backend's kernel: empty outputs
- * stay empty; a sum over nothing is 0 (a gradient, a matrix product, a conv's result before its
+ * stay empty; a concat is its other input; a sum over nothing is 0 (a gradient, a matrix product, a conv's result before its
  * bias); a mean or statistic over nothing is NaN (as in PyTorch).
  */
 function emptyInputOutputs(name: KernelName, inputs: TensorInputs, attrs: unknown, shapes: readonly (readonly number[])[], backend: Backend<any>): Tensor[] {
+  // joining nothing to b is b (the output has b's shape exactly)
+  if (name === 'concat') return [Tensor.view(inputs['a']!.size === 0 ? inputs['b']! : inputs['a']!, shapes[0]!)];
   const sumsToZero = KERNELS[name].kind === 'backward' || ['sum', 'matMul', 'linear', 'conv2d', 'conv2dFused'].includes(name);
   return shapes.map((shape) => {
     if (sizeOf(shape) === 0) return Tensor.fromStorage(Storage.empty(backend), shape);

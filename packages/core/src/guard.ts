@@ -21,8 +21,28 @@ export function publicOp<T>(op: string, body: () => T): T {
   }
 }
 
+/** Errors already named after the module method they failed in: outer frames keep that name. */
+const attributed = new WeakSet<object>();
+
+/**
+ * Runs a module's method (`Conv2d.forward`) as a public op whose name survives nesting: inside
+ * `Sequential.forward` a failing layer still says "Conv2d.forward: …", the layer that failed.
+ */
+export function moduleOp<T>(op: string, body: () => T): T {
+  return publicOp(op, () => {
+    try {
+      return body();
+    } catch (err) {
+      const named = asUserError(op, err);
+      if (named instanceof HypercolumnError) attributed.add(named);
+      throw named;
+    }
+  });
+}
+
 /** The error as the user should see it: named after `op`; a failed allocation becomes a HypercolumnError. */
 function asUserError(op: string, err: unknown): unknown {
+  if (err instanceof HypercolumnError && attributed.has(err)) return err;
   if (err instanceof HypercolumnError) {
     if (err.op === undefined || err.op === op) return err;
     const prefix = `${err.op}: `;

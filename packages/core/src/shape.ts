@@ -1,6 +1,6 @@
 import { fail, HypercolumnError } from './errors.js';
 import type { Conv2dGeometry, Pool2dGeometry } from './kernels.js';
-import { checkAllocation, checkNonNegativeInt, checkPositiveInt, checkTuple, shapeText } from './validate.js';
+import { checkAllocation, checkNonNegativeInt, checkPaddingSize, checkPositiveInt, checkTuple, checkWindowSize, shapeText } from './validate.js';
 
 /** Padding as users write it (DESIGN §3). */
 export type Padding2d = number | [number, number] | [number, number, number, number] | 'valid' | 'same';
@@ -66,15 +66,15 @@ export function resolvePadding2d(
   }
   if (typeof padding === 'string') fail(op, 'padding', `a number, [ph, pw], [top, bottom, left, right], "valid" or "same"`, padding);
   if (typeof padding === 'number') {
-    const p = checkNonNegativeInt(op, 'padding', padding);
+    const p = checkPaddingSize(op, 'padding', padding);
     return [p, p, p, p];
   }
   if (Array.isArray(padding) && padding.length === 2) {
-    const [ph, pw] = padding.map((p, i) => checkNonNegativeInt(op, `padding[${i}]`, p)) as [number, number];
+    const [ph, pw] = Array.from(padding, (p, i) => checkPaddingSize(op, `padding[${i}]`, p)) as [number, number];
     return [ph, ph, pw, pw];
   }
   if (Array.isArray(padding) && padding.length === 4) {
-    return padding.map((p, i) => checkNonNegativeInt(op, `padding[${i}]`, p)) as [number, number, number, number];
+    return Array.from(padding, (p, i) => checkPaddingSize(op, `padding[${i}]`, p)) as [number, number, number, number];
   }
   fail(op, 'padding', `a number, [ph, pw], [top, bottom, left, right], "valid" or "same"`, padding);
 }
@@ -83,14 +83,23 @@ export function resolvePadding2d(
 export function padding1dTo2d(op: string, padding: unknown): Padding2d {
   if (padding === 'valid' || padding === 'same') return padding;
   if (typeof padding === 'number') {
-    const p = checkNonNegativeInt(op, 'padding', padding);
+    const p = checkPaddingSize(op, 'padding', padding);
     return [0, 0, p, p];
   }
   if (Array.isArray(padding) && (padding.length === 1 || padding.length === 2)) {
-    const [left, right = left] = padding.map((p, i) => checkNonNegativeInt(op, `padding[${i}]`, p));
+    const [left, right = left] = Array.from(padding, (p, i) => checkPaddingSize(op, `padding[${i}]`, p));
     return [0, 0, left!, right];
   }
   fail(op, 'padding', 'a number, [p], [left, right], "valid" or "same"', padding);
+}
+
+/**
+ * x [N, C, spatial…] with every spatial axis non-empty: a window slides over input, and there is
+ * none to slide over whatever the padding (PyTorch refuses it too). An empty batch or channel axis
+ * is fine (an empty result, or sums over nothing).
+ */
+export function checkSpatialNonEmpty(op: string, xShape: readonly number[]): void {
+  if (xShape.slice(2).some((s) => s === 0)) fail(op, 'x', 'non-empty spatial dimensions (zero batch or channels are fine)', [...xShape]);
 }
 
 export interface ConvOptions2d {
@@ -104,8 +113,10 @@ export interface ConvOptions2d {
 export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], options: ConvOptions2d): Conv2dGeometry {
   const [batch, inChannels, inHeight, inWidth] = xShape as [number, number, number, number];
   const [outChannels, wInChannels, kernelHeight, kernelWidth] = wShape as [number, number, number, number];
-  const [strideHeight, strideWidth] = checkTuple(op, 'stride', options.stride ?? 1, 2, checkPositiveInt) as [number, number];
-  const [dilationHeight, dilationWidth] = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkPositiveInt) as [number, number];
+  checkSpatialNonEmpty(op, xShape);
+  if (kernelHeight === 0 || kernelWidth === 0) fail(op, 'w', 'kernel sizes of at least 1 (w is [O, C/groups, kh, kw])', [...wShape]);
+  const [strideHeight, strideWidth] = checkTuple(op, 'stride', options.stride ?? 1, 2, checkWindowSize) as [number, number];
+  const [dilationHeight, dilationWidth] = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkWindowSize) as [number, number];
   const groups = checkPositiveInt(op, 'groups', options.groups ?? 1);
   if (inChannels % groups !== 0) fail(op, 'groups', `a divisor of the input channels (${inChannels})`, groups);
   if (outChannels % groups !== 0) fail(op, 'groups', `a divisor of the output channels (${outChannels})`, groups);
@@ -187,9 +198,9 @@ export function poolOutputSize(inSize: number, kernel: number, stride: number, p
 /** The window options of a pool, checked without an input (layers check them at construction). */
 export function checkPoolWindow(op: string, options: PoolOptions2d, givenPadding: unknown = options.padding): { kernel: [number, number]; stride: [number, number]; dilation: [number, number]; ceilMode: boolean } {
   if (options.kernelSize === undefined) fail(op, 'kernelSize', 'a positive integer or [kh, kw]', undefined);
-  const kernel = checkTuple(op, 'kernelSize', options.kernelSize, 2, checkPositiveInt) as [number, number];
-  const stride = checkTuple(op, 'stride', options.stride ?? kernel, 2, checkPositiveInt) as [number, number];
-  const dilation = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkPositiveInt) as [number, number];
+  const kernel = checkTuple(op, 'kernelSize', options.kernelSize, 2, checkWindowSize) as [number, number];
+  const stride = checkTuple(op, 'stride', options.stride ?? kernel, 2, checkWindowSize) as [number, number];
+  const dilation = checkTuple(op, 'dilation', options.dilation ?? 1, 2, checkWindowSize) as [number, number];
   const ceilMode = options.ceilMode ?? false;
   if (typeof ceilMode !== 'boolean') fail(op, 'ceilMode', 'a boolean', ceilMode);
   // explicit padding: each side at most half the kernel (PyTorch's rule; a window must see the input)
@@ -207,8 +218,7 @@ export function checkPoolWindow(op: string, options: PoolOptions2d, givenPadding
 export function pool2dGeometry(op: string, xShape: readonly number[], options: PoolOptions2d): Pool2dGeometry {
   const [batch, channels, inHeight, inWidth] = xShape as [number, number, number, number];
   const { kernel, stride, dilation, ceilMode } = checkPoolWindow(op, options);
-  // a window over an empty map has nothing to pool (PyTorch refuses it too)
-  if (inHeight === 0 || inWidth === 0) fail(op, 'x', 'non-empty spatial dimensions', [...xShape]);
+  checkSpatialNonEmpty(op, xShape);
   const [kernelHeight, kernelWidth] = kernel;
   const [strideHeight, strideWidth] = stride;
   const [dilationHeight, dilationWidth] = dilation;

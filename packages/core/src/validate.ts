@@ -30,6 +30,18 @@ export function checkShape(op: string, arg: string, t: unknown, shape: readonly 
   return tensor;
 }
 
+/**
+ * Each given tensor lives on `x`'s backend. Ops that update an argument in place (batch norm's
+ * running statistics) check this before any work, so a rejected call changes nothing.
+ */
+export function checkSameBackend(op: string, xArg: string, x: Tensor, others: Record<string, Tensor | null | undefined>): void {
+  for (const [arg, t] of Object.entries(others)) {
+    if (t && t.backend !== x.backend) {
+      throw new HypercolumnError(`${op}: ${arg} expected a tensor on backend "${x.backend}" like ${xArg}, got one on "${t.backend}" (move it with tensor.to("${x.backend}"))`, op, arg);
+    }
+  }
+}
+
 /** Optional tensor of exactly `shape`. */
 export function checkOptionalShape(op: string, arg: string, t: unknown, shape: readonly number[]): Tensor | undefined {
   if (t === undefined || t === null) return undefined;
@@ -60,7 +72,8 @@ export function checkAllocation(op: string, arg: string, shape: readonly number[
 /** A shape argument for a new tensor: an array of non-negative integers, small enough to allocate. */
 export function checkShapeArgument(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) fail(op, 'shape', 'an array of non-negative integers', shape);
-  shape.forEach((s, i) => {
+  // Array.from visits holes ([, 2]) as undefined: array methods would skip them
+  Array.from(shape, (s, i) => {
     if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) fail(op, `shape[${i}]`, 'a non-negative integer', s);
   });
   checkAllocation(op, 'shape', shape as number[]);
@@ -91,6 +104,25 @@ export function checkNonNegativeInt(op: string, arg: string, value: unknown): nu
   return value;
 }
 
+/**
+ * The largest stride, dilation, kernel size or padding of a window op (conv, pool): 2^30. Every
+ * backend indexes the (padded) input with signed 32-bit arithmetic, so position × stride and
+ * kernel offset × dilation must stay below 2^31 (PyTorch's limit is int64; ours is the kernels').
+ */
+export const MAX_WINDOW_SIZE = 2 ** 30;
+
+/** A positive integer of at most MAX_WINDOW_SIZE (strides, dilations, kernel sizes). */
+export function checkWindowSize(op: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > MAX_WINDOW_SIZE) fail(op, arg, `a positive integer ≤ ${MAX_WINDOW_SIZE}`, value);
+  return value;
+}
+
+/** A non-negative integer of at most MAX_WINDOW_SIZE (paddings). */
+export function checkPaddingSize(op: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_WINDOW_SIZE) fail(op, arg, `a non-negative integer ≤ ${MAX_WINDOW_SIZE}`, value);
+  return value;
+}
+
 /** A finite number (eps, momentum, learning rates). */
 export function checkFinite(op: string, arg: string, value: unknown, min?: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || (min !== undefined && value < min)) {
@@ -108,7 +140,7 @@ export function checkBoolean(op: string, arg: string, value: unknown): boolean {
 export function checkTuple(op: string, arg: string, value: unknown, count: number, check: (op: string, arg: string, v: unknown) => number): number[] {
   if (typeof value === 'number') return Array.from({ length: count }, () => check(op, arg, value));
   if (!Array.isArray(value) || value.length !== count) fail(op, arg, `a number or ${count} numbers`, value);
-  return value.map((v, i) => check(op, `${arg}[${i}]`, v));
+  return Array.from(value, (v, i) => check(op, `${arg}[${i}]`, v)); // holes checked as undefined
 }
 
 /** Options must be a plain object with only known keys (typos fail loudly instead of being ignored). */

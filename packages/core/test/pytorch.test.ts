@@ -133,7 +133,7 @@ describe('BatchNorm1d, MaxPool1d/AvgPool1d layers', () => {
         expectClose([vals(bn.runningMean!)[c]!, vals(bn.runningVar!)[c]!], [0.1 * mean, 0.9 + (0.1 * variance * idx.length) / (idx.length - 1)]);
       }
     }
-    expectHcError(() => new nn.BatchNorm1d(3).forward(hc.ones([2, 3, 2, 2])), 'BatchNorm1d: x expected rank 2 or 3');
+    expectHcError(() => new nn.BatchNorm1d(3).forward(hc.ones([2, 3, 2, 2])), 'BatchNorm1d.forward: x expected rank 2 or 3');
   });
 
   it('MaxPool1d / AvgPool1d layers equal the functional ops', () => {

@@ -638,10 +638,10 @@ describe('bad input gives a HypercolumnError naming op, argument, expected and g
   });
   it('layers reject inputs of the wrong channel count or rank', () => {
     expectHcError(() => new hc.nn.BatchNorm2d(3).forward(hc.ones([2, 2, 2, 2])), 'BatchNorm2d', 'x', '3 channels', 'got [2, 2, 2, 2]');
-    expectHcError(() => new hc.nn.BatchNorm2d(3).forward(hc.ones([1, 3, 1, 1])), 'batchNorm', 'more than 1 value per channel');
-    expectHcError(() => new hc.nn.Linear(3, 2).forward(hc.ones([2, 4])), 'linear', 'last axis of 3', 'got shape [2, 4]');
+    expectHcError(() => new hc.nn.BatchNorm2d(3).forward(hc.ones([1, 3, 1, 1])), 'BatchNorm2d.forward', 'more than 1 value per channel');
+    expectHcError(() => new hc.nn.Linear(3, 2).forward(hc.ones([2, 4])), 'Linear.forward', 'last axis of 3', 'got shape [2, 4]');
     expectHcError(() => new hc.nn.MaxPool2d(0), 'MaxPool2d', 'kernelSize', 'got 0');
-    expectHcError(() => new hc.nn.Conv2d(3, 2, 3).forward(hc.ones([1, 2, 5, 5])), 'conv2d', 'w expected shape [2, 2, kh, kw]');
+    expectHcError(() => new hc.nn.Conv2d(3, 2, 3).forward(hc.ones([1, 2, 5, 5])), 'Conv2d.forward: x expected 3 channels on axis 1, got [1, 2, 5, 5]');
   });
   it('SGD options', () => {
     const p = hc.zeros([1], { requiresGrad: true });

@@ -23,9 +23,11 @@ export function tlu(x: F64, tau: F64): WithMagnitude {
 
 /** y[N, out] = x[N, in] · wᵀ + b. */
 export function linear(x: F64, w: F64, b?: F64): F64 {
-  const [N, IN] = x.shape;
+  // x [..., in]: every leading axis is a batch axis (PyTorch F.linear)
+  const IN = x.shape[x.shape.length - 1];
+  const N = numel(x.shape.slice(0, -1));
   const OUT = w.shape[0];
-  const y = f64([N, OUT]);
+  const y = f64([...x.shape.slice(0, -1), OUT]);
   for (let n = 0; n < N; n++)
     for (let o = 0; o < OUT; o++) {
       let acc = b ? b.data[o] : 0;

@@ -48,6 +48,11 @@ function binary(a: F64, b: F64, fn: (x: number, y: number) => number, mag: (x: n
 
 export const addBroadcast = (a: F64, b: F64): WithMagnitude => binary(a, b, (x, y) => x + y, (x, y) => Math.abs(x) + Math.abs(y));
 export const mulBroadcast = (a: F64, b: F64): WithMagnitude => binary(a, b, (x, y) => x * y, (x, y) => Math.abs(x * y));
+export const subBroadcast = (a: F64, b: F64): WithMagnitude => binary(a, b, (x, y) => x - y, (x, y) => Math.abs(x) + Math.abs(y));
+export const divBroadcast = (a: F64, b: F64): WithMagnitude => binary(a, b, (x, y) => x / y, (x, y) => Math.abs(x / y));
+// exact in float32: the magnitude is the result itself
+export const maximumBroadcast = (a: F64, b: F64): WithMagnitude => binary(a, b, (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y)), (x, y) => Math.abs(Math.max(x, y)));
+export const minimumBroadcast = (a: F64, b: F64): WithMagnitude => binary(a, b, (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y)), (x, y) => Math.abs(Math.min(x, y)));
 
 /** Sum (or mean) over `axis` (all by default), keepDims as NumPy; magnitude Σ|x| (÷ count for mean). */
 export function reduceSum(x: F64, axis?: number | readonly number[], keepDims = false, average = false): WithMagnitude {

@@ -10,7 +10,7 @@ import type * as HC from '@hypercolumn/core';
 import type { Tensor } from '@hypercolumn/core';
 import type { Attrs, OpSpec, RefOut } from '../ops.js';
 import * as R from '../reference/index.js';
-import type { F64, Layer } from '../reference/index.js';
+import type { F64, Layer, WithMagnitude } from '../reference/index.js';
 import { NETS } from './nets.js';
 
 type Hc = typeof HC;
@@ -146,6 +146,16 @@ const AGC_RATIOS = [0.3, 2.5, 0.7, 1.6, 4];
 
 // ------------------------------------------------------------------ the rows
 
+/** A broadcasting binary op: hypercolumn's `op`, the float64 `reference`, ONNX's `opType`. */
+function binaryRow(op: 'sub' | 'div' | 'maximum' | 'minimum', opType: string, reference: (a: F64, b: F64) => WithMagnitude): OpSpec {
+  return {
+    inputs: ['a', 'b'],
+    run: (hc, t) => [hc[op](t.a!, t.b!)],
+    reference: (v) => [reference(v.a!, v.b!)],
+    onnx: (v) => ({ node: { opType, inputs: [{ name: 'a', shape: v.a!.shape }, { name: 'b', shape: v.b!.shape }], outputs: ['y'] }, feeds: { a: v.a!.data, b: v.b!.data } }),
+  };
+}
+
 export const TRAINING_OPS: Record<string, OpSpec> = {
   add: {
     inputs: ['a', 'b'],
@@ -161,6 +171,10 @@ export const TRAINING_OPS: Record<string, OpSpec> = {
     onnx: (v) => ({ node: { opType: 'Mul', inputs: [{ name: 'a', shape: v.a!.shape }, { name: 'b', shape: v.b!.shape }], outputs: ['y'] }, feeds: { a: v.a!.data, b: v.b!.data } }),
     differentiable: ['a', 'b'],
   },
+  sub: binaryRow('sub', 'Sub', R.subBroadcast),
+  div: binaryRow('div', 'Div', R.divBroadcast),
+  maximum: binaryRow('maximum', 'Max', R.maximumBroadcast),
+  minimum: binaryRow('minimum', 'Min', R.minimumBroadcast),
   sum: {
     inputs: ['x'],
     run: (hc, t, a) => [hc.sum(t.x!, a.axis, a.keepDims ?? false)],

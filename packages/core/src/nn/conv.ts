@@ -8,7 +8,7 @@ import { reshape } from '../ops/reshape.js';
 import { padding1dTo2d, resolvePadding2d, type Padding1d, type Padding2d } from '../shape.js';
 import { uniformArray } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { checkAllocation, checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank, checkTuple } from '../validate.js';
+import { checkAllocation, checkBoolean, checkFinite, checkOptions, checkPositiveInt, checkRank, checkTuple, checkWindowSize } from '../validate.js';
 import type { FusedActivation } from '../kernels.js';
 import { Module } from './module.js';
 
@@ -59,10 +59,16 @@ function checkChannels(op: string, inChannels: number, outChannels: number, grou
   return g;
 }
 
+/** x of the layer's rank with `inChannels` on axis 1 (else the conv would blame the weight's shape). */
+function checkConvInput(op: string, x: unknown, rank: 3 | 4, inChannels: number): void {
+  const t = checkRank(op, 'x', x, rank, rank === 4 ? 'N, C, H, W' : 'N, C, L');
+  if (t.shape[1] !== inChannels) fail(op, 'x', `${inChannels} channels on axis 1`, t.shape);
+}
+
 /** Rejects bad stride/dilation/padding when the layer is built, as PyTorch does (sizes come with the input). */
 function checkWindowOptions(op: string, stride: unknown, dilation: unknown, padding: unknown, rank: 1 | 2): void {
-  checkTuple(op, 'stride', stride ?? 1, rank, checkPositiveInt);
-  checkTuple(op, 'dilation', dilation ?? 1, rank, checkPositiveInt);
+  checkTuple(op, 'stride', stride ?? 1, rank, checkWindowSize);
+  checkTuple(op, 'dilation', dilation ?? 1, rank, checkWindowSize);
   resolvePadding2d(op, padding ?? 0, [1, 1], [1, 1], [1, 1], [1, 1]);
 }
 
@@ -83,7 +89,7 @@ export class Conv2d extends Module {
     const op = new.target === WSConv2d ? 'WSConv2d' : 'Conv2d';
     const opts = checkOptions<Conv2dLayerOptions>(op, options, CONV_LAYER_KEYS);
     const groups = checkChannels(op, inChannels, outChannels, opts.groups);
-    const [kh, kw] = checkTuple(op, 'kernelSize', kernelSize, 2, checkPositiveInt) as [number, number];
+    const [kh, kw] = checkTuple(op, 'kernelSize', kernelSize, 2, checkWindowSize) as [number, number];
     const useBias = checkBoolean(op, 'bias', opts.bias ?? true);
     if (opts.mode !== undefined && opts.mode !== 'correlation' && opts.mode !== 'convolution') fail(op, 'mode', '"correlation" or "convolution"', opts.mode);
     checkWindowOptions(op, opts.stride, opts.dilation, opts.padding, 2);
@@ -119,11 +125,13 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkConvInput(this.opName, x, 4, this.inChannels);
     return conv2d(x, this.weight, this.bias, this.options);
   }
 
   /** Conv + bias + `activation` in one kernel (conv2dFused), gradients included. */
   forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
+    checkConvInput(this.opName, x, 4, this.inChannels);
     return scope(() => conv2d(x, this.effectiveWeight(), this.bias, { ...this.options, activation }));
   }
 }
@@ -142,7 +150,7 @@ export class Conv1d extends Module {
     const op = 'Conv1d';
     const opts = checkOptions<Conv1dLayerOptions>(op, options, CONV_LAYER_KEYS);
     const groups = checkChannels(op, inChannels, outChannels, opts.groups);
-    const k = checkPositiveInt(op, 'kernelSize', kernelSize);
+    const k = checkWindowSize(op, 'kernelSize', kernelSize);
     const useBias = checkBoolean(op, 'bias', opts.bias ?? true);
     if (opts.mode !== undefined && opts.mode !== 'correlation' && opts.mode !== 'convolution') fail(op, 'mode', '"correlation" or "convolution"', opts.mode);
     checkWindowOptions(op, opts.stride, opts.dilation, opts.padding === undefined ? undefined : padding1dTo2d(op, opts.padding), 1);
@@ -161,6 +169,7 @@ export class Conv1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    checkConvInput(this.opName, x, 3, this.inChannels);
     return conv1d(x, this.weight, this.bias, this.options);
   }
 }
@@ -202,12 +211,11 @@ export class WSConv2d extends Conv2d {
   }
 
   override forward(x: Tensor): Tensor {
-    checkRank('WSConv2d', 'x', x, 4, 'N, C, H, W');
+    checkConvInput(this.opName, x, 4, this.inChannels);
     return scope(() => conv2d(x, this.effectiveWeight(), this.bias, this.options));
   }
 
   override forwardActivated(x: Tensor, activation: FusedActivation): Tensor | undefined {
-    checkRank('WSConv2d', 'x', x, 4, 'N, C, H, W');
     return super.forwardActivated(x, activation);
   }
 }

@@ -13,7 +13,7 @@ import {
 import { checkPoolWindow } from '../shape.js';
 import { flatten } from '../ops/reshape.js';
 import type { Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkInRange, checkOptions, checkPositiveInt, checkRank } from '../validate.js';
+import { checkBoolean, checkFinite, checkInRange, checkOptions, checkPositiveInt, checkRank, checkTensor } from '../validate.js';
 import { defaultInit } from './conv.js';
 import { Module } from './module.js';
 
@@ -281,7 +281,7 @@ export class LayerNorm extends Module {
     const opts = checkOptions<LayerNormOptions>(op, options, ['eps', 'elementwiseAffine']);
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
     if (!Array.isArray(shape) || shape.length === 0) fail(op, 'normalizedShape', 'a positive integer or a non-empty array', normalizedShape);
-    shape.forEach((s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
+    Array.from(shape, (s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
     this.normalizedShape = Object.freeze([...shape]);
     this.eps = checkFinite(op, 'eps', opts.eps ?? 1e-5, 0);
     const affine = checkBoolean(op, 'elementwiseAffine', opts.elementwiseAffine ?? true);
@@ -410,10 +410,14 @@ export class Sequential extends Module {
   private readonly layers: Module[] = [];
   constructor(...modules: Module[]) {
     super();
-    modules.forEach((m) => this.append(m));
+    modules.forEach((m, i) => {
+      if (!(m instanceof Module)) fail('Sequential', `modules[${i}]`, 'a Module', m);
+      this.append(m);
+    });
   }
   /** Adds a layer at the end (named by its index). */
   append(m: Module): this {
+    if (!(m instanceof Module)) fail('Sequential.append', 'module', 'a Module', m);
     this.registerModule(String(this.layers.length), m);
     this.layers.push(m);
     return this;
@@ -428,6 +432,7 @@ export class Sequential extends Module {
     return this.layers[Symbol.iterator]();
   }
   forward(x: Tensor): Tensor {
+    checkTensor(this.opName, 'x', x);
     // intermediate activations are freed; the autograd graph keeps its own references
     return scope(() => {
       let h = x;
@@ -474,6 +479,7 @@ export class Residual extends Module {
     if (this.beta <= 0) fail(op, 'beta', 'a positive number', this.beta);
   }
   forward(x: Tensor): Tensor {
+    checkTensor(this.opName, 'x', x);
     return scope(() => {
       const input = this.beta === 1 ? x : div(x, this.beta);
       let branch = this.body.forward(input);

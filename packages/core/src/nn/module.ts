@@ -1,5 +1,6 @@
 import { keep, noGrad, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
+import { moduleOp } from '../guard.js';
 import { tensor } from '../ops/creation.js';
 import { Tensor } from '../tensor.js';
 import { checkBoolean, checkOptions, shapeText } from '../validate.js';
@@ -27,6 +28,18 @@ export abstract class Module {
 
   /** Computes the output. Intermediate tensors are freed; the autograd graph keeps what it needs. */
   abstract forward(x: Tensor): Tensor;
+
+  constructor() {
+    // forward (and the fused forwardActivated) of every module, subclasses of users included: a
+    // failure says "<Class>.forward: …" (not the op inside that raised it) and frees what the call made
+    for (const method of ['forward', 'forwardActivated'] as const) {
+      const original = (this as unknown as Record<string, unknown>)[method];
+      if (typeof original !== 'function') continue;
+      const op = `${this.opName}.forward`;
+      const run = (...args: unknown[]) => moduleOp(op, () => (original as (...a: unknown[]) => unknown).apply(this, args));
+      Object.defineProperty(this, method, { configurable: true, writable: true, value: run });
+    }
+  }
 
   /** The class name, used in error messages. */
   protected get opName(): string {

@@ -39,11 +39,19 @@ export const softmax = (x: Tensor, dim = -1): Tensor => softmaxLike('softmax', x
 /** log(softmax) along `dim`, computed stably (not as log of softmax). */
 export const logSoftmax = (x: Tensor, dim = -1): Tensor => softmaxLike('logSoftmax', x, dim);
 
+/** Each label an integer class index in [0, k): what the kernels take (the contract). */
+function checkClassIndices(op: string, labels: ArrayLike<unknown>, k: number): Float32Array {
+  return Float32Array.from(Array.from(labels), (label, i) => {
+    if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= k) fail(op, `labels[${i}]`, `an integer class index in [0, ${k - 1}]`, label);
+    return label;
+  });
+}
+
 /**
  * Cross-entropy of logits [N, K] against integer class labels (mean over N), as PyTorch
- * F.cross_entropy with default reduction. `labels` is a tensor [N] of class indices on the logits'
- * backend (float32 values; not read back, so not checked: an index outside [0, K) gives NaN), or an
- * Int32Array / number[] checked here and uploaded once.
+ * F.cross_entropy with default reduction. `labels` is an Int32Array / number[] (checked, uploaded
+ * once) or a tensor [N] of class indices on the logits' backend, checked too where the backend reads
+ * synchronously (cpu, native, wasm); on WebGPU it is not read back and must hold valid indices.
  */
 export const crossEntropy = guarded('crossEntropy', function crossEntropy(logits: Tensor, labels: Tensor | Int32Array | readonly number[]): Tensor {
   const op = 'crossEntropy';
@@ -55,18 +63,15 @@ export const crossEntropy = guarded('crossEntropy', function crossEntropy(logits
     if (labels.shape[0] !== n) {
       throw new HypercolumnError(`${op}: labels expected shape [${n}] (one class index per row of logits ${shapeText(logits.shape)}), got ${shapeText(labels.shape)}`, op, 'labels');
     }
+    // a read of N values where it is synchronous; a kernel indexes memory with these
+    if (labels.storage.backend.readSync) checkClassIndices(op, labels.dataSync(), k);
     labelTensor = labels;
   } else {
     if (!(labels instanceof Int32Array) && !Array.isArray(labels)) fail(op, 'labels', 'a Tensor, an Int32Array or an array of class indices', labels);
     if (labels.length !== n) {
       throw new HypercolumnError(`${op}: labels expected ${n} class indices (one per row of logits ${shapeText(logits.shape)}), got ${labels.length}`, op, 'labels');
     }
-    const checked = Float32Array.from(labels, (label, i) => {
-      if (typeof label !== 'number' || !Number.isInteger(label) || label < 0 || label >= k) {
-        fail(op, `labels[${i}]`, `an integer class index in [0, ${k - 1}]`, label);
-      }
-      return label;
-    });
+    const checked = checkClassIndices(op, labels, k);
     // class indices travel as a float32 input tensor (exact up to 2^24 classes), uploaded once
     labelTensor = tensor(checked, [n], { backend: logits.backend });
   }

@@ -3,9 +3,9 @@ import { record } from '../autograd.js';
 import { runKernel, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import type { FusedActivation } from '../kernels.js';
-import { conv2dGeometry, padding1dTo2d, type Padding1d, type Padding2d } from '../shape.js';
+import { checkSpatialNonEmpty, conv2dGeometry, padding1dTo2d, type Padding1d, type Padding2d } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkOptionalShape, checkOptions, checkPositiveInt, checkRank, shapeText } from '../validate.js';
+import { checkOptionalShape, checkOptions, checkPositiveInt, checkRank, checkWindowSize, shapeText } from '../validate.js';
 import { sum } from './reduce.js';
 import { reshape } from './reshape.js';
 
@@ -92,13 +92,15 @@ export const conv1d = guarded('conv1d', function conv1d(x: Tensor, w: Tensor, b?
   const op = 'conv1d';
   checkRank(op, 'x', x, 3, 'N, C, L');
   checkRank(op, 'w', w, 3, 'O, C/groups, k');
+  checkSpatialNonEmpty(op, x.shape); // in 1-d terms, before the [N, C, 1, L] view
+  if (w.shape[2] === 0) fail(op, 'w', 'a kernel size of at least 1 (w is [O, C/groups, k])', [...w.shape]);
   const opts = checkOptions<Conv1dOptions>(op, options, CONV_KEYS);
   const groups = checkPositiveInt(op, 'groups', opts.groups ?? 1);
   if (x.shape[1]! % groups === 0 && w.shape[1] !== x.shape[1]! / groups) {
     throw new HypercolumnError(`${op}: w expected shape [${w.shape[0]}, ${x.shape[1]! / groups}, k] (input channels ${x.shape[1]} / groups ${groups}), got ${shapeText(w.shape)}`, op, 'w');
   }
-  const stride = checkPositiveInt(op, 'stride', opts.stride ?? 1);
-  const dilation = checkPositiveInt(op, 'dilation', opts.dilation ?? 1);
+  const stride = checkWindowSize(op, 'stride', opts.stride ?? 1);
+  const dilation = checkWindowSize(op, 'dilation', opts.dilation ?? 1);
   // the [N, C, 1, L] views are disposed by the scope, also when validation throws
   return scope(() => {
     const x2 = reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);

@@ -30,7 +30,7 @@ function flattenNested(op: string, values: readonly unknown[]): { flat: number[]
       return;
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) fail(op, `values${path}`, `an array of ${shape[depth]} (a rectangular nesting)`, node);
-    node.forEach((child, i) => walk(child, depth + 1, `${path}[${i}]`));
+    Array.from(node, (child, i) => walk(child, depth + 1, `${path}[${i}]`)); // holes as undefined
   };
   walk(values, 0, '');
   return { flat, shape };

@@ -35,7 +35,10 @@ function scalarOp(op: string, kernel: ScalarKernel, x: Tensor, value: number, ba
  * A binary op with one number operand, as one *Scalar kernel (two for `number − x`); the number
  * never becomes a tensor. Gradients flow to the tensor operand only.
  */
-function withNumber(kernel: BinaryKernel, x: Tensor, value: number, numberFirst: boolean): Tensor {
+function withNumber(kernel: BinaryKernel, x: Tensor, given: number, numberFirst: boolean): Tensor {
+  // the number as float32, as PyTorch computes a float tensor with a Python scalar: every backend
+  // then agrees (1e308 is Infinity, so −0 · 1e308 is NaN, not the −0 a float64 product would give)
+  const value = Math.fround(given);
   switch (kernel) {
     case 'add':
       return scalarOp(kernel, 'addScalar', x, value, (dy) => [Tensor.view(dy, dy.shape)]);
@@ -43,7 +46,13 @@ function withNumber(kernel: BinaryKernel, x: Tensor, value: number, numberFirst:
       return scalarOp(kernel, 'mulScalar', x, value, (dy) => [mul(dy, value)]);
     case 'sub':
       if (!numberFirst) return scalarOp(kernel, 'addScalar', x, -value, (dy) => [Tensor.view(dy, dy.shape)]);
-      return add(neg(x), value);
+      {
+        // v − x = (−x) + v; −x is an intermediate (the graph keeps what backward needs)
+        const negated = neg(x);
+        const y = add(negated, value);
+        negated.dispose();
+        return y;
+      }
     case 'div':
       if (!numberFirst) return scalarOp(kernel, 'mulScalar', x, 1 / value, (dy) => [mul(dy, 1 / value)]);
       // d(v/x)/dx = −v/x²

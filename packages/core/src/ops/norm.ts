@@ -4,7 +4,7 @@ import { noGrad, runKernel, scope } from '../engine.js';
 import { fail, HypercolumnError } from '../errors.js';
 import type { FusedActivation } from '../kernels.js';
 import { Tensor } from '../tensor.js';
-import { checkBoolean, checkFinite, checkInRange, checkOptionalShape, checkOptions, checkPositiveInt, checkRank, checkShape, checkTensor, shapeText } from '../validate.js';
+import { checkBoolean, checkFinite, checkInRange, checkOptionalShape, checkOptions, checkPositiveInt, checkRank, checkSameBackend, checkShape, checkTensor, shapeText } from '../validate.js';
 import { constantLike } from './creation.js';
 import { add, maximum, minimum, mul, sqrt, sub, div } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -105,6 +105,9 @@ function checkBatchNormArgs(op: string, x: Tensor, runningMean: Tensor | null | 
   // the statistics come as a pair: updating only the mean would silently desynchronise them
   if (!runningMean !== !runningVar) fail(op, runningMean ? 'runningVar' : 'runningMean', 'a [C] tensor when the other running statistic is given (both or neither)', runningMean ? runningVar : runningMean);
   if (!training && !runningMean) fail(op, 'runningMean', 'running statistics [C] in eval mode (training: false)', runningMean);
+  // both are updated in place, one after the other: one tensor as both would take the variance's update over the mean's
+  if (runningMean && runningMean === runningVar) throw new HypercolumnError(`${op}: runningVar expected a different tensor from runningMean, got the same tensor`, op, 'runningVar');
+  checkSameBackend(op, 'x', x, { runningMean, runningVar, weight, bias });
   return {
     training, momentum, eps,
     weight: checkOptionalShape(op, 'weight', weight, [channels]),
@@ -168,7 +171,7 @@ export const layerNorm = guarded('layerNorm', function layerNorm(x: Tensor, norm
   checkTensor(op, 'x', x);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
   if (!Array.isArray(shape) || shape.length === 0) fail(op, 'normalizedShape', 'a positive integer or a non-empty array', normalizedShape);
-  shape.forEach((s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
+  Array.from(shape, (s, i) => checkPositiveInt(op, `normalizedShape[${i}]`, s));
   const trailing = x.shape.slice(x.rank - shape.length);
   if (shape.length > x.rank || trailing.some((s, i) => s !== shape[i])) {
     throw new HypercolumnError(`${op}: normalizedShape expected the trailing axes of x ${shapeText(x.shape)}, got ${shapeText(shape)}`, op, 'normalizedShape');

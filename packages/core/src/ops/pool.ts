@@ -3,9 +3,9 @@ import { record } from '../autograd.js';
 import { runKernel, scope } from '../engine.js';
 import { fail } from '../errors.js';
 import type { Pool2dGeometry } from '../kernels.js';
-import { checkPoolWindow, padding1dTo2d, pool2dGeometry, type Padding1d, type PoolOptions2d } from '../shape.js';
+import { checkPoolWindow, checkSpatialNonEmpty, padding1dTo2d, pool2dGeometry, type Padding1d, type PoolOptions2d } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { checkBoolean, checkOptions, checkPositiveInt, checkRank } from '../validate.js';
+import { checkBoolean, checkOptions, checkRank, checkWindowSize } from '../validate.js';
 import { mul } from './elementwise.js';
 import { broadcastTo } from './reduce.js';
 import { reshape } from './reshape.js';
@@ -63,12 +63,12 @@ export const avgPool2d = guarded('avgPool2d', function avgPool2d(x: Tensor, opti
 /** 1-d pool options, checked in 1-d terms, as the 2-d options of the [N, C, 1, L] view. */
 export function pool1dAs2d(op: string, options: Pool1dOptions): PoolOptions2d {
   if (options.kernelSize === undefined) fail(op, 'kernelSize', 'a positive integer', undefined);
-  const kernelSize = checkPositiveInt(op, 'kernelSize', options.kernelSize);
+  const kernelSize = checkWindowSize(op, 'kernelSize', options.kernelSize);
   const window: PoolOptions2d = {
     kernelSize: [1, kernelSize],
-    stride: [1, checkPositiveInt(op, 'stride', options.stride ?? kernelSize)],
+    stride: [1, checkWindowSize(op, 'stride', options.stride ?? kernelSize)],
     padding: padding1dTo2d(op, options.padding ?? 0),
-    dilation: [1, checkPositiveInt(op, 'dilation', options.dilation ?? 1)],
+    dilation: [1, checkWindowSize(op, 'dilation', options.dilation ?? 1)],
     ...(options.ceilMode === undefined ? {} : { ceilMode: options.ceilMode }),
   };
   checkPoolWindow(op, window, options.padding);
@@ -83,6 +83,7 @@ export function checkPoolOptions<T>(op: string, options: unknown, keys: readonly
 
 function pool1d(op: string, x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
   checkRank(op, 'x', x, 3, 'N, C, L');
+  checkSpatialNonEmpty(op, x.shape); // in 1-d terms, before the [N, C, 1, L] view
   // the [N, C, 1, L] views are disposed by the scope, also when validation throws
   return scope(() => {
     const y4 = run(reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]));

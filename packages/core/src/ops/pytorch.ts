@@ -35,7 +35,7 @@ export const permute = guarded('permute', function permute(x: Tensor, dims: read
   const op = 'permute';
   checkTensor(op, 'x', x);
   if (!Array.isArray(dims) || dims.length !== x.rank) fail(op, 'dims', `an array of ${x.rank} axes (a permutation of x's axes)`, dims);
-  const perm = dims.map((d, i) => normalizeAxis(op, `dims[${i}]`, d, x.rank));
+  const perm = Array.from(dims, (d, i) => normalizeAxis(op, `dims[${i}]`, d, x.rank));
   if (new Set(perm).size !== perm.length) fail(op, 'dims', 'each axis once', dims);
   return permuteChecked(op, x, perm);
 });
@@ -59,10 +59,10 @@ export const transpose = guarded('transpose', function transpose(x: Tensor, dim0
 });
 
 /** Joins tensors along `axis` (torch.cat): every other axis must match; differentiable. */
-export const concat = guarded('concat', function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+export const concat = guarded('concat', function concat(given: readonly Tensor[], axis = 0): Tensor {
   const op = 'concat';
-  if (!Array.isArray(tensors) || tensors.length === 0) fail(op, 'tensors', 'a non-empty array of tensors', tensors);
-  tensors.forEach((t, i) => checkTensor(op, `tensors[${i}]`, t));
+  if (!Array.isArray(given) || given.length === 0) fail(op, 'tensors', 'a non-empty array of tensors', given);
+  const tensors = Array.from(given, (t, i) => checkTensor(op, `tensors[${i}]`, t)); // a hole is not a tensor
   const first: Tensor = tensors[0]!;
   if (first.rank === 0) fail(op, 'tensors[0]', 'a tensor of rank ≥ 1 (a scalar has no axis to join)', first.shape);
   const ax = normalizeAxis(op, 'axis', axis, first.rank);

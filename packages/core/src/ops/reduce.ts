@@ -11,7 +11,7 @@ import { reshape } from './reshape.js';
 function resolveAxes(op: string, x: Tensor, axis: number | number[] | undefined): number[] {
   if (axis === undefined || axis === null) return x.shape.map((_, i) => i);
   const list = Array.isArray(axis) ? axis : [axis];
-  const axes = [...new Set(list.map((a, i) => normalizeAxis(op, Array.isArray(axis) ? `axis[${i}]` : 'axis', a, x.rank)))].sort((a, b) => a - b);
+  const axes = [...new Set(Array.from(list, (a, i) => normalizeAxis(op, Array.isArray(axis) ? `axis[${i}]` : 'axis', a, x.rank)))].sort((a, b) => a - b);
   if (axes.length !== list.length) fail(op, 'axis', 'distinct axes', axis);
   return axes;
 }

@@ -6,10 +6,11 @@ import { Tensor } from '../tensor.js';
 import { checkTensor, shapeText } from '../validate.js';
 
 /** Same data, another shape (no copy); one dimension may be −1. */
-export const reshape = guarded('reshape', function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export const reshape = guarded('reshape', function reshape(x: Tensor, given: readonly number[]): Tensor {
   const op = 'reshape';
   checkTensor(op, 'x', x);
-  if (!Array.isArray(shape)) fail(op, 'shape', 'an array of integers', shape);
+  if (!Array.isArray(given)) fail(op, 'shape', 'an array of integers', given);
+  const shape = Array.from(given); // holes ([, 2]) as undefined, rejected below
   const inferred = shape.indexOf(-1);
   if (shape.some((s, i) => !Number.isInteger(s) || (s < 0 && !(s === -1 && i === inferred)) || (s === -1 && i !== inferred))) {
     fail(op, 'shape', 'non-negative integers with at most one −1', shape);

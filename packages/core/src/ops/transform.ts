@@ -21,7 +21,7 @@ export const convToMatrix = guarded('convToMatrix', function convToMatrix(w: Ten
   const oneD = w.rank === 3;
   const layout = oneD ? '[C, L] or [N, C, L]' : '[C, H, W] or [N, C, H, W]';
   if (!Array.isArray(inputShape) || ![oneD ? 2 : 3, oneD ? 3 : 4].includes(inputShape.length)) fail(op, 'inputShape', layout, inputShape);
-  inputShape.forEach((s, i) => checkPositiveInt(op, `inputShape[${i}]`, s));
+  Array.from(inputShape, (s, i) => checkPositiveInt(op, `inputShape[${i}]`, s));
   checkOptions(op, options, ['stride', 'padding', 'dilation', 'groups', 'mode']);
   const sample = inputShape.slice(inputShape.length - (oneD ? 2 : 3));
   const [c, h, width] = oneD ? [sample[0]!, 1, sample[1]!] : (sample as [number, number, number]);

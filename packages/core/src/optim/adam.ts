@@ -52,7 +52,7 @@ export class Adam {
     this._lr = checkFinite(op, 'lr', opts.lr ?? 1e-3, 0);
     const betas = opts.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2) fail(op, 'betas', '[β1, β2]', betas);
-    [this.beta1, this.beta2] = betas.map((b, i) => {
+    [this.beta1, this.beta2] = Array.from(betas, (b, i) => {
       checkInRange(op, `betas[${i}]`, b, 0, 1);
       if (b === 1) fail(op, `betas[${i}]`, 'a number in [0, 1)', b);
       return b;
