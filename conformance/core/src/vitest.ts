@@ -14,6 +14,8 @@ import { buildCases, rowOf, type Case } from './cases.js';
 import { runConformance } from './runner.js';
 import type { CaseResult, ConformanceOptions } from './types.js';
 import { fuzz, type FuzzOptions } from './fuzz.js';
+import { invalidLabelProblems } from './kernel-data.js';
+import * as hc from '@hypercolumn/core';
 
 export interface SuiteOptions extends Pick<ConformanceOptions, 'quick' | 'seed' | 'ops' | 'filter' | 'oracle'> {
   /** Accept cpu fallback: `true` for every kernel, or the kernels allowed to fall back. Default: none. */
@@ -76,6 +78,12 @@ export function defineFuzzSuite(backend: string, options: Partial<Omit<FuzzOptio
       expect(bad, `seed ${seed}; ${report.replay}`).toEqual([]);
       expect(report.counts.ok, 'some calls must be accepted (the fuzzer reaches the ops)').toBeGreaterThan(0);
       expect(report.counts.rejected, 'some calls must be rejected (the fuzzer is hostile)').toBeGreaterThan(0);
+    });
+    it('kernels given invalid label values answer NaN (no other row, no trap, no out-of-bounds read)', async () => {
+      await hc.setBackend(backend);
+      const before = hc.memory().numTensors;
+      expect(await invalidLabelProblems()).toEqual([]);
+      expect(hc.memory().numTensors).toBe(before);
     });
   });
 }

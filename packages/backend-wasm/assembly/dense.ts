@@ -179,9 +179,20 @@ export function crossEntropy(logits: usize, labels: usize, N: i32, K: i32, dy: u
   const scale: f32 = dy ? ldf(dy) / <f32>N : 0;
   for (let n = 0; n < N; n++) {
     const row = logits + (<usize>(n * K) << 2);
+    const labelValue = ldf(labels + (<usize>n << 2));
+    // not a class index in [0, K) (NaN included): NaN, never an index
+    if (!(labelValue >= 0 && <f64>labelValue < <f64>K && Mathf.floor(labelValue) == labelValue)) {
+      if (dy) {
+        const o = out + (<usize>(n * K) << 2);
+        for (let k = 0; k < K; k++) stf(o + (<usize>k << 2), NaN);
+      } else {
+        total = NaN;
+      }
+      continue;
+    }
+    const label = <i32>labelValue;
     const m = <f32>axisMax(row, K, 1);
     const s = axisExpSum(row, K, 1, m);
-    const label = <i32>ldf(labels + (<usize>n << 2));
     if (dy) {
       const inv = <f32>(1.0 / s);
       const o = out + (<usize>(n * K) << 2);

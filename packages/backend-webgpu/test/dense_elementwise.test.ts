@@ -124,6 +124,12 @@ describe.skipIf(!gpu)('elementwise kernels on webgpu', () => {
     expect(Array.from(t!)).toEqual([1, -1, 1, -1]);
   });
 
+  it('tanh keeps its relative accuracy near 0 (no cancellation in 1 − e^(−2|x|))', async () => {
+    const values = [1e-7, -1e-5, 1e-4, 2e-3, -0.0039, 0.004, 0.01, 0.0624, -0.0626, 0.1, 1e-30];
+    const [t] = await runKernel(gpu!, 'tanh', { x: f64([values.length], values) }, {}, { y: [values.length] });
+    values.forEach((v, i) => expect(Math.abs(t![i]! - Math.tanh(v)) / Math.abs(Math.tanh(v)), `tanh(${v}) = ${t![i]}`).toBeLessThan(1e-6));
+  });
+
   const scalar: [string, number, (v: number, s: number) => number][] = [
     ['addScalar', 1.5, (v, s) => v + s], ['mulScalar', -3, (v, s) => v * s], ['rdivScalar', 2, (v, s) => s / v],
     ['maximumScalar', 0.25, (v, s) => (v > s || Number.isNaN(v) ? v : s)], ['minimumScalar', 0.25, (v, s) => (v < s || Number.isNaN(v) ? v : s)],

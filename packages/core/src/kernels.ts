@@ -213,7 +213,10 @@ export interface KernelContract {
   logSoftmaxBackward: Def<{ dy: In; y: In }, AxisAttrs, ['dx']>;
   /**
    * Mean over N of −log softmax(logits)[label]; loss shape []. labels: [N] float32 holding integer
-   * class indices in [0, K) (core checks them once, when they are made).
+   * class indices in [0, K). Core checks them where the backend reads synchronously; a kernel still
+   * never indexes with an invalid label (outside [0, K), fractional or NaN): that row's loss is NaN
+   * (so the mean is NaN) and its dlogits row is NaN — never another row's logits, never out of bounds
+   * (a backend that reads the values anyway may raise a HypercolumnError naming them instead).
    */
   softmaxCrossEntropy: Def<{ logits: In; labels: In }, Nothing, ['loss']>;
   /** dlogits = (softmax(logits) − onehot(labels)) · dy / N, dy of shape []. */

@@ -19,7 +19,9 @@ export interface BenchResult {
   unit: 'GFLOP/s' | 'GB/s';
 }
 
-const isForward = (w: Workload): boolean => (w.spec.type === 'conv' ? w.spec.pass === 'forward' : w.spec.type === 'norm' ? w.spec.pass === 'forward' : true);
+/** One op's forward pass: the panel times public ops (the LeNet training step is the train panel's). */
+const isForward = (w: Workload): boolean =>
+  w.spec.type === 'conv' || w.spec.type === 'norm' ? w.spec.pass === 'forward' : w.spec.type !== 'train';
 
 /** The workload as a call of the public op; inputs are created once, outside the timing. */
 function prepare(w: Workload): { run: () => hc.Tensor; inputs: hc.Tensor[] } {
@@ -65,6 +67,8 @@ function prepare(w: Workload): { run: () => hc.Tensor; inputs: hc.Tensor[] } {
       if (s.norm === 'instanceNorm') return { run: () => hc.instanceNorm(x), inputs: made };
       return { run: () => hc.groupNorm(x, s.groups!), inputs: made };
     }
+    case 'train':
+      throw new Error(`bench panel: ${w.id} is not a single-op workload`);
   }
 }
 

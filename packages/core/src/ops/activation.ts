@@ -51,7 +51,8 @@ function checkClassIndices(op: string, labels: ArrayLike<unknown>, k: number): F
  * Cross-entropy of logits [N, K] against integer class labels (mean over N), as PyTorch
  * F.cross_entropy with default reduction. `labels` is an Int32Array / number[] (checked, uploaded
  * once) or a tensor [N] of class indices on the logits' backend, checked too where the backend reads
- * synchronously (cpu, native, wasm); on WebGPU it is not read back and must hold valid indices.
+ * synchronously (cpu, native, wasm); on WebGPU it is not read back: an invalid index there makes
+ * the loss (and that row's gradient) NaN, never another row's value.
  */
 export const crossEntropy = guarded('crossEntropy', function crossEntropy(logits: Tensor, labels: Tensor | Int32Array | readonly number[]): Tensor {
   const op = 'crossEntropy';

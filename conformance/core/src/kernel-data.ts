@@ -1,0 +1,54 @@
+/**
+ * Hostile *values* handed straight to a backend's kernels, below core's checks: the cases where core
+ * cannot check because it does not read data back (WebGPU), or where a raw kernel is called. A kernel
+ * must answer them with NaN where the contract says so, never with another row's values, a trap or an
+ * out-of-bounds read. Browser-safe; run by `defineFuzzSuite` on every backend.
+ */
+import * as hc from '@hypercolumn/core';
+
+/** Label values that are not class indices in [0, K) for K = 3. */
+export const INVALID_LABELS: readonly number[] = [3, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 31, -0.5, 1e-45];
+
+const K = 3;
+const LOGITS = [0.5, -1.25, 2, 1, 0.25, -0.75]; // two rows of K
+
+/** Float64 (softmax(row) − onehot(label)) · dy / N for a valid row. */
+function referenceGradRow(row: number[], label: number, dy: number, n: number): number[] {
+  const m = Math.max(...row);
+  const z = row.reduce((s, v) => s + Math.exp(v - m), 0);
+  return row.map((v, k) => (Math.exp(v - m) / z - (k === label ? 1 : 0)) * (dy / n));
+}
+
+/**
+ * softmaxCrossEntropy and its backward with row 0 labelled 1 and row 1 labelled with each invalid
+ * value: the loss must be NaN, row 1 of dlogits all NaN, row 0 of dlogits the float64 value — or the
+ * kernel refuses the labels with a HypercolumnError that names them.
+ * Returns one line per problem (empty: all right). Runs on the current backend.
+ */
+export async function invalidLabelProblems(): Promise<string[]> {
+  const problems: string[] = [];
+  const expected0 = referenceGradRow(LOGITS.slice(0, K), 1, 1, 2);
+  for (const bad of INVALID_LABELS) {
+    const logits = hc.tensor(Float32Array.from(LOGITS), [2, K]);
+    const labels = hc.tensor(Float32Array.of(1, bad), [2]);
+    const dy = hc.tensor(Float32Array.of(1), []);
+    try {
+      const [loss] = hc.runKernel('softmaxCrossEntropy', { logits, labels }, {});
+      const [dlogits] = hc.runKernel('softmaxCrossEntropyBackward', { logits, labels, dy }, {});
+      const lossValue = (await loss!.data())[0]!;
+      const grad = Array.from(await dlogits!.data());
+      loss!.dispose();
+      dlogits!.dispose();
+      if (!Number.isNaN(lossValue)) problems.push(`softmaxCrossEntropy with label ${bad}: loss ${lossValue}, expected NaN`);
+      if (!grad.slice(K).every(Number.isNaN)) problems.push(`softmaxCrossEntropyBackward with label ${bad}: its row is [${grad.slice(K).join(', ')}], expected NaN`);
+      const off = grad.slice(0, K).map((g, k) => Math.abs(g - expected0[k]!));
+      if (!off.every((d) => d <= 1e-6)) problems.push(`softmaxCrossEntropyBackward with label ${bad}: the valid row is [${grad.slice(0, K).join(', ')}], expected [${expected0.join(', ')}]`);
+    } catch (err) {
+      if (err instanceof hc.HypercolumnError && /label/.test(err.message)) continue; // a backend that checks the values itself
+      problems.push(`label ${bad}: threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    } finally {
+      for (const t of [logits, labels, dy]) t.dispose();
+    }
+  }
+  return problems;
+}
