@@ -8,9 +8,11 @@ export interface NativeContext {
   write(values: Float32Array): number;
   adopt(values: Float32Array): number;
   read(id: number, out: Float32Array): void;
+  /** The values in a new Float32Array (large ones over a pooled, pre-faulted block). */
+  readNew(id: number): Float32Array;
   free(id: number): void;
   exec(op: number, args: Float64Array, outIds: Float64Array): void;
-  memory(): { bytes: number; liveBytes: number; cacheBytes: number; scratchBytes: number };
+  memory(): { bytes: number; liveBytes: number; cacheBytes: number; scratchBytes: number; readbackBytes: number };
   info(): { isa: string; threads: number; kernels: string[] };
   liveCount(): number;
   dispose(): void;

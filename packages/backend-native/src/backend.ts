@@ -72,9 +72,12 @@ export class NativeBackend implements Backend<NativeHandle> {
     return new NativeHandle(this.ctx.adopt(values), values.length);
   }
   readSync(data: NativeHandle, size: number): Float32Array {
-    const out = new Float32Array(size);
-    this.readInto(data, out);
-    return out;
+    if (size !== data.size) throw new HypercolumnError(`native read: asked for ${size} elements, the tensor has ${data.size}`, 'read');
+    try {
+      return this.ctx.readNew(data.id);
+    } catch (e) {
+      throw nativeError('read', e);
+    }
   }
   read(data: NativeHandle, size: number): Promise<Float32Array> {
     try {
