@@ -125,6 +125,7 @@ bool flatConv(Call& c, const char* op, int64_t N, int64_t C, int64_t H, int64_t 
     return fail(c, "%s: inconsistent geometry", op);
   const int64_t Hs = (Hp + sh - 1) / sh, Ws = (Wp + sw - 1) / sw, plane = sh * sw * Hs * Ws, rowLen = Ws;
   if (cg * plane > (int64_t(1) << 30)) return fail(c, "%s: channel group too large (%lld elements)", op, (long long)(cg * plane));
+  if (c.checkOnly) return true;
   int32_t* koff = reinterpret_cast<int32_t*>(scratch(c, 0, 3, K));
   for (int64_t ch = 0, k = 0; ch < cg; ch++)
     for (int64_t ky = 0; ky < kh; ky++)
@@ -226,6 +227,7 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
   if (g.sh <= (g.kh - 1) * g.dh + 1 && g.sw <= (g.kw - 1) * g.dw + 1)
     return flatConv(c, op, g.N, g.C, g.H, g.W, g.G, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr, g.O, g.OH, g.OW,
                     x.data, A, b.data, relu, y.data);
+  if (c.checkOnly) return true;
   // strided: im2col panels gathered per column block
   const int64_t aStride = roundUp(g.og, kMR) * g.K;
   const float* xd = x.data;
@@ -308,6 +310,7 @@ bool conv2dBackpropInput(Call& c) {
     return flatConv(c, op, g.N, g.O, g.OH, g.OW, g.G, g.kh, g.kw, 1, 1, g.dh, g.dw, eh - g.pt, eh - g.pb, ew - g.pl,
                     ew - g.pr, g.C, g.H, g.W, dy.data, A, nullptr, false, dx.data);
   }
+  if (c.checkOnly) return true;
   // strided: columns = Wᵀ·dy per (image, group), scattered into dx; one item per (image, group)
   const int64_t M2 = g.K, K2 = g.og, aStride = roundUp(M2, kMR) * K2;
   float* A = scratch(c, 0, 4, g.G * aStride);
@@ -364,6 +367,7 @@ bool conv2dBackpropFilter(Call& c) {
   if (!shapeIs(c, op, "x", x, g.N, g.C, g.H, g.W) || !shapeIs(c, op, "dy", dy, g.N, g.O, g.OH, g.OW) ||
       !shapeIs(c, op, "dw", dw, g.O, g.cg, g.kh, g.kw))
     return false;
+  if (c.checkOnly) return true;
   const bool flat = g.sh == 1 && g.sw == 1;
   const int64_t Hp = g.H + g.pt + g.pb, Wp = g.W + g.pl + g.pr, plane = Hp * Wp;
   // Per image: a[o] rows (dy, zero beyond the valid pixels) and b(k) rows (x taps), both of length Qp.

@@ -27,11 +27,21 @@ export interface NativeBackendOptions {
   threads?: number;
   /** Instruction set (default: the best the CPU has); tests force 'avx2' or 'base' to check each path. */
   isa?: 'avx512' | 'avx2' | 'base';
+  /**
+   * Convolutions of at least this many flops (2 × multiply-adds) run on a thread of their own, off the
+   * JS thread: the kernel returns its output handle at once and `await y.data()` lets the event loop
+   * run meanwhile. Default 64e6 (about 0.3 ms on one core); `Infinity` keeps every kernel on the JS thread.
+   */
+  asyncMinFlops?: number;
   /** Backend name (default 'native'). */
   name?: string;
   /** Kernels to register (default: all of `nativeKernels`). */
   kernels?: KernelTable<NativeHandle, NativeBackend>;
 }
+
+const DEFAULT_ASYNC_MIN_FLOPS = 64e6;
+/** Reads of at least this many elements get a pooled readback block (binding.cc, ReadbackPool::kMinBytes). */
+const READBACK_MIN_ELEMENTS = 16 * 1024;
 
 function nativeError(op: string, e: unknown): HypercolumnError {
   const msg = e instanceof Error ? e.message : String(e);
@@ -39,8 +49,9 @@ function nativeError(op: string, e: unknown): HypercolumnError {
 }
 
 /**
- * Tensors live in the addon's pooled buffers; a handle is an id. Kernels run synchronously on the
- * persistent thread pool, so every handle is complete when a kernel returns and `free` is immediate.
+ * Tensors live in the addon's pooled buffers; a handle is an id. Kernels run on the persistent thread
+ * pool: small ones synchronously on the JS thread, large convolutions queued to a runner thread (the
+ * handle is returned at once; reads wait for it, `free` is deferred until the queue is done).
  */
 export class NativeBackend implements Backend<NativeHandle> {
   readonly name: string;
@@ -57,7 +68,7 @@ export class NativeBackend implements Backend<NativeHandle> {
     options: NativeBackendOptions,
   ) {
     this.name = options.name ?? 'native';
-    this.ctx = new addon.Context(options.threads ?? 1, options.isa);
+    this.ctx = new addon.Context(options.threads ?? 1, options.isa, options.asyncMinFlops ?? DEFAULT_ASYNC_MIN_FLOPS);
     const info = this.ctx.info();
     info.kernels.forEach((k, i) => this.opIndex.set(k, i));
     this.threads = info.threads;
@@ -81,6 +92,21 @@ export class NativeBackend implements Backend<NativeHandle> {
   }
   read(data: NativeHandle, size: number): Promise<Float32Array> {
     try {
+      if (size !== data.size) throw new HypercolumnError(`native read: asked for ${size} elements, the tensor has ${data.size}`, 'read');
+      const pending = this.ctx.readAsync(data.id);
+      if (pending) return pending.catch((e: unknown) => Promise.reject(nativeError('read', e)));
+      // A large ready result waits one turn of the event loop: the blocks of earlier results, which
+      // V8 hands back from a setImmediate after a collection, return to the pool first.
+      if (size >= READBACK_MIN_ELEMENTS)
+        return new Promise((resolve, reject) =>
+          setImmediate(() => {
+            try {
+              resolve(this.readSync(data, size));
+            } catch (e) {
+              reject(e);
+            }
+          }),
+        );
       return Promise.resolve(this.readSync(data, size));
     } catch (e) {
       return Promise.reject(e);
@@ -95,6 +121,10 @@ export class NativeBackend implements Backend<NativeHandle> {
   }
   free(data: NativeHandle): void {
     this.ctx.free(data.id);
+  }
+  /** Resolves when every queued kernel has completed. */
+  sync(): Promise<void> {
+    return this.ctx.whenIdle() ?? Promise.resolve();
   }
   memory(): { bytes: number } {
     return { bytes: this.ctx.memory().bytes };
