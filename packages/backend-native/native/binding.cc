@@ -134,15 +134,21 @@ class ThreadPool {
       chunk_ = chunk;
       chunks_ = chunks;
       next_.store(0);
-      pending_.store((int)workers_.size());
+      open_ = true;
       gen_.fetch_add(1);
     }
     cv_.notify_all();
     work(0);
-    for (int i = 0; i < kSpin && pending_.load() != 0; i++) cpuRelax();
-    if (pending_.load() != 0) {
+    // Wait only for workers that joined: one not yet scheduled (a busy core, a sleeping thread)
+    // finds the job closed and stays out, so a small kernel never waits for a wake-up.
+    {
+      std::lock_guard<std::mutex> g(m_);
+      open_ = false;
+    }
+    for (int i = 0; i < kSpin && joined_.load() != 0; i++) cpuRelax();
+    if (joined_.load() != 0) {
       std::unique_lock<std::mutex> lk(m_);
-      done_.wait(lk, [this] { return pending_.load() == 0; });
+      done_.wait(lk, [this] { return joined_.load() == 0; });
     }
     if (error_) {
       // a chunk failed (out of memory for scratch): the call fails on the JS thread, nothing aborts
@@ -179,9 +185,11 @@ class ThreadPool {
         std::lock_guard<std::mutex> g(m_);  // the job fields were written under this lock
         seen = gen_.load();
         if (stop_) return;
+        if (!open_) continue;  // the caller finished the job alone
+        joined_.fetch_add(1);
       }
       work(t);
-      if (pending_.fetch_sub(1) == 1) {
+      if (joined_.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> g(m_);
         done_.notify_one();
       }
@@ -197,7 +205,8 @@ class ThreadPool {
   void* ctx_ = nullptr;
   int64_t n_ = 0, chunk_ = 1, chunks_ = 0;
   std::atomic<int64_t> next_{0};
-  std::atomic<int> pending_{0};
+  bool open_ = false;          // chunks may still be handed out; guarded by m_
+  std::atomic<int> joined_{0};  // workers inside the current job
   std::mutex errorMutex_;
   std::exception_ptr error_;
 };

@@ -122,6 +122,28 @@ export class NativeBackend implements Backend<NativeHandle> {
   free(data: NativeHandle): void {
     this.ctx.free(data.id);
   }
+  /**
+   * The FMA ceiling of this backend's instruction set at its thread count, GFLOP/s: every pool thread
+   * runs independent register-only FMA chains (no memory traffic); best of five ~15 ms runs after a
+   * warm-up. Benchmarks divide convolution GFLOP/s by it ("% of peak"). Not part of the kernel contract.
+   */
+  async peakGflops(): Promise<number> {
+    const probe = (iters: number): [number, number] => {
+      const [h] = this.run('peakProbe', [], [[2]], [iters]);
+      const out = new Float32Array(2);
+      this.readInto(h!, out);
+      this.free(h!);
+      return [out[0]!, out[1]!];
+    };
+    const [, sec] = probe(1 << 16); // warm-up; wakes the pool
+    const iters = Math.max(1, Math.min(1 << 26, Math.round((1 << 16) * (0.015 / Math.max(sec, 1e-6)))));
+    let best = 0;
+    for (let i = 0; i < 5; i++) {
+      best = Math.max(best, probe(iters)[0]);
+      await new Promise((resolve) => setImmediate(resolve)); // the event loop runs between runs
+    }
+    return best;
+  }
   /** Resolves when every queued kernel has completed. */
   sync(): Promise<void> {
     return this.ctx.whenIdle() ?? Promise.resolve();
@@ -141,7 +163,7 @@ export class NativeBackend implements Backend<NativeHandle> {
    * Runs kernel `op` on the given inputs (undefined = absent optional input), producing outputs of
    * the given shapes; returns their handles.
    */
-  run(op: KernelName, inputs: readonly (TensorInfo<NativeHandle> | undefined)[], outShapes: readonly (readonly number[])[], attrs: readonly number[]): NativeHandle[] {
+  run(op: KernelName | 'peakProbe', inputs: readonly (TensorInfo<NativeHandle> | undefined)[], outShapes: readonly (readonly number[])[], attrs: readonly number[]): NativeHandle[] {
     const index = this.opIndex.get(op);
     if (index === undefined) throw new HypercolumnError(`native: kernel ${op} is not in the addon`, op);
     let n = 3 + attrs.length;

@@ -40,10 +40,11 @@ function poolCase(r) {
   return { attrs: [N, C, H, W, kh, kw, sh, sw, 1, 1, ph, ph, pw, pw, OH, OW], x: [N, C, H, W], y: [N, C, OH, OW] };
 }
 
-/** Runs `calls` hostile calls per kernel; returns counts. Throws only if something other than an Error escapes. */
-export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa } = {}) {
+/** Runs `calls` hostile calls per kernel (reading back some results); returns counts. Throws only if something other than an Error escapes. */
+export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyncMinFlops } = {}) {
   const r = rng(seed);
-  const ctx = new addon.Context(threads, isa);
+  // asyncMinFlops 0: every convolution goes through the off-thread queue (checked, then run there)
+  const ctx = new addon.Context(threads, isa, asyncMinFlops);
   const { kernels } = ctx.info();
   const stats = { ok: 0, rejected: 0 };
   const attempt = (fn) => {
@@ -74,7 +75,9 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa } = {
   const exec = (op, args) => {
     ctx.exec(op, args, outIds);
     for (let i = 0; i < 4; i++) if (outIds[i]) live.push(outIds[i]);
+    const first = outIds[0];
     outIds.fill(0);
+    if (first && r() < 0.3) ctx.readNew(first); // waits for a queued kernel
   };
   const randShape = () => Array.from({ length: 1 + Math.floor(r() * 4) }, () => 1 + Math.floor(r() * 5));
   const weird = () => (r() < 0.5 ? WEIRD[Math.floor(r() * WEIRD.length)] : Math.floor(r() * 6));
@@ -90,6 +93,11 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa } = {
   attempt(() => ctx.read(a, new Float32Array(5)));
   attempt(() => ctx.read(a + 0.5, new Float32Array(6)));
   attempt(() => ctx.read(12345678, new Float32Array(6)));
+  attempt(() => ctx.readNew(12345678));
+  attempt(() => ctx.readNew(NaN));
+  attempt(() => ctx.readAsync(-1));
+  attempt(() => ctx.readAsync('x'));
+  attempt(() => ctx.whenIdle());
   attempt(() => ctx.write(new Float32Array(0)));
   attempt(() => ctx.write([1, 2, 3]));
   attempt(() => ctx.free(a));
