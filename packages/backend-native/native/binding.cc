@@ -240,7 +240,7 @@ class ReadbackPool {
     if (closed_ || lent_ + bytes > kMaxLent) return nullptr;
     Region* r = current_;
     if (!r || r->used + bytes > r->size) {
-      r = bytes > kRegion ? map(bytes) : spareOrMap();
+      r = spareOrMap(bytes);
       if (!r) return nullptr;
       if (bytes <= kRegion) {
         retire(current_);
@@ -298,23 +298,26 @@ class ReadbackPool {
     munmap(r->base, r->size);
     delete r;
   }
-  Region* spareOrMap() {
-    if (!spare_.empty()) {
-      Region* r = spare_.back();
-      spare_.pop_back();
+  /** A spare region for `bytes` (one page, or a large block's own region not much larger), else a new one. */
+  Region* spareOrMap(size_t bytes) {
+    const size_t want = bytes > kRegion ? (bytes + kRegion - 1) / kRegion * kRegion : kRegion;
+    for (size_t i = spare_.size(); i-- > 0;) {
+      Region* r = spare_[i];
+      if (r->size < want || r->size > want + want / 2) continue;
+      spare_.erase(spare_.begin() + i);
       spareBytes_ -= r->size;
       r->used = 0;
       return r;
     }
-    return map(kRegion);
+    return map(want);
   }
   /** The region stops being the one blocks are carved from. */
   void retire(Region* r) {
     if (r && r->live == 0) release(r);
   }
-  /** An empty region: kept for reuse (one-page regions, up to kMaxSpare) or unmapped. */
+  /** An empty region: kept for reuse (up to kMaxSpare in all) or unmapped. */
   void release(Region* r) {
-    if (!closed_ && r->size == kRegion && spareBytes_ + r->size <= kMaxSpare) {
+    if (!closed_ && spareBytes_ + r->size <= kMaxSpare) {
       spare_.push_back(r);
       spareBytes_ += r->size;
     } else {
