@@ -419,9 +419,22 @@ class Context : public Napi::ObjectWrap<Context> {
     self_ = std::make_shared<std::atomic<Context*>>(this);
     tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "hypercolumn-native", 0, 1);
     tsfn_.Unref(env);  // held only while jobs are queued
+    // At exit Node runs cleanup hooks (newest first: this one before the thread-safe function's own)
+    // before it finalizes objects: release the runner and the function while both are still valid.
+    env_ = env;
+    napi_add_env_cleanup_hook(env, &Context::AtExit, this);
   }
 
-  ~Context() override { Release(false); }
+  ~Context() override {
+    if (env_) napi_remove_env_cleanup_hook(env_, &Context::AtExit, this);
+    Release(false);
+  }
+
+  static void AtExit(void* self) {
+    Context* c = static_cast<Context*>(self);
+    c->env_ = nullptr;  // the hook has run: nothing to remove
+    c->Release(false);
+  }
 
  private:
   // ---- services for kernels ----
@@ -1028,7 +1041,7 @@ class Context : public Napi::ObjectWrap<Context> {
     int64_t id;    // −1: whenIdle
     uint64_t seq;  // resolved once this job has completed
   };
-  double asyncMinFlops_ = 64e6;
+  double asyncMinFlops_ = 1e9;  // the JS side passes its default
   std::vector<bool> offThreadOp_;
   std::thread runner_;
   std::mutex qm_;                                   // guards queue_, finished_, stopRunner_
@@ -1045,6 +1058,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::ThreadSafeFunction tsfn_;
   bool tsfnHeld_ = false;
   std::shared_ptr<std::atomic<Context*>> self_;
+  napi_env env_ = nullptr;
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

@@ -30,7 +30,8 @@ export interface NativeBackendOptions {
   /**
    * Convolutions of at least this many flops (2 × multiply-adds) run on a thread of their own, off the
    * JS thread: the kernel returns its output handle at once and `await y.data()` lets the event loop
-   * run meanwhile. Default 64e6 (about 0.3 ms on one core); `Infinity` keeps every kernel on the JS thread.
+   * run meanwhile. Default 1e9 (about 5 ms on one core: conv B of the benchmark); 0 queues every
+   * convolution; `Infinity` keeps every kernel on the JS thread.
    */
   asyncMinFlops?: number;
   /** Backend name (default 'native'). */
@@ -39,7 +40,9 @@ export interface NativeBackendOptions {
   kernels?: KernelTable<NativeHandle, NativeBackend>;
 }
 
-const DEFAULT_ASYNC_MIN_FLOPS = 64e6;
+// Handing a kernel to the runner and waking the event loop when it is done costs tens of µs on a
+// quiet machine and up to milliseconds on a loaded one: only kernels of several milliseconds go.
+const DEFAULT_ASYNC_MIN_FLOPS = 1e9;
 /** Reads of at least this many elements get a pooled readback block (binding.cc, ReadbackPool::kMinBytes). */
 const READBACK_MIN_ELEMENTS = 16 * 1024;
 

@@ -6,7 +6,9 @@
  */
 import * as hc from '@hypercolumn/core';
 import { conv2dGeometry, HypercolumnError, RandomGenerator } from '@hypercolumn/core';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadAddon } from '../src/addon.js';
 import { createNativeBackend, nativeKernels, type NativeBackend } from '../src/index.js';
 import { skipReason } from './helpers.js';
 
@@ -118,5 +120,30 @@ describe.skipIf(skipReason !== undefined)('kernels off the JS thread', () => {
     // a kernel queued and then the backend disposed: dispose waits for it, nothing crashes
     nativeKernels.conv2d!({ x: { data: xh, shape: xs }, w: { data: wh, shape: ws } }, { geometry: g } as never, b, { y: [1, 64, 96, 96] });
     b.dispose();
+  });
+
+  it('a process that exits with queued work and lent readback arrays, never disposing, exits cleanly', () => {
+    const loaded = loadAddon();
+    if (!('addon' in loaded)) throw new Error(loaded.reason);
+    // raw binding in a child: two contexts, queued convolutions (one read, one still running at exit)
+    const child = `
+      const addon = require(${JSON.stringify(process.env.HYPERCOLUMN_NATIVE_ADDON ?? new URL('../build/hypercolumn_native.node', import.meta.url).pathname)});
+      const kernels = new addon.Context(1).info().kernels;
+      const conv = kernels.indexOf('conv2d');
+      const attrs = [1, 32, 64, 64, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 64, 64];
+      for (const threads of [1, 2]) {
+        const ctx = new addon.Context(threads, undefined, 0);
+        const x = ctx.write(new Float32Array(32 * 64 * 64).fill(1)), w = ctx.write(new Float32Array(32 * 32 * 9).fill(1));
+        const args = new Float64Array([3, x, 4, 1, 32, 64, 64, w, 4, 32, 32, 3, 3, -1, 0, 1, 4, 1, 32, 64, 64, 18, ...attrs]);
+        const ids = new Float64Array(4);
+        ctx.exec(conv, args, ids);
+        // undefined when the job is already done
+        (ctx.readAsync(ids[0]) ?? Promise.resolve(ctx.readNew(ids[0]))).then((v) => { globalThis.kept = v; if (v[64 * 64 + 65] !== 32 * 9) process.exitCode = 3; });
+        ctx.exec(conv, args, ids);
+      }`;
+    const r = spawnSync(process.execPath, ['-e', child], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
   });
 });
