@@ -46,6 +46,10 @@ const DEFAULT_ASYNC_MIN_FLOPS = 1e9;
 /** Reads of at least this many elements get a pooled readback block (binding.cc, ReadbackPool::kMinBytes). */
 const READBACK_MIN_ELEMENTS = 16 * 1024;
 
+function checkReadSize(data: NativeHandle, size: number): void {
+  if (size !== data.size) throw new HypercolumnError(`native read: asked for ${size} elements, the tensor has ${data.size}`, 'read');
+}
+
 function nativeError(op: string, e: unknown): HypercolumnError {
   const msg = e instanceof Error ? e.message : String(e);
   return new HypercolumnError(msg.startsWith(`${op}:`) ? `native ${msg}` : `native ${op}: ${msg}`, op);
@@ -86,7 +90,7 @@ export class NativeBackend implements Backend<NativeHandle> {
     return new NativeHandle(this.ctx.adopt(values), values.length);
   }
   readSync(data: NativeHandle, size: number): Float32Array {
-    if (size !== data.size) throw new HypercolumnError(`native read: asked for ${size} elements, the tensor has ${data.size}`, 'read');
+    checkReadSize(data, size);
     try {
       return this.ctx.readNew(data.id);
     } catch (e) {
@@ -95,7 +99,7 @@ export class NativeBackend implements Backend<NativeHandle> {
   }
   read(data: NativeHandle, size: number): Promise<Float32Array> {
     try {
-      if (size !== data.size) throw new HypercolumnError(`native read: asked for ${size} elements, the tensor has ${data.size}`, 'read');
+      checkReadSize(data, size);
       const pending = this.ctx.readAsync(data.id);
       if (pending) return pending.catch((e: unknown) => Promise.reject(nativeError('read', e)));
       // A large ready result waits one turn of the event loop: the blocks of earlier results, which
