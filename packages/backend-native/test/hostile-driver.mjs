@@ -114,6 +114,13 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
   attempt(() => exec(relu, new Float64Array([1, adopted, 1, 8, 1, 1, 8, 0])));
   attempt(() => ctx.read(adopted, new Float32Array(8)));
   attempt(() => ctx.free(adopted));
+  // valid convolutions that take the AVX-512 output-channel tile (64 outputs of a 7-wide layer), read back
+  const conv = kernels.indexOf('conv2d');
+  for (const [o, pads] of [[64, [1, 1, 1, 1]], [48, [0, 2, 2, 0]], [32, [0, 0, 0, 0]]]) {
+    const H = 6, W = 7, OH = H + pads[0] + pads[1] - 2, OW = W + pads[2] + pads[3] - 2;
+    const x = tensor([1, 8, H, W]), w = tensor([o, 8, 3, 3]);
+    attempt(() => exec(conv, encode([{ id: x, shape: [1, 8, H, W] }, { id: w, shape: [o, 8, 3, 3] }, null], [[1, o, OH, OW]], [1, 8, H, W, o, 1, 3, 3, 1, 1, 1, 1, ...pads, OH, OW])));
+  }
   // lying counts and truncated lists
   const b = tensor([4]);
   for (const args of [[1, b, 1], [1, b, 1, 4, 1], [1, b, 1, 4, 1, 1, 4, 5, 1], [7, b, 1, 4], [1, b, 9, 4, 1, 1, 4, 0], [1, b, 1, 0, 1, 1, 4, 0], [1, b, 1, 4, 1, 1, 2 ** 40, 0], [1, b, 1, 4, 5, 1, 4, 0], [1, b, 1, 4, 1, 1, 4, 41]])
