@@ -338,11 +338,10 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
       !shapeIs(c, op, "y", y, g.N, g.O, g.OH, g.OW))
     return false;
   if (b.data && !sizeIs(c, op, "b", b, g.O)) return false;
-  const float* A = forwardWeights(c, 1, g, w.data);
   const bool relu = act == 1;
   // phase planes pay off while every phase is read (stride within the kernel's extent)
   if (g.sh <= (g.kh - 1) * g.dh + 1 && g.sw <= (g.kw - 1) * g.dw + 1) {
-    const float* Aoc = nullptr;
+    const float* Aoc = nullptr;  // weights for the output-channel tile, which then needs no row panels
 #if defined(__AVX512F__)
     if (g.sh == 1 && g.sw == 1 && ocPays(g.og, g.OH, g.OW, g.W + g.pl + g.pr)) {
       bool fresh = false;
@@ -354,9 +353,11 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
       Aoc = P;
     }
 #endif
+    const float* A = Aoc ? nullptr : forwardWeights(c, 1, g, w.data);
     return flatConv(c, op, g.N, g.C, g.H, g.W, g.G, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr, g.O, g.OH, g.OW,
                     x.data, A, b.data, relu, y.data, Aoc);
   }
+  const float* A = forwardWeights(c, 1, g, w.data);
   if (c.checkOnly) return true;
   // strided: im2col panels gathered per column block
   const int64_t aStride = roundUp(g.og, kMR) * g.K;
