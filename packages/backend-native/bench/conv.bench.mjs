@@ -18,25 +18,10 @@ const settings = args.has('--quick') ? MEASURE.quick : { ...MEASURE.full, budget
 const workloads = WORKLOADS.filter((w) => args.has('--all') || w.op.startsWith('conv'));
 const threads = [...new Set([1, coreCount()])];
 
-/** FMA peak of one run of the probe kernel, GFLOP/s, best of several (threads: one per core). */
-function peakGflops(backend, t) {
-  const iters = 2e7;
-  let best = 0;
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    const [h] = backend.run('peakProbe', [], [[2]], [iters]);
-    const ms = performance.now() - t0;
-    const flops = backend.readSync(h, 2)[0];
-    backend.free(h);
-    best = Math.max(best, flops / ms / 1e6);
-  }
-  return best * t; // the probe runs on one thread; cores are independent
-}
-
 const rows = [];
 for (const t of threads) {
-  const probe = createNativeBackend({ threads: 1 });
-  const peak = peakGflops(probe, t);
+  const probe = createNativeBackend({ threads: t });
+  const peak = await probe.peakGflops();
   console.log(`# ${probe.isa} FMA peak ≈ ${peak.toFixed(1)} GFLOP/s at ${t} thread(s)`);
   probe.dispose();
   const runners = [

@@ -3,10 +3,12 @@
 // Every call is re-checked here (ids, ranks, dims, element counts) before a kernel sees a pointer;
 // kernels re-check their own shapes and attributes.
 #include <napi.h>
+#include <sys/mman.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <cstring>
 #include <memory>
@@ -132,15 +134,21 @@ class ThreadPool {
       chunk_ = chunk;
       chunks_ = chunks;
       next_.store(0);
-      pending_.store((int)workers_.size());
+      open_ = true;
       gen_.fetch_add(1);
     }
     cv_.notify_all();
     work(0);
-    for (int i = 0; i < kSpin && pending_.load() != 0; i++) cpuRelax();
-    if (pending_.load() != 0) {
+    // Wait only for workers that joined: one not yet scheduled (a busy core, a sleeping thread)
+    // finds the job closed and stays out, so a small kernel never waits for a wake-up.
+    {
+      std::lock_guard<std::mutex> g(m_);
+      open_ = false;
+    }
+    for (int i = 0; i < kSpin && joined_.load() != 0; i++) cpuRelax();
+    if (joined_.load() != 0) {
       std::unique_lock<std::mutex> lk(m_);
-      done_.wait(lk, [this] { return pending_.load() == 0; });
+      done_.wait(lk, [this] { return joined_.load() == 0; });
     }
     if (error_) {
       // a chunk failed (out of memory for scratch): the call fails on the JS thread, nothing aborts
@@ -177,9 +185,11 @@ class ThreadPool {
         std::lock_guard<std::mutex> g(m_);  // the job fields were written under this lock
         seen = gen_.load();
         if (stop_) return;
+        if (!open_) continue;  // the caller finished the job alone
+        joined_.fetch_add(1);
       }
       work(t);
-      if (pending_.fetch_sub(1) == 1) {
+      if (joined_.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> g(m_);
         done_.notify_one();
       }
@@ -195,9 +205,137 @@ class ThreadPool {
   void* ctx_ = nullptr;
   int64_t n_ = 0, chunk_ = 1, chunks_ = 0;
   std::atomic<int64_t> next_{0};
-  std::atomic<int> pending_{0};
+  bool open_ = false;          // chunks may still be handed out; guarded by m_
+  std::atomic<int> joined_{0};  // workers inside the current job
   std::mutex errorMutex_;
   std::exception_ptr error_;
+};
+
+// ---- readback blocks: results handed to JS in huge-page regions ----
+// A large result read into `new Float32Array` is fresh memory from the system, and first touching a
+// 4 KiB page costs 10–40 µs in these VMs: reading conv A's 800 KB output took 2–5 ms, more than the
+// convolution (V8 frees arrays only at a collection, every ~64 MB of them, so glibc never reuses
+// them in time). Large reads instead return an external ArrayBuffer carved from a 2 MiB-aligned
+// region marked MADV_HUGEPAGE (one fault maps 2 MiB: ~0.1 ms) and recycled once every block in it
+// came back through V8's finalizers. Those finalizers run only when the event loop turns, so a
+// synchronous loop of reads could lend without bound: past kMaxLent bytes out, reads use V8's own
+// memory again. Reference-counted: finalizers may run after the context is disposed.
+class ReadbackPool {
+ public:
+  static constexpr size_t kMinBytes = 64 * 1024;  // below this V8's own heap is as fast
+  static constexpr size_t kRegion = 2u << 20;     // one transparent huge page
+  static constexpr size_t kMaxLent = 256u << 20;  // bytes out in JS arrays before reads fall back
+  static constexpr size_t kMaxSpare = 64u << 20;  // empty regions kept for reuse
+
+  struct Region {
+    char* base;
+    size_t size, used = 0;
+    int live = 0;  // blocks lent from it
+  };
+
+  /** A block of `bytes` (rounded up to 64) and its region; null when too much is lent out or mmap fails. */
+  float* take(size_t& bytes, Region** region) {
+    bytes = (bytes + 63) / 64 * 64;
+    std::lock_guard<std::mutex> g(m_);
+    if (closed_ || lent_ + bytes > kMaxLent) return nullptr;
+    Region* r = current_;
+    if (!r || r->used + bytes > r->size) {
+      r = spareOrMap(bytes);
+      if (!r) return nullptr;
+      if (bytes <= kRegion) {
+        retire(current_);
+        current_ = r;
+      }
+    }
+    float* p = reinterpret_cast<float*>(r->base + r->used);
+    r->used += bytes;
+    r->live++;
+    lent_ += bytes;
+    *region = r;
+    return p;
+  }
+  /** Takes back a block of `bytes` (as rounded by take) of region r. */
+  void give(Region* r, size_t bytes) {
+    std::lock_guard<std::mutex> g(m_);
+    lent_ -= bytes;
+    if (--r->live == 0 && r != current_) release(r);
+  }
+  /** Unmaps the spare regions; regions with blocks still lent to JS go when their last block returns. */
+  void close() {
+    std::lock_guard<std::mutex> g(m_);
+    closed_ = true;
+    Region* c = current_;
+    current_ = nullptr;
+    if (c && c->live == 0) release(c);
+    for (Region* r : spare_) unmap(r);
+    spare_.clear();
+    spareBytes_ = 0;
+  }
+  /** Bytes of empty regions kept for reuse. */
+  size_t spare() {
+    std::lock_guard<std::mutex> g(m_);
+    return spareBytes_;
+  }
+  ~ReadbackPool() {
+    close();
+  }
+
+ private:
+  static Region* map(size_t bytes) {
+    const size_t size = (bytes + kRegion - 1) / kRegion * kRegion;
+    // over-map by one region to align the start to 2 MiB, then unmap the slack on both sides
+    char* raw = static_cast<char*>(mmap(nullptr, size + kRegion, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (raw == MAP_FAILED) return nullptr;
+    char* base = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(raw) + kRegion - 1) & ~uintptr_t(kRegion - 1));
+    if (base > raw) munmap(raw, base - raw);
+    if (raw + size + kRegion > base + size) munmap(base + size, raw + size + kRegion - (base + size));
+#ifdef MADV_HUGEPAGE
+    madvise(base, size, MADV_HUGEPAGE);
+#endif
+    return new Region{base, size};
+  }
+  static void unmap(Region* r) {
+    munmap(r->base, r->size);
+    delete r;
+  }
+  /** A spare region for `bytes` (one page, or a large block's own region not much larger), else a new one. */
+  Region* spareOrMap(size_t bytes) {
+    const size_t want = bytes > kRegion ? (bytes + kRegion - 1) / kRegion * kRegion : kRegion;
+    for (size_t i = spare_.size(); i-- > 0;) {
+      Region* r = spare_[i];
+      if (r->size < want || r->size > want + want / 2) continue;
+      spare_.erase(spare_.begin() + i);
+      spareBytes_ -= r->size;
+      r->used = 0;
+      return r;
+    }
+    return map(want);
+  }
+  /** The region stops being the one blocks are carved from. */
+  void retire(Region* r) {
+    if (r && r->live == 0) release(r);
+  }
+  /** An empty region: kept for reuse (up to kMaxSpare in all) or unmapped. */
+  void release(Region* r) {
+    if (!closed_ && spareBytes_ + r->size <= kMaxSpare) {
+      spare_.push_back(r);
+      spareBytes_ += r->size;
+    } else {
+      unmap(r);
+    }
+  }
+  std::mutex m_;
+  Region* current_ = nullptr;
+  std::vector<Region*> spare_;
+  size_t spareBytes_ = 0, lent_ = 0;
+  bool closed_ = false;
+};
+
+/** What an external readback array's finalizer needs: its pool and region. */
+struct Lent {
+  std::shared_ptr<ReadbackPool> pool;
+  ReadbackPool::Region* region;
+  size_t bytes;
 };
 
 struct Packed {
@@ -212,6 +350,19 @@ struct Entry {
   size_t cls = 0;                                // pool class (0: adopted storage)
   Napi::Reference<Napi::Float32Array> adopted;   // the caller's array for adopted storage
   std::vector<Packed> packed;                    // packed forms of this tensor (weights), dropped on free
+  uint64_t seq = 0;                              // the queued job that writes it (0: none); ready once completed
+  bool freed = false;                            // freed while queued jobs may read it: dropped when they are done
+  std::string error;                             // why the queued job that writes it failed
+};
+
+/** A kernel queued to run off the JS thread: its checked call, outputs already allocated and registered. */
+struct Job {
+  const KernelEntry* op;
+  Call call;
+  uint64_t seq;
+  int64_t outIds[kMaxOutputs];
+  bool ok = true;
+  std::string err;
 };
 
 
@@ -220,7 +371,9 @@ class Context : public Napi::ObjectWrap<Context> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Context",
                        {InstanceMethod("write", &Context::Write), InstanceMethod("adopt", &Context::Adopt),
-                        InstanceMethod("read", &Context::Read), InstanceMethod("free", &Context::Free),
+                        InstanceMethod("read", &Context::Read),
+                        InstanceMethod("readNew", &Context::ReadNew), InstanceMethod("readAsync", &Context::ReadAsync),
+                        InstanceMethod("whenIdle", &Context::WhenIdle), InstanceMethod("free", &Context::Free),
                         InstanceMethod("exec", &Context::Exec), InstanceMethod("memory", &Context::Memory),
                         InstanceMethod("dispose", &Context::Dispose), InstanceMethod("info", &Context::Info),
                         InstanceMethod("liveCount", &Context::LiveCount)});
@@ -251,12 +404,37 @@ class Context : public Napi::ObjectWrap<Context> {
     const KernelEntry* const* fam = isa == "avx512" ? kFamilies_avx512 : isa == "avx2" ? kFamilies_avx2 : kFamilies_base;
     for (; *fam; fam++)
       for (const KernelEntry* e = *fam; e->name; e++) ops_.push_back(*e);
+    if (info.Length() >= 3 && info[2].IsNumber()) asyncMinFlops_ = info[2].As<Napi::Number>().DoubleValue();
+    if (!(asyncMinFlops_ >= 0)) {
+      Napi::RangeError::New(env, "asyncMinFlops must be a number >= 0 (Infinity: never off the JS thread)").ThrowAsJavaScriptException();
+      return;
+    }
+    for (const KernelEntry& e : ops_) {
+      const std::string n = e.name;
+      offThreadOp_.push_back(n == "conv2d" || n == "conv2dFused" || n == "conv2dBackpropInput" || n == "conv2dBackpropFilter");
+    }
     pool_.reset(new ThreadPool(threads));
     scratch_.resize(threads);
     services_ = Services{&ScratchFor, &CacheFor, &Parallel, threads, this};
+    self_ = std::make_shared<std::atomic<Context*>>(this);
+    tsfn_ = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "hypercolumn-native", 0, 1);
+    tsfn_.Unref(env);  // held only while jobs are queued
+    // At exit Node runs cleanup hooks (newest first: this one before the thread-safe function's own)
+    // before it finalizes objects: release the runner and the function while both are still valid.
+    env_ = env;
+    napi_add_env_cleanup_hook(env, &Context::AtExit, this);
   }
 
-  ~Context() override { Release(); }
+  ~Context() override {
+    if (env_) napi_remove_env_cleanup_hook(env_, &Context::AtExit, this);
+    Release(false);
+  }
+
+  static void AtExit(void* self) {
+    Context* c = static_cast<Context*>(self);
+    c->env_ = nullptr;  // the hook has run: nothing to remove
+    c->Release(false);
+  }
 
  private:
   // ---- services for kernels ----
@@ -288,13 +466,16 @@ class Context : public Napi::ObjectWrap<Context> {
   static float* CacheFor(Call& call, int input, uint64_t key, int64_t floats, bool* fresh) {
     Entry* e = static_cast<Entry*>(call.cacheCtx[input]);
     if (!e) return nullptr;
+    Context* self = static_cast<Context*>(call.sv->owner);
+    // the check pass on the JS thread packs; the queued run on the runner thread only finds
+    std::lock_guard<std::mutex> g(self->cacheMutex_);
     for (auto& p : e->packed)
       if (p.key == key && p.floats == floats) {
         *fresh = false;
         return p.data;
       }
-    Context* self = static_cast<Context*>(call.sv->owner);
-    if (e->packed.size() >= 4) {
+    // evict the oldest form only when no queued job may be reading it
+    if (e->packed.size() >= 4 && self->completed_.load() == self->submitted_) {
       self->cacheBytes_ -= e->packed.front().floats * 4;
       std::free(e->packed.front().data);
       e->packed.erase(e->packed.begin());
@@ -319,6 +500,8 @@ class Context : public Napi::ObjectWrap<Context> {
     if (id != (double)(int64_t)id || it == entries_.end())
       throw Napi::Error::New(env, "tensor storage was freed or does not belong to this native backend");
     Entry* e = &it->second;
+    if (e->freed) throw Napi::Error::New(env, "tensor storage was freed or does not belong to this native backend");
+    if (!e->error.empty()) throw Napi::Error::New(env, e->error);
     if (!e->adopted.IsEmpty()) {
       // re-read the caller's array every time: a detached (transferred) buffer must not be touched
       Napi::Float32Array a = e->adopted.Value();
@@ -390,7 +573,7 @@ class Context : public Napi::ObjectWrap<Context> {
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
       throw Napi::TypeError::New(env, "read expects (id, Float32Array)");
-    Entry* e = Lookup(env, info[0].As<Napi::Number>().DoubleValue());
+    Entry* e = Ready(env, info[0].As<Napi::Number>().DoubleValue());
     Napi::Float32Array out = info[1].As<Napi::Float32Array>();
     if ((int64_t)out.ElementLength() != e->size)
       throw Napi::RangeError::New(env, "read: output has " + std::to_string(out.ElementLength()) + " elements, tensor has " +
@@ -399,17 +582,246 @@ class Context : public Napi::ObjectWrap<Context> {
     return env.Undefined();
   }
 
+  /** readNew(id): the tensor's values in a new Float32Array (large ones over a pooled readback block). */
+  Napi::Value ReadNew(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "readNew expects an id");
+    return NewArray(env, Ready(env, info[0].As<Napi::Number>().DoubleValue()));
+  }
+
+  /** The values of `e` in a new Float32Array (large ones over a pooled readback block). */
+  Napi::Value NewArray(Napi::Env env, Entry* e) {
+    const size_t bytes = (size_t)e->size * 4;
+    ReadbackPool::Region* region = nullptr;
+    size_t blockBytes = bytes;
+    float* block = bytes >= ReadbackPool::kMinBytes && externalBuffers_ ? readback_->take(blockBytes, &region) : nullptr;
+    if (block) {
+      std::memcpy(block, e->data, bytes);
+      Lent* lent = new Lent{readback_, region, blockBytes};
+      napi_value ab;
+      const napi_status st = napi_create_external_arraybuffer(
+          env, block, bytes,
+          [](napi_env, void*, void* hint) {
+            Lent* l = static_cast<Lent*>(hint);
+            l->pool->give(l->region, l->bytes);
+            delete l;
+          },
+          lent, &ab);
+      if (st == napi_ok) return Napi::Float32Array::New(env, (size_t)e->size, Napi::ArrayBuffer(env, ab), 0);
+      // runtimes with a V8 sandbox refuse external buffers: copy into V8's own memory from now on
+      readback_->give(region, blockBytes);
+      delete lent;
+      externalBuffers_ = false;
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
+    Napi::Float32Array out = Napi::Float32Array::New(env, (size_t)e->size);
+    std::memcpy(out.Data(), e->data, bytes);
+    return out;
+  }
+
   Napi::Value Free(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (disposed_) return env.Undefined();
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "free expects an id");
     const double id = info[0].As<Napi::Number>().DoubleValue();
+    Settle(env);
     auto it = entries_.find((int64_t)id);
-    if (id != (double)(int64_t)id || it == entries_.end())
+    if (id != (double)(int64_t)id || it == entries_.end() || it->second.freed)
       throw Napi::Error::New(env, "free: tensor storage was already freed or does not belong to this native backend");
+    if (completed_.load() != submitted_) {
+      // a queued job may read it: keep the storage until the queue is done
+      it->second.freed = true;
+      pendingFrees_.push_back(it->first);
+      return env.Undefined();
+    }
     Drop(it->second);
     entries_.erase(it);
     return env.Undefined();
+  }
+
+  // ---- the off-JS-thread queue ----
+  // Large convolutions (≥ asyncMinFlops) are checked on the JS thread, then queued to one runner
+  // thread, which drives the pool as its thread 0; exec returns their output ids at once. Any other
+  // kernel waits for the queue to drain and runs inline, so the pool and the scratch buffers are
+  // never used from two threads at once. Reads of a queued output wait (readSync, readInto) or
+  // resolve when its job completes (readAsync); frees of storage a queued job may read are deferred.
+
+  /** Processes completed jobs on the JS thread: failed outputs, pending reads, deferred frees. */
+  void Settle(Napi::Env env, bool resolve = true) {
+    if (settled_ == submitted_) return;
+    std::vector<std::unique_ptr<Job>> done;
+    {
+      std::lock_guard<std::mutex> g(qm_);
+      done.swap(finished_);
+    }
+    for (auto& j : done) {
+      if (!j->ok)
+        for (int i = 0; i < j->call.nOut; i++) {
+          auto it = entries_.find(j->outIds[i]);
+          if (it != entries_.end()) it->second.error = j->err;
+        }
+      settled_ = j->seq;
+    }
+    if (resolve && !pendingReads_.empty()) {
+      std::vector<PendingRead> waiting;
+      waiting.swap(pendingReads_);
+      for (auto& r : waiting) {
+        if (r.seq > settled_) {
+          pendingReads_.push_back(std::move(r));
+          continue;
+        }
+        if (r.id < 0) {
+          r.deferred.Resolve(env.Undefined());
+          continue;
+        }
+        auto it = entries_.find(r.id);
+        if (it == entries_.end()) {
+          r.deferred.Reject(Napi::Error::New(env, "tensor storage was freed or does not belong to this native backend").Value());
+        } else if (!it->second.error.empty()) {
+          r.deferred.Reject(Napi::Error::New(env, it->second.error).Value());
+        } else {
+          try {
+            r.deferred.Resolve(NewArray(env, &it->second));
+          } catch (const Napi::Error& e) {
+            r.deferred.Reject(e.Value());
+          }
+        }
+      }
+    }
+    if (settled_ == submitted_) {
+      for (int64_t id : pendingFrees_) {
+        auto it = entries_.find(id);
+        if (it == entries_.end()) continue;
+        Drop(it->second);
+        entries_.erase(it);
+      }
+      pendingFrees_.clear();
+      if (tsfnHeld_) {
+        tsfn_.Unref(env);
+        tsfnHeld_ = false;
+      }
+    }
+  }
+
+  /** Blocks the JS thread until job `seq` has completed (spinning briefly first), then settles. */
+  void WaitFor(Napi::Env env, uint64_t seq) {
+    if (completed_.load() < seq) {
+      for (int i = 0; i < ThreadPool::kSpin && completed_.load() < seq; i++) cpuRelax();
+      if (completed_.load() < seq) {
+        std::unique_lock<std::mutex> lk(qm_);
+        doneCv_.wait(lk, [&] { return completed_.load() >= seq; });
+      }
+    }
+    Settle(env);
+  }
+
+  /** Lookup for reading: waits for the job that writes the tensor. */
+  Entry* Ready(Napi::Env env, double id) {
+    Settle(env);
+    Entry* e = Lookup(env, id);
+    if (e->seq > completed_.load()) {
+      WaitFor(env, e->seq);
+      e = Lookup(env, id);  // its job may have failed
+    }
+    return e;
+  }
+
+  void RunnerLoop() {
+    bool failing = false;  // a job failed: the rest of the queue may read its outputs, so it fails too
+    std::string failure;
+    for (;;) {
+      std::unique_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> lk(qm_);
+        qcv_.wait(lk, [this] { return stopRunner_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      if (failing) {
+        job->ok = false;
+        job->err = std::string(job->op->name) + ": not run, an earlier queued kernel failed (" + failure + ")";
+      } else {
+        try {
+          job->ok = job->op->fn(job->call);
+          if (!job->ok) job->err = job->call.err[0] ? job->call.err : job->op->name;
+        } catch (const std::bad_alloc&) {
+          job->ok = false;
+          job->err = std::string(job->op->name) + ": out of memory";
+        } catch (const std::exception& e) {
+          job->ok = false;
+          job->err = std::string(job->op->name) + ": " + e.what();
+        } catch (...) {
+          job->ok = false;
+          job->err = std::string(job->op->name) + ": internal error";
+        }
+        if (!job->ok) failing = true, failure = job->err;
+      }
+      const uint64_t seq = job->seq;
+      bool idle;
+      {
+        std::lock_guard<std::mutex> g(qm_);
+        finished_.push_back(std::move(job));
+        completed_.store(seq);
+        idle = queue_.empty();
+      }
+      if (idle) failing = false;
+      doneCv_.notify_all();
+      auto* alive = new std::shared_ptr<std::atomic<Context*>>(self_);
+      if (tsfn_.NonBlockingCall(alive, [](Napi::Env env, Napi::Function, std::shared_ptr<std::atomic<Context*>>* a) {
+            Context* self = a->get()->load();
+            delete a;
+            if (env != nullptr && self != nullptr) self->Settle(env);
+          }) != napi_ok)
+        delete alive;
+    }
+  }
+
+  /** Queues a checked call; its outputs are registered by the caller with this job's sequence number. */
+  uint64_t Enqueue(Napi::Env env, const KernelEntry& op, const Call& call) {
+    if (!runner_.joinable()) runner_ = std::thread([this] { RunnerLoop(); });
+    if (!tsfnHeld_) {
+      tsfn_.Ref(env);  // keep the process alive until the queue is done
+      tsfnHeld_ = true;
+    }
+    std::unique_ptr<Job> job(new Job);
+    job->op = &op;
+    job->call = call;
+    job->seq = ++submitted_;
+    const uint64_t seq = job->seq;
+    pendingJob_ = job.get();
+    {
+      std::lock_guard<std::mutex> g(qm_);
+      queue_.push_back(std::move(job));
+    }
+    return seq;
+  }
+
+  /** readAsync(id): undefined when the tensor is ready (read it with readNew), else a Promise of its values. */
+  Napi::Value ReadAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "readAsync expects an id");
+    Settle(env);
+    const double id = info[0].As<Napi::Number>().DoubleValue();
+    Entry* e = Lookup(env, id);
+    if (e->seq <= settled_) return env.Undefined();
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    pendingReads_.push_back({d, (int64_t)id, e->seq});
+    return d.Promise();
+  }
+
+  /** whenIdle(): undefined when no job is queued, else a Promise resolved once every queued job is done. */
+  Napi::Value WhenIdle(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (disposed_) return env.Undefined();
+    Settle(env);
+    if (settled_ == submitted_) return env.Undefined();
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    pendingReads_.push_back({d, -1, submitted_});
+    return d.Promise();
   }
 
   /**
@@ -480,6 +892,16 @@ class Context : public Napi::ObjectWrap<Context> {
     for (int i = 0; i < call.nAttr; i++) call.attr[i] = next("attribute");
     if (pos != len) throw Napi::RangeError::New(env, std::string(op.name) + ": trailing arguments");
 
+    const size_t opIndex = (size_t)opd;
+    const bool offThread = offThreadOp_[opIndex] && call.nAttr >= 18 && ConvFlops(call.attr) >= asyncMinFlops_;
+    // inline kernels run once the queue is empty: the pool and scratch have one driver at a time
+    if (!offThread && completed_.load() != submitted_) WaitFor(env, submitted_);
+    Settle(env);
+    for (int i = 0; i < call.nIn; i++) {
+      const Entry* e = static_cast<const Entry*>(call.cacheCtx[i]);
+      if (e && !e->error.empty()) throw Napi::Error::New(env, e->error);  // its queued job failed since the lookup
+    }
+
     Entry outs[kMaxOutputs];
     int made = 0;
     auto release = [&] {
@@ -492,8 +914,10 @@ class Context : public Napi::ObjectWrap<Context> {
         call.out[made].data = outs[made].data;
       }
       call.sv = &services_;
+      call.checkOnly = offThread;
       const bool ok = op.fn(call);
       if (!ok) throw Napi::Error::New(env, call.err[0] ? call.err : op.name);
+      call.checkOnly = false;
     } catch (const std::bad_alloc&) {
       release();
       throw Napi::Error::New(env, std::string(op.name) + ": out of memory");
@@ -508,21 +932,41 @@ class Context : public Napi::ObjectWrap<Context> {
       throw Napi::Error::New(env, std::string(op.name) + ": internal error");
     }
     double* ids = outIds.Data();
-    for (int i = 0; i < call.nOut; i++) ids[i] = Register(std::move(outs[i]));
+    uint64_t seq = 0;
+    if (offThread) seq = Enqueue(env, op, call);
+    for (int i = 0; i < call.nOut; i++) {
+      outs[i].seq = seq;
+      ids[i] = Register(std::move(outs[i]));
+      if (offThread) pendingJob_->outIds[i] = (int64_t)ids[i];
+    }
+    if (offThread) {
+      qcv_.notify_one();  // the job's output ids are filled in: let the runner take it
+      pendingJob_ = nullptr;
+    }
     return env.Undefined();
+  }
+
+  /** Multiply-adds ×2 of a convolution from its attributes [N, C, H, W, O, G, kh, kw, …, OH, OW]. */
+  static double ConvFlops(const double* a) {
+    return a[5] >= 1 ? 2.0 * a[0] * a[4] * a[16] * a[17] * (a[1] / a[5]) * a[6] * a[7] : 0.0;
   }
 
   Napi::Value Memory(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
     o.Set("bytes", Napi::Number::New(env, (double)(buffers_.held() + cacheBytes_ + scratchBytes_.load())));
+    // Readback regions come back when the GC collects the arrays they were lent to, so their count
+    // moves with GC timing: reported apart from `bytes` (the leak checks' figure), capped at kMaxSpare.
+    o.Set("readbackBytes", Napi::Number::New(env, (double)(disposed_ ? 0 : readback_->spare())));
     o.Set("liveBytes", Napi::Number::New(env, (double)liveBytes_));
-    o.Set("cacheBytes", Napi::Number::New(env, (double)cacheBytes_));
+    o.Set("cacheBytes", Napi::Number::New(env, (double)cacheBytes_.load()));
     o.Set("scratchBytes", Napi::Number::New(env, (double)scratchBytes_.load()));
     return o;
   }
 
-  Napi::Value LiveCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)entries_.size()); }
+  Napi::Value LiveCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), (double)(entries_.size() - pendingFrees_.size()));
+  }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -535,12 +979,26 @@ class Context : public Napi::ObjectWrap<Context> {
     return o;
   }
 
-  void Release() {
+  /** Finishes the queue, then frees everything; `env` (dispose, not GC) settles pending reads first. */
+  void Release(bool fromJs, Napi::Env env = Napi::Env(nullptr)) {
     if (disposed_) return;
+    if (runner_.joinable()) {
+      {
+        std::lock_guard<std::mutex> g(qm_);
+        stopRunner_ = true;
+      }
+      qcv_.notify_all();
+      runner_.join();  // the runner drains the queue before it stops
+    }
+    if (fromJs) Settle(env);
+    pendingReads_.clear();
+    if (self_) self_->store(nullptr);  // completion calls still in flight find no context
+    if (tsfn_) tsfn_.Release();
     disposed_ = true;
     for (auto& kv : entries_) Drop(kv.second);
     entries_.clear();
     buffers_.trim();
+    readback_->close();
     pool_.reset();
     for (auto& slots : scratch_)
       for (auto& s : slots) std::free(s.data);
@@ -550,7 +1008,7 @@ class Context : public Napi::ObjectWrap<Context> {
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    Release();
+    Release(true, info.Env());
     return info.Env().Undefined();
   }
 
@@ -566,13 +1024,41 @@ class Context : public Napi::ObjectWrap<Context> {
   std::vector<std::vector<Scratch>> scratch_;
   Services services_{};
   BufferPool buffers_;
+  std::shared_ptr<ReadbackPool> readback_ = std::make_shared<ReadbackPool>();
+  bool externalBuffers_ = true;
   std::unordered_map<int64_t, Entry> entries_;
   int64_t nextId_ = 1;
-  size_t liveBytes_ = 0, cacheBytes_ = 0;
+  size_t liveBytes_ = 0;
+  std::atomic<size_t> cacheBytes_{0};
   std::atomic<size_t> scratchBytes_{0};
   std::mutex scratchMutex_;
   std::vector<size_t> scratchMax_;  // largest size of each scratch slot on any thread
   bool disposed_ = false;
+
+  // the off-JS-thread queue (see Settle)
+  struct PendingRead {
+    Napi::Promise::Deferred deferred;
+    int64_t id;    // −1: whenIdle
+    uint64_t seq;  // resolved once this job has completed
+  };
+  double asyncMinFlops_ = 1e9;  // the JS side passes its default
+  std::vector<bool> offThreadOp_;
+  std::thread runner_;
+  std::mutex qm_;                                   // guards queue_, finished_, stopRunner_
+  std::condition_variable qcv_, doneCv_;
+  std::deque<std::unique_ptr<Job>> queue_;
+  std::vector<std::unique_ptr<Job>> finished_;      // completed, not yet settled on the JS thread
+  bool stopRunner_ = false;
+  uint64_t submitted_ = 0, settled_ = 0;            // JS thread
+  std::atomic<uint64_t> completed_{0};
+  Job* pendingJob_ = nullptr;
+  std::vector<PendingRead> pendingReads_;
+  std::vector<int64_t> pendingFrees_;
+  std::mutex cacheMutex_;
+  Napi::ThreadSafeFunction tsfn_;
+  bool tsfnHeld_ = false;
+  std::shared_ptr<std::atomic<Context*>> self_;
+  napi_env env_ = nullptr;
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

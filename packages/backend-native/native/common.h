@@ -53,6 +53,10 @@ struct Call {
   int nAttr;
   const Services* sv;
   void* cacheCtx[kMaxInputs];
+  // Set by the binding before queueing a kernel off the JS thread: the kernels that may run there
+  // (convolutions) check everything and pack their cached weights, then return before the work, so
+  // bad arguments still throw synchronously and the worker never touches a weight cache cold.
+  bool checkOnly;
   char err[256];
 };
 

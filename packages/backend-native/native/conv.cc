@@ -109,6 +109,116 @@ void phasePlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, 
   memset(dst + planes * cplane, 0, sizeof(float) * tail);
 }
 
+#if defined(__AVX512F__)
+// ---- output channels in the vector lanes (AVX-512, stride 1) ----
+// The flat tile computes whole padded rows: a 14-wide layer with 1+1 padding (conv C) throws away 2
+// columns in 16, and 16-lane vectors cannot cover 196 pixels in fewer than 208 lanes anyway. Here a
+// tile is kOcP output pixels (any pixels: each is a broadcast of its own input element) × up to 48
+// output channels in vectors, so no lane is wasted; weights are packed [k][48] per block of channels.
+constexpr int kOcP = 8, kOcNV = 3, kOcBlock = kOcNV * 16;
+
+/** out[p][v·16 + j] = Σ_k x(base + koff[k] + poff[p]) · W[k][v·16 + j], W with NV·16 floats per k. */
+template <int NV>
+inline void microOC(int64_t K, const float* __restrict Wk, const float* __restrict base, const int32_t* __restrict koff,
+                    const int32_t* poff, float* __restrict out, bool accumulate) {
+  V acc[kOcP][NV];
+#pragma GCC unroll 8
+  for (int p = 0; p < kOcP; p++)
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; v++) acc[p][v] = accumulate ? V::load(out + p * kOcBlock + v * 16) : V::zero();
+  int32_t po[kOcP];
+  for (int p = 0; p < kOcP; p++) po[p] = poff[p];
+  for (int64_t k = 0; k < K; k++) {
+    const float* xk = base + koff[k];
+    V wv[NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; v++) wv[v] = V::load(Wk + k * NV * 16 + v * 16);
+#pragma GCC unroll 8
+    for (int p = 0; p < kOcP; p++) {
+      const V a = V::set1(xk[po[p]]);
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; v++) acc[p][v] = V::fma(a, wv[v], acc[p][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int p = 0; p < kOcP; p++)
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; v++) acc[p][v].store(out + p * kOcBlock + v * 16);
+}
+
+/** Whether the output-channel tile wastes fewer lanes than the flat one (stride 1, og a multiple of 16). */
+bool ocPays(int64_t og, int64_t OH, int64_t OW, int64_t Ws) {
+  if (og % 16 != 0 || og < 32 || OH * OW < kOcP) return false;
+  const int64_t flatLanes = (OH * Ws + 15) / 16 * 16;  // at least this many lanes per 16 output channels
+  return flatLanes * 10 > OH * OW * 11;                 // over 10 % wasted
+}
+
+/** Weights per group, blocks of 48 output channels (the last 16 or 32): [block][k][width]. */
+void packOc(int64_t og, int64_t K, const float* w, int64_t gi, float* dst) {
+  for (int64_t o0 = 0; o0 < og; o0 += kOcBlock) {
+    const int64_t width = imin(kOcBlock, og - o0);
+    float* d = dst + o0 * K;
+    for (int64_t k = 0; k < K; k++)
+      for (int64_t j = 0; j < width; j++) d[k * width + j] = w[((gi * og) + o0 + j) * K + k];
+  }
+}
+
+/**
+ * Items of (image and group, block of channels, group of pixel tiles); the reduction runs in slices of
+ * kOcKC so a slice of the block's weights (kOcKC × 48 floats, 24 KiB) stays in L1 across the tiles.
+ */
+constexpr int64_t kOcKC = 128, kOcTilesPerItem = 13;
+
+void ocConv(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t K, int64_t OH, int64_t OW, int64_t Ws,
+            int64_t plane, const float* xp, const int32_t* koff, const float* Aoc, const float* bias, bool relu, float* y) {
+  const int64_t cg = C / G, O = og * G, P = OH * OW, pTiles = (P + kOcP - 1) / kOcP;
+  const int64_t oBlocks = (og + kOcBlock - 1) / kOcBlock, pGroups = (pTiles + kOcTilesPerItem - 1) / kOcTilesPerItem;
+  par(c, N * G * oBlocks * pGroups, 1, [&](int64_t b, int64_t e, int t) {
+    float* acc = scratch(c, t, 1, kOcTilesPerItem * kOcP * kOcBlock);
+    int32_t poff[kOcTilesPerItem][kOcP];
+    for (int64_t it = b; it < e; it++) {
+      const int64_t pg = it % pGroups, ob = (it / pGroups) % oBlocks, ng = it / (pGroups * oBlocks);
+      const int64_t n = ng / G, g = ng % G, o0 = ob * kOcBlock, width = imin(kOcBlock, og - o0);
+      const int64_t t0 = pg * kOcTilesPerItem, tiles = imin(kOcTilesPerItem, pTiles - t0);
+      for (int64_t ti = 0; ti < tiles; ti++) {
+        const int64_t p0 = (t0 + ti) * kOcP, np = imin(kOcP, P - p0);
+        for (int p = 0; p < kOcP; p++) {
+          const int64_t q = p0 + imin(p, np - 1);  // a short last tile repeats its last pixel
+          poff[ti][p] = (int32_t)((q / OW) * Ws + q % OW);
+        }
+      }
+      const float* base = xp + (n * C + g * cg) * plane;
+      const float* Wblock = Aoc + g * og * K + o0 * K;
+      for (int64_t k0 = 0; k0 < K; k0 += kOcKC) {
+        const int64_t kc = imin(kOcKC, K - k0);
+        const float* Wk = Wblock + k0 * width;
+        for (int64_t ti = 0; ti < tiles; ti++) {
+          float* out = acc + ti * kOcP * kOcBlock;
+          switch (width / 16) {
+            case 1: microOC<1>(kc, Wk, base, koff + k0, poff[ti], out, k0 > 0); break;
+            case 2: microOC<2>(kc, Wk, base, koff + k0, poff[ti], out, k0 > 0); break;
+            default: microOC<3>(kc, Wk, base, koff + k0, poff[ti], out, k0 > 0); break;
+          }
+        }
+      }
+      for (int64_t ti = 0; ti < tiles; ti++) {
+        const int64_t p0 = (t0 + ti) * kOcP, np = imin(kOcP, P - p0);
+        const float* tile = acc + ti * kOcP * kOcBlock;
+        for (int64_t j = 0; j < width; j++) {
+          const int64_t o = g * og + o0 + j;
+          const float bv = bias ? bias[o] : 0.0f;
+          float* yo = y + (n * O + o) * P + p0;
+          for (int64_t p = 0; p < np; p++) {
+            const float v = tile[p * kOcBlock + j] + bv;
+            yo[p] = relu ? (v > 0.0f ? v : 0.0f) : v;
+          }
+        }
+      }
+    }
+  });
+}
+#endif
+
 /**
  * Correlation y[n][g·og+o][oy][ox] = bias[·] + Σ A_g[o][(c,ky,kx)] · x[n][g·cg+c][oy·sh−pt+ky·dh][ox·sw−pl+kx·dw],
  * A packed per group in kMR-row panels (roundUp(og, kMR)·K floats per group). Pads may be negative (crop).
@@ -117,7 +227,8 @@ void phasePlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, 
  */
 bool flatConv(Call& c, const char* op, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G, int64_t kh, int64_t kw,
               int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t O,
-              int64_t OH, int64_t OW, const float* x, const float* A, const float* bias, bool relu, float* y) {
+              int64_t OH, int64_t OW, const float* x, const float* A, const float* bias, bool relu, float* y,
+              const float* Aoc = nullptr) {
   const int64_t cg = C / G, og = O / G, K = cg * kh * kw;
   const int64_t Hp = H + pt + pb, Wp = W + pl + pr;
   if (Hp < 1 || Wp < 1 || OH != (Hp - (kh - 1) * dh - 1) / sh + 1 || OW != (Wp - (kw - 1) * dw - 1) / sw + 1 ||
@@ -125,6 +236,7 @@ bool flatConv(Call& c, const char* op, int64_t N, int64_t C, int64_t H, int64_t 
     return fail(c, "%s: inconsistent geometry", op);
   const int64_t Hs = (Hp + sh - 1) / sh, Ws = (Wp + sw - 1) / sw, plane = sh * sw * Hs * Ws, rowLen = Ws;
   if (cg * plane > (int64_t(1) << 30)) return fail(c, "%s: channel group too large (%lld elements)", op, (long long)(cg * plane));
+  if (c.checkOnly) return true;
   int32_t* koff = reinterpret_cast<int32_t*>(scratch(c, 0, 3, K));
   for (int64_t ch = 0, k = 0; ch < cg; ch++)
     for (int64_t ky = 0; ky < kh; ky++)
@@ -150,6 +262,12 @@ bool flatConv(Call& c, const char* op, int64_t N, int64_t C, int64_t H, int64_t 
     phasePlanes(c, x, N * C, H, W, pt, pl, sh, sw, Hs, Ws, padded, tail);
     xp = padded;
   }
+#if defined(__AVX512F__)
+  if (Aoc) {
+    ocConv(c, N, C, G, og, K, OH, OW, Ws, plane, xp, koff, Aoc, bias, relu, y);
+    return true;
+  }
+#endif
   par(c, N * G * qTiles * mChunks, 1, [&](int64_t b, int64_t e, int t) {
     float* tile = scratch(c, t, 1, kMR * kWidestNR + kMR * kNR);
     for (int64_t it = b; it < e; it++) {
@@ -220,12 +338,27 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
       !shapeIs(c, op, "y", y, g.N, g.O, g.OH, g.OW))
     return false;
   if (b.data && !sizeIs(c, op, "b", b, g.O)) return false;
-  const float* A = forwardWeights(c, 1, g, w.data);
   const bool relu = act == 1;
   // phase planes pay off while every phase is read (stride within the kernel's extent)
-  if (g.sh <= (g.kh - 1) * g.dh + 1 && g.sw <= (g.kw - 1) * g.dw + 1)
+  if (g.sh <= (g.kh - 1) * g.dh + 1 && g.sw <= (g.kw - 1) * g.dw + 1) {
+    const float* Aoc = nullptr;  // weights for the output-channel tile, which then needs no row panels
+#if defined(__AVX512F__)
+    if (g.sh == 1 && g.sw == 1 && ocPays(g.og, g.OH, g.OW, g.W + g.pl + g.pr)) {
+      bool fresh = false;
+      const uint64_t key = 0x3000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
+      float* P = c.sv->cache(c, 1, key, g.G * g.og * g.K, &fresh);
+      if (!P) P = scratch(c, 0, 5, g.G * g.og * g.K), fresh = true;
+      if (fresh)
+        for (int64_t gi = 0; gi < g.G; gi++) packOc(g.og, g.K, w.data, gi, P + gi * g.og * g.K);
+      Aoc = P;
+    }
+#endif
+    const float* A = Aoc ? nullptr : forwardWeights(c, 1, g, w.data);
     return flatConv(c, op, g.N, g.C, g.H, g.W, g.G, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr, g.O, g.OH, g.OW,
-                    x.data, A, b.data, relu, y.data);
+                    x.data, A, b.data, relu, y.data, Aoc);
+  }
+  const float* A = forwardWeights(c, 1, g, w.data);
+  if (c.checkOnly) return true;
   // strided: im2col panels gathered per column block
   const int64_t aStride = roundUp(g.og, kMR) * g.K;
   const float* xd = x.data;
@@ -308,6 +441,7 @@ bool conv2dBackpropInput(Call& c) {
     return flatConv(c, op, g.N, g.O, g.OH, g.OW, g.G, g.kh, g.kw, 1, 1, g.dh, g.dw, eh - g.pt, eh - g.pb, ew - g.pl,
                     ew - g.pr, g.C, g.H, g.W, dy.data, A, nullptr, false, dx.data);
   }
+  if (c.checkOnly) return true;
   // strided: columns = Wᵀ·dy per (image, group), scattered into dx; one item per (image, group)
   const int64_t M2 = g.K, K2 = g.og, aStride = roundUp(M2, kMR) * K2;
   float* A = scratch(c, 0, 4, g.G * aStride);
@@ -364,6 +498,7 @@ bool conv2dBackpropFilter(Call& c) {
   if (!shapeIs(c, op, "x", x, g.N, g.C, g.H, g.W) || !shapeIs(c, op, "dy", dy, g.N, g.O, g.OH, g.OW) ||
       !shapeIs(c, op, "dw", dw, g.O, g.cg, g.kh, g.kw))
     return false;
+  if (c.checkOnly) return true;
   const bool flat = g.sh == 1 && g.sw == 1;
   const int64_t Hp = g.H + g.pt + g.pb, Wp = g.W + g.pl + g.pr, plane = Hp * Wp;
   // Per image: a[o] rows (dy, zero beyond the valid pixels) and b(k) rows (x taps), both of length Qp.

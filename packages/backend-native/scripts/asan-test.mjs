@@ -26,9 +26,9 @@ const child = `
   import { runHostile } from ${JSON.stringify(join(root, 'test', 'hostile-driver.mjs'))};
   const addon = createRequire(import.meta.url)(${JSON.stringify(join(root, 'build-asan', 'hypercolumn_native.node'))});
   const isas = addon.bestIsa === 'avx512' ? ['avx512', 'avx2', 'base'] : addon.bestIsa === 'avx2' ? ['avx2', 'base'] : ['base'];
-  for (const isa of isas) for (const threads of [1, 2]) {
-    const r = runHostile(addon, { seed: 11 + threads, calls: 25, threads, isa });
-    console.log('asan hostile', isa, threads + 't', JSON.stringify(r));
+  for (const isa of isas) for (const [threads, asyncMinFlops] of [[1, undefined], [2, undefined], [2, 0]]) {
+    const r = runHostile(addon, { seed: 11 + threads, calls: 25, threads, isa, asyncMinFlops });
+    console.log('asan hostile', isa, threads + 't', asyncMinFlops === 0 ? 'queued' : '', JSON.stringify(r));
     if (r.liveBytesAtEnd !== 0 || r.ok === 0) { console.error('unexpected result'); process.exit(1); }
   }
 `;

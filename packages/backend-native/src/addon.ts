@@ -8,15 +8,21 @@ export interface NativeContext {
   write(values: Float32Array): number;
   adopt(values: Float32Array): number;
   read(id: number, out: Float32Array): void;
+  /** The values in a new Float32Array (large ones over a pooled, pre-faulted block). */
+  readNew(id: number): Float32Array;
+  /** undefined when the tensor is ready, else a Promise of its values once its queued kernel is done. */
+  readAsync(id: number): Promise<Float32Array> | undefined;
+  /** undefined when no kernel is queued, else a Promise resolved when the queue is done. */
+  whenIdle(): Promise<void> | undefined;
   free(id: number): void;
   exec(op: number, args: Float64Array, outIds: Float64Array): void;
-  memory(): { bytes: number; liveBytes: number; cacheBytes: number; scratchBytes: number };
+  memory(): { bytes: number; liveBytes: number; cacheBytes: number; scratchBytes: number; readbackBytes: number };
   info(): { isa: string; threads: number; kernels: string[] };
   liveCount(): number;
   dispose(): void;
 }
 export interface NativeAddon {
-  Context: new (threads: number, isa?: string) => NativeContext;
+  Context: new (threads: number, isa?: string, asyncMinFlops?: number) => NativeContext;
   bestIsa: string;
 }
 

@@ -27,10 +27,27 @@ export interface NativeBackendOptions {
   threads?: number;
   /** Instruction set (default: the best the CPU has); tests force 'avx2' or 'base' to check each path. */
   isa?: 'avx512' | 'avx2' | 'base';
+  /**
+   * Convolutions of at least this many flops (2 × multiply-adds) run on a thread of their own, off the
+   * JS thread: the kernel returns its output handle at once and `await y.data()` lets the event loop
+   * run meanwhile. Default 1e9 (about 5 ms on one core: conv B of the benchmark); 0 queues every
+   * convolution; `Infinity` keeps every kernel on the JS thread.
+   */
+  asyncMinFlops?: number;
   /** Backend name (default 'native'). */
   name?: string;
   /** Kernels to register (default: all of `nativeKernels`). */
   kernels?: KernelTable<NativeHandle, NativeBackend>;
+}
+
+// Handing a kernel to the runner and waking the event loop when it is done costs tens of µs on a
+// quiet machine and up to milliseconds on a loaded one: only kernels of several milliseconds go.
+const DEFAULT_ASYNC_MIN_FLOPS = 1e9;
+/** Reads of at least this many elements get a pooled readback block (binding.cc, ReadbackPool::kMinBytes). */
+const READBACK_MIN_ELEMENTS = 16 * 1024;
+
+function checkReadSize(data: NativeHandle, size: number): void {
+  if (size !== data.size) throw new HypercolumnError(`native read: asked for ${size} elements, the tensor has ${data.size}`, 'read');
 }
 
 function nativeError(op: string, e: unknown): HypercolumnError {
@@ -39,8 +56,9 @@ function nativeError(op: string, e: unknown): HypercolumnError {
 }
 
 /**
- * Tensors live in the addon's pooled buffers; a handle is an id. Kernels run synchronously on the
- * persistent thread pool, so every handle is complete when a kernel returns and `free` is immediate.
+ * Tensors live in the addon's pooled buffers; a handle is an id. Kernels run on the persistent thread
+ * pool: small ones synchronously on the JS thread, large convolutions queued to a runner thread (the
+ * handle is returned at once; reads wait for it, `free` is deferred until the queue is done).
  */
 export class NativeBackend implements Backend<NativeHandle> {
   readonly name: string;
@@ -57,7 +75,7 @@ export class NativeBackend implements Backend<NativeHandle> {
     options: NativeBackendOptions,
   ) {
     this.name = options.name ?? 'native';
-    this.ctx = new addon.Context(options.threads ?? 1, options.isa);
+    this.ctx = new addon.Context(options.threads ?? 1, options.isa, options.asyncMinFlops ?? DEFAULT_ASYNC_MIN_FLOPS);
     const info = this.ctx.info();
     info.kernels.forEach((k, i) => this.opIndex.set(k, i));
     this.threads = info.threads;
@@ -72,12 +90,30 @@ export class NativeBackend implements Backend<NativeHandle> {
     return new NativeHandle(this.ctx.adopt(values), values.length);
   }
   readSync(data: NativeHandle, size: number): Float32Array {
-    const out = new Float32Array(size);
-    this.readInto(data, out);
-    return out;
+    checkReadSize(data, size);
+    try {
+      return this.ctx.readNew(data.id);
+    } catch (e) {
+      throw nativeError('read', e);
+    }
   }
   read(data: NativeHandle, size: number): Promise<Float32Array> {
     try {
+      checkReadSize(data, size);
+      const pending = this.ctx.readAsync(data.id);
+      if (pending) return pending.catch((e: unknown) => Promise.reject(nativeError('read', e)));
+      // A large ready result waits one turn of the event loop: the blocks of earlier results, which
+      // V8 hands back from a setImmediate after a collection, return to the pool first.
+      if (size >= READBACK_MIN_ELEMENTS)
+        return new Promise((resolve, reject) =>
+          setImmediate(() => {
+            try {
+              resolve(this.readSync(data, size));
+            } catch (e) {
+              reject(e);
+            }
+          }),
+        );
       return Promise.resolve(this.readSync(data, size));
     } catch (e) {
       return Promise.reject(e);
@@ -92,6 +128,32 @@ export class NativeBackend implements Backend<NativeHandle> {
   }
   free(data: NativeHandle): void {
     this.ctx.free(data.id);
+  }
+  /**
+   * The FMA ceiling of this backend's instruction set at its thread count, GFLOP/s: every pool thread
+   * runs independent register-only FMA chains (no memory traffic); best of eight ~10 ms runs after a
+   * warm-up (the best run is the one no other process interrupted). Benchmarks divide convolution GFLOP/s by it ("% of peak"). Not part of the kernel contract.
+   */
+  async peakGflops(): Promise<number> {
+    const probe = (iters: number): [number, number] => {
+      const [h] = this.run('peakProbe', [], [[2]], [iters]);
+      const out = new Float32Array(2);
+      this.readInto(h!, out);
+      this.free(h!);
+      return [out[0]!, out[1]!];
+    };
+    const [, sec] = probe(1 << 16); // warm-up; wakes the pool
+    const iters = Math.max(1, Math.min(1 << 26, Math.round((1 << 16) * (0.01 / Math.max(sec, 1e-6)))));
+    let best = 0;
+    for (let i = 0; i < 8; i++) {
+      best = Math.max(best, probe(iters)[0]);
+      await new Promise((resolve) => setImmediate(resolve)); // the event loop runs between runs
+    }
+    return best;
+  }
+  /** Resolves when every queued kernel has completed. */
+  sync(): Promise<void> {
+    return this.ctx.whenIdle() ?? Promise.resolve();
   }
   memory(): { bytes: number } {
     return { bytes: this.ctx.memory().bytes };
@@ -108,7 +170,7 @@ export class NativeBackend implements Backend<NativeHandle> {
    * Runs kernel `op` on the given inputs (undefined = absent optional input), producing outputs of
    * the given shapes; returns their handles.
    */
-  run(op: KernelName, inputs: readonly (TensorInfo<NativeHandle> | undefined)[], outShapes: readonly (readonly number[])[], attrs: readonly number[]): NativeHandle[] {
+  run(op: KernelName | 'peakProbe', inputs: readonly (TensorInfo<NativeHandle> | undefined)[], outShapes: readonly (readonly number[])[], attrs: readonly number[]): NativeHandle[] {
     const index = this.opIndex.get(op);
     if (index === undefined) throw new HypercolumnError(`native: kernel ${op} is not in the addon`, op);
     let n = 3 + attrs.length;

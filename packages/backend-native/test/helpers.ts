@@ -13,10 +13,18 @@ export function runnableIsas(): ('avx512' | 'avx2' | 'base')[] {
   return best === 'avx512' ? ['avx512', 'avx2', 'base'] : best === 'avx2' ? ['avx2', 'base'] : best === 'base' ? ['base'] : [];
 }
 
+/**
+ * A backend per instruction set and thread count. The 2-thread ones queue every convolution off the
+ * JS thread (asyncMinFlops 0), so the random geometries also run through the queue and its checks.
+ */
 export function backends(): { label: string; backend: NativeBackend }[] {
   const out: { label: string; backend: NativeBackend }[] = [];
   for (const isa of runnableIsas())
-    for (const threads of [1, 2]) out.push({ label: `${isa}/${threads}t`, backend: createNativeBackend({ isa, threads }) });
+    for (const threads of [1, 2])
+      out.push({
+        label: `${isa}/${threads}t${threads === 2 ? ' queued' : ''}`,
+        backend: createNativeBackend({ isa, threads, asyncMinFlops: threads === 2 ? 0 : undefined }),
+      });
   return out;
 }
 

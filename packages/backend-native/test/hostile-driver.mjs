@@ -40,10 +40,11 @@ function poolCase(r) {
   return { attrs: [N, C, H, W, kh, kw, sh, sw, 1, 1, ph, ph, pw, pw, OH, OW], x: [N, C, H, W], y: [N, C, OH, OW] };
 }
 
-/** Runs `calls` hostile calls per kernel; returns counts. Throws only if something other than an Error escapes. */
-export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa } = {}) {
+/** Runs `calls` hostile calls per kernel (reading back some results); returns counts. Throws only if something other than an Error escapes. */
+export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyncMinFlops } = {}) {
   const r = rng(seed);
-  const ctx = new addon.Context(threads, isa);
+  // asyncMinFlops 0: every convolution goes through the off-thread queue (checked, then run there)
+  const ctx = new addon.Context(threads, isa, asyncMinFlops);
   const { kernels } = ctx.info();
   const stats = { ok: 0, rejected: 0 };
   const attempt = (fn) => {
@@ -74,7 +75,9 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa } = {
   const exec = (op, args) => {
     ctx.exec(op, args, outIds);
     for (let i = 0; i < 4; i++) if (outIds[i]) live.push(outIds[i]);
+    const first = outIds[0];
     outIds.fill(0);
+    if (first && r() < 0.3) ctx.readNew(first); // waits for a queued kernel
   };
   const randShape = () => Array.from({ length: 1 + Math.floor(r() * 4) }, () => 1 + Math.floor(r() * 5));
   const weird = () => (r() < 0.5 ? WEIRD[Math.floor(r() * WEIRD.length)] : Math.floor(r() * 6));
@@ -90,6 +93,11 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa } = {
   attempt(() => ctx.read(a, new Float32Array(5)));
   attempt(() => ctx.read(a + 0.5, new Float32Array(6)));
   attempt(() => ctx.read(12345678, new Float32Array(6)));
+  attempt(() => ctx.readNew(12345678));
+  attempt(() => ctx.readNew(NaN));
+  attempt(() => ctx.readAsync(-1));
+  attempt(() => ctx.readAsync('x'));
+  attempt(() => ctx.whenIdle());
   attempt(() => ctx.write(new Float32Array(0)));
   attempt(() => ctx.write([1, 2, 3]));
   attempt(() => ctx.free(a));
@@ -106,6 +114,13 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa } = {
   attempt(() => exec(relu, new Float64Array([1, adopted, 1, 8, 1, 1, 8, 0])));
   attempt(() => ctx.read(adopted, new Float32Array(8)));
   attempt(() => ctx.free(adopted));
+  // valid convolutions that take the AVX-512 output-channel tile (64 outputs of a 7-wide layer), read back
+  const conv = kernels.indexOf('conv2d');
+  for (const [o, pads] of [[64, [1, 1, 1, 1]], [48, [0, 2, 2, 0]], [32, [0, 0, 0, 0]]]) {
+    const H = 6, W = 7, OH = H + pads[0] + pads[1] - 2, OW = W + pads[2] + pads[3] - 2;
+    const x = tensor([1, 8, H, W]), w = tensor([o, 8, 3, 3]);
+    attempt(() => exec(conv, encode([{ id: x, shape: [1, 8, H, W] }, { id: w, shape: [o, 8, 3, 3] }, null], [[1, o, OH, OW]], [1, 8, H, W, o, 1, 3, 3, 1, 1, 1, 1, ...pads, OH, OW])));
+  }
   // lying counts and truncated lists
   const b = tensor([4]);
   for (const args of [[1, b, 1], [1, b, 1, 4, 1], [1, b, 1, 4, 1, 1, 4, 5, 1], [7, b, 1, 4], [1, b, 9, 4, 1, 1, 4, 0], [1, b, 1, 0, 1, 1, 4, 0], [1, b, 1, 4, 1, 1, 2 ** 40, 0], [1, b, 1, 4, 5, 1, 4, 0], [1, b, 1, 4, 1, 1, 4, 41]])

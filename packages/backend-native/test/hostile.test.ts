@@ -14,4 +14,11 @@ describe.skipIf(skipReason !== undefined)('hostile calls at the raw binding', ()
     expect(result.rejected).toBeGreaterThan(500);
     expect(result.liveBytesAtEnd).toBe(0);
   });
+  it('every convolution queued off the JS thread: the same calls succeed or throw at the call', () => {
+    if (!('addon' in loaded)) throw new Error(loaded.reason);
+    const result = runHostile(loaded.addon, { seed: 7, calls: 40, threads: 2, asyncMinFlops: 0 });
+    expect(result.ok).toBeGreaterThan(50);
+    expect(result.rejected).toBeGreaterThan(500);
+    expect(result.liveBytesAtEnd).toBe(0);
+  });
 });

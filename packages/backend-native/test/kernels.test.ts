@@ -88,6 +88,11 @@ function randomConvCases(count: number) {
     { x: [1, 4, 9, 9], w: [4, 2, 3, 3], opts: { groups: 2, dilation: 2, padding: [1, 2, 0, 3] } },
     { x: [1, 2, 6, 6], w: [3, 2, 1, 1], opts: { padding: 2 } },
     { x: [1, 3, 8, 8], w: [70, 3, 2, 2], opts: { stride: 3 } },
+    // narrow layers with output channels in multiples of 16: AVX-512 puts the channels in the lanes
+    // (blocks of 48 and a last one of 16 or 32; a short last pixel tile; groups, dilation, uneven pads)
+    { x: [2, 8, 6, 7], w: [64, 8, 3, 3], opts: { padding: 1 } },
+    { x: [1, 6, 9, 8], w: [64, 3, 3, 3], opts: { groups: 2, dilation: 2, padding: [1, 2, 2, 1] } },
+    { x: [1, 5, 4, 4], w: [48, 5, 1, 1], opts: { padding: 1 } },
   ];
   for (let i = 0; i < count; i++) {
     const groups = uniform() < 0.3 ? 1 + Math.floor(uniform() * 3) : 1;
