@@ -171,6 +171,111 @@ export function convBlocked(
 }
 
 /**
+ * Unit-stride direct convolution with weights packed in blocks of 8 output channels, over pixel
+ * pairs: each row of OW pixels is ⌈OW / 2⌉ pairs (an odd row's last pair overlaps the one before),
+ * and a tile is two consecutive pairs of the plane's pair sequence × 8 channels (8 accumulators), so
+ * a tile may span two rows and ragged rows lose no lanes (14-pixel rows: 7 pairs each, 196 pixels in
+ * 49 tiles where 8-pixel tiles compute 224). Each pair is one pointer with immediate offsets: a
+ * computed offset per load would spill the tap loop's registers (≈ 1.5× slower).
+ * Units: ((n·G + g)·chunks + c)·blocks + ob, or with rowsFirst ((n·G + g)·blocks + ob)·chunks + c,
+ * a chunk being `chunk` tiles.
+ */
+export function convPairs(
+  xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  chunk: i32, rowsFirst: i32, lo: i32, hi: i32,
+): void {
+  const blocks = (coutG + 7) >> 3;
+  const rowPairs = (OW + 1) >> 1;
+  const pairs = OH * rowPairs;
+  const tiles = (pairs + 1) >> 1;
+  const chunks = (tiles + chunk - 1) / chunk;
+  const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
+  const rowStep = <usize>sh * rowBytes, dwB = <usize>dw << 2, dhB = <usize>dh * rowBytes;
+  const outPlane = <usize>(OH * OW) << 2;
+  const wBlock = <usize>(cinG * kh * kw * 8) << 2;
+  for (let u = lo; u < hi; u++) {
+    // as in convRows: channel blocks vary fastest, or chunks with rowsFirst
+    let ob: i32, c: i32, r: i32;
+    if (rowsFirst) {
+      c = u % chunks;
+      r = u / chunks;
+      ob = r % blocks;
+      r /= blocks;
+    } else {
+      ob = u % blocks;
+      r = u / blocks;
+      c = r % chunks;
+      r /= chunks;
+    }
+    const g = r % G;
+    const n = r / G;
+    const co0 = g * coutG + ob * 8;
+    const count = min(8, coutG - ob * 8);
+    const xPlane = xp + <usize>(n * Cin + g * cinG) * planeBytes;
+    const wb = wp + <usize>(g * blocks + ob) * wBlock;
+    const yPlane = y + <usize>(n * Cout + co0) * outPlane;
+    const t1 = min(tiles, (c + 1) * chunk);
+    for (let t = c * chunk; t < t1; t++) {
+      // pair j: row j / rowPairs, first column min(2·(j % rowPairs), OW − 2); an odd pair count
+      // repeats the last pair
+      const ja = 2 * t, jb = min(ja + 1, pairs - 1);
+      const ya = ja / rowPairs, yb = jb / rowPairs;
+      const xa = min(2 * (ja - ya * rowPairs), OW - 2), xb = min(2 * (jb - yb * rowPairs), OW - 2);
+      let pa = xPlane + <usize>ya * rowStep + (<usize>xa << 2);
+      let pb = xPlane + <usize>yb * rowStep + (<usize>xb << 2);
+      let a0 = f32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+      let wq = wb;
+      for (let ci = 0; ci < cinG; ci++, pa += planeBytes, pb += planeBytes) {
+        let ra = pa, rb = pb;
+        for (let ky = 0; ky < kh; ky++, ra += dhB, rb += dhB) {
+          let qa = ra, qb = rb;
+          for (let kx = 0; kx < kw; kx++, qa += dwB, qb += dwB, wq += 32) {
+            const wl = v128.load(wq), wh = v128.load(wq, 16);
+            const v0 = v128.load32_splat(qa), v1 = v128.load32_splat(qa, 4);
+            const v2 = v128.load32_splat(qb), v3 = v128.load32_splat(qb, 4);
+            a0 = fma(v0, wl, a0); b0 = fma(v0, wh, b0);
+            a1 = fma(v1, wl, a1); b1 = fma(v1, wh, b1);
+            a2 = fma(v2, wl, a2); b2 = fma(v2, wh, b2);
+            a3 = fma(v3, wl, a3); b3 = fma(v3, wh, b3);
+          }
+        }
+      }
+      const ypa = yPlane + (<usize>(ya * OW + xa) << 2), ypb = yPlane + (<usize>(yb * OW + xb) << 2);
+      storePairs(a0, a1, a2, a3, ypa, ypb, outPlane, co0, count, bias, relu);
+      storePairs(b0, b1, b2, b3, ypa + 4 * outPlane, ypb + 4 * outPlane, outPlane, co0 + 4, count - 4, bias, relu);
+    }
+  }
+}
+
+/**
+ * Stores two pixel pairs × 4 channels given as one vector of channels per pixel (p0, p1 at ya;
+ * p2, p3 at yb): transposed to one vector of pixels per channel, + bias and relu, then each channel's
+ * halves to its two pairs; channel c at + c·plane, `count` channels.
+ */
+// @ts-ignore: decorator
+@inline function storePairs(p0: v128, p1: v128, p2: v128, p3: v128, ya: usize, yb: usize, plane: usize, co: i32, count: i32, bias: usize, relu: i32): void {
+  const t0 = v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(p2, p3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(p0, p1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(p2, p3, 2, 6, 3, 7);
+  if (count > 0) storePair(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), ya, yb, co, bias, relu);
+  if (count > 1) storePair(v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), ya + plane, yb + plane, co + 1, bias, relu);
+  if (count > 2) storePair(v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), ya + 2 * plane, yb + 2 * plane, co + 2, bias, relu);
+  if (count > 3) storePair(v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), ya + 3 * plane, yb + 3 * plane, co + 3, bias, relu);
+}
+
+/** One channel's two pairs (lanes 0–1 at ya, 2–3 at yb): + bias, then relu (NaN kept). */
+// @ts-ignore: decorator
+@inline function storePair(a: v128, ya: usize, yb: usize, co: i32, bias: usize, relu: i32): void {
+  if (bias) a = f32x4.add(a, v128.load32_splat(bias + (<usize>co << 2)));
+  if (relu) {
+    const z = f32x4.splat(0);
+    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
+  }
+  v128.store64_lane(ya, a, 0);
+  v128.store64_lane(yb, a, 1);
+}
+
+/**
  * Direct convolution vectorized over output pixels, for groups with few output channels
  * (depthwise and the like): weights wp in OIHW order (packed with block 1). Units: (n·Cout + co)·OH + oy.
  */

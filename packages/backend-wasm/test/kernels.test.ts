@@ -28,6 +28,10 @@ const convCases: { x: number[]; w: number[]; o: ConvOptions2d; bias?: boolean }[
   { x: [1, 8, 3, 19], w: [14, 4, 1, 1], o: { groups: 2 }, bias: true },
   { x: [1, 5, 4, 14], w: [9, 5, 3, 3], o: { padding: 1 }, bias: true },
   { x: [2, 3, 10, 11], w: [3, 1, 3, 3], o: { groups: 3, padding: [1, 2] }, bias: true },
+  // pixel-pair tiles spanning rows: groups, row stride 2, odd rows (5 pixels), 8 channels per group
+  { x: [2, 4, 7, 5], w: [16, 2, 3, 3], o: { groups: 2, stride: [2, 1], padding: 1 }, bias: true },
+  // input gradient on pixel-pair tiles (9 channels: a block of 1), 7-pixel rows
+  { x: [1, 9, 5, 7], w: [6, 9, 3, 3], o: { padding: 1 } },
 ];
 
 const poolCases: { x: number[]; o: PoolOptions2d }[] = [
