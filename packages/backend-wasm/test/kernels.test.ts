@@ -350,6 +350,23 @@ for (const { label, options } of configs) {
       }
     });
 
+    it('3×3 stride-2 max pooling: one NaN at any column of a row reaches exactly the windows that hold it (groups share their edge column)', () => {
+      const shape = [1, 1, 7, 41];
+      const base = rand(shape, 95);
+      for (const o of [{ kernelSize: 3, stride: 2, padding: 1 }, { kernelSize: 3, stride: 2 }] as PoolOptions2d[]) {
+        const g = pool2dGeometry('maxPool2d', shape, o);
+        for (const row of [2, 3]) {
+          for (let col = 0; col < 41; col++) {
+            const x = f64(shape, base.data.slice());
+            x.data[row * 41 + col] = NaN;
+            const got = runKernel(be, 'maxPool2d', { x }, { geometry: g }, { y: g.yShape })[0]!;
+            const want = ref.maxPool2d(x, { kernelSize: 3, stride: 2, padding: o.padding });
+            expect(Array.from(got.data).map(String), `${JSON.stringify(o)} NaN at ${row},${col}`).toEqual(Array.from(want.data, (v) => String(Math.fround(v))));
+          }
+        }
+      }
+    });
+
     it('max pooling backward: dy goes to the first maximum of a tie, or the last NaN (PyTorch), on the 2×2 vector path and the scan', () => {
       // windows (2 rows × 2 columns): tie on top, tie across rows, NaN twice, NaN under a larger value, a plain maximum
       const rows = [
