@@ -171,14 +171,13 @@ export function convBlocked(
 }
 
 /**
- * Unit-stride direct convolution with weights packed in blocks of 8 output channels, over pixel
- * pairs: each row of OW pixels is ⌈OW / 2⌉ pairs (an odd row's last pair overlaps the one before),
- * and a tile is two consecutive pairs of the plane's pair sequence × 8 channels (8 accumulators), so
- * a tile may span two rows and ragged rows lose no lanes (14-pixel rows: 7 pairs each, 196 pixels in
- * 49 tiles where 8-pixel tiles compute 224). Each pair is one pointer with immediate offsets: a
- * computed offset per load would spill the tap loop's registers (≈ 1.5× slower).
+ * Unit-stride direct convolution with weights packed in blocks of 8 output channels, in tiles of
+ * 2 rows × 2 pixels × 8 channels (8 accumulators): a row of OW pixels is ⌈OW / 2⌉ pairs and the plane
+ * ⌈OH / 2⌉ pairs of rows (an odd count's last pair overlaps the one before: same values stored twice),
+ * so ragged rows lose no lanes (14 × 14 pixels: 49 tiles, where 8-pixel row tiles compute 224
+ * pixels). One pointer walks the taps of the upper pixels; the lower ones are a row step past it.
  * Units: ((n·G + g)·chunks + c)·blocks + ob, or with rowsFirst ((n·G + g)·blocks + ob)·chunks + c,
- * a chunk being `chunk` tiles.
+ * a chunk being `chunk` tiles (row pairs vary slowest).
  */
 export function convPairs(
   xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
@@ -187,12 +186,11 @@ export function convPairs(
 ): void {
   const blocks = (coutG + 7) >> 3;
   const rowPairs = (OW + 1) >> 1;
-  const pairs = OH * rowPairs;
-  const tiles = (pairs + 1) >> 1;
+  const tiles = ((OH + 1) >> 1) * rowPairs;
   const chunks = (tiles + chunk - 1) / chunk;
   const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
   const rowStep = <usize>sh * rowBytes, dwB = <usize>dw << 2, dhB = <usize>dh * rowBytes;
-  const outPlane = <usize>(OH * OW) << 2;
+  const outPlane = <usize>(OH * OW) << 2, outRow = <usize>OW << 2;
   const wBlock = <usize>(cinG * kh * kw * 8) << 2;
   for (let u = lo; u < hi; u++) {
     // as in convRows: channel blocks vary fastest, or chunks with rowsFirst
@@ -217,20 +215,17 @@ export function convPairs(
     const yPlane = y + <usize>(n * Cout + co0) * outPlane;
     const t1 = min(tiles, (c + 1) * chunk);
     for (let t = c * chunk; t < t1; t++) {
-      // pair j: row j / rowPairs, first column min(2·(j % rowPairs), OW − 2); an odd pair count
-      // repeats the last pair
-      const ja = 2 * t, jb = min(ja + 1, pairs - 1);
-      const ya = ja / rowPairs, yb = jb / rowPairs;
-      const xa = min(2 * (ja - ya * rowPairs), OW - 2), xb = min(2 * (jb - yb * rowPairs), OW - 2);
-      let pa = xPlane + <usize>ya * rowStep + (<usize>xa << 2);
-      let pb = xPlane + <usize>yb * rowStep + (<usize>xb << 2);
+      const rp = t / rowPairs;
+      const oy = min(2 * rp, OH - 2), ox = min(2 * (t - rp * rowPairs), OW - 2);
+      let pa = xPlane + <usize>oy * rowStep + (<usize>ox << 2);
       let a0 = f32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
       let wq = wb;
-      for (let ci = 0; ci < cinG; ci++, pa += planeBytes, pb += planeBytes) {
-        let ra = pa, rb = pb;
-        for (let ky = 0; ky < kh; ky++, ra += dhB, rb += dhB) {
-          let qa = ra, qb = rb;
-          for (let kx = 0; kx < kw; kx++, qa += dwB, qb += dwB, wq += 32) {
+      for (let ci = 0; ci < cinG; ci++, pa += planeBytes) {
+        let ra = pa;
+        for (let ky = 0; ky < kh; ky++, ra += dhB) {
+          let qa = ra;
+          for (let kx = 0; kx < kw; kx++, qa += dwB, wq += 32) {
+            const qb = qa + rowStep;
             const wl = v128.load(wq), wh = v128.load(wq, 16);
             const v0 = v128.load32_splat(qa), v1 = v128.load32_splat(qa, 4);
             const v2 = v128.load32_splat(qb), v3 = v128.load32_splat(qb, 4);
@@ -241,7 +236,7 @@ export function convPairs(
           }
         }
       }
-      const ypa = yPlane + (<usize>(ya * OW + xa) << 2), ypb = yPlane + (<usize>(yb * OW + xb) << 2);
+      const ypa = yPlane + (<usize>(oy * OW + ox) << 2), ypb = ypa + outRow;
       storePairs(a0, a1, a2, a3, ypa, ypb, outPlane, co0, count, bias, relu);
       storePairs(b0, b1, b2, b3, ypa + 4 * outPlane, ypb + 4 * outPlane, outPlane, co0 + 4, count - 4, bias, relu);
     }

@@ -29,12 +29,12 @@ interface ConvPass {
 function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean): void {
   const { groups: G, kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
   // Unit stride: rows of a multiple of 8 pixels (or groups of 4–7 channels) in tiles of 4 channels ×
-  // 8 pixels; other rows, with 8 channels or more per group, in tiles of 8 channels × two pixel pairs
-  // that may span rows (no lanes lost on ragged rows such as 14 or 7 pixels). Other strides: 8
+  // 8 pixels; other planes of 2 rows or more, with 8 channels or more per group, in tiles of 8
+  // channels × 2 rows × 2 pixels (no lanes lost on ragged rows such as 14 or 7 pixels). Other strides: 8
   // channels × 4 pixels. Few channels per group (depthwise): pixels only, 4 rows × 8 at a time where
   // they fit (unit stride).
   const unit = p.stride[1] === 1;
-  const pairs = unit && p.coutG >= BLOCK && p.OW >= 2 && p.OW % 8 !== 0;
+  const pairs = unit && p.coutG >= BLOCK && p.OW >= 2 && p.OH >= 2 && p.OW % 8 !== 0;
   const rows = unit && p.coutG >= 4 && !pairs;
   const blocked = !unit && p.coutG >= BLOCK;
   const block = rows ? 4 : pairs || blocked ? BLOCK : 1;
@@ -56,9 +56,10 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
     if (p.OW >= 8) b.exec('convRows', [...rowArgs, rowsFirst ? 1 : 0], N * G * blocks * p.OH, p.OW * 4 * taps * 2);
     else b.exec('convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
   } else if (pairs) {
-    // chunks of about one row's tiles (a tile is 4 pixels)
-    const chunk = Math.max(1, Math.round(p.OW / 4));
-    const chunks = Math.ceil(Math.ceil((p.OH * Math.ceil(p.OW / 2)) / 2) / chunk);
+    // chunks of about one pair of rows' tiles
+    const rowPairs = Math.ceil(p.OW / 2);
+    const chunk = Math.max(1, Math.round(rowPairs / 2));
+    const chunks = Math.ceil((Math.ceil(p.OH / 2) * rowPairs) / chunk);
     const pairArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0, chunk, rowsFirst ? 1 : 0];
     b.exec('convPairs', pairArgs, N * G * blocks * chunks, chunk * 4 * BLOCK * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
