@@ -365,16 +365,50 @@ export function convPixelRows(
   const taps = kh * kw;
   const groups = (OH + 3) >> 2;
   const zero = f32x4.splat(0);
+  // Rows of 8k + 1..4 pixels (28: 3 tiles and 4 pixels) end in a column of 4 pixels over 8 rows (8
+  // accumulators as well), taken by the even row groups for themselves and the next, instead of an
+  // overlapping 8-pixel tile that would compute 32 pixels per 28.
+  const rem = OW & 7;
+  const tail = rem >= 1 && rem <= 4 && OH >= 8;
+  const tiledOW = tail ? OW - rem : OW;
   for (let u = lo; u < hi; u++) {
-    const oy = min((u % groups) * 4, OH - 4);
+    const gi = u % groups;
+    const oy = min(gi * 4, OH - 4);
     const r = u / groups;
     const co = r % Cout, n = r / Cout;
     const g = co / coutG;
-    const xRow = xp + <usize>(n * Cin + g * cinG) * planeBytes + <usize>(oy * sh) * rowBytes;
+    const xPlane = xp + <usize>(n * Cin + g * cinG) * planeBytes;
+    const xRow = xPlane + <usize>(oy * sh) * rowBytes;
     const wc = wp + (<usize>(co * cinG * taps) << 2);
-    const yRow = y + (<usize>((n * Cout + co) * OH + oy) * OW << 2);
+    const yPlane = y + (<usize>((n * Cout + co) * OH) * OW << 2);
+    const yRow = yPlane + (<usize>(oy * OW) << 2);
     const bv = f32x4.splat(bias ? ldf(bias + (<usize>co << 2)) : 0);
-    for (let ox = 0; ox < OW; ox = ox + 8 > OW - 8 && ox + 8 < OW ? OW - 8 : ox + 8) {
+    if (tail && !(gi & 1)) {
+      const ty = min(gi * 4, OH - 8), tx = OW - 4;
+      let a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv, a6 = bv, a7 = bv;
+      let wq = wc;
+      let xc = xPlane + <usize>(ty * sh) * rowBytes + (<usize>tx << 2);
+      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+        let xr = xc;
+        for (let ky = 0; ky < kh; ky++, xr += dhB) {
+          let p = xr;
+          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
+            const wv = v128.load32_splat(wq);
+            const p1 = p + rs, p2 = p1 + rs, p3 = p2 + rs, p4 = p3 + rs, p5 = p4 + rs, p6 = p5 + rs, p7 = p6 + rs;
+            a0 = fma(v128.load(p), wv, a0); a1 = fma(v128.load(p1), wv, a1);
+            a2 = fma(v128.load(p2), wv, a2); a3 = fma(v128.load(p3), wv, a3);
+            a4 = fma(v128.load(p4), wv, a4); a5 = fma(v128.load(p5), wv, a5);
+            a6 = fma(v128.load(p6), wv, a6); a7 = fma(v128.load(p7), wv, a7);
+          }
+        }
+      }
+      const yp = yPlane + (<usize>(ty * OW + tx) << 2);
+      storeRelu(a0, yp, relu); storeRelu(a1, yp + outRow, relu);
+      storeRelu(a2, yp + 2 * outRow, relu); storeRelu(a3, yp + 3 * outRow, relu);
+      storeRelu(a4, yp + 4 * outRow, relu); storeRelu(a5, yp + 5 * outRow, relu);
+      storeRelu(a6, yp + 6 * outRow, relu); storeRelu(a7, yp + 7 * outRow, relu);
+    }
+    for (let ox = 0; ox < tiledOW; ox = ox + 8 > tiledOW - 8 && ox + 8 < tiledOW ? tiledOW - 8 : ox + 8) {
       let a0 = bv, b0 = bv, a1 = bv, b1 = bv, a2 = bv, b2 = bv, a3 = bv, b3 = bv;
       let wq = wc;
       let xc = xRow + (<usize>ox << 2);
@@ -664,6 +698,16 @@ export function convRowsNarrow(
 // @ts-ignore: decorator
 @inline function storeVec(a: v128, y: usize, co: i32, bias: usize, relu: i32): void {
   if (bias) a = f32x4.add(a, v128.load32_splat(bias + (<usize>co << 2)));
+  if (relu) {
+    const z = f32x4.splat(0);
+    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
+  }
+  v128.store(y, a);
+}
+
+/** Stores 4 pixels (bias already added), relu applied if asked (NaN kept). */
+// @ts-ignore: decorator
+@inline function storeRelu(a: v128, y: usize, relu: i32): void {
   if (relu) {
     const z = f32x4.splat(0);
     a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));

@@ -32,6 +32,8 @@ const convCases: { x: number[]; w: number[]; o: ConvOptions2d; bias?: boolean }[
   { x: [2, 4, 7, 5], w: [16, 2, 3, 3], o: { groups: 2, stride: [2, 1], padding: 1 }, bias: true },
   // input gradient on pixel-pair tiles (9 channels: a block of 1), 7-pixel rows
   { x: [1, 9, 5, 7], w: [6, 9, 3, 3], o: { padding: 1 } },
+  // depthwise on rows of 8k + 1 pixels over an odd number of row groups: the 8-row column of 4 pixels ending each row
+  { x: [1, 2, 9, 17], w: [2, 1, 3, 3], o: { groups: 2, padding: 1 }, bias: true },
 ];
 
 const poolCases: { x: number[]; o: PoolOptions2d }[] = [
