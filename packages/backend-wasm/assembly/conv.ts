@@ -170,6 +170,28 @@ export function convBlocked(
   }
 }
 
+/** Set by splitUnit: the work unit's channel block and position (output row or chunk). */
+let unitBlock: i32 = 0, unitPos: i32 = 0;
+
+/**
+ * Splits work unit u of ((n·G + g)·positions + position)·blocks + block, or with rowsFirst
+ * ((n·G + g)·blocks + block)·positions + position: sets unitBlock and unitPos, returns n·G + g.
+ * (Globals are per instance, so per thread.)
+ */
+// @ts-ignore: decorator
+@inline function splitUnit(u: i32, blocks: i32, positions: i32, rowsFirst: i32): i32 {
+  if (rowsFirst) {
+    unitPos = u % positions;
+    const r = u / positions;
+    unitBlock = r % blocks;
+    return r / blocks;
+  }
+  unitBlock = u % blocks;
+  const r = u / blocks;
+  unitPos = r % positions;
+  return r / positions;
+}
+
 /**
  * Unit-stride direct convolution with weights packed in blocks of 8 output channels, in tiles of
  * 2 rows × 2 pixels × 8 channels (8 accumulators): a row of OW pixels is ⌈OW / 2⌉ pairs and the plane
@@ -194,18 +216,8 @@ export function convPairs(
   const wBlock = <usize>(cinG * kh * kw * 8) << 2;
   for (let u = lo; u < hi; u++) {
     // as in convRows: channel blocks vary fastest, or chunks with rowsFirst
-    let ob: i32, c: i32, r: i32;
-    if (rowsFirst) {
-      c = u % chunks;
-      r = u / chunks;
-      ob = r % blocks;
-      r /= blocks;
-    } else {
-      ob = u % blocks;
-      r = u / blocks;
-      c = r % chunks;
-      r /= chunks;
-    }
+    const r = splitUnit(u, blocks, chunks, rowsFirst);
+    const ob = unitBlock, c = unitPos;
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 8;
@@ -576,18 +588,8 @@ export function convRows(
   for (let u = lo; u < hi; u++) {
     // channel blocks vary fastest: consecutive units reuse one input row from cache; with rowsFirst
     // (weights too large for the cache, planes small) rows vary fastest and reuse one weight block
-    let ob: i32, oy: i32, r: i32;
-    if (rowsFirst) {
-      oy = u % OH;
-      r = u / OH;
-      ob = r % blocks;
-      r /= blocks;
-    } else {
-      ob = u % blocks;
-      r = u / blocks;
-      oy = r % OH;
-      r /= OH;
-    }
+    const r = splitUnit(u, blocks, OH, rowsFirst);
+    const ob = unitBlock, oy = unitPos;
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 4;
