@@ -170,6 +170,118 @@ export function convBlocked(
   }
 }
 
+/** Set by splitUnit: the work unit's channel block and position (output row or chunk). */
+let unitBlock: i32 = 0, unitPos: i32 = 0;
+
+/**
+ * Splits work unit u of ((n·G + g)·positions + position)·blocks + block, or with rowsFirst
+ * ((n·G + g)·blocks + block)·positions + position: sets unitBlock and unitPos, returns n·G + g.
+ * (Globals are per instance, so per thread.)
+ */
+// @ts-ignore: decorator
+@inline function splitUnit(u: i32, blocks: i32, positions: i32, rowsFirst: i32): i32 {
+  if (rowsFirst) {
+    unitPos = u % positions;
+    const r = u / positions;
+    unitBlock = r % blocks;
+    return r / blocks;
+  }
+  unitBlock = u % blocks;
+  const r = u / blocks;
+  unitPos = r % positions;
+  return r / positions;
+}
+
+/**
+ * Unit-stride direct convolution with weights packed in blocks of 8 output channels, in tiles of
+ * 2 rows × 2 pixels × 8 channels (8 accumulators): a row of OW pixels is ⌈OW / 2⌉ pairs and the plane
+ * ⌈OH / 2⌉ pairs of rows (an odd count's last pair overlaps the one before: same values stored twice),
+ * so ragged rows lose no lanes (14 × 14 pixels: 49 tiles, where 8-pixel row tiles compute 224
+ * pixels). One pointer walks the taps of the upper pixels; the lower ones are a row step past it.
+ * Units: ((n·G + g)·chunks + c)·blocks + ob, or with rowsFirst ((n·G + g)·blocks + ob)·chunks + c,
+ * a chunk being `chunk` tiles (row pairs vary slowest).
+ */
+export function convPairs(
+  xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  chunk: i32, rowsFirst: i32, lo: i32, hi: i32,
+): void {
+  const blocks = (coutG + 7) >> 3;
+  const rowPairs = (OW + 1) >> 1;
+  const tiles = ((OH + 1) >> 1) * rowPairs;
+  const chunks = (tiles + chunk - 1) / chunk;
+  const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
+  const rowStep = <usize>sh * rowBytes, dwB = <usize>dw << 2, dhB = <usize>dh * rowBytes;
+  const outPlane = <usize>(OH * OW) << 2, outRow = <usize>OW << 2;
+  const wBlock = <usize>(cinG * kh * kw * 8) << 2;
+  for (let u = lo; u < hi; u++) {
+    // as in convRows: channel blocks vary fastest, or chunks with rowsFirst
+    const r = splitUnit(u, blocks, chunks, rowsFirst);
+    const ob = unitBlock, c = unitPos;
+    const g = r % G;
+    const n = r / G;
+    const co0 = g * coutG + ob * 8;
+    const count = min(8, coutG - ob * 8);
+    const xPlane = xp + <usize>(n * Cin + g * cinG) * planeBytes;
+    const wb = wp + <usize>(g * blocks + ob) * wBlock;
+    const yPlane = y + <usize>(n * Cout + co0) * outPlane;
+    const t1 = min(tiles, (c + 1) * chunk);
+    for (let t = c * chunk; t < t1; t++) {
+      const rp = t / rowPairs;
+      const oy = min(2 * rp, OH - 2), ox = min(2 * (t - rp * rowPairs), OW - 2);
+      let pa = xPlane + <usize>oy * rowStep + (<usize>ox << 2);
+      let a0 = f32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+      let wq = wb;
+      for (let ci = 0; ci < cinG; ci++, pa += planeBytes) {
+        let ra = pa;
+        for (let ky = 0; ky < kh; ky++, ra += dhB) {
+          let qa = ra;
+          for (let kx = 0; kx < kw; kx++, qa += dwB, wq += 32) {
+            const qb = qa + rowStep;
+            const wl = v128.load(wq), wh = v128.load(wq, 16);
+            const v0 = v128.load32_splat(qa), v1 = v128.load32_splat(qa, 4);
+            const v2 = v128.load32_splat(qb), v3 = v128.load32_splat(qb, 4);
+            a0 = fma(v0, wl, a0); b0 = fma(v0, wh, b0);
+            a1 = fma(v1, wl, a1); b1 = fma(v1, wh, b1);
+            a2 = fma(v2, wl, a2); b2 = fma(v2, wh, b2);
+            a3 = fma(v3, wl, a3); b3 = fma(v3, wh, b3);
+          }
+        }
+      }
+      const ypa = yPlane + (<usize>(oy * OW + ox) << 2), ypb = ypa + outRow;
+      storePairs(a0, a1, a2, a3, ypa, ypb, outPlane, co0, count, bias, relu);
+      storePairs(b0, b1, b2, b3, ypa + 4 * outPlane, ypb + 4 * outPlane, outPlane, co0 + 4, count - 4, bias, relu);
+    }
+  }
+}
+
+/**
+ * Stores two pixel pairs × 4 channels given as one vector of channels per pixel (p0, p1 at ya;
+ * p2, p3 at yb): transposed to one vector of pixels per channel, + bias and relu, then each channel's
+ * halves to its two pairs; channel c at + c·plane, `count` channels.
+ */
+// @ts-ignore: decorator
+@inline function storePairs(p0: v128, p1: v128, p2: v128, p3: v128, ya: usize, yb: usize, plane: usize, co: i32, count: i32, bias: usize, relu: i32): void {
+  const t0 = v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(p2, p3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(p0, p1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(p2, p3, 2, 6, 3, 7);
+  if (count > 0) storePair(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), ya, yb, co, bias, relu);
+  if (count > 1) storePair(v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), ya + plane, yb + plane, co + 1, bias, relu);
+  if (count > 2) storePair(v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), ya + 2 * plane, yb + 2 * plane, co + 2, bias, relu);
+  if (count > 3) storePair(v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), ya + 3 * plane, yb + 3 * plane, co + 3, bias, relu);
+}
+
+/** One channel's two pairs (lanes 0–1 at ya, 2–3 at yb): + bias, then relu (NaN kept). */
+// @ts-ignore: decorator
+@inline function storePair(a: v128, ya: usize, yb: usize, co: i32, bias: usize, relu: i32): void {
+  if (bias) a = f32x4.add(a, v128.load32_splat(bias + (<usize>co << 2)));
+  if (relu) {
+    const z = f32x4.splat(0);
+    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
+  }
+  v128.store64_lane(ya, a, 0);
+  v128.store64_lane(yb, a, 1);
+}
+
 /**
  * Direct convolution vectorized over output pixels, for groups with few output channels
  * (depthwise and the like): weights wp in OIHW order (packed with block 1). Units: (n·Cout + co)·OH + oy.
@@ -265,16 +377,50 @@ export function convPixelRows(
   const taps = kh * kw;
   const groups = (OH + 3) >> 2;
   const zero = f32x4.splat(0);
+  // Rows of 8k + 1..4 pixels (28: 3 tiles and 4 pixels) end in a column of 4 pixels over 8 rows (8
+  // accumulators as well), taken by the even row groups for themselves and the next, instead of an
+  // overlapping 8-pixel tile that would compute 32 pixels per 28.
+  const rem = OW & 7;
+  const tail = rem >= 1 && rem <= 4 && OH >= 8;
+  const tiledOW = tail ? OW - rem : OW;
   for (let u = lo; u < hi; u++) {
-    const oy = min((u % groups) * 4, OH - 4);
+    const gi = u % groups;
+    const oy = min(gi * 4, OH - 4);
     const r = u / groups;
     const co = r % Cout, n = r / Cout;
     const g = co / coutG;
-    const xRow = xp + <usize>(n * Cin + g * cinG) * planeBytes + <usize>(oy * sh) * rowBytes;
+    const xPlane = xp + <usize>(n * Cin + g * cinG) * planeBytes;
+    const xRow = xPlane + <usize>(oy * sh) * rowBytes;
     const wc = wp + (<usize>(co * cinG * taps) << 2);
-    const yRow = y + (<usize>((n * Cout + co) * OH + oy) * OW << 2);
+    const yPlane = y + (<usize>((n * Cout + co) * OH) * OW << 2);
+    const yRow = yPlane + (<usize>(oy * OW) << 2);
     const bv = f32x4.splat(bias ? ldf(bias + (<usize>co << 2)) : 0);
-    for (let ox = 0; ox < OW; ox = ox + 8 > OW - 8 && ox + 8 < OW ? OW - 8 : ox + 8) {
+    if (tail && !(gi & 1)) {
+      const ty = min(gi * 4, OH - 8), tx = OW - 4;
+      let a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv, a6 = bv, a7 = bv;
+      let wq = wc;
+      let xc = xPlane + <usize>(ty * sh) * rowBytes + (<usize>tx << 2);
+      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+        let xr = xc;
+        for (let ky = 0; ky < kh; ky++, xr += dhB) {
+          let p = xr;
+          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
+            const wv = v128.load32_splat(wq);
+            const p1 = p + rs, p2 = p1 + rs, p3 = p2 + rs, p4 = p3 + rs, p5 = p4 + rs, p6 = p5 + rs, p7 = p6 + rs;
+            a0 = fma(v128.load(p), wv, a0); a1 = fma(v128.load(p1), wv, a1);
+            a2 = fma(v128.load(p2), wv, a2); a3 = fma(v128.load(p3), wv, a3);
+            a4 = fma(v128.load(p4), wv, a4); a5 = fma(v128.load(p5), wv, a5);
+            a6 = fma(v128.load(p6), wv, a6); a7 = fma(v128.load(p7), wv, a7);
+          }
+        }
+      }
+      const yp = yPlane + (<usize>(ty * OW + tx) << 2);
+      storeRelu(a0, yp, relu); storeRelu(a1, yp + outRow, relu);
+      storeRelu(a2, yp + 2 * outRow, relu); storeRelu(a3, yp + 3 * outRow, relu);
+      storeRelu(a4, yp + 4 * outRow, relu); storeRelu(a5, yp + 5 * outRow, relu);
+      storeRelu(a6, yp + 6 * outRow, relu); storeRelu(a7, yp + 7 * outRow, relu);
+    }
+    for (let ox = 0; ox < tiledOW; ox = ox + 8 > tiledOW - 8 && ox + 8 < tiledOW ? tiledOW - 8 : ox + 8) {
       let a0 = bv, b0 = bv, a1 = bv, b1 = bv, a2 = bv, b2 = bv, a3 = bv, b3 = bv;
       let wq = wc;
       let xc = xRow + (<usize>ox << 2);
@@ -442,18 +588,8 @@ export function convRows(
   for (let u = lo; u < hi; u++) {
     // channel blocks vary fastest: consecutive units reuse one input row from cache; with rowsFirst
     // (weights too large for the cache, planes small) rows vary fastest and reuse one weight block
-    let ob: i32, oy: i32, r: i32;
-    if (rowsFirst) {
-      oy = u % OH;
-      r = u / OH;
-      ob = r % blocks;
-      r /= blocks;
-    } else {
-      ob = u % blocks;
-      r = u / blocks;
-      oy = r % OH;
-      r /= OH;
-    }
+    const r = splitUnit(u, blocks, OH, rowsFirst);
+    const ob = unitBlock, oy = unitPos;
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 4;
@@ -564,6 +700,16 @@ export function convRowsNarrow(
 // @ts-ignore: decorator
 @inline function storeVec(a: v128, y: usize, co: i32, bias: usize, relu: i32): void {
   if (bias) a = f32x4.add(a, v128.load32_splat(bias + (<usize>co << 2)));
+  if (relu) {
+    const z = f32x4.splat(0);
+    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
+  }
+  v128.store(y, a);
+}
+
+/** Stores 4 pixels (bias already added), relu applied if asked (NaN kept). */
+// @ts-ignore: decorator
+@inline function storeRelu(a: v128, y: usize, relu: i32): void {
   if (relu) {
     const z = f32x4.splat(0);
     a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));

@@ -129,6 +129,60 @@ let scanArg: i32 = -1;
   return m;
 }
 
+/** Sum of the last rows read by columnMax3: NaN if one held a NaN (pmax drops a NaN operand). */
+let columnProbe: v128 = f32x4.splat(0);
+
+/** The maximum of floats 0..3 (with `left`, −∞ and floats 1..3) at p, p + step, p + 2·step. */
+// @ts-ignore: decorator
+@inline function columnMax3(p: usize, step: usize, left: bool, none: v128): v128 {
+  const r0 = leftLoad(p, left, none), r1 = leftLoad(p + step, left, none), r2 = leftLoad(p + 2 * step, left, none);
+  columnProbe = f32x4.add(f32x4.add(r0, r1), r2);
+  return f32x4.pmax(f32x4.pmax(r0, r1), r2);
+}
+
+/**
+ * The full 3×3 stride-2 windows of one output row, 4 outputs at a time from oxA while another whole
+ * group follows (returns where it stopped; the caller does the rest): each group takes the 3 rows'
+ * maximum of its 8 floats once (x0..x7, two vectors a and b), and the third tap of its windows
+ * (x2, x4, x6, x8) from its even lanes and the next group's x0, which that group computes anyway: half
+ * the loads and vertical maxima of maxStride2, which reads floats 2..5 and 5..8 as well. The NaN probe
+ * of a group covers the next group's rows too (x8).
+ */
+function maxRows3x3Stride2(
+  first: usize, rowStep: usize, yRow: usize, xs: usize, W: i32, pl: i32, y0: i32, dh: i32, ty0: i32, ty1: i32, oxA: i32, oxB: i32,
+): i32 {
+  const none = f32x4.splat(-Infinity);
+  let row = first + (<usize>oxA << 3);
+  const left = oxA == 0 && pl == 1;
+  // the first group (with one column of left padding, output 0 reads a float left of the row: −∞)
+  let a = columnMax3(row, rowStep, left, none);
+  let probe = columnProbe;
+  let b = columnMax3(row + 16, rowStep, false, none);
+  probe = f32x4.add(probe, columnProbe);
+  let ox = oxA;
+  for (; ox + 8 <= oxB; ox += 4) {
+    const next = row + 32;
+    const na = columnMax3(next, rowStep, false, none);
+    let nextProbe = columnProbe;
+    const nb = columnMax3(next + 16, rowStep, false, none);
+    nextProbe = f32x4.add(nextProbe, columnProbe);
+    const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6), odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+    const m = f32x4.pmax(f32x4.pmax(even, odd), v128.shuffle<f32>(even, na, 1, 2, 3, 4));
+    const both = f32x4.add(probe, nextProbe);
+    if (v128.any_true(f32x4.ne(both, both))) {
+      // a NaN in the rows read: the exact scan decides which windows hold it
+      for (let k = ox; k < ox + 4; k++) stf(yRow + (<usize>k << 2), scanMax(xs, W, k * 2 - pl, 1, 3, y0, dh, ty0, ty1));
+    } else {
+      v128.store(yRow + (<usize>ox << 2), m);
+    }
+    a = na;
+    b = nb;
+    probe = nextProbe;
+    row = next;
+  }
+  return ox;
+}
+
 /**
  * One output row of 2- or 3-wide stride-2 max pooling, columns [oxA, oxB) (at least 4, windows inside
  * the row but for column 0 with one column of left padding) 4 at a time, the last group overlapping the one before it. A function of its own: inlined
@@ -137,7 +191,9 @@ let scanArg: i32 = -1;
 function maxRowStride2(xs: usize, yRow: usize, W: i32, pl: i32, y0: i32, dh: i32, ty0: i32, ty1: i32, kw: i32, oxA: i32, oxB: i32): void {
   const rowStep = <usize>(dh * W) << 2;
   const first = xs + (<usize>((y0 + ty0 * dh) * W - pl) << 2);
-  for (let ox = oxA; ox < oxB; ox = ox + 4 > oxB - 4 && ox + 4 < oxB ? oxB - 4 : ox + 4) {
+  let ox = oxA;
+  if (kw == 3 && ty1 - ty0 == 3) ox = maxRows3x3Stride2(first, rowStep, yRow, xs, W, pl, y0, dh, ty0, ty1, oxA, oxB);
+  for (; ox < oxB; ox = ox + 4 > oxB - 4 && ox + 4 < oxB ? oxB - 4 : ox + 4) {
     // with one column of left padding, output 0 (oxA = 0) reads a float left of the row: −∞ instead
     const m = ox == 0 && pl == 1
       ? maxStride2(first + (<usize>ox << 3), rowStep, ty1 - ty0, kw == 3, true)

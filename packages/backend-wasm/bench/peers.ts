@@ -2,7 +2,8 @@
 // count, in one run: each runner's fastest run in ms, GFLOP/s (convs) or GB/s, its median process CPU time per
 // run, and our ratio to the faster peer by both. Also the backend's peak probe (peakGflops: f32x4
 // multiply-adds on every thread), so conv rows show a % of peak.
-// Run: node scripts/run-ts.mjs bench/peers.ts [threads] [quick|full]   (SIMD=plain|relaxed|auto)
+// Run: node scripts/run-ts.mjs bench/peers.ts [threads] [quick|full]   (SIMD=plain|relaxed|auto, ONLY=id,id,
+// PAUSE_MS=ms before each turn at 2+ threads, default 100, then an untimed run)
 import * as hc from '@hypercolumn/core';
 import { selectWorkloads, type Workload } from '../../../conformance/src/bench/workloads.js';
 import { makeInputs, MEASURE, type BenchInputs, type BenchRunner, type PreparedRun } from '../../../conformance/src/bench/runner.js';
@@ -14,6 +15,8 @@ const threads = Number(process.argv[3] ?? 1);
 const mode = (process.argv[4] ?? "quick") as 'quick' | 'full';
 const simd = (process.env.SIMD ?? 'auto') as 'auto' | 'plain' | 'relaxed';
 const only = process.env.ONLY?.split(',');
+/** Pause before each turn at 2+ threads (ms), so no runner's idle-spinning workers overlap the next one. */
+const PAUSE_MS = Number(process.env.PAUSE_MS ?? 100);
 
 /** Our runner: the backend's kernel on uploaded inputs, readback of its outputs, free. */
 function wasmRunner(be: WasmBackend): BenchRunner {
@@ -119,6 +122,13 @@ for (const w of selectWorkloads(mode)) {
   const turns = prepared.filter(([, p]) => !p.measure);
   for (let i = 0; i < rounds; i++) {
     for (const [name, p] of turns) {
+      // At 2+ threads, onnxruntime-web's workers spin for a while after its run and take cores from the
+      // next contender (conv1d at 2 threads: 6.5 ms alone, 11 ms right after onnxruntime-web): pause,
+      // then one untimed run so each runner's own threads are awake (spinning is how ORT keeps them so).
+      if (threads > 1) {
+        await new Promise((r) => setTimeout(r, PAUSE_MS));
+        await p.run();
+      }
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       await p.run();

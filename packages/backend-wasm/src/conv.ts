@@ -28,11 +28,16 @@ interface ConvPass {
 /** One direct convolution pass on a padded input: packs the weights, then runs the kernel. */
 function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean): void {
   const { groups: G, kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
-  // unit-stride rows: 4 channels × 8 pixels (rows under 8 pixels: 4 channels × 1); otherwise 8 channels × 4 pixels; few channels per
-  // group (depthwise): pixels only, 4 rows × 8 at a time where they fit (unit stride)
-  const rows = p.stride[1] === 1 && p.coutG >= 4;
-  const blocked = !rows && p.coutG >= BLOCK;
-  const block = rows ? 4 : blocked ? BLOCK : 1;
+  // Unit stride: rows of a multiple of 8 pixels (or groups of 4–7 channels) in tiles of 4 channels ×
+  // 8 pixels; other planes of 2 rows or more, with 8 channels or more per group, in tiles of 8
+  // channels × 2 rows × 2 pixels (no lanes lost on ragged rows such as 14 or 7 pixels). Other strides: 8
+  // channels × 4 pixels. Few channels per group (depthwise): pixels only, 4 rows × 8 at a time where
+  // they fit (unit stride).
+  const unit = p.stride[1] === 1;
+  const pairs = unit && p.coutG >= BLOCK && p.OW >= 2 && p.OH >= 2 && p.OW % 8 !== 0;
+  const rows = unit && p.coutG >= 4 && !pairs;
+  const blocked = !unit && p.coutG >= BLOCK;
+  const block = rows ? 4 : pairs || blocked ? BLOCK : 1;
   const blocks = Math.ceil(p.coutG / block);
   const taps = p.cinG * kh * kw;
   // packed once per weight tensor and layout, kept until the weights are freed
@@ -44,12 +49,19 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
     G, p.cinG, p.coutG, kh, kw, p.stride[0], p.stride[1], dh, dw, relu ? 1 : 0,
   ];
   const N = g.batch;
+  // weights past L2's share (each output row would stream them all), input small: rows first
+  const rowsFirst = G * blocks * block * taps * 4 > WEIGHTS_IN_CACHE && p.C * p.Hp * p.Wp * 4 <= WEIGHTS_IN_CACHE;
   if (rows) {
-    // weights past L2's share (each output row would stream them all), rows small: rows first
-    const rowsFirst = G * blocks * block * taps * 4 > WEIGHTS_IN_CACHE && p.C * p.Hp * p.Wp * 4 <= WEIGHTS_IN_CACHE;
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
     if (p.OW >= 8) b.exec('convRows', [...rowArgs, rowsFirst ? 1 : 0], N * G * blocks * p.OH, p.OW * 4 * taps * 2);
     else b.exec('convRowsNarrow', rowArgs, N * G * blocks * p.OH, p.OW * 4 * taps * 2);
+  } else if (pairs) {
+    // chunks of about one pair of rows' tiles
+    const rowPairs = Math.ceil(p.OW / 2);
+    const chunk = Math.max(1, Math.round(rowPairs / 2));
+    const chunks = Math.ceil((Math.ceil(p.OH / 2) * rowPairs) / chunk);
+    const pairArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0, chunk, rowsFirst ? 1 : 0];
+    b.exec('convPairs', pairArgs, N * G * blocks * chunks, chunk * 4 * BLOCK * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
   else if (p.stride[1] === 1 && p.OH >= 4 && p.OW >= 8) {
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];

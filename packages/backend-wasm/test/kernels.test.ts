@@ -28,6 +28,12 @@ const convCases: { x: number[]; w: number[]; o: ConvOptions2d; bias?: boolean }[
   { x: [1, 8, 3, 19], w: [14, 4, 1, 1], o: { groups: 2 }, bias: true },
   { x: [1, 5, 4, 14], w: [9, 5, 3, 3], o: { padding: 1 }, bias: true },
   { x: [2, 3, 10, 11], w: [3, 1, 3, 3], o: { groups: 3, padding: [1, 2] }, bias: true },
+  // pixel-pair tiles spanning rows: groups, row stride 2, odd rows (5 pixels), 8 channels per group
+  { x: [2, 4, 7, 5], w: [16, 2, 3, 3], o: { groups: 2, stride: [2, 1], padding: 1 }, bias: true },
+  // input gradient on pixel-pair tiles (9 channels: a block of 1), 7-pixel rows
+  { x: [1, 9, 5, 7], w: [6, 9, 3, 3], o: { padding: 1 } },
+  // depthwise on rows of 8k + 1 pixels over an odd number of row groups: the 8-row column of 4 pixels ending each row
+  { x: [1, 2, 9, 17], w: [2, 1, 3, 3], o: { groups: 2, padding: 1 }, bias: true },
 ];
 
 const poolCases: { x: number[]; o: PoolOptions2d }[] = [
@@ -343,6 +349,23 @@ for (const { label, options } of configs) {
         const want = ref.maxPool2d(x, { kernelSize: o.kernelSize, stride: o.stride, padding: o.padding });
         expect(want.data.some((v) => Number.isNaN(v))).toBe(true);
         expect(Array.from(got.data).map(String)).toEqual(Array.from(want.data, (v) => String(Math.fround(v))));
+      }
+    });
+
+    it('3×3 stride-2 max pooling: one NaN at any column of a row reaches exactly the windows that hold it (groups share their edge column)', () => {
+      const shape = [1, 1, 7, 41];
+      const base = rand(shape, 95);
+      for (const o of [{ kernelSize: 3, stride: 2, padding: 1 }, { kernelSize: 3, stride: 2 }] as PoolOptions2d[]) {
+        const g = pool2dGeometry('maxPool2d', shape, o);
+        for (const row of [2, 3]) {
+          for (let col = 0; col < 41; col++) {
+            const x = f64(shape, base.data.slice());
+            x.data[row * 41 + col] = NaN;
+            const got = runKernel(be, 'maxPool2d', { x }, { geometry: g }, { y: g.yShape })[0]!;
+            const want = ref.maxPool2d(x, { kernelSize: 3, stride: 2, padding: o.padding });
+            expect(Array.from(got.data).map(String), `${JSON.stringify(o)} NaN at ${row},${col}`).toEqual(Array.from(want.data, (v) => String(Math.fround(v))));
+          }
+        }
       }
     });
 
