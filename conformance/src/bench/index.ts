@@ -129,6 +129,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
           r = skipped(w, runner, prepared);
         } else {
           try {
+            if (runner.threads > 1 && settings.settleMs) await new Promise((done) => setTimeout(done, settings.settleMs));
             r = result(w, runner, await (prepared.measure ? prepared.measure(settings) : measure(prepared, settings)), prepared.firstMs);
           } catch (err) {
             r = skipped(w, runner, `failed while timing: ${err instanceof Error ? err.message : String(err)}`);

@@ -69,11 +69,17 @@ export interface MeasureOptions {
    * it (TensorFlow.js cpu's filter gradient for conv2d A takes over a minute a run).
    */
   budgetMs?: number;
+  /**
+   * Idle milliseconds before a multi-threaded runner's measurement: the previous runner's worker
+   * threads may still be spinning (onnxruntime-web's do for a while after a run) and would take the
+   * cores from this one (conv1d at 2 threads measured 6.5 ms alone, 11 ms right after onnxruntime-web).
+   */
+  settleMs?: number;
 }
 
 export const MEASURE: Record<'quick' | 'full', MeasureOptions> = {
   quick: { warmup: 1, minRuns: 3, maxRuns: 7, minTimeMs: 250 },
-  full: { warmup: 3, warmupMaxMs: 1000, minRuns: 10, maxRuns: 40, minTimeMs: 1500, budgetMs: 40_000 },
+  full: { warmup: 3, warmupMaxMs: 1000, minRuns: 10, maxRuns: 40, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100 },
 };
 
 /** Runs `warmup` untimed runs, then timed runs; returns every run's milliseconds. */
