@@ -93,6 +93,10 @@ function randomConvCases(count: number) {
     { x: [2, 8, 6, 7], w: [64, 8, 3, 3], opts: { padding: 1 } },
     { x: [1, 6, 9, 8], w: [64, 3, 3, 3], opts: { groups: 2, dilation: 2, padding: [1, 2, 2, 1] } },
     { x: [1, 5, 4, 4], w: [48, 5, 1, 1], opts: { padding: 1 } },
+    // stride 2 over rows wide enough for the vector deinterleave of the phase planes, plus its tail
+    // (conv B's 7×7/2 stem in miniature; an odd width and uneven pads shift the phases)
+    { x: [2, 3, 9, 75], w: [10, 3, 7, 7], opts: { stride: 2, padding: 3 } },
+    { x: [1, 2, 5, 70], w: [3, 2, 3, 4], opts: { stride: [1, 2], padding: [0, 1, 1, 2] } },
   ];
   for (let i = 0; i < count; i++) {
     const groups = uniform() < 0.3 ? 1 + Math.floor(uniform() * 3) : 1;
