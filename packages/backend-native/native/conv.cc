@@ -72,6 +72,20 @@ void padPlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, in
 }
 
 /**
+ * row[j] = s[2j] for j in [lo, hi), reading s only below `readable` (stride-2 phase planes: conv B's
+ * 7×7/2 stem spent ~9 % of its time in the scalar gather).
+ */
+inline void deinterleave2(const float* s, float* row, int64_t lo, int64_t hi, int64_t readable) {
+  int64_t j = lo;
+#if defined(__AVX512F__)
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  for (; j + 16 <= hi && 2 * j + 32 <= readable; j += 16)
+    _mm512_storeu_ps(row + j, _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * j), even, _mm512_loadu_ps(s + 2 * j + 16)));
+#endif
+  for (; j < hi; j++) row[j] = s[2 * j];
+}
+
+/**
  * Splits each zero-padded plane (pads pt, pl; padded size Hp × Wp) into sh·sw phase planes of Hs × Ws:
  * dst[plane][py][px][i][j] = xpad[py + sh·i][px + sw·j] (zero outside). With stride 1 this is the padded copy.
  */
@@ -99,6 +113,8 @@ void phasePlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, 
             for (int64_t j = 0; j < lo; j++) row[j] = 0.0f;
             if (sw == 1)
               memcpy(row + lo, s + lo, sizeof(float) * (hi - lo));
+            else if (sw == 2)
+              deinterleave2(s, row, lo, hi, W - c0);
             else
               for (int64_t j = lo; j < hi; j++) row[j] = s[j * sw];
             for (int64_t j = hi; j < Ws; j++) row[j] = 0.0f;

@@ -103,6 +103,9 @@ struct V {
   static constexpr int L = 16;
   __m512 v;
   static V load(const float* p) { return {_mm512_loadu_ps(p)}; }
+  /** The first k (0 ≤ k < L) floats at p, zeros after; reads nothing past p + k. */
+  static V loadFirst(const float* p, int64_t k) { return {_mm512_maskz_loadu_ps((__mmask16)((1u << k) - 1), p)}; }
+  static V add(V a, V b) { return {_mm512_add_ps(a.v, b.v)}; }
   static V set1(float a) { return {_mm512_set1_ps(a)}; }
   static V zero() { return {_mm512_setzero_ps()}; }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
@@ -119,6 +122,12 @@ struct V {
   static constexpr int L = 8;
   __m256 v;
   static V load(const float* p) { return {_mm256_loadu_ps(p)}; }
+  /** The first k (0 ≤ k < L) floats at p, zeros after; reads nothing past p + k. */
+  static V loadFirst(const float* p, int64_t k) {
+    alignas(32) static const int32_t window[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return {_mm256_maskload_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(window + 8 - k)))};
+  }
+  static V add(V a, V b) { return {_mm256_add_ps(a.v, b.v)}; }
   static V set1(float a) { return {_mm256_set1_ps(a)}; }
   static V zero() { return {_mm256_setzero_ps()}; }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
@@ -140,6 +149,17 @@ struct V {
   static constexpr int L = 4;
   float v[4];
   static V load(const float* p) { return {{p[0], p[1], p[2], p[3]}}; }
+  /** The first k (0 ≤ k < L) floats at p, zeros after; reads nothing past p + k. */
+  static V loadFirst(const float* p, int64_t k) {
+    V r = zero();
+    for (int64_t i = 0; i < k; i++) r.v[i] = p[i];
+    return r;
+  }
+  static V add(V a, V b) {
+    V r;
+    for (int i = 0; i < 4; i++) r.v[i] = a.v[i] + b.v[i];
+    return r;
+  }
   static V set1(float a) { return {{a, a, a, a}}; }
   static V zero() { return {{0, 0, 0, 0}}; }
   void store(float* p) const {
@@ -233,11 +253,30 @@ inline void weightedSums(const float* a, const float* w, const float* b, int64_t
   out[1] = s1;
 }
 
-/** Σ x. */
+/**
+ * Σ x, with the same rounding scheme as sums2 (float lanes per chunk, chunks in double) but one
+ * accumulation per element and the tail in one partial load: global pooling sums many short rows
+ * (7×7 = 49 floats), where a scalar tail and a second (squares) accumulator cost more than the loads.
+ */
 inline double sumOf(const float* x, int64_t n) {
-  double r[2];
-  sums2(x, x, n, 0.0f, 0.0f, true, r);
-  return r[0];
+  constexpr int L = V::L;
+  double s = 0;
+  for (int64_t c0 = 0; c0 < n; c0 += 1024) {
+    const int64_t c1 = imin(n, c0 + 1024);
+    V p0 = V::zero(), p1 = V::zero();
+    int64_t i = c0;
+    for (; i + 2 * L <= c1; i += 2 * L) {
+      p0 = V::add(p0, V::load(x + i));
+      p1 = V::add(p1, V::load(x + i + L));
+    }
+    if (i + L <= c1) {
+      p0 = V::add(p0, V::load(x + i));
+      i += L;
+    }
+    if (i < c1) p1 = V::add(p1, V::loadFirst(x + i, c1 - i));
+    s += (double)V::add(p0, p1).sum();
+  }
+  return s;
 }
 
 }  // namespace HC_ISA

@@ -93,6 +93,10 @@ function randomConvCases(count: number) {
     { x: [2, 8, 6, 7], w: [64, 8, 3, 3], opts: { padding: 1 } },
     { x: [1, 6, 9, 8], w: [64, 3, 3, 3], opts: { groups: 2, dilation: 2, padding: [1, 2, 2, 1] } },
     { x: [1, 5, 4, 4], w: [48, 5, 1, 1], opts: { padding: 1 } },
+    // stride 2 over rows wide enough for the vector deinterleave of the phase planes, plus its tail
+    // (conv B's 7×7/2 stem in miniature; an odd width and uneven pads shift the phases)
+    { x: [2, 3, 9, 75], w: [10, 3, 7, 7], opts: { stride: 2, padding: 3 } },
+    { x: [1, 2, 5, 70], w: [3, 2, 3, 4], opts: { stride: [1, 2], padding: [0, 1, 1, 2] } },
   ];
   for (let i = 0; i < count; i++) {
     const groups = uniform() < 0.3 ? 1 + Math.floor(uniform() * 3) : 1;
@@ -235,6 +239,16 @@ describe.skipIf(skipReason !== undefined).each(all)('native kernels on $label', 
         const [ya] = run(b, 'avgPool2d', { x: { data: x, shape } }, { geometry: g, countIncludePad }, { y: g.yShape });
         expectClose(ya!, ref.avgPool2d(f64(shape, x), { ...opts, countIncludePad } as never).data, 4, `avgPool2d ${JSON.stringify(opts)} ${countIncludePad}`);
       }
+    }
+  });
+
+  it('globalAvgPool matches the reference for every row length up to 70 and a row of several chunks', () => {
+    // row lengths cover each vector tail (1..L−1 floats) of every instruction set, and 2500 spans
+    // three of the kernel's 1024-float chunks
+    for (const S of [...Array.from({ length: 70 }, (_, i) => i + 1), 2500]) {
+      const shape = [2, 3, 1, S], x = randn(6 * S);
+      const [y] = run(b, 'globalAvgPool', { x: { data: x, shape } }, {}, { y: [2, 3, 1, 1] });
+      expectClose(y!, ref.globalAvgPool2d(f64(shape, x)).data, 4, `globalAvgPool over ${S}`);
     }
   });
 });
