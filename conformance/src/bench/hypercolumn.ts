@@ -49,15 +49,21 @@ export interface ThreadVariant {
   threads: number;
 }
 
-interface KernelCall {
+/** One kernel call, over the handles a runner makes: tensors here, a backend's raw buffers in its own bench. */
+export interface KernelCall<T> {
   kernel: hc.KernelName;
-  inputs: Record<string, hc.Tensor | undefined>;
+  inputs: Record<string, T | undefined>;
   attrs: unknown;
   /** How many leading outputs are read back. */
   read: number;
 }
 
-function plan(w: Workload, t: (name: string, shape?: number[]) => hc.Tensor, inputs: BenchInputs): KernelCall | undefined {
+/**
+ * The kernel call that times workload `w`, on the inputs `t` makes. A norm's backward pass gives the
+ * forward call whose statistics its kernel needs, with `backward` naming that kernel: the caller runs
+ * the forward once, untimed, and builds the backward call from its outputs.
+ */
+export function workloadCall<T>(w: Workload, t: (name: string, shape?: number[]) => T): (KernelCall<T> & { backward?: hc.KernelName }) | undefined {
   const s = w.spec;
   switch (s.type) {
     case 'conv': {
@@ -82,29 +88,31 @@ function plan(w: Workload, t: (name: string, shape?: number[]) => hc.Tensor, inp
     case 'norm': {
       const [, c, h, wd] = s.x;
       const x = t('x');
-      let forward: KernelCall;
+      const backward = s.pass === 'backward' ? { backward: s.norm === 'batchNorm' ? 'batchNormBackward' : s.norm === 'layerNorm' ? 'layerNormBackward' : 'groupNormBackward' } as const : {};
       if (s.norm === 'batchNorm') {
         if (s.pass === 'forward') {
           return { kernel: 'batchNormInference', inputs: { x, mean: t('mean'), variance: t('variance'), scale: t('scale'), offset: t('offset') }, attrs: { eps: EPS }, read: 1 };
         }
-        forward = { kernel: 'batchNormTraining', inputs: { x, scale: t('scale'), offset: t('offset') }, attrs: { eps: EPS }, read: 1 };
-      } else if (s.norm === 'layerNorm') {
-        forward = { kernel: 'layerNorm', inputs: { x, weight: t('weight'), bias: t('bias') }, attrs: { rowSize: c * h * wd, eps: EPS }, read: 1 };
-      } else {
-        const numGroups = s.norm === 'instanceNorm' ? c : s.groups!;
-        forward = { kernel: 'groupNorm', inputs: { x, weight: t('weight'), bias: t('bias') }, attrs: { numGroups, eps: EPS }, read: 1 };
+        return { kernel: 'batchNormTraining', inputs: { x, scale: t('scale'), offset: t('offset') }, attrs: { eps: EPS }, read: 1, ...backward };
       }
-      if (s.pass === 'forward') return forward;
-      // Statistics for the backward kernel: one untimed forward run.
-      const outs = hc.runKernel(forward.kernel, forward.inputs, forward.attrs as never);
-      outs[0]!.dispose();
-      const [mean, variance] = [outs[1]!, outs[2]!];
-      const kernel = s.norm === 'batchNorm' ? 'batchNormBackward' : s.norm === 'layerNorm' ? 'layerNormBackward' : 'groupNormBackward';
-      const affine = s.norm === 'batchNorm' ? { scale: forward.inputs.scale } : { weight: forward.inputs.weight };
-      return { kernel, inputs: { dy: t('dy'), x, mean, variance, ...affine }, attrs: forward.attrs, read: 3 };
+      if (s.norm === 'layerNorm') return { kernel: 'layerNorm', inputs: { x, weight: t('weight'), bias: t('bias') }, attrs: { rowSize: c * h * wd, eps: EPS }, read: 1, ...backward };
+      const numGroups = s.norm === 'instanceNorm' ? c : s.groups!;
+      return { kernel: 'groupNorm', inputs: { x, weight: t('weight'), bias: t('bias') }, attrs: { numGroups, eps: EPS }, read: 1, ...backward };
     }
   }
   return undefined;
+}
+
+/** `workloadCall` on tensors, with a norm's statistics computed by one untimed forward run. */
+function plan(w: Workload, t: (name: string, shape?: number[]) => hc.Tensor): KernelCall<hc.Tensor> | undefined {
+  const call = workloadCall(w, t);
+  if (!call?.backward) return call;
+  const outs = hc.runKernel(call.kernel, call.inputs, call.attrs as never);
+  outs[0]!.dispose();
+  const [mean, variance] = [outs[1]!, outs[2]!];
+  const { x, scale, weight } = call.inputs;
+  const affine = scale ? { scale } : { weight };
+  return { kernel: call.backward, inputs: { dy: t('dy'), x, mean, variance, ...affine }, attrs: call.attrs, read: 3 };
 }
 
 /**
@@ -206,9 +214,9 @@ export function hypercolumnRunner(backend: string, variant?: ThreadVariant): Ben
       const disposeAll = () => {
         for (const x of made) x.dispose();
       };
-      let call: KernelCall | undefined;
+      let call: KernelCall<hc.Tensor> | undefined;
       try {
-        call = plan(w, t, inputs);
+        call = plan(w, t);
         if (call) for (const v of Object.values(call.inputs)) if (v && !made.includes(v)) made.push(v);
       } catch (err) {
         disposeAll();

@@ -9,6 +9,7 @@ import { selectWorkloads, type Workload } from '../../../conformance/src/bench/w
 import { makeInputs, MEASURE, type BenchInputs, type BenchRunner, type PreparedRun } from '../../../conformance/src/bench/runner.js';
 import { tfjsWasmRunner } from '../../../conformance/src/bench/peers/tfjs.js';
 import { onnxruntimeWebRunner } from '../../../conformance/src/bench/peers/onnxruntime.js';
+import { workloadCall, type KernelCall } from '../../../conformance/src/bench/hypercolumn.js';
 import { createWasmBackend, type WasmBackend, type WasmBuffer } from '../src/index.js';
 
 const threads = Number(process.argv[3] ?? 1);
@@ -55,33 +56,12 @@ function wasmRunner(be: WasmBackend): BenchRunner {
 }
 
 type T = { data: WasmBuffer; shape: number[] };
-function plan(w: Workload, t: (name: string, shape?: number[]) => T): { kernel: hc.KernelName; inputs: Record<string, T>; attrs: unknown; read: number } | string {
-  const s = w.spec;
-  const EPS = 1e-5;
-  switch (s.type) {
-    case 'conv': {
-      const [x4, w4] = s.dims === 1 ? [[s.x[0]!, s.x[1]!, 1, s.x[2]!], [s.w[0]!, s.w[1]!, 1, s.w[2]!]] : [s.x, s.w];
-      const geometry = hc.conv2dGeometry(w.op, x4, w4, { stride: s.dims === 1 ? [1, s.stride] : s.stride, padding: s.dims === 1 ? [0, s.pad] : s.pad, groups: s.groups });
-      if (s.pass === 'forward') return { kernel: 'conv2d', inputs: { x: t('x', x4), w: t('w', w4) }, attrs: { geometry }, read: 1 };
-      if (s.pass === 'backpropInput') return { kernel: 'conv2dBackpropInput', inputs: { dy: t('dy', geometry.yShape), w: t('w', w4) }, attrs: { geometry }, read: 1 };
-      return { kernel: 'conv2dBackpropFilter', inputs: { x: t('x', x4), dy: t('dy', geometry.yShape) }, attrs: { geometry }, read: 1 };
-    }
-    case 'maxPool2d':
-    case 'avgPool2d': {
-      const geometry = hc.pool2dGeometry(s.type, s.x, { kernelSize: s.kernel, stride: s.stride, padding: s.pad });
-      return { kernel: s.type, inputs: { x: t('x') }, attrs: s.type === 'avgPool2d' ? { geometry, countIncludePad: true } : { geometry }, read: 1 };
-    }
-    case 'globalAvgPool':
-      return { kernel: 'globalAvgPool', inputs: { x: t('x') }, attrs: {}, read: 1 };
-    case 'norm': {
-      const [, c, h, wd] = s.x;
-      if (s.pass === 'backward') return 'norm backward rows: see the conformance bench';
-      if (s.norm === 'batchNorm') return { kernel: 'batchNormInference', inputs: { x: t('x'), mean: t('mean'), variance: t('variance'), scale: t('scale'), offset: t('offset') }, attrs: { eps: EPS }, read: 1 };
-      if (s.norm === 'layerNorm') return { kernel: 'layerNorm', inputs: { x: t('x'), weight: t('weight'), bias: t('bias') }, attrs: { rowSize: c * h * wd, eps: EPS }, read: 1 };
-      return { kernel: 'groupNorm', inputs: { x: t('x'), weight: t('weight'), bias: t('bias') }, attrs: { numGroups: s.norm === 'instanceNorm' ? c : s.groups!, eps: EPS }, read: 1 };
-    }
-  }
-  return 'not a kernel workload';
+/** The conformance bench's kernel call on raw buffers; norm backward rows need statistics (see there). */
+function plan(w: Workload, t: (name: string, shape?: number[]) => T): KernelCall<T> | string {
+  const call = workloadCall(w, t);
+  if (!call) return 'not a kernel workload';
+  if (call.backward) return 'norm backward rows: see the conformance bench';
+  return call;
 }
 
 const be = await createWasmBackend({ threads, simd });
