@@ -101,10 +101,8 @@ export function convBlocked(
   const wBlock = <usize>(cinG * kh * kw * 8) << 2;
   for (let u = lo; u < hi; u++) {
     // channel blocks vary fastest: consecutive units reuse one input row from cache
-    const ob = u % blocks;
-    let r = u / blocks;
-    const oy = r % OH;
-    r /= OH;
+    const r = splitUnit(u, blocks, OH, 0);
+    const ob = unitBlock, oy = unitPos;
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 8;
@@ -655,10 +653,8 @@ export function convRowsNarrow(
   const zero = f32x4.splat(0);
   for (let u = lo; u < hi; u++) {
     // channel blocks vary fastest: consecutive units reuse one input row from cache
-    const ob = u % blocks;
-    let r = u / blocks;
-    const oy = r % OH;
-    r /= OH;
+    const r = splitUnit(u, blocks, OH, 0);
+    const ob = unitBlock, oy = unitPos;
     const g = r % G;
     const n = r / G;
     const co0 = g * coutG + ob * 4;
