@@ -165,12 +165,9 @@ bool sum(Call& c) {
   return true;
 }
 
-bool broadcastTo(Call& c) {
-  const char* op = "broadcastTo";
-  if (c.nIn != 1 || !c.in[0].data || c.nOut != 1) return fail(c, "%s: expected 1 input and 1 output", op);
-  const Tensor &x = c.in[0], &y = c.out[0];
-  int64_t sx[kMaxRank], zero[kMaxRank] = {};
-  if (!broadcastStrides(x, y, sx)) return fail(c, "%s: x does not broadcast to the output shape", op);
+// y[i] = x at element strides sx of y's index (broadcastTo: 0 on broadcast axes; transpose: permuted).
+static bool copyStrided(Call& c, const Tensor& x, const Tensor& y, const int64_t* sx) {
+  const int64_t zero[kMaxRank] = {};
   const float* xd = x.data;
   float* yd = y.data;
   forRuns(c, y, sx, zero, [&](int64_t o, int64_t ix, int64_t, int64_t n, int64_t dx, int64_t) {
@@ -179,12 +176,21 @@ bool broadcastTo(Call& c) {
   return true;
 }
 
+bool broadcastTo(Call& c) {
+  const char* op = "broadcastTo";
+  if (c.nIn != 1 || !c.in[0].data || c.nOut != 1) return fail(c, "%s: expected 1 input and 1 output", op);
+  const Tensor &x = c.in[0], &y = c.out[0];
+  int64_t sx[kMaxRank];
+  if (!broadcastStrides(x, y, sx)) return fail(c, "%s: x does not broadcast to the output shape", op);
+  return copyStrided(c, x, y, sx);
+}
+
 bool transpose(Call& c) {
   const char* op = "transpose";
   if (c.nIn != 1 || !c.in[0].data || c.nOut != 1) return fail(c, "%s: expected 1 input and 1 output", op);
   const Tensor &x = c.in[0], &y = c.out[0];
   if (c.nAttr != x.rank || y.rank != x.rank) return fail(c, "%s: perm must list %d axes", op, x.rank);
-  int64_t xstride[kMaxRank], sx[kMaxRank], zero[kMaxRank] = {};
+  int64_t xstride[kMaxRank], sx[kMaxRank];
   bool seen[kMaxRank] = {};
   int64_t s = 1;
   for (int d = x.rank - 1; d >= 0; d--) xstride[d] = s, s *= x.shape[d];
@@ -196,12 +202,7 @@ bool transpose(Call& c) {
     if (y.shape[i] != x.shape[p]) return fail(c, "%s: output axis %d must have size %lld", op, i, (long long)x.shape[p]);
     sx[i] = xstride[p];
   }
-  const float* xd = x.data;
-  float* yd = y.data;
-  forRuns(c, y, sx, zero, [&](int64_t o, int64_t ix, int64_t, int64_t n, int64_t dx, int64_t) {
-    for (int64_t i = 0; i < n; i++) yd[o + i] = xd[ix + i * dx];
-  });
-  return true;
+  return copyStrided(c, x, y, sx);
 }
 
 bool concat(Call& c) {
