@@ -24,6 +24,14 @@ inline void affine(const float* x, float* y, int64_t n, float mean, float a, flo
   }
 }
 
+/** Two-pass statistics of n contiguous values: the mean, then the biased variance around it. */
+inline void meanAndVariance(const float* x, int64_t n, float* mean, float* var) {
+  *mean = (float)(sumOf(x, n) / (double)n);
+  double t[2];
+  sums2(x, nullptr, n, *mean, *mean, true, t);
+  *var = (float)(t[1] / (double)n);
+}
+
 /** dx = k·(dy − c0 − (x − mean)·c1): the shared shape of every norm's input gradient. */
 inline void normGrad(const float* dy, const float* x, float* dx, int64_t n, float mean, float k, float c0, float c1) {
   for (int64_t i = 0; i < n; i++) dx[i] = k * (dy[i] - c0 - (x[i] - mean) * c1);
@@ -144,10 +152,8 @@ bool layerNorm(Call& c) {
   par(c, rows, 1, [&](int64_t b, int64_t e, int) {
     for (int64_t r = b; r < e; r++) {
       const float* xr = xd + r * R;
-      const float mean = (float)(sumOf(xr, R) / (double)R);
-      double t[2];
-      sums2(xr, nullptr, R, mean, mean, true, t);
-      const float var = (float)(t[1] / (double)R);
+      float mean, var;
+      meanAndVariance(xr, R, &mean, &var);
       mo[r] = mean;
       vo[r] = var;
       const float inv = 1.0f / std::sqrt(var + eps);
@@ -241,10 +247,8 @@ bool groupNorm(Call& c) {
   par(c, N * Gn, 1, [&](int64_t b, int64_t e, int) {
     for (int64_t ng = b; ng < e; ng++) {
       const float* xg = xd + ng * span;
-      const float mean = (float)(sumOf(xg, span) / (double)span);
-      double t[2];
-      sums2(xg, nullptr, span, mean, mean, true, t);
-      const float var = (float)(t[1] / (double)span);
+      float mean, var;
+      meanAndVariance(xg, span, &mean, &var);
       mo[ng] = mean;
       vo[ng] = var;
       const float inv = 1.0f / std::sqrt(var + eps);
