@@ -56,8 +56,13 @@ const COMMON_WGSL = /* wgsl */ `
 fn nanValue() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }
 fn negInfinity() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
 fn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
-// A float32 label that is a class index in [0, k) (cross-entropy gives NaN for any other).
-fn isClassIndex(v: f32, k: u32) -> bool { return !isNan(v) && v >= 0.0 && v < f32(k) && floor(v) == v; }
+// A float32 label that is a class index in [0, k) (cross-entropy gives NaN for any other). Denormals
+// are refused by their bits: an adapter that flushes them to zero (SwiftShader) would read label 0.
+fn isClassIndex(v: f32, k: u32) -> bool {
+  let bits = bitcast<u32>(v) & 0x7fffffffu;
+  let denormal = bits != 0u && bits < 0x00800000u;
+  return !denormal && !isNan(v) && v >= 0.0 && v < f32(k) && floor(v) == v;
+}
 fn at8u(a: array<vec4u, 2>, k: u32) -> u32 { return a[k >> 2u][k & 3u]; }
 fn at8i(a: array<vec4i, 2>, k: u32) -> i32 { return a[k >> 2u][k & 3u]; }
 // Offset of flat index i of a row-major shape (rank ≤ 8) under the given strides.
