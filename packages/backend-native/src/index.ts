@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_PRIORITIES, registerBackend, type KernelTable } from '@hypercolumn/core';
+import { DEFAULT_PRIORITIES, HypercolumnError, registerBackend, type KernelTable } from '@hypercolumn/core';
 import { loadAddon } from './addon.js';
 import { NativeBackend, type NativeBackendOptions, type NativeHandle } from './backend.js';
 import { add, sub, mul, div, maximum, minimum, neg, sqrt, abs, exp, log, sigmoid, tanh, addScalar, mulScalar, rdivScalar, maximumScalar, minimumScalar, fill } from './kernels/elementwise.js';
@@ -63,10 +63,25 @@ export function nativeUnavailableReason(): string | undefined {
  * cores). Throws with the reason and the fix when the addon is not built.
  */
 export function createNativeBackend(options: NativeBackendOptions = {}): NativeBackend {
+  const op = 'createNativeBackend';
+  const bad = (argument: string, expected: string, got: unknown): never => {
+    throw new HypercolumnError(`${op}: ${argument} expected ${expected}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`, op, argument);
+  };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) bad('options', 'an object', options);
+  const { threads: asked, isa, asyncMinFlops, name } = options;
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1 && asked <= 256)) bad('threads', 'an integer in [1, 256]', asked);
+  if (isa !== undefined && isa !== 'avx512' && isa !== 'avx2' && isa !== 'base') bad('isa', "'avx512', 'avx2' or 'base'", isa);
+  if (asyncMinFlops !== undefined && !(typeof asyncMinFlops === 'number' && asyncMinFlops >= 0)) bad('asyncMinFlops', 'a number ≥ 0 (Infinity: never off the JS thread)', asyncMinFlops);
+  if (name !== undefined && (typeof name !== 'string' || name === '')) bad('name', 'a non-empty string', name);
   const r = loadAddon();
-  if ('reason' in r) throw new Error(`native backend unavailable: ${r.reason}`);
-  const threads = options.threads ?? availableParallelism();
-  return new NativeBackend(r.addon, options.kernels ?? nativeKernels, { ...options, threads });
+  if ('reason' in r) throw new HypercolumnError(`${op}: native backend unavailable: ${r.reason}`, op, 'addon');
+  const threads = asked ?? availableParallelism();
+  try {
+    return new NativeBackend(r.addon, options.kernels ?? nativeKernels, { ...options, threads });
+  } catch (err) {
+    // the addon refuses an instruction set this CPU lacks
+    throw new HypercolumnError(`${op}: ${err instanceof Error ? err.message : String(err)}`, op, isa !== undefined ? 'isa' : 'options');
+  }
 }
 
 registerBackend('native', () => createNativeBackend(), DEFAULT_PRIORITIES.native);

@@ -19,6 +19,23 @@ export class WasmBuffer {
   ) {}
 }
 
+/** Rejects what createWasmBackend cannot use, before anything is compiled or allocated. */
+function checkWasmOptions(options: WasmBackendOptions): void {
+  const op = 'createWasmBackend';
+  const bad = (argument: string, expected: string, got: unknown): never => {
+    throw new HypercolumnError(`${op}: ${argument} expected ${expected}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`, op, argument);
+  };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) bad('options', 'an object', options);
+  const { threads, simd, deterministic, maxMemoryBytes, minParallelWork, name } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) bad('threads', 'a positive integer', threads);
+  if (simd !== undefined && simd !== 'relaxed' && simd !== 'plain' && simd !== 'auto') bad('simd', "'relaxed', 'plain' or 'auto'", simd);
+  if (deterministic !== undefined && typeof deterministic !== 'boolean') bad('deterministic', 'a boolean', deterministic);
+  // the memory starts at 16 pages (1 MiB)
+  if (maxMemoryBytes !== undefined && !(typeof maxMemoryBytes === 'number' && maxMemoryBytes >= 16 * 65536)) bad('maxMemoryBytes', 'a number ≥ 1048576 (1 MiB)', maxMemoryBytes);
+  if (minParallelWork !== undefined && !(typeof minParallelWork === 'number' && minParallelWork >= 0)) bad('minParallelWork', 'a number ≥ 0', minParallelWork);
+  if (name !== undefined && (typeof name !== 'string' || name === '')) bad('name', 'a non-empty string', name);
+}
+
 export type WasmKernel<K extends KernelName> = KernelImpl<K, WasmBuffer, WasmBackend>;
 
 export interface WasmBackendOptions {
@@ -133,11 +150,9 @@ export class WasmBackend implements Backend<WasmBuffer> {
   }
 
   static async create(options: WasmBackendOptions, kernels: KernelTable<WasmBuffer, WasmBackend>): Promise<WasmBackend> {
+    checkWasmOptions(options);
     const simd = options.deterministic ? 'plain' : options.simd ?? 'auto';
     let wanted = options.threads ?? (await defaultThreads());
-    if (!Number.isInteger(wanted) || wanted < 1) {
-      throw new HypercolumnError(`createWasmBackend: threads expected a positive integer, got ${wanted}`, 'createWasmBackend', 'threads');
-    }
     let threadNote = '';
     const why = wanted > 1 ? threadsUnavailable() : null;
     if (why) {

@@ -100,7 +100,7 @@ function guarded(table: KernelTable<WasmBuffer, WasmBackend>): KernelTable<WasmB
  * environment allows it (else one thread, with the reason in `description`).
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-  return WasmBackend.create(options, guarded(options.kernels ?? wasmKernels));
+  return WasmBackend.create(options, guarded(options?.kernels ?? wasmKernels));
 }
 
 registerBackend('wasm', () => createWasmBackend(), DEFAULT_PRIORITIES.wasm);

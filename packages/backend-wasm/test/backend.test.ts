@@ -124,3 +124,26 @@ describe('wasm backend threads', () => {
     be.dispose();
   });
 });
+
+describe('createWasmBackend options', () => {
+  // each: the options, the argument the error must name
+  const hostile: [unknown, string][] = [
+    [{ threads: 0 }, 'threads'], [{ threads: 1.5 }, 'threads'], [{ threads: 'x' }, 'threads'],
+    [{ simd: 'fast' }, 'simd'], [{ simd: true }, 'simd'], [{ deterministic: 'yes' }, 'deterministic'],
+    [{ maxMemoryBytes: -1 }, 'maxMemoryBytes'], [{ maxMemoryBytes: 65536 }, 'maxMemoryBytes'], [{ maxMemoryBytes: NaN }, 'maxMemoryBytes'],
+    [{ minParallelWork: -1 }, 'minParallelWork'], [{ name: '' }, 'name'], [null, 'options'], [[], 'options'],
+  ];
+  it.each(hostile)('%j is a HypercolumnError naming %s, before anything is compiled', async (options, argument) => {
+    const made = createWasmBackend(options as never);
+    await expect(made).rejects.toBeInstanceOf(HypercolumnError);
+    await expect(made).rejects.toThrow(new RegExp(`^createWasmBackend: ${argument} expected `));
+  });
+
+  it('the smallest memory it accepts still runs a kernel', async () => {
+    const be = await createWasmBackend({ threads: 1, maxMemoryBytes: 1 << 20, simd: 'plain', deterministic: true });
+    const x = be.write(Float32Array.of(-1, 2));
+    const y = be.kernels.relu!({ x: { data: x, shape: [2] } } as never, {} as never, be, {} as never) as WasmBuffer;
+    expect(Array.from(await be.read(y, 2))).toEqual([0, 2]);
+    be.dispose();
+  });
+});
