@@ -1,7 +1,8 @@
 /**
  * The hypercolumn runners (`hypercolumn:<backend>`): each workload is the backend's kernel run
- * through `runKernel` (the public ops add only core's argument checks on top), then `await y.data()`
- * of every output that matters (the readback), then `dispose()` of every output.
+ * through `runKernel` (the public ops add only core's argument checks on top), then
+ * `await y.data({copy: false})` of every output that matters (the readback: host-visible backends lend
+ * their storage, as PyTorch's `.numpy()` does; wasm and WebGPU copy), then `dispose()` of every output.
  *
  * conv1d runs the conv2d kernel with H = 1, as core does. Backward workloads time the backward kernel
  * alone: the statistics a norm's backward needs come from its forward kernel, run once untimed.
@@ -237,7 +238,7 @@ export function hypercolumnRunner(backend: string, variant?: ThreadVariant): Ben
           let first: Float32Array | undefined;
           try {
             for (let i = 0; i < c.read; i++) {
-              const data = await outs[i]!.data();
+              const data = await outs[i]!.data({ copy: false });
               first ??= data;
             }
           } finally {

@@ -35,5 +35,9 @@ export class CpuBackend implements Backend<Float32Array> {
   readSync(data: Float32Array): Float32Array {
     return data.slice();
   }
+  /** `data({copy: false})`: the storage array itself (storage is never recycled, only collected). */
+  view(data: Float32Array): Promise<Float32Array> {
+    return Promise.resolve(data);
+  }
   free(): void {}
 }

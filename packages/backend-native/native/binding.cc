@@ -70,9 +70,22 @@ class BufferPool {
     return static_cast<float*>(p);
   }
   void give(float* p, size_t cls) {
+    if (closed_) {
+      // a block a view kept past the context's dispose (see SharedBlock)
+      std::free(p);
+      held_ -= cls;
+      return;
+    }
     free_[cls].push_back(p);
     pooled_ += cls;
   }
+  /** After dispose: blocks still coming back from views go to the system. */
+  void close() {
+    trim();
+    closed_ = true;
+  }
+  /** Bytes of blocks that JS arrays view (tensor.data({copy: false})); changed by SharedBlock. */
+  size_t viewed = 0;
   void trim() {
     for (auto& kv : free_)
       for (float* p : kv.second) {
@@ -88,6 +101,27 @@ class BufferPool {
  private:
   std::unordered_map<size_t, std::vector<float*>> free_;
   size_t held_ = 0, pooled_ = 0;
+  bool closed_ = false;
+};
+
+/**
+ * A tensor block that JS arrays view without a copy (`data({copy: false})`): the tensor holds one
+ * reference and each view one, dropped by its ArrayBuffer's finalizer; the block goes back to the pool
+ * with the last. Finalizers run on the JS thread, like every other use of the pool, and may run after
+ * the context is disposed: hence the shared pool.
+ */
+struct SharedBlock {
+  std::shared_ptr<BufferPool> pool;
+  float* data;
+  size_t cls;
+  int refs;
+
+  static void release(SharedBlock* b) {
+    if (--b->refs > 0) return;
+    b->pool->viewed -= b->cls;
+    b->pool->give(b->data, b->cls);
+    delete b;
+  }
 };
 
 // ---- persistent thread pool: workers wait on a generation counter; the caller is thread 0 ----
@@ -349,6 +383,7 @@ struct Entry {
   int64_t size = 0;
   size_t cls = 0;                                // pool class (0: adopted storage)
   Napi::Reference<Napi::Float32Array> adopted;   // the caller's array for adopted storage
+  SharedBlock* shared = nullptr;                 // set once a view of the block was handed to JS
   std::vector<Packed> packed;                    // packed forms of this tensor (weights), dropped on free
   uint64_t seq = 0;                              // the queued job that writes it (0: none); ready once completed
   bool freed = false;                            // freed while queued jobs may read it: dropped when they are done
@@ -373,6 +408,7 @@ class Context : public Napi::ObjectWrap<Context> {
                        {InstanceMethod("write", &Context::Write), InstanceMethod("adopt", &Context::Adopt),
                         InstanceMethod("read", &Context::Read),
                         InstanceMethod("readNew", &Context::ReadNew), InstanceMethod("readAsync", &Context::ReadAsync),
+                        InstanceMethod("view", &Context::View),
                         InstanceMethod("whenIdle", &Context::WhenIdle), InstanceMethod("free", &Context::Free),
                         InstanceMethod("exec", &Context::Exec), InstanceMethod("memory", &Context::Memory),
                         InstanceMethod("dispose", &Context::Dispose), InstanceMethod("info", &Context::Info),
@@ -539,7 +575,7 @@ class Context : public Napi::ObjectWrap<Context> {
 
   float* Allocate(Napi::Env env, int64_t n, size_t* cls) {
     if (n < 1 || n > kMaxElements) throw Napi::RangeError::New(env, "tensor size out of range: " + std::to_string(n));
-    float* p = buffers_.take((size_t)n * 4, cls);
+    float* p = buffers_->take((size_t)n * 4, cls);
     if (!p) throw Napi::Error::New(env, "out of memory allocating " + std::to_string(n * 4) + " bytes");
     return p;
   }
@@ -557,8 +593,12 @@ class Context : public Napi::ObjectWrap<Context> {
       std::free(p.data);
     }
     e.packed.clear();
-    if (e.cls) {
-      buffers_.give(e.data, e.cls);
+    if (e.shared) {
+      liveBytes_ -= e.cls;
+      SharedBlock::release(e.shared);
+      e.shared = nullptr;
+    } else if (e.cls) {
+      buffers_->give(e.data, e.cls);
       liveBytes_ -= e.cls;
     }
     e.adopted.Reset();
@@ -613,6 +653,34 @@ class Context : public Napi::ObjectWrap<Context> {
     CheckAlive(env);
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "readNew expects an id");
     return NewArray(env, Ready(env, info[0].As<Napi::Number>().DoubleValue()));
+  }
+
+  /**
+   * view(id): the tensor's own block as a Float32Array (tensor.data({copy: false})), kept from reuse
+   * until the array is collected; a copy for adopted storage, past kMaxViewed bytes of viewed blocks,
+   * or where external buffers are refused.
+   */
+  Napi::Value View(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "view expects an id");
+    Entry* e = Ready(env, info[0].As<Napi::Number>().DoubleValue());
+    if (!e->cls || !externalBuffers_ || (!e->shared && buffers_->viewed + e->cls > kMaxViewed)) return NewArray(env, e);
+    if (!e->shared) {
+      e->shared = new SharedBlock{buffers_, e->data, e->cls, 1};
+      buffers_->viewed += e->cls;
+    }
+    e->shared->refs++;
+    napi_value ab;
+    const napi_status st = napi_create_external_arraybuffer(
+        env, e->data, (size_t)e->size * 4,
+        [](napi_env, void*, void* hint) { SharedBlock::release(static_cast<SharedBlock*>(hint)); }, e->shared, &ab);
+    if (st == napi_ok) return Napi::Float32Array::New(env, (size_t)e->size, Napi::ArrayBuffer(env, ab), 0);
+    SharedBlock::release(e->shared);  // the tensor's own reference remains
+    externalBuffers_ = false;
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return NewArray(env, e);
   }
 
   /** The values of `e` in a new Float32Array (large ones over a pooled readback block). */
@@ -930,7 +998,7 @@ class Context : public Napi::ObjectWrap<Context> {
     Entry outs[kMaxOutputs];
     int made = 0;
     auto release = [&] {
-      for (int i = 0; i < made; i++) buffers_.give(outs[i].data, outs[i].cls);
+      for (int i = 0; i < made; i++) buffers_->give(outs[i].data, outs[i].cls);
     };
     try {
       for (; made < call.nOut; made++) {
@@ -979,10 +1047,11 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value Memory(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    o.Set("bytes", Napi::Number::New(env, (double)(buffers_.held() + cacheBytes_ + scratchBytes_.load())));
+    o.Set("bytes", Napi::Number::New(env, (double)(buffers_->held() + cacheBytes_ + scratchBytes_.load())));
     // Readback regions come back when the GC collects the arrays they were lent to, so their count
     // moves with GC timing: reported apart from `bytes` (the leak checks' figure), capped at kMaxSpare.
     o.Set("readbackBytes", Napi::Number::New(env, (double)(disposed_ ? 0 : readback_->spare())));
+    o.Set("viewBytes", Napi::Number::New(env, (double)buffers_->viewed));
     o.Set("liveBytes", Napi::Number::New(env, (double)liveBytes_));
     o.Set("cacheBytes", Napi::Number::New(env, (double)cacheBytes_.load()));
     o.Set("scratchBytes", Napi::Number::New(env, (double)scratchBytes_.load()));
@@ -1022,7 +1091,7 @@ class Context : public Napi::ObjectWrap<Context> {
     disposed_ = true;
     for (auto& kv : entries_) Drop(kv.second);
     entries_.clear();
-    buffers_.trim();
+    buffers_->close();
     readback_->close();
     pool_.reset();
     for (auto& slots : scratch_)
@@ -1048,9 +1117,12 @@ class Context : public Napi::ObjectWrap<Context> {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::vector<Scratch>> scratch_;
   Services services_{};
-  BufferPool buffers_;
+  std::shared_ptr<BufferPool> buffers_ = std::make_shared<BufferPool>();
   std::shared_ptr<ReadbackPool> readback_ = std::make_shared<ReadbackPool>();
   bool externalBuffers_ = true;
+  // Views are returned to the pool by V8's finalizers, which run only when the event loop turns: past
+  // this many bytes of viewed blocks (a synchronous loop of views), views are copies.
+  static constexpr size_t kMaxViewed = 256u << 20;
   std::unordered_map<int64_t, Entry> entries_;
   int64_t nextId_ = 1;
   size_t liveBytes_ = 0;

@@ -12,11 +12,13 @@ export interface NativeContext {
   readNew(id: number): Float32Array;
   /** undefined when the tensor is ready, else a Promise of its values once its queued kernel is done. */
   readAsync(id: number): Promise<Float32Array> | undefined;
+  /** The tensor's own block as a Float32Array, kept from reuse until collected (a copy where it cannot). */
+  view(id: number): Float32Array;
   /** undefined when no kernel is queued, else a Promise resolved when the queue is done. */
   whenIdle(): Promise<void> | undefined;
   free(id: number): void;
   exec(op: number, args: Float64Array, outIds: Float64Array): void;
-  memory(): { bytes: number; liveBytes: number; cacheBytes: number; scratchBytes: number; readbackBytes: number };
+  memory(): { bytes: number; liveBytes: number; cacheBytes: number; scratchBytes: number; readbackBytes: number; viewBytes: number };
   info(): { isa: string; threads: number; kernels: string[] };
   liveCount(): number;
   dispose(): void;

@@ -50,6 +50,24 @@ function checkReadSize(data: NativeHandle, size: number): void {
   if (size !== data.size) throw new HypercolumnError(`native read: asked for ${size} elements, the tensor has ${data.size}`, 'read');
 }
 
+/**
+ * `read()` of a ready large result waits one turn of the event loop: blocks of earlier results, which
+ * V8's finalizers hand back from a setImmediate after a collection, return to their pools first (an
+ * `await` loop of reads would otherwise never let them, and every read would take fresh memory).
+ */
+function afterCollectedBlocks(size: number, read: () => Float32Array): Promise<Float32Array> {
+  if (size < READBACK_MIN_ELEMENTS) return Promise.resolve(read());
+  return new Promise((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        resolve(read());
+      } catch (e) {
+        reject(e);
+      }
+    }),
+  );
+}
+
 function nativeError(op: string, e: unknown): HypercolumnError {
   const msg = e instanceof Error ? e.message : String(e);
   return new HypercolumnError(msg.startsWith(`${op}:`) ? `native ${msg}` : `native ${op}: ${msg}`, op);
@@ -102,19 +120,25 @@ export class NativeBackend implements Backend<NativeHandle> {
       checkReadSize(data, size);
       const pending = this.ctx.readAsync(data.id);
       if (pending) return pending.catch((e: unknown) => Promise.reject(nativeError('read', e)));
-      // A large ready result waits one turn of the event loop: the blocks of earlier results, which
-      // V8 hands back from a setImmediate after a collection, return to the pool first.
-      if (size >= READBACK_MIN_ELEMENTS)
-        return new Promise((resolve, reject) =>
-          setImmediate(() => {
-            try {
-              resolve(this.readSync(data, size));
-            } catch (e) {
-              reject(e);
-            }
-          }),
-        );
-      return Promise.resolve(this.readSync(data, size));
+      return afterCollectedBlocks(size, () => this.readSync(data, size));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  /** `data({copy: false})`: the tensor's own block, lent to JS until the array is collected. */
+  view(data: NativeHandle, size: number): Promise<Float32Array> {
+    try {
+      checkReadSize(data, size);
+      const viewNow = () => {
+        try {
+          return this.ctx.view(data.id);
+        } catch (e) {
+          throw nativeError('read', e);
+        }
+      };
+      const pending = this.ctx.whenIdle();
+      if (pending) return pending.then(viewNow, (e: unknown) => Promise.reject(nativeError('read', e)));
+      return afterCollectedBlocks(size, viewNow);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -155,8 +179,10 @@ export class NativeBackend implements Backend<NativeHandle> {
   sync(): Promise<void> {
     return this.ctx.whenIdle() ?? Promise.resolve();
   }
-  memory(): { bytes: number } {
-    return { bytes: this.ctx.memory().bytes };
+  /** `bytes`: what the backend holds; `viewBytes`: blocks lent to JS arrays by `data({copy: false})`, among them. */
+  memory(): { bytes: number; viewBytes: number } {
+    const m = this.ctx.memory();
+    return { bytes: m.bytes, viewBytes: m.viewBytes };
   }
   /** Live handles (for leak tests). */
   liveCount(): number {

@@ -72,13 +72,17 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
     return new Float64Array(a);
   };
   const outIds = new Float64Array(4);
+  const views = [];
   const exec = (op, args) => {
     ctx.exec(op, args, outIds);
     for (let i = 0; i < 4; i++) if (outIds[i]) live.push(outIds[i]);
     const first = outIds[0];
     outIds.fill(0);
     if (first && r() < 0.3) ctx.readNew(first); // waits for a queued kernel
+    else if (first && r() < 0.2) views.push(ctx.view(first)); // lends the block: it must outlive frees and dispose
   };
+  // every value of every view: a block freed under a view would be a use after free (ASan)
+  const touchViews = () => views.reduce((sum, v) => sum + v.reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0), 0);
   const randShape = () => Array.from({ length: 1 + Math.floor(r() * 4) }, () => 1 + Math.floor(r() * 5));
   const weird = () => (r() < 0.5 ? WEIRD[Math.floor(r() * WEIRD.length)] : Math.floor(r() * 6));
 
@@ -98,6 +102,10 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
   attempt(() => ctx.readAsync(-1));
   attempt(() => ctx.readAsync('x'));
   attempt(() => ctx.whenIdle());
+  attempt(() => ctx.view(12345678));
+  attempt(() => ctx.view(NaN));
+  attempt(() => ctx.view('x'));
+  attempt(() => ctx.view());
   attempt(() => ctx.write(new Float32Array(0)));
   attempt(() => ctx.write([1, 2, 3]));
   attempt(() => ctx.free(a));
@@ -113,6 +121,7 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
   structuredClone(owned.buffer, { transfer: [owned.buffer] });
   attempt(() => exec(relu, new Float64Array([1, adopted, 1, 8, 1, 1, 8, 0])));
   attempt(() => ctx.read(adopted, new Float32Array(8)));
+  attempt(() => ctx.view(adopted));
   attempt(() => ctx.free(adopted));
   // valid convolutions that take the AVX-512 output-channel tile (64 outputs of a 7-wide layer), read back
   const conv = kernels.indexOf('conv2d');
@@ -170,8 +179,11 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
     }
   }
   for (const id of live) attempt(() => ctx.free(id));
+  touchViews();
   const memory = ctx.memory();
   ctx.dispose();
+  touchViews();
+  attempt(() => ctx.view(1));
   attempt(() => ctx.write(new Float32Array(1)));
   return { ...stats, liveBytesAtEnd: memory.liveBytes };
 }

@@ -1,9 +1,11 @@
 /**
  * Reads of large results (split over the pool at 2 threads when nothing is queued) return every value,
- * by readSync (a pooled readback block), readInto (the caller's array) and read (async).
+ * by readSync (a pooled readback block), readInto (the caller's array) and read (async); views
+ * (`data({copy: false})`) lend the tensor's own block and keep it from reuse while the array lives.
  */
+import { conv2dGeometry } from '@hypercolumn/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNativeBackend } from '../src/index.js';
+import { createNativeBackend, nativeKernels } from '../src/index.js';
 import { skipReason } from './helpers.js';
 
 /** The first index where a and b differ (-1: none); toEqual on millions of elements takes a minute. */
@@ -31,4 +33,42 @@ describe.skipIf(skipReason !== undefined)('large reads', () => {
       b.free(h);
     }
   });
+
+  it.each([1, 2])('at %i thread(s) a view is the block itself: valid after free, its block not handed out again while it lives', async (threads) => {
+    const b = backends[threads - 1]!;
+    for (const n of [7, 100_003]) {
+      const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      const h = b.write(values);
+      const view = await b.view(h, n);
+      expect(firstDifference(view, values)).toBe(-1);
+      const before = b.memory().viewBytes;
+      expect(before).toBeGreaterThanOrEqual(n * 4);
+      b.free(h);
+      // same size: a block back in the pool would be the next one handed out
+      const others = [1, 2, 3].map((k) => b.write(new Float32Array(n).fill(k)));
+      expect(firstDifference(view, values)).toBe(-1);
+      for (const o of others) b.free(o);
+      expect(b.liveCount()).toBe(0);
+    }
+  });
+
+  it('a view of a queued convolution waits for it; views survive the backend', async () => {
+    const b = createNativeBackend({ threads: 2, asyncMinFlops: 0 });
+    const xs = [1, 8, 40, 40], ws = [8, 8, 3, 3];
+    const x = Float32Array.from({ length: 8 * 40 * 40 }, (_, i) => ((i * 37) % 101) / 101 - 0.5);
+    const w = Float32Array.from({ length: 8 * 8 * 9 }, (_, i) => ((i * 53) % 89) / 89 - 0.5);
+    const g = conv2dGeometry('conv2d', xs, ws, { padding: 1 });
+    const xh = b.write(x), wh = b.write(w);
+    const y = nativeKernels.conv2d!({ x: { data: xh, shape: xs }, w: { data: wh, shape: ws } }, { geometry: g } as never, b, { y: [1, 8, 40, 40] });
+    const view = await b.view(y, y.size); // queued: resolves once the kernel is done
+    // one inner output against a float64 sum of the definition
+    let want = 0;
+    for (let c = 0; c < 8; c++)
+      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) want += x[(c * 40 + 20 + ky - 1) * 40 + 21 + kx - 1]! * w[((5 * 8 + c) * 3 + ky) * 3 + kx]!;
+    expect(Math.abs(view[(5 * 40 + 20) * 40 + 21]! - want)).toBeLessThanOrEqual(1e-5 * 72);
+    const copy = b.readSync(y, y.size);
+    b.dispose(); // frees every tensor; the viewed block waits for the view
+    expect(firstDifference(view, copy)).toBe(-1);
+  });
 });
+

@@ -46,6 +46,12 @@ export interface Backend<D = unknown> {
   /** Synchronous read into the caller's buffer (one copy), for host-visible backends. */
   readInto?(data: D, out: Float32Array): void;
   /**
+   * The storage itself as a Float32Array, once pending work is done (`tensor.data({copy: false})`):
+   * host-visible backends lend it instead of copying. The array must stay valid after `free`: the
+   * backend reuses the memory only once the array is unreachable.
+   */
+  view?(data: D, size: number): Promise<Float32Array>;
+  /**
    * Releases storage made by `write` or by a kernel. It may arrive while work that reads the handle
    * is still pending: the backend keeps the storage alive until that work completes.
    */

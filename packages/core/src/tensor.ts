@@ -3,6 +3,7 @@ import { record, backward as runBackward, type GradNode } from './autograd.js';
 import { countRead, countWrite } from './counters.js';
 import { backendByName, flushBackend, isGradEnabled, keep, lostReason, sizeOf, trackStorage, trackTensor, untrackStorage, untrackTensor } from './engine.js';
 import { fail, HypercolumnError } from './errors.js';
+import { checkBoolean, checkOptions } from './validate.js';
 
 /** The data of every zero-element tensor: no backend ever sees one (DESIGN §2). */
 const EMPTY: unique symbol = Symbol('empty');
@@ -131,13 +132,21 @@ export class Tensor {
     }
   }
 
-  /** Copies the values out (async: works on every backend). */
-  async data(): Promise<Float32Array> {
+  /**
+   * The values (async: works on every backend), in a new Float32Array. With `{copy: false}` a
+   * host-visible backend (cpu, native) may return its own storage instead, as PyTorch's `.numpy()`
+   * does: no copy, and still valid after `dispose()`. It is the tensor's memory, so treat it as
+   * read-only: a write would change the tensor. Other backends copy.
+   */
+  async data(options?: { copy?: boolean }): Promise<Float32Array> {
+    const copy = checkBoolean('data', 'copy', checkOptions<{ copy: boolean }>('data', options, ['copy']).copy ?? true);
     this.assertUsable('data', 'tensor');
     if (this.currentStorage.isEmpty) return new Float32Array(0);
-    countRead(this.currentStorage.backend);
-    flushBackend(this.currentStorage.backend);
-    return this.currentStorage.backend.read(this.currentStorage.data, this.size);
+    const backend = this.currentStorage.backend;
+    countRead(backend);
+    flushBackend(backend);
+    if (!copy && backend.view) return backend.view(this.currentStorage.data, this.size);
+    return backend.read(this.currentStorage.data, this.size);
   }
 
   /** Copies the values out synchronously, where the backend allows it. */

@@ -276,4 +276,37 @@ describe('host-visible storage', () => {
     expectHcError(() => hc.tensor(values, [3], { copy: 'no' as never }), 'tensor: copy expected');
     for (const t of [adopted, copied, again]) t.dispose();
   });
+
+  it('data({copy: false}) lends cpu storage without a copy, still valid after dispose; data() copies', async () => {
+    await hc.setBackend('cpu');
+    const x = hc.mul(hc.tensor([1, 2, 3]), 2);
+    const view = await x.data({ copy: false });
+    expect(await x.data({ copy: false })).toBe(view); // the storage itself, both times
+    const copy = await x.data();
+    expect(copy).not.toBe(view);
+    x.dispose();
+    expect(Array.from(view)).toEqual([2, 4, 6]);
+    await expect(x.data({ copy: false })).rejects.toThrow(/data: tensor expected a live tensor/);
+  });
+
+  it('data() options are checked: copy must be a boolean, no unknown keys', async () => {
+    const x = hc.tensor([1, 2]);
+    await expect(x.data({ copy: 'no' as never })).rejects.toThrow(/data: copy expected a boolean, got "no"/);
+    await expect(x.data({ cpy: false } as never)).rejects.toThrow(/data: options expected only keys "copy"/);
+    await expect(x.data(7 as never)).rejects.toThrow(/data: options expected an object, got 7/);
+    await expect(x.data({ copy: 'no' as never })).rejects.toBeInstanceOf(hc.HypercolumnError);
+    x.dispose();
+  });
+
+  it('data({copy: false}) on a backend that cannot lend its storage is a copy', async () => {
+    const noView = Object.assign(createCpuBackend({ name: 'noview' }), { view: undefined }); // as wasm and WebGPU
+    hc.registerBackend('noview', () => noView);
+    const x = hc.tensor([1, 2, 3], [3], { backend: 'noview' });
+    const a = await x.data({ copy: false });
+    const b = await x.data({ copy: false });
+    expect(a).not.toBe(b);
+    expect(Array.from(a)).toEqual([1, 2, 3]);
+    x.dispose();
+    hc.removeBackend('noview');
+  });
 });
