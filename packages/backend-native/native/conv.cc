@@ -129,50 +129,57 @@ void phasePlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, 
 // ---- output channels in the vector lanes (AVX-512, stride 1) ----
 // The flat tile computes whole padded rows: a 14-wide layer with 1+1 padding (conv C) throws away 2
 // columns in 16, and 16-lane vectors cannot cover 196 pixels in fewer than 208 lanes anyway. Here a
-// tile is kOcP output pixels (any pixels: each is a broadcast of its own input element) × up to 48
-// output channels in vectors, so no lane is wasted; weights are packed [k][48] per block of channels.
-constexpr int kOcP = 8, kOcNV = 3, kOcBlock = kOcNV * 16;
+// tile is P output pixels (any pixels: each is a broadcast of its own input element) × a block of
+// output channels in vectors, so no lane is wasted; weights are packed [k][block] per block of channels.
+// Two shapes of 24 accumulators: 6 pixels × 64 channels where the channels come in 64s (conv C's 256:
+// no short block), else 8 pixels × 48 channels (the last block 16 or 32 wide).
+struct OcShape {
+  int pixels, block;  // pixels per tile, channels per full block (a multiple of 16)
+};
+inline OcShape ocShape(int64_t og) { return og % 64 == 0 ? OcShape{6, 64} : OcShape{8, 48}; }
+constexpr int kOcMaxP = 8;
 
-/** out[p][v·16 + j] = Σ_k x(base + koff[k] + poff[p]) · W[k][v·16 + j], W with NV·16 floats per k. */
-template <int NV>
+/** out[p][v·16 + j] = Σ_k x(base + koff[k] + poff[p]) · W[k][v·16 + j], W with NV·16 floats per k; rows of out `ld` apart. */
+template <int P, int NV>
 inline void microOC(int64_t K, const float* __restrict Wk, const float* __restrict base, const int32_t* __restrict koff,
-                    const int32_t* poff, float* __restrict out, bool accumulate) {
-  V acc[kOcP][NV];
+                    const int32_t* poff, float* __restrict out, int64_t ld, bool accumulate) {
+  V acc[P][NV];
 #pragma GCC unroll 8
-  for (int p = 0; p < kOcP; p++)
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; v++) acc[p][v] = accumulate ? V::load(out + p * kOcBlock + v * 16) : V::zero();
-  int32_t po[kOcP];
-  for (int p = 0; p < kOcP; p++) po[p] = poff[p];
+  for (int p = 0; p < P; p++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[p][v] = accumulate ? V::load(out + p * ld + v * 16) : V::zero();
+  int32_t po[P];
+  for (int p = 0; p < P; p++) po[p] = poff[p];
   for (int64_t k = 0; k < K; k++) {
     const float* xk = base + koff[k];
     V wv[NV];
-#pragma GCC unroll 3
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) wv[v] = V::load(Wk + k * NV * 16 + v * 16);
 #pragma GCC unroll 8
-    for (int p = 0; p < kOcP; p++) {
+    for (int p = 0; p < P; p++) {
       const V a = V::set1(xk[po[p]]);
-#pragma GCC unroll 3
+#pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[p][v] = V::fma(a, wv[v], acc[p][v]);
     }
   }
 #pragma GCC unroll 8
-  for (int p = 0; p < kOcP; p++)
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; v++) acc[p][v].store(out + p * kOcBlock + v * 16);
+  for (int p = 0; p < P; p++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[p][v].store(out + p * ld + v * 16);
 }
 
 /** Whether the output-channel tile wastes fewer lanes than the flat one (stride 1, og a multiple of 16). */
 bool ocPays(int64_t og, int64_t OH, int64_t OW, int64_t Ws) {
-  if (og % 16 != 0 || og < 32 || OH * OW < kOcP) return false;
+  if (og % 16 != 0 || og < 32 || OH * OW < kOcMaxP) return false;
   const int64_t flatLanes = (OH * Ws + 15) / 16 * 16;  // at least this many lanes per 16 output channels
   return flatLanes * 10 > OH * OW * 11;                 // over 10 % wasted
 }
 
-/** Weights per group, blocks of 48 output channels (the last 16 or 32): [block][k][width]. */
+/** Weights per group, blocks of ocShape(og).block output channels (the last may be narrower): [block][k][width]. */
 void packOc(int64_t og, int64_t K, const float* w, int64_t gi, float* dst) {
-  for (int64_t o0 = 0; o0 < og; o0 += kOcBlock) {
-    const int64_t width = imin(kOcBlock, og - o0);
+  const int64_t blockWidth = ocShape(og).block;
+  for (int64_t o0 = 0; o0 < og; o0 += blockWidth) {
+    const int64_t width = imin(blockWidth, og - o0);
     float* d = dst + o0 * K;
     for (int64_t k = 0; k < K; k++)
       for (int64_t j = 0; j < width; j++) d[k * width + j] = w[((gi * og) + o0 + j) * K + k];
@@ -181,24 +188,26 @@ void packOc(int64_t og, int64_t K, const float* w, int64_t gi, float* dst) {
 
 /**
  * Items of (image and group, block of channels, group of pixel tiles); the reduction runs in slices of
- * kOcKC so a slice of the block's weights (kOcKC × 48 floats, 24 KiB) stays in L1 across the tiles.
+ * kOcKC so a slice of the block's weights (kOcKC × 64 floats, 32 KiB) stays in L1 across the tiles.
  */
 constexpr int64_t kOcKC = 128, kOcTilesPerItem = 13;
 
-void ocConv(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t K, int64_t OH, int64_t OW, int64_t Ws,
-            int64_t plane, const float* xp, const int32_t* koff, const float* Aoc, const float* bias, bool relu, float* y) {
-  const int64_t cg = C / G, O = og * G, P = OH * OW, pTiles = (P + kOcP - 1) / kOcP;
-  const int64_t oBlocks = (og + kOcBlock - 1) / kOcBlock, pGroups = (pTiles + kOcTilesPerItem - 1) / kOcTilesPerItem;
+template <int P, int FullNV>
+void ocConvShaped(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t K, int64_t OH, int64_t OW, int64_t Ws,
+                  int64_t plane, const float* xp, const int32_t* koff, const float* Aoc, const float* bias, bool relu, float* y) {
+  constexpr int64_t kBlock = FullNV * 16;
+  const int64_t cg = C / G, O = og * G, Pix = OH * OW, pTiles = (Pix + P - 1) / P;
+  const int64_t oBlocks = (og + kBlock - 1) / kBlock, pGroups = (pTiles + kOcTilesPerItem - 1) / kOcTilesPerItem;
   par(c, N * G * oBlocks * pGroups, 1, [&](int64_t b, int64_t e, int t) {
-    float* acc = scratch(c, t, 1, kOcTilesPerItem * kOcP * kOcBlock);
-    int32_t poff[kOcTilesPerItem][kOcP];
+    float* acc = scratch(c, t, 1, kOcTilesPerItem * P * kBlock);
+    int32_t poff[kOcTilesPerItem][P];
     for (int64_t it = b; it < e; it++) {
       const int64_t pg = it % pGroups, ob = (it / pGroups) % oBlocks, ng = it / (pGroups * oBlocks);
-      const int64_t n = ng / G, g = ng % G, o0 = ob * kOcBlock, width = imin(kOcBlock, og - o0);
+      const int64_t n = ng / G, g = ng % G, o0 = ob * kBlock, width = imin(kBlock, og - o0);
       const int64_t t0 = pg * kOcTilesPerItem, tiles = imin(kOcTilesPerItem, pTiles - t0);
       for (int64_t ti = 0; ti < tiles; ti++) {
-        const int64_t p0 = (t0 + ti) * kOcP, np = imin(kOcP, P - p0);
-        for (int p = 0; p < kOcP; p++) {
+        const int64_t p0 = (t0 + ti) * P, np = imin(P, Pix - p0);
+        for (int p = 0; p < P; p++) {
           const int64_t q = p0 + imin(p, np - 1);  // a short last tile repeats its last pixel
           poff[ti][p] = (int32_t)((q / OW) * Ws + q % OW);
         }
@@ -209,29 +218,183 @@ void ocConv(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t K, int
         const int64_t kc = imin(kOcKC, K - k0);
         const float* Wk = Wblock + k0 * width;
         for (int64_t ti = 0; ti < tiles; ti++) {
-          float* out = acc + ti * kOcP * kOcBlock;
+          float* out = acc + ti * P * kBlock;
           switch (width / 16) {
-            case 1: microOC<1>(kc, Wk, base, koff + k0, poff[ti], out, k0 > 0); break;
-            case 2: microOC<2>(kc, Wk, base, koff + k0, poff[ti], out, k0 > 0); break;
-            default: microOC<3>(kc, Wk, base, koff + k0, poff[ti], out, k0 > 0); break;
+            case 1: microOC<P, 1>(kc, Wk, base, koff + k0, poff[ti], out, kBlock, k0 > 0); break;
+            case 2: microOC<P, 2>(kc, Wk, base, koff + k0, poff[ti], out, kBlock, k0 > 0); break;
+            case 3: microOC<P, 3>(kc, Wk, base, koff + k0, poff[ti], out, kBlock, k0 > 0); break;
+            default: microOC<P, FullNV>(kc, Wk, base, koff + k0, poff[ti], out, kBlock, k0 > 0); break;
           }
         }
       }
       for (int64_t ti = 0; ti < tiles; ti++) {
-        const int64_t p0 = (t0 + ti) * kOcP, np = imin(kOcP, P - p0);
-        const float* tile = acc + ti * kOcP * kOcBlock;
+        const int64_t p0 = (t0 + ti) * P, np = imin(P, Pix - p0);
+        const float* tile = acc + ti * P * kBlock;
         for (int64_t j = 0; j < width; j++) {
           const int64_t o = g * og + o0 + j;
           const float bv = bias ? bias[o] : 0.0f;
-          float* yo = y + (n * O + o) * P + p0;
+          float* yo = y + (n * O + o) * Pix + p0;
           for (int64_t p = 0; p < np; p++) {
-            const float v = tile[p * kOcBlock + j] + bv;
+            const float v = tile[p * kBlock + j] + bv;
             yo[p] = relu ? (v > 0.0f ? v : 0.0f) : v;
           }
         }
       }
     }
   });
+}
+
+void ocConv(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t K, int64_t OH, int64_t OW, int64_t Ws,
+            int64_t plane, const float* xp, const int32_t* koff, const float* Aoc, const float* bias, bool relu, float* y) {
+  if (ocShape(og).block == 64)
+    ocConvShaped<6, 4>(c, N, C, G, og, K, OH, OW, Ws, plane, xp, koff, Aoc, bias, relu, y);
+  else
+    ocConvShaped<8, 3>(c, N, C, G, og, K, OH, OW, Ws, plane, xp, koff, Aoc, bias, relu, y);
+}
+
+// ---- Winograd F(2×2, 3×3) (AVX-512, 3×3 stride 1 dilation 1, wide layers) ----
+// Each 2×2 block of outputs ("tile") comes from a 4×4 input patch d: Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, so a
+// 3×3 layer becomes 16 products U_ξ·V_ξ of (channels × channels) by (channels × tiles), 2.25× fewer
+// multiply-adds than the direct sum. Its transforms only add, subtract and halve: the rounding stays
+// that of a direct sum of a few more terms. The products run on the output-channel tile (microOC).
+bool winogradPays(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t cg, int64_t og, int64_t OH, int64_t OW) {
+  return kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && cg >= 32 && og >= 32 && og % 16 == 0 && OH >= 4 && OW >= 4;
+}
+
+/** U_ξ = G g Gᵀ per (o, c), packed per group and ξ as packOc packs a (cg × og) matrix: [ξ][block][c][width]. */
+void packWinogradWeights(int64_t G, int64_t og, int64_t cg, const float* w, float* U) {
+  const int64_t blockWidth = ocShape(og).block;
+  for (int64_t gi = 0; gi < G; gi++)
+    for (int64_t o = 0; o < og; o++)
+      for (int64_t ch = 0; ch < cg; ch++) {
+        const float* k = w + ((gi * og + o) * cg + ch) * 9;
+        float t[4][3], u[4][4];
+        for (int col = 0; col < 3; col++) {
+          const float a = k[col], b = k[3 + col], d = k[6 + col];
+          t[0][col] = a, t[1][col] = 0.5f * (a + b + d), t[2][col] = 0.5f * (a - b + d), t[3][col] = d;
+        }
+        for (int row = 0; row < 4; row++) {
+          const float a = t[row][0], b = t[row][1], d = t[row][2];
+          u[row][0] = a, u[row][1] = 0.5f * (a + b + d), u[row][2] = 0.5f * (a - b + d), u[row][3] = d;
+        }
+        const int64_t o0 = o / blockWidth * blockWidth, width = imin(blockWidth, og - o0);
+        for (int xi = 0; xi < 16; xi++)
+          U[(gi * 16 + xi) * cg * og + o0 * cg + ch * width + (o - o0)] = u[xi / 4][xi % 4];
+      }
+}
+
+void winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G, int64_t pt, int64_t pl, int64_t O, int64_t OH,
+                  int64_t OW, const float* x, const float* U, const float* bias, bool relu, float* y) {
+  const int64_t cg = C / G, og = O / G, TH = (OH + 1) / 2, TW = (OW + 1) / 2, T = N * TH * TW;
+  // zero-padded input split into even and odd columns (Hp × Ws each), with slack for the last row's vectors
+  const int64_t Hp = 2 * TH + 2, Ws = TW + 1, plane = 2 * Hp * Ws, slack = 32;
+  const OcShape shape = ocShape(og);
+  const int64_t Tp = roundUp(T, shape.pixels) + shape.pixels;  // rows of M a short last tile may write
+  float* padded = scratch(c, 0, 6, N * C * plane + slack);
+  float* Vt = scratch(c, 0, 7, 16 * cg * T);
+  float* M = scratch(c, 0, 8, 16 * Tp * og);
+  int32_t* koff = reinterpret_cast<int32_t*>(scratch(c, 0, 9, cg));
+  for (int64_t ch = 0; ch < cg; ch++) koff[ch] = (int32_t)(ch * T);
+  phasePlanes(c, x, N * C, H, W, pt, pl, 1, 2, Hp, Ws, padded, slack);
+  for (int64_t gi = 0; gi < G; gi++) {
+    // V_ξ[c][t] = (Bᵀ d B)_ξ for the patch of tile t in channel c, 16 tiles of a row at a time: the
+    // patch columns 2tx…2tx+3 are even[tx], odd[tx], even[tx+1], odd[tx+1] of the phase planes
+    par(c, cg * N, 1, [&](int64_t b, int64_t e, int) {
+      for (int64_t it = b; it < e; it++) {
+        const int64_t ch = it % cg, n = it / cg;
+        const float* even = padded + (n * C + gi * cg + ch) * plane;
+        const float* odd = even + Hp * Ws;
+        float* dst = Vt + ch * T + n * TH * TW;
+        for (int64_t ty = 0; ty < TH; ty++)
+          for (int64_t tx = 0; tx < TW; tx += 16) {
+            const __mmask16 lanes = (__mmask16)(TW - tx >= 16 ? 0xffff : (1u << (TW - tx)) - 1);
+            V d[4][4];
+            for (int r = 0; r < 4; r++) {
+              const int64_t row = (2 * ty + r) * Ws + tx;
+              d[r][0] = V::load(even + row), d[r][1] = V::load(odd + row);
+              d[r][2] = V::load(even + row + 1), d[r][3] = V::load(odd + row + 1);
+            }
+            V u[4][4];
+            for (int col = 0; col < 4; col++) {
+              u[0][col] = V::sub(d[0][col], d[2][col]);
+              u[1][col] = V::add(d[1][col], d[2][col]);
+              u[2][col] = V::sub(d[2][col], d[1][col]);
+              u[3][col] = V::sub(d[1][col], d[3][col]);
+            }
+            float* out = dst + ty * TW + tx;
+            for (int row = 0; row < 4; row++) {
+              const V v[4] = {V::sub(u[row][0], u[row][2]), V::add(u[row][1], u[row][2]), V::sub(u[row][2], u[row][1]),
+                              V::sub(u[row][1], u[row][3])};
+              for (int col = 0; col < 4; col++) _mm512_mask_storeu_ps(out + (row * 4 + col) * cg * T, lanes, v[col].v);
+            }
+          }
+      }
+    });
+    // M_ξ[t][o] = Σ_c V_ξ[c][t] · U_ξ[c][o]
+    const int64_t blockWidth = shape.block, oBlocks = (og + blockWidth - 1) / blockWidth;
+    const int64_t pTiles = (T + shape.pixels - 1) / shape.pixels, pGroups = (pTiles + kOcTilesPerItem - 1) / kOcTilesPerItem;
+    const float* Ug = U + gi * 16 * cg * og;
+    par(c, 16 * oBlocks * pGroups, 1, [&](int64_t b, int64_t e, int) {
+      int32_t poff[kOcMaxP];
+      for (int64_t it = b; it < e; it++) {
+        const int64_t pg = it % pGroups, ob = (it / pGroups) % oBlocks, xi = it / (pGroups * oBlocks);
+        const int64_t o0 = ob * blockWidth, width = imin(blockWidth, og - o0);
+        const float* Uxi = Ug + xi * cg * og + o0 * cg;
+        const float* Vxi = Vt + xi * cg * T;
+        const int64_t t0 = pg * kOcTilesPerItem * shape.pixels, t1 = imin(T, t0 + kOcTilesPerItem * shape.pixels);
+        for (int64_t k0 = 0; k0 < cg; k0 += kOcKC) {
+          const int64_t kc = imin(kOcKC, cg - k0);
+          for (int64_t tt = t0; tt < t1; tt += shape.pixels) {
+            for (int p = 0; p < shape.pixels; p++) poff[p] = (int32_t)imin(tt + p, T - 1);
+            float* out = M + (xi * Tp + tt) * og + o0;
+            const float* Wk = Uxi + k0 * width;
+            if (shape.pixels == 6)
+              microOC<6, 4>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0);
+            else
+              switch (width / 16) {
+                case 1: microOC<8, 1>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
+                case 2: microOC<8, 2>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
+                default: microOC<8, 3>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
+              }
+          }
+        }
+      }
+    });
+    // Y = Aᵀ M A per tile, 16 output channels at a time
+    par(c, T, 4, [&](int64_t b, int64_t e, int) {
+      alignas(64) float res[4][16];
+      for (int64_t t = b; t < e; t++) {
+        const int64_t n = t / (TH * TW), ty = (t / TW) % TH, tx = t % TW;
+        for (int64_t o0 = 0; o0 < og; o0 += 16) {
+          V m[16];
+          for (int xi = 0; xi < 16; xi++) m[xi] = V::load(M + (xi * Tp + t) * og + o0);
+          V r[2][4];
+          for (int col = 0; col < 4; col++) {
+            r[0][col] = V::add(V::add(m[col], m[4 + col]), m[8 + col]);
+            r[1][col] = V::sub(V::sub(m[4 + col], m[8 + col]), m[12 + col]);
+          }
+          const V bv = bias ? V::load(bias + gi * og + o0) : V::zero();
+          for (int row = 0; row < 2; row++) {
+            V a = V::add(V::add(V::add(r[row][0], r[row][1]), r[row][2]), bv);
+            V d = V::add(V::sub(V::sub(r[row][1], r[row][2]), r[row][3]), bv);
+            if (relu) a = V::max(a, V::zero()), d = V::max(d, V::zero());
+            a.store(res[row * 2]);
+            d.store(res[row * 2 + 1]);
+          }
+          const bool fullRow = 2 * tx + 1 < OW, fullCol = 2 * ty + 1 < OH;
+          for (int j = 0; j < 16; j++) {
+            float* yo = y + ((n * O + gi * og + o0 + j) * OH + 2 * ty) * OW + 2 * tx;
+            yo[0] = res[0][j];
+            if (fullRow) yo[1] = res[1][j];
+            if (fullCol) {
+              yo[OW] = res[2][j];
+              if (fullRow) yo[OW + 1] = res[3][j];
+            }
+          }
+        }
+      }
+    });
+  }
 }
 #endif
 
@@ -355,6 +518,18 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
     return false;
   if (b.data && !sizeIs(c, op, "b", b, g.O)) return false;
   const bool relu = act == 1;
+#if defined(__AVX512F__)
+  if (winogradPays(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.cg, g.og, g.OH, g.OW)) {
+    bool fresh = false;
+    const uint64_t key = 0x4000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
+    float* U = c.sv->cache(c, 1, key, g.G * 16 * g.cg * g.og, &fresh);
+    if (!U) U = scratch(c, 0, 5, g.G * 16 * g.cg * g.og), fresh = true;
+    if (fresh) packWinogradWeights(g.G, g.og, g.cg, w.data, U);
+    if (c.checkOnly) return true;
+    winogradConv(c, g.N, g.C, g.H, g.W, g.G, g.pt, g.pl, g.O, g.OH, g.OW, x.data, U, b.data, relu, y.data);
+    return true;
+  }
+#endif
   // phase planes pay off while every phase is read (stride within the kernel's extent)
   if (g.sh <= (g.kh - 1) * g.dh + 1 && g.sw <= (g.kw - 1) * g.dw + 1) {
     const float* Aoc = nullptr;  // weights for the output-channel tile, which then needs no row panels

@@ -43,6 +43,8 @@ export interface NativeBackendOptions {
 // Handing a kernel to the runner and waking the event loop when it is done costs tens of µs on a
 // quiet machine and up to milliseconds on a loaded one: only kernels of several milliseconds go.
 const DEFAULT_ASYNC_MIN_FLOPS = 1e9;
+/** Bytes of views lent between two turns of the event loop (see view()). */
+const VIEW_TURN_BYTES = 32 << 20;
 /** Reads of at least this many elements get a pooled readback block (binding.cc, ReadbackPool::kMinBytes). */
 const READBACK_MIN_ELEMENTS = 16 * 1024;
 
@@ -86,6 +88,7 @@ export class NativeBackend implements Backend<NativeHandle> {
   private readonly ctx: NativeContext;
   private readonly opIndex = new Map<string, number>();
   private readonly outIds = new Float64Array(4);
+  private lentSinceTurn = 0;
 
   constructor(
     addon: NativeAddon,
@@ -138,6 +141,12 @@ export class NativeBackend implements Backend<NativeHandle> {
       };
       const pending = this.ctx.whenIdle();
       if (pending) return pending.then(viewNow, (e: unknown) => Promise.reject(nativeError('read', e)));
+      // Lent blocks come back through finalizers that need a turn of the event loop, which an `await`
+      // loop of views never gives: one turn per VIEW_TURN_BYTES lent (a turn costs 20–70 µs; small
+      // results must not pay it every time, as copies of large ones do).
+      this.lentSinceTurn += size * 4;
+      if (this.lentSinceTurn < VIEW_TURN_BYTES) return Promise.resolve(viewNow());
+      this.lentSinceTurn = 0;
       return afterCollectedBlocks(size, viewNow);
     } catch (e) {
       return Promise.reject(e);

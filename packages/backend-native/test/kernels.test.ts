@@ -93,6 +93,13 @@ function randomConvCases(count: number) {
     { x: [2, 8, 6, 7], w: [64, 8, 3, 3], opts: { padding: 1 } },
     { x: [1, 6, 9, 8], w: [64, 3, 3, 3], opts: { groups: 2, dilation: 2, padding: [1, 2, 2, 1] } },
     { x: [1, 5, 4, 4], w: [48, 5, 1, 1], opts: { padding: 1 } },
+    // 3×3 stride-1 layers of ≥ 32 channels in and out take Winograd F(2×2, 3×3) with AVX-512: odd output
+    // sizes (half tiles), rows of tiles past one vector and masked tails, both channel blocks (64s; 48s
+    // with a narrower last), groups, uneven pads, bias and ReLU
+    { x: [2, 32, 9, 11], w: [48, 32, 3, 3], opts: { padding: 1 } },
+    { x: [1, 64, 8, 21], w: [64, 32, 3, 3], opts: { groups: 2, padding: [0, 2, 1, 0] } },
+    { x: [1, 40, 6, 40], w: [128, 40, 3, 3], opts: {} },
+    { x: [1, 33, 7, 7], w: [80, 33, 3, 3], opts: { padding: 1 } },
     // stride 2 over rows wide enough for the vector deinterleave of the phase planes, plus its tail
     // (conv B's 7×7/2 stem in miniature; an odd width and uneven pads shift the phases)
     { x: [2, 3, 9, 75], w: [10, 3, 7, 7], opts: { stride: 2, padding: 3 } },
