@@ -657,15 +657,18 @@ class Context : public Napi::ObjectWrap<Context> {
 
   /**
    * view(id): the tensor's own block as a Float32Array (tensor.data({copy: false})), kept from reuse
-   * until the array is collected; a copy for adopted storage, past kMaxViewed bytes of viewed blocks,
-   * or where external buffers are refused.
+   * until the array is collected; a copy for results under 64 KiB, adopted storage, past kMaxViewed
+   * bytes of viewed blocks, or where external buffers are refused.
    */
   Napi::Value View(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckAlive(env);
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "view expects an id");
     Entry* e = Ready(env, info[0].As<Napi::Number>().DoubleValue());
-    if (!e->cls || !externalBuffers_ || (!e->shared && buffers_->viewed + e->cls > kMaxViewed)) return NewArray(env, e);
+    // small results are cheaper to copy than to lend (an external buffer and its finalizer per call)
+    if (!e->cls || !externalBuffers_ || (size_t)e->size * 4 < ReadbackPool::kMinBytes ||
+        (!e->shared && buffers_->viewed + e->cls > kMaxViewed))
+      return NewArray(env, e);
     if (!e->shared) {
       e->shared = new SharedBlock{buffers_, e->data, e->cls, 1};
       buffers_->viewed += e->cls;

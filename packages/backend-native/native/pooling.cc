@@ -232,6 +232,35 @@ bool avgCommon(Call& c, const char* op, bool backward) {
 bool avgPool2d(Call& c) { return avgCommon(c, "avgPool2d", false); }
 bool avgPool2dBackward(Call& c) { return avgCommon(c, "avgPool2dBackward", true); }
 
+#if defined(__AVX512F__)
+/**
+ * Means of 16 consecutive rows of length S (short rows: 7×7 maps): each row summed in one vector, then
+ * the 16 partial vectors reduced together by a transpose-and-add tree (one horizontal reduction per row
+ * cost more than reading it). Inputs are ordered so that lane r of the result is row r.
+ */
+inline __m512 rowMeans16(const float* x, int64_t S) {
+  static constexpr int order[16] = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15};
+  __m512 v[16];
+  for (int k = 0; k < 16; k++) {
+    const float* row = x + order[k] * S;
+    V p = V::zero();
+    int64_t i = 0;
+    for (; i + 16 <= S; i += 16) p = V::add(p, V::load(row + i));
+    if (i < S) p = V::add(p, V::loadFirst(row + i, S - i));
+    v[k] = p.v;
+  }
+  __m512 h[8], q[4];
+  for (int i = 0; i < 8; i++)  // blocks: 8 partials of v[i] | 8 of v[i + 8]
+    h[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[i], v[i + 8], 0x44), _mm512_shuffle_f32x4(v[i], v[i + 8], 0xEE));
+  for (int i = 0; i < 4; i++)  // blocks: 4 partials of v[i], v[i + 8], v[i + 4], v[i + 12]
+    q[i] = _mm512_add_ps(_mm512_shuffle_f32x4(h[i], h[i + 4], 0x88), _mm512_shuffle_f32x4(h[i], h[i + 4], 0xDD));
+  const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(q[0], q[1]), _mm512_unpackhi_ps(q[0], q[1]));
+  const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(q[2], q[3]), _mm512_unpackhi_ps(q[2], q[3]));
+  const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(s01, s23, 0x44), _mm512_shuffle_ps(s01, s23, 0xEE));
+  return _mm512_div_ps(sums, _mm512_set1_ps((float)S));
+}
+#endif
+
 bool globalAvgPool(Call& c) {
   const char* op = "globalAvgPool";
   if (!arity(c, op, 1, 1, 1, 0)) return false;
@@ -240,6 +269,16 @@ bool globalAvgPool(Call& c) {
   if (!sizeIs(c, op, "y", c.out[0], N * C)) return false;
   const float* x = c.in[0].data;
   float* y = c.out[0].data;
+#if defined(__AVX512F__)
+  if (S <= 256) {
+    const int64_t blocks = N * C / 16;
+    par(c, blocks, 8, [&](int64_t b, int64_t e, int) {
+      for (int64_t k = b; k < e; k++) _mm512_storeu_ps(y + k * 16, rowMeans16(x + k * 16 * S, S));
+    });
+    for (int64_t p = blocks * 16; p < N * C; p++) y[p] = (float)(sumOf(x + p * S, S) / (double)S);
+    return true;
+  }
+#endif
   par(c, N * C, 8, [&](int64_t b, int64_t e, int) {
     for (int64_t p = b; p < e; p++) y[p] = (float)(sumOf(x + p * S, S) / (double)S);
   });
