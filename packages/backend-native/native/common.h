@@ -55,7 +55,8 @@ struct Call {
   void* cacheCtx[kMaxInputs];
   // Set by the binding before queueing a kernel off the JS thread: the kernels that may run there
   // (convolutions) check everything and pack their cached weights, then return before the work, so
-  // bad arguments still throw synchronously and the worker never touches a weight cache cold.
+  // bad arguments still throw synchronously and the worker never touches a weight cache cold (except
+  // a Winograd convolution whose input turns out non-finite or huge: its direct fallback packs there).
   bool checkOnly;
   char err[256];
 };

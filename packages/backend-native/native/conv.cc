@@ -257,12 +257,43 @@ void ocConv(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t K, int
 // 3×3 layer becomes 16 products U_ξ·V_ξ of (channels × channels) by (channels × tiles), 2.25× fewer
 // multiply-adds than the direct sum. Its transforms only add, subtract and halve: the rounding stays
 // that of a direct sum of a few more terms. The products run on the output-channel tile (microOC).
+// Transformed values mix neighbours, so a non-finite input (Inf − Inf) or one large enough to overflow
+// there would give NaN where the direct sum gives ±Inf: such calls take the direct path instead.
 bool winogradPays(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t cg, int64_t og, int64_t OH, int64_t OW) {
   return kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && cg >= 32 && og >= 32 && og % 16 == 0 && OH >= 4 && OW >= 4;
 }
 
-/** U_ξ = G g Gᵀ per (o, c), packed per group and ξ as packOc packs a (cg × og) matrix: [ξ][block][c][width]. */
+/**
+ * Largest magnitude in x[0, n), or +Inf if any value is NaN or infinite (a bound on what the
+ * transforms may see: every |output| of the layer stays under 81·cg·max|x|·max|w|).
+ */
+float maxMagnitude(const float* x, int64_t n) {
+  __m512 m = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(x + i));
+    bad |= _mm512_cmp_ps_mask(a, _mm512_set1_ps(3.4028235e38f), _CMP_NLE_UQ);  // NaN or Inf
+    m = _mm512_max_ps(m, a);
+  }
+  float best = _mm512_reduce_max_ps(m);
+  for (; i < n; i++) {
+    const float a = std::fabs(x[i]);
+    if (!(a <= 3.4028235e38f)) return INFINITY;
+    best = a > best ? a : best;
+  }
+  return bad ? INFINITY : best;
+}
+
+/** Whether 81·cg·xMax·wMax stays far from float overflow (the transforms cannot make an Inf). */
+inline bool winogradSafe(int64_t cg, float xMax, float wMax) { return 81.0 * (double)cg * (double)xMax * (double)wMax < 1e37; }
+
+/**
+ * U_ξ = G g Gᵀ per (o, c), packed per group and ξ as packOc packs a (cg × og) matrix: [ξ][block][c][width];
+ * U[G·16·cg·og] holds max|w| (see winogradSafe).
+ */
 void packWinogradWeights(int64_t G, int64_t og, int64_t cg, const float* w, float* U) {
+  U[G * 16 * cg * og] = maxMagnitude(w, G * og * cg * 9);
   const int64_t blockWidth = ocShape(og).block;
   for (int64_t gi = 0; gi < G; gi++)
     for (int64_t o = 0; o < og; o++)
@@ -283,11 +314,13 @@ void packWinogradWeights(int64_t G, int64_t og, int64_t cg, const float* w, floa
       }
 }
 
-void winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G, int64_t pt, int64_t pl, int64_t O, int64_t OH,
+/** False (nothing written) when x is too large or not finite for the transforms: the caller runs the direct path. */
+bool winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G, int64_t pt, int64_t pl, int64_t O, int64_t OH,
                   int64_t OW, const float* x, const float* U, const float* bias, bool relu, float* y) {
   const int64_t cg = C / G, og = O / G, TH = (OH + 1) / 2, TW = (OW + 1) / 2, T = N * TH * TW;
   // zero-padded input split into even and odd columns (Hp × Ws each), with slack for the last row's vectors
   const int64_t Hp = 2 * TH + 2, Ws = TW + 1, plane = 2 * Hp * Ws, slack = 32;
+  if (!winogradSafe(cg, maxMagnitude(x, N * C * H * W), U[G * 16 * cg * og])) return false;
   const OcShape shape = ocShape(og);
   const int64_t Tp = roundUp(T, shape.pixels) + shape.pixels;  // rows of M a short last tile may write
   float* padded = scratch(c, 0, 6, N * C * plane + slack);
@@ -395,6 +428,7 @@ void winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G
       }
     });
   }
+  return true;
 }
 #endif
 
@@ -522,12 +556,11 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
   if (winogradPays(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.cg, g.og, g.OH, g.OW)) {
     bool fresh = false;
     const uint64_t key = 0x4000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
-    float* U = c.sv->cache(c, 1, key, g.G * 16 * g.cg * g.og, &fresh);
-    if (!U) U = scratch(c, 0, 5, g.G * 16 * g.cg * g.og), fresh = true;
+    float* U = c.sv->cache(c, 1, key, g.G * 16 * g.cg * g.og + 1, &fresh);
+    if (!U) U = scratch(c, 0, 5, g.G * 16 * g.cg * g.og + 1), fresh = true;
     if (fresh) packWinogradWeights(g.G, g.og, g.cg, w.data, U);
     if (c.checkOnly) return true;
-    winogradConv(c, g.N, g.C, g.H, g.W, g.G, g.pt, g.pl, g.O, g.OH, g.OW, x.data, U, b.data, relu, y.data);
-    return true;
+    if (winogradConv(c, g.N, g.C, g.H, g.W, g.G, g.pt, g.pl, g.O, g.OH, g.OW, x.data, U, b.data, relu, y.data)) return true;
   }
 #endif
   // phase planes pay off while every phase is read (stride within the kernel's extent)

@@ -140,6 +140,40 @@ describe.skipIf(skipReason !== undefined).each(all)('native kernels on $label', 
     }
   });
 
+  it('3×3 layers that take Winograd with AVX-512 keep the direct sum\'s Inf, NaN and huge values', () => {
+    // Winograd's transforms mix neighbouring inputs (Inf − Inf) and grow magnitudes: such inputs take
+    // the direct path, so the results are those of the definition, non-finite values included
+    const xs = [1, 32, 6, 6], ws = [32, 32, 3, 3];
+    const g = conv2dGeometry('conv2d', xs, ws, { padding: 1 });
+    const cases: [string, Float32Array, Float32Array][] = [];
+    const withInf = randn(numel(xs));
+    withInf[7] = Infinity;
+    withInf[200] = -Infinity;
+    withInf[500] = NaN;
+    cases.push(['Inf, −Inf and NaN in x', withInf, randn(numel(ws))]);
+    // |x|, |w| ~ 1e18: every direct output stays finite, Winograd's products would overflow
+    cases.push(['huge x and w', randn(numel(xs)).map((v) => v * 1e18), randn(numel(ws)).map((v) => v * 1e18)]);
+    const infWeights = randn(numel(ws));
+    infWeights[40] = Infinity;
+    cases.push(['an infinite weight', randn(numel(xs)), infWeights]);
+    for (const [what, x, w] of cases) {
+      const want = ref.conv2d(f64(xs, x), f64(ws, w), undefined, { padding: 1 });
+      const mag = ref.conv2d(f64(xs, x.map(Math.abs)), f64(ws, w.map(Math.abs)), undefined, { padding: 1 });
+      const [y] = run(b, 'conv2d', { x: { data: x, shape: xs }, w: { data: w, shape: ws } }, { geometry: g }, { y: g.yShape });
+      let nonFinite = 0;
+      for (let i = 0; i < y!.length; i++) {
+        const wv = Math.fround(want.data[i]!); // float32 rounding of the float64 sum (overflow included)
+        if (Number.isFinite(wv)) {
+          expect(Math.abs(y![i]! - wv), `${what}: element ${i}`).toBeLessThanOrEqual(1e-5 * mag.data[i]! + 1e-4 * Math.abs(wv));
+        } else {
+          nonFinite++;
+          expect(y![i], `${what}: element ${i}`).toBe(wv);
+        }
+      }
+      if (what !== 'huge x and w') expect(nonFinite, what).toBeGreaterThan(0);
+    }
+  });
+
   it('packed weights are cached per weight handle and dropped on free', () => {
     const g = conv2dGeometry('conv2d', [1, 4, 6, 6], [8, 4, 3, 3], { padding: 1 });
     const w1 = randn(8 * 36), w2 = randn(8 * 36), x = randn(144);
