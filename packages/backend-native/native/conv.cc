@@ -125,21 +125,28 @@ void phasePlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, 
   memset(dst + planes * cplane, 0, sizeof(float) * tail);
 }
 
-#if defined(__AVX512F__)
-// ---- output channels in the vector lanes (AVX-512, stride 1) ----
+#if defined(__AVX512F__) || defined(__AVX2__)
+// ---- output channels in the vector lanes (stride 1; AVX-512 direct convolution, Winograd's products) ----
 // The flat tile computes whole padded rows: a 14-wide layer with 1+1 padding (conv C) throws away 2
 // columns in 16, and 16-lane vectors cannot cover 196 pixels in fewer than 208 lanes anyway. Here a
 // tile is P output pixels (any pixels: each is a broadcast of its own input element) × a block of
 // output channels in vectors, so no lane is wasted; weights are packed [k][block] per block of channels.
-// Two shapes of 24 accumulators: 6 pixels × 64 channels where the channels come in 64s (conv C's 256:
-// no short block), else 8 pixels × 48 channels (the last block 16 or 32 wide).
+// Two tile shapes per instruction set: AVX-512 (32 registers) 6 pixels × 64 channels where the channels
+// come in 64s (conv C's 256: no short block), else 8 × 48 (the last block 16 or 32 wide); AVX2 (16
+// registers) 6 × 16, else 4 × 24.
 struct OcShape {
-  int pixels, block;  // pixels per tile, channels per full block (a multiple of 16)
+  int pixels, block;  // pixels per tile, channels per full block (a multiple of V::L)
 };
+#if defined(__AVX512F__)
 inline OcShape ocShape(int64_t og) { return og % 64 == 0 ? OcShape{6, 64} : OcShape{8, 48}; }
+constexpr int kOcWideP = 6, kOcWideNV = 4, kOcNarrowP = 8, kOcNarrowNV = 3;
+#else
+inline OcShape ocShape(int64_t og) { return og % 16 == 0 ? OcShape{6, 16} : OcShape{4, 24}; }
+constexpr int kOcWideP = 6, kOcWideNV = 2, kOcNarrowP = 4, kOcNarrowNV = 3;
+#endif
 constexpr int kOcMaxP = 8;
 
-/** out[p][v·16 + j] = Σ_k x(base + koff[k] + poff[p]) · W[k][v·16 + j], W with NV·16 floats per k; rows of out `ld` apart. */
+/** out[p][v·L + j] = Σ_k x(base + koff[k] + poff[p]) · W[k][v·L + j], W with NV·L floats per k; rows of out `ld` apart. */
 template <int P, int NV>
 inline void microOC(int64_t K, const float* __restrict Wk, const float* __restrict base, const int32_t* __restrict koff,
                     const int32_t* poff, float* __restrict out, int64_t ld, bool accumulate) {
@@ -147,14 +154,14 @@ inline void microOC(int64_t K, const float* __restrict Wk, const float* __restri
 #pragma GCC unroll 8
   for (int p = 0; p < P; p++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[p][v] = accumulate ? V::load(out + p * ld + v * 16) : V::zero();
+    for (int v = 0; v < NV; v++) acc[p][v] = accumulate ? V::load(out + p * ld + v * V::L) : V::zero();
   int32_t po[P];
   for (int p = 0; p < P; p++) po[p] = poff[p];
   for (int64_t k = 0; k < K; k++) {
     const float* xk = base + koff[k];
     V wv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) wv[v] = V::load(Wk + k * NV * 16 + v * 16);
+    for (int v = 0; v < NV; v++) wv[v] = V::load(Wk + k * NV * V::L + v * V::L);
 #pragma GCC unroll 8
     for (int p = 0; p < P; p++) {
       const V a = V::set1(xk[po[p]]);
@@ -165,9 +172,16 @@ inline void microOC(int64_t K, const float* __restrict Wk, const float* __restri
 #pragma GCC unroll 8
   for (int p = 0; p < P; p++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[p][v].store(out + p * ld + v * 16);
+    for (int v = 0; v < NV; v++) acc[p][v].store(out + p * ld + v * V::L);
 }
 
+/**
+ * Items of (image and group, block of channels, group of pixel tiles); the reduction runs in slices of
+ * kOcKC so a slice of the block's weights (kOcKC × 64 floats, 32 KiB) stays in L1 across the tiles.
+ */
+constexpr int64_t kOcKC = 128, kOcTilesPerItem = 13;
+
+#if defined(__AVX512F__)
 /** Whether the output-channel tile wastes fewer lanes than the flat one (stride 1, og a multiple of 16). */
 bool ocPays(int64_t og, int64_t OH, int64_t OW, int64_t Ws) {
   if (og % 16 != 0 || og < 32 || OH * OW < kOcMaxP) return false;
@@ -186,16 +200,11 @@ void packOc(int64_t og, int64_t K, const float* w, int64_t gi, float* dst) {
   }
 }
 
-/**
- * Items of (image and group, block of channels, group of pixel tiles); the reduction runs in slices of
- * kOcKC so a slice of the block's weights (kOcKC × 64 floats, 32 KiB) stays in L1 across the tiles.
- */
-constexpr int64_t kOcKC = 128, kOcTilesPerItem = 13;
 
 template <int P, int FullNV>
 void ocConvShaped(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t K, int64_t OH, int64_t OW, int64_t Ws,
                   int64_t plane, const float* xp, const int32_t* koff, const float* Aoc, const float* bias, bool relu, float* y) {
-  constexpr int64_t kBlock = FullNV * 16;
+  constexpr int64_t kBlock = FullNV * V::L;
   const int64_t cg = C / G, O = og * G, Pix = OH * OW, pTiles = (Pix + P - 1) / P;
   const int64_t oBlocks = (og + kBlock - 1) / kBlock, pGroups = (pTiles + kOcTilesPerItem - 1) / kOcTilesPerItem;
   par(c, N * G * oBlocks * pGroups, 1, [&](int64_t b, int64_t e, int t) {
@@ -219,10 +228,9 @@ void ocConvShaped(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t 
         const float* Wk = Wblock + k0 * width;
         for (int64_t ti = 0; ti < tiles; ti++) {
           float* out = acc + ti * P * kBlock;
-          switch (width / 16) {
+          switch (width / V::L) {
             case 1: microOC<P, 1>(kc, Wk, base, koff + k0, poff[ti], out, kBlock, k0 > 0); break;
             case 2: microOC<P, 2>(kc, Wk, base, koff + k0, poff[ti], out, kBlock, k0 > 0); break;
-            case 3: microOC<P, 3>(kc, Wk, base, koff + k0, poff[ti], out, kBlock, k0 > 0); break;
             default: microOC<P, FullNV>(kc, Wk, base, koff + k0, poff[ti], out, kBlock, k0 > 0); break;
           }
         }
@@ -246,13 +254,14 @@ void ocConvShaped(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t 
 
 void ocConv(Call& c, int64_t N, int64_t C, int64_t G, int64_t og, int64_t K, int64_t OH, int64_t OW, int64_t Ws,
             int64_t plane, const float* xp, const int32_t* koff, const float* Aoc, const float* bias, bool relu, float* y) {
-  if (ocShape(og).block == 64)
-    ocConvShaped<6, 4>(c, N, C, G, og, K, OH, OW, Ws, plane, xp, koff, Aoc, bias, relu, y);
+  if (ocShape(og).pixels == kOcWideP)
+    ocConvShaped<kOcWideP, kOcWideNV>(c, N, C, G, og, K, OH, OW, Ws, plane, xp, koff, Aoc, bias, relu, y);
   else
-    ocConvShaped<8, 3>(c, N, C, G, og, K, OH, OW, Ws, plane, xp, koff, Aoc, bias, relu, y);
+    ocConvShaped<kOcNarrowP, kOcNarrowNV>(c, N, C, G, og, K, OH, OW, Ws, plane, xp, koff, Aoc, bias, relu, y);
 }
+#endif
 
-// ---- Winograd F(2×2, 3×3) (AVX-512, 3×3 stride 1 dilation 1, wide layers) ----
+// ---- Winograd F(2×2, 3×3) (AVX-512 and AVX2; 3×3 stride 1 dilation 1, wide layers) ----
 // Each 2×2 block of outputs ("tile") comes from a 4×4 input patch d: Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, so a
 // 3×3 layer becomes 16 products U_ξ·V_ξ of (channels × channels) by (channels × tiles), 2.25× fewer
 // multiply-adds than the direct sum. Its transforms only add, subtract and halve: the rounding stays
@@ -268,21 +277,20 @@ bool winogradPays(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, in
  * transforms may see: every |output| of the layer stays under 81·cg·max|x|·max|w|).
  */
 float maxMagnitude(const float* x, int64_t n) {
-  __m512 m = _mm512_setzero_ps();
-  __mmask16 bad = 0;
+  V m = V::zero(), poison = V::zero();  // poison: Σ (a − a), NaN once any a is NaN or ±Inf
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 a = _mm512_abs_ps(_mm512_loadu_ps(x + i));
-    bad |= _mm512_cmp_ps_mask(a, _mm512_set1_ps(3.4028235e38f), _CMP_NLE_UQ);  // NaN or Inf
-    m = _mm512_max_ps(m, a);
+  for (; i + V::L <= n; i += V::L) {
+    const V a = V::abs(V::load(x + i));
+    m = V::max(m, a);
+    poison = V::add(poison, V::sub(a, a));
   }
-  float best = _mm512_reduce_max_ps(m);
+  float best = m.maxLane();
   for (; i < n; i++) {
     const float a = std::fabs(x[i]);
     if (!(a <= 3.4028235e38f)) return INFINITY;
     best = a > best ? a : best;
   }
-  return bad ? INFINITY : best;
+  return std::isnan(poison.sum()) ? INFINITY : best;
 }
 
 /** Whether 81·cg·xMax·wMax stays far from float overflow (the transforms cannot make an Inf). */
@@ -330,7 +338,7 @@ bool winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G
   for (int64_t ch = 0; ch < cg; ch++) koff[ch] = (int32_t)(ch * T);
   phasePlanes(c, x, N * C, H, W, pt, pl, 1, 2, Hp, Ws, padded, slack);
   for (int64_t gi = 0; gi < G; gi++) {
-    // V_ξ[c][t] = (Bᵀ d B)_ξ for the patch of tile t in channel c, 16 tiles of a row at a time: the
+    // V_ξ[c][t] = (Bᵀ d B)_ξ for the patch of tile t in channel c, L tiles of a row at a time: the
     // patch columns 2tx…2tx+3 are even[tx], odd[tx], even[tx+1], odd[tx+1] of the phase planes
     par(c, cg * N, 1, [&](int64_t b, int64_t e, int) {
       for (int64_t it = b; it < e; it++) {
@@ -339,8 +347,8 @@ bool winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G
         const float* odd = even + Hp * Ws;
         float* dst = Vt + ch * T + n * TH * TW;
         for (int64_t ty = 0; ty < TH; ty++)
-          for (int64_t tx = 0; tx < TW; tx += 16) {
-            const __mmask16 lanes = (__mmask16)(TW - tx >= 16 ? 0xffff : (1u << (TW - tx)) - 1);
+          for (int64_t tx = 0; tx < TW; tx += V::L) {
+            const int64_t lanes = imin(V::L, TW - tx);
             V d[4][4];
             for (int r = 0; r < 4; r++) {
               const int64_t row = (2 * ty + r) * Ws + tx;
@@ -358,7 +366,7 @@ bool winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G
             for (int row = 0; row < 4; row++) {
               const V v[4] = {V::sub(u[row][0], u[row][2]), V::add(u[row][1], u[row][2]), V::sub(u[row][2], u[row][1]),
                               V::sub(u[row][1], u[row][3])};
-              for (int col = 0; col < 4; col++) _mm512_mask_storeu_ps(out + (row * 4 + col) * cg * T, lanes, v[col].v);
+              for (int col = 0; col < 4; col++) v[col].storeFirst(out + (row * 4 + col) * cg * T, lanes);
             }
           }
       }
@@ -381,24 +389,24 @@ bool winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G
             for (int p = 0; p < shape.pixels; p++) poff[p] = (int32_t)imin(tt + p, T - 1);
             float* out = M + (xi * Tp + tt) * og + o0;
             const float* Wk = Uxi + k0 * width;
-            if (shape.pixels == 6)
-              microOC<6, 4>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0);
+            if (shape.pixels == kOcWideP)
+              microOC<kOcWideP, kOcWideNV>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0);
             else
-              switch (width / 16) {
-                case 1: microOC<8, 1>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
-                case 2: microOC<8, 2>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
-                default: microOC<8, 3>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
+              switch (width / V::L) {
+                case 1: microOC<kOcNarrowP, 1>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
+                case 2: microOC<kOcNarrowP, 2>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
+                default: microOC<kOcNarrowP, kOcNarrowNV>(kc, Wk, Vxi, koff + k0, poff, out, og, k0 > 0); break;
               }
           }
         }
       }
     });
-    // Y = Aᵀ M A per tile, 16 output channels at a time
+    // Y = Aᵀ M A per tile, L output channels at a time
     par(c, T, 4, [&](int64_t b, int64_t e, int) {
-      alignas(64) float res[4][16];
+      alignas(64) float res[4][V::L];
       for (int64_t t = b; t < e; t++) {
         const int64_t n = t / (TH * TW), ty = (t / TW) % TH, tx = t % TW;
-        for (int64_t o0 = 0; o0 < og; o0 += 16) {
+        for (int64_t o0 = 0; o0 < og; o0 += V::L) {
           V m[16];
           for (int xi = 0; xi < 16; xi++) m[xi] = V::load(M + (xi * Tp + t) * og + o0);
           V r[2][4];
@@ -415,7 +423,7 @@ bool winogradConv(Call& c, int64_t N, int64_t C, int64_t H, int64_t W, int64_t G
             d.store(res[row * 2 + 1]);
           }
           const bool fullRow = 2 * tx + 1 < OW, fullCol = 2 * ty + 1 < OH;
-          for (int j = 0; j < 16; j++) {
+          for (int j = 0; j < V::L; j++) {
             float* yo = y + ((n * O + gi * og + o0 + j) * OH + 2 * ty) * OW + 2 * tx;
             yo[0] = res[0][j];
             if (fullRow) yo[1] = res[1][j];
@@ -552,7 +560,7 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
     return false;
   if (b.data && !sizeIs(c, op, "b", b, g.O)) return false;
   const bool relu = act == 1;
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
   if (winogradPays(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.cg, g.og, g.OH, g.OW)) {
     bool fresh = false;
     const uint64_t key = 0x4000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;

@@ -113,7 +113,11 @@ struct V {
   static V max(V a, V b) { return {_mm512_max_ps(a.v, b.v)}; }
   static V sub(V a, V b) { return {_mm512_sub_ps(a.v, b.v)}; }
   static V mul(V a, V b) { return {_mm512_mul_ps(a.v, b.v)}; }
+  static V abs(V a) { return {_mm512_abs_ps(a.v)}; }
+  /** Stores the first k (0 < k ≤ L) lanes at p; writes nothing past p + k. */
+  void storeFirst(float* p, int64_t k) const { _mm512_mask_storeu_ps(p, (__mmask16)(k >= 16 ? 0xffff : (1u << k) - 1), v); }
   float sum() const { return _mm512_reduce_add_ps(v); }
+  float maxLane() const { return _mm512_reduce_max_ps(v); }
 };
 constexpr int kMR = 8, kNV = 3;  // 8 rows × 48 columns: 24 accumulators
 constexpr int kDotM = 4, kDotK = 6;  // filter-gradient dot tile: 24 accumulators
@@ -135,6 +139,18 @@ struct V {
   static V max(V a, V b) { return {_mm256_max_ps(a.v, b.v)}; }
   static V sub(V a, V b) { return {_mm256_sub_ps(a.v, b.v)}; }
   static V mul(V a, V b) { return {_mm256_mul_ps(a.v, b.v)}; }
+  static V abs(V a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
+  /** Stores the first k (0 < k ≤ L) lanes at p; writes nothing past p + k. */
+  void storeFirst(float* p, int64_t k) const {
+    alignas(32) static const int32_t window[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    _mm256_maskstore_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(window + 8 - (k >= 8 ? 8 : k))), v);
+  }
+  float maxLane() const {
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    return _mm_cvtss_f32(h);
+  }
   float sum() const {
     __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     h = _mm_add_ps(h, _mm_movehl_ps(h, h));

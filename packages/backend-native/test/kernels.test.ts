@@ -93,7 +93,7 @@ function randomConvCases(count: number) {
     { x: [2, 8, 6, 7], w: [64, 8, 3, 3], opts: { padding: 1 } },
     { x: [1, 6, 9, 8], w: [64, 3, 3, 3], opts: { groups: 2, dilation: 2, padding: [1, 2, 2, 1] } },
     { x: [1, 5, 4, 4], w: [48, 5, 1, 1], opts: { padding: 1 } },
-    // 3×3 stride-1 layers of ≥ 32 channels in and out take Winograd F(2×2, 3×3) with AVX-512: odd output
+    // 3×3 stride-1 layers of ≥ 32 channels in and out take Winograd F(2×2, 3×3) (AVX-512, AVX2): odd output
     // sizes (half tiles), rows of tiles past one vector and masked tails, both channel blocks (64s; 48s
     // with a narrower last), groups, uneven pads, bias and ReLU
     { x: [2, 32, 9, 11], w: [48, 32, 3, 3], opts: { padding: 1 } },
@@ -140,7 +140,7 @@ describe.skipIf(skipReason !== undefined).each(all)('native kernels on $label', 
     }
   });
 
-  it('3×3 layers that take Winograd with AVX-512 keep the direct sum\'s Inf, NaN and huge values', () => {
+  it('3×3 layers that take Winograd (AVX-512, AVX2) keep the direct sum\'s Inf, NaN and huge values', () => {
     // Winograd's transforms mix neighbouring inputs (Inf − Inf) and grow magnitudes: such inputs take
     // the direct path, so the results are those of the definition, non-finite values included
     const xs = [1, 32, 6, 6], ws = [32, 32, 3, 3];
