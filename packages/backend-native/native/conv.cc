@@ -298,15 +298,17 @@ inline bool winogradSafe(int64_t cg, float xMax, float wMax) { return 81.0 * (do
 
 /**
  * U_ξ = G g Gᵀ per (o, c), packed per group and ξ as packOc packs a (cg × og) matrix: [ξ][block][c][width];
- * U[G·16·cg·og] holds max|w| (see winogradSafe).
+ * U[G·16·cg·og] holds max|w| (see winogradSafe). The 3×3 kernel g of (o, c) is w[((g·og + o)·cg + c)·9 + ·],
+ * or, for the input gradient (`transposed`), that of (c, o) flipped: w[((g·cg + c)·og + o)·9 + 8 − ·].
  */
-void packWinogradWeights(int64_t G, int64_t og, int64_t cg, const float* w, float* U) {
+void packWinogradWeights(int64_t G, int64_t og, int64_t cg, const float* w, bool transposed, float* U) {
   U[G * 16 * cg * og] = maxMagnitude(w, G * og * cg * 9);
   const int64_t blockWidth = ocShape(og).block;
   for (int64_t gi = 0; gi < G; gi++)
     for (int64_t o = 0; o < og; o++)
       for (int64_t ch = 0; ch < cg; ch++) {
-        const float* k = w + ((gi * og + o) * cg + ch) * 9;
+        float k[9];
+        for (int i = 0; i < 9; i++) k[i] = transposed ? w[((gi * cg + ch) * og + o) * 9 + 8 - i] : w[((gi * og + o) * cg + ch) * 9 + i];
         float t[4][3], u[4][4];
         for (int col = 0; col < 3; col++) {
           const float a = k[col], b = k[3 + col], d = k[6 + col];
@@ -566,7 +568,7 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
     const uint64_t key = 0x4000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
     float* U = c.sv->cache(c, 1, key, g.G * 16 * g.cg * g.og + 1, &fresh);
     if (!U) U = scratch(c, 0, 5, g.G * 16 * g.cg * g.og + 1), fresh = true;
-    if (fresh) packWinogradWeights(g.G, g.og, g.cg, w.data, U);
+    if (fresh) packWinogradWeights(g.G, g.og, g.cg, w.data, false, U);
     if (c.checkOnly) return true;
     if (winogradConv(c, g.N, g.C, g.H, g.W, g.G, g.pt, g.pl, g.O, g.OH, g.OW, x.data, U, b.data, relu, y.data)) return true;
   }
@@ -656,6 +658,18 @@ bool conv2dBackpropInput(Call& c) {
     return false;
   const float* wd = w.data;
   const int64_t khw = g.kh * g.kw;
+#if defined(__AVX512F__) || defined(__AVX2__)
+  // stride 1: dx is a correlation of dy with the transposed, flipped weights, Winograd's case as well
+  if (winogradPays(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.og, g.cg, g.H, g.W)) {
+    bool fresh = false;
+    const uint64_t key = 0x5000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
+    float* U = c.sv->cache(c, 1, key, g.G * 16 * g.cg * g.og + 1, &fresh);
+    if (!U) U = scratch(c, 0, 5, g.G * 16 * g.cg * g.og + 1), fresh = true;
+    if (fresh) packWinogradWeights(g.G, g.cg, g.og, wd, true, U);
+    if (c.checkOnly) return true;
+    if (winogradConv(c, g.N, g.O, g.OH, g.OW, g.G, 2 - g.pt, 2 - g.pl, g.C, g.H, g.W, dy.data, U, nullptr, false, dx.data)) return true;
+  }
+#endif
   if (g.sh == 1 && g.sw == 1) {
     // dx = stride-1 correlation of dy (og channels per group) with w'[c][o][ky][kx] = w[o][c][kh−1−ky][kw−1−kx]
     const int64_t K2 = g.og * khw, aStride = roundUp(g.cg, kMR) * K2;

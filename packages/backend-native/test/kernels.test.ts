@@ -156,21 +156,28 @@ describe.skipIf(skipReason !== undefined).each(all)('native kernels on $label', 
     const infWeights = randn(numel(ws));
     infWeights[40] = Infinity;
     cases.push(['an infinite weight', randn(numel(xs)), infWeights]);
+    const expectDefinition = (got: Float32Array, want: ArrayLike<number>, mag: ArrayLike<number>, what: string) => {
+      let nonFinite = 0;
+      for (let i = 0; i < got.length; i++) {
+        const wv = Math.fround(want[i]!); // float32 rounding of the float64 sum (overflow included)
+        if (Number.isFinite(wv)) {
+          expect(Math.abs(got[i]! - wv), `${what}: element ${i}`).toBeLessThanOrEqual(1e-5 * mag[i]! + 1e-4 * Math.abs(wv));
+        } else {
+          nonFinite++;
+          expect(got[i], `${what}: element ${i}`).toBe(wv);
+        }
+      }
+      if (!what.startsWith('huge')) expect(nonFinite, what).toBeGreaterThan(0);
+    };
     for (const [what, x, w] of cases) {
       const want = ref.conv2d(f64(xs, x), f64(ws, w), undefined, { padding: 1 });
       const mag = ref.conv2d(f64(xs, x.map(Math.abs)), f64(ws, w.map(Math.abs)), undefined, { padding: 1 });
       const [y] = run(b, 'conv2d', { x: { data: x, shape: xs }, w: { data: w, shape: ws } }, { geometry: g }, { y: g.yShape });
-      let nonFinite = 0;
-      for (let i = 0; i < y!.length; i++) {
-        const wv = Math.fround(want.data[i]!); // float32 rounding of the float64 sum (overflow included)
-        if (Number.isFinite(wv)) {
-          expect(Math.abs(y![i]! - wv), `${what}: element ${i}`).toBeLessThanOrEqual(1e-5 * mag.data[i]! + 1e-4 * Math.abs(wv));
-        } else {
-          nonFinite++;
-          expect(y![i], `${what}: element ${i}`).toBe(wv);
-        }
-      }
-      if (what !== 'huge x and w') expect(nonFinite, what).toBeGreaterThan(0);
+      expectDefinition(y!, want.data, mag.data, what);
+      // the input gradient (a correlation with the flipped weights), x's values standing in for dy
+      const r = convBackwardRef(g, x, w, x);
+      const [dx] = run(b, 'conv2dBackpropInput', { dy: { data: x, shape: xs }, w: { data: w, shape: ws } }, { geometry: g }, { dx: xs });
+      expectDefinition(dx!, r.dx, r.mx, `${what} (input gradient)`);
     }
   });
 
