@@ -32,7 +32,7 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
   // 8 pixels; other planes of 2 rows or more, with 8 channels or more per group, in tiles of 8
   // channels × 2 rows × 2 pixels (no lanes lost on ragged rows such as 14 or 7 pixels). Other strides: 8
   // channels × 4 pixels. Few channels per group (depthwise): pixels only, 4 rows × 8 at a time where
-  // they fit (unit stride).
+  // they fit (unit width stride, row stride = row dilation).
   const unit = p.stride[1] === 1;
   const pairs = unit && p.coutG >= BLOCK && p.OW >= 2 && p.OH >= 2 && p.OW % 8 !== 0;
   const rows = unit && p.coutG >= 4 && !pairs;
@@ -63,7 +63,8 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
     const pairArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0, chunk, rowsFirst ? 1 : 0];
     b.exec('convPairs', pairArgs, N * G * blocks * chunks, chunk * 4 * BLOCK * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
-  else if (p.stride[1] === 1 && p.OH >= 4 && p.OW >= 8) {
+  else if (p.stride[1] === 1 && p.stride[0] === dh && p.OH >= 4 && p.OW >= 8) {
+    // a row's taps share input rows with the next row's only when the row stride is the dilation
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
     b.exec('convPixelRows', rowArgs, N * p.Cout * Math.ceil(p.OH / 4), 4 * p.OW * taps * 2);
   } else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);

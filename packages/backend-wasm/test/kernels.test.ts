@@ -34,6 +34,9 @@ const convCases: { x: number[]; w: number[]; o: ConvOptions2d; bias?: boolean }[
   { x: [1, 9, 5, 7], w: [6, 9, 3, 3], o: { padding: 1 } },
   // depthwise on rows of 8k + 1 pixels over an odd number of row groups: the 8-row column of 4 pixels ending each row
   { x: [1, 2, 9, 17], w: [2, 1, 3, 3], o: { groups: 2, padding: 1 }, bias: true },
+  // pixel-row tiles whose row pairs share input rows: row stride = row dilation = 2, then one tap row
+  { x: [1, 3, 13, 12], w: [3, 1, 3, 3], o: { groups: 3, stride: [2, 1], dilation: [2, 1], padding: 2 }, bias: true },
+  { x: [1, 2, 9, 11], w: [2, 1, 1, 3], o: { groups: 2, padding: [0, 1] }, bias: true },
 ];
 
 const poolCases: { x: number[]; o: PoolOptions2d }[] = [
