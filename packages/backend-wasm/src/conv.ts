@@ -34,8 +34,9 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
   // channels × 4 pixels. Few channels per group (depthwise): pixels only, 4 rows × 8 at a time where
   // they fit (unit width stride, row stride = row dilation).
   const unit = p.stride[1] === 1;
+  const pixelRows = unit && p.stride[0] === dh && p.OH >= 4 && p.OW >= 8;
   const pairs = unit && p.coutG >= BLOCK && p.OW >= 2 && p.OH >= 2 && p.OW % 8 !== 0;
-  const rows = unit && p.coutG >= 4 && !pairs;
+  const rows = unit && p.coutG >= 4 && !pairs && !(pixelRows && p.coutG < BLOCK && p.coutG % 4 !== 0);
   const blocked = !unit && p.coutG >= BLOCK;
   const block = rows ? 4 : pairs || blocked ? BLOCK : 1;
   const blocks = Math.ceil(p.coutG / block);
@@ -63,8 +64,7 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
     const pairArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0, chunk, rowsFirst ? 1 : 0];
     b.exec('convPairs', pairArgs, N * G * blocks * chunks, chunk * 4 * BLOCK * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
-  else if (p.stride[1] === 1 && p.stride[0] === dh && p.OH >= 4 && p.OW >= 8) {
-    // a row's taps share input rows with the next row's only when the row stride is the dilation
+  else if (pixelRows) {
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
     b.exec('convPixelRows', rowArgs, N * p.Cout * Math.ceil(p.OH / 4), 4 * p.OW * taps * 2);
   } else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
