@@ -410,6 +410,26 @@ export function convPixelRows(
 }
 
 /**
+ * convPixelRows on an input not yet padded: per image, padDilate of its planes from src [N, Cin, H,
+ * W] (offY, offX, sy, sx as there) into its part of xp, then that image's tiles. Each thread pads
+ * exactly what it convolves, while it is in cache: padding every image first, on one thread, left
+ * the other thread reading half of it from the first one's cache (conv E ∂x at 2 threads: 0.26 ms
+ * for the conv after the pad against 0.17 ms alone). Units: images.
+ */
+export function padConvPixelRows(
+  src: usize, H: i32, W: i32, offY: i32, offX: i32, sy: i32, sx: i32,
+  xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  lo: i32, hi: i32,
+): void {
+  const perImage = Cout * ((OH + 3) >> 2);
+  for (let n = lo; n < hi; n++) {
+    padDilate(src, xp, H, W, Hp, Wp, offY, offX, sy, sx, n * Cin, (n + 1) * Cin);
+    convPixelRows(xp, Hp, Wp, Cin, wp, bias, y, Cout, OH, OW, G, cinG, coutG, kh, kw, sh, dh, dw, relu, n * perImage, (n + 1) * perImage);
+  }
+}
+
+/**
  * One output channel at four anchors of 4 pixels (x, x + i1, x + i2, x + i3 in the input; y, y + q1,
  * y + q2, y + q3 in the output), each the upper row of a pair of output rows: 8 accumulators. With
  * sh = dh the lower row reads at tap row r − 1 the input row that the upper row reads at tap row r,

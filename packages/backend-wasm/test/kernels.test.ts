@@ -37,6 +37,8 @@ const convCases: { x: number[]; w: number[]; o: ConvOptions2d; bias?: boolean }[
   // pixel-row tiles whose row pairs share input rows: row stride = row dilation = 2, then one tap row
   { x: [1, 3, 13, 12], w: [3, 1, 3, 3], o: { groups: 3, stride: [2, 1], dilation: [2, 1], padding: 2 }, bias: true },
   { x: [1, 2, 9, 11], w: [2, 1, 1, 3], o: { groups: 2, padding: [0, 1] }, bias: true },
+  // 16 images: pixel-row tiles that pad each image themselves, also when split across 2 threads
+  { x: [16, 1, 6, 9], w: [3, 1, 3, 3], o: { padding: 1 }, bias: true },
 ];
 
 const poolCases: { x: number[]; o: PoolOptions2d }[] = [
