@@ -499,6 +499,12 @@ export function convFilterGrad(
   const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
   const swB = <usize>sw << 2;
   const outPlane = <usize>(OH * OW) << 2;
+  // Unit stride, rows of 4 columns or more: a row's last OW % 4 columns go in one vector step over
+  // its last 4 columns (lanes k ≥ 4 − OW % 4), not one column at a time (10-column rows spent over
+  // half their time in those 2 columns).
+  const vectorTail = sw == 1 && (OW & 3) != 0 && OW >= 4;
+  const tailBack = <usize>(4 - (OW & 3)) << 2;
+  const tailMask = i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(3 - (OW & 3)));
   for (let u = lo; u < hi; u++) {
     const g = u / pairs, pr = u % pairs;
     const co0 = g * coutG + pr * 2;
@@ -529,6 +535,15 @@ export function convFilterGrad(
               a0 = fma(dv0, x0, a0); a1 = fma(dv0, x1, a1); a2 = fma(dv0, x2, a2); a3 = fma(dv0, x3, a3);
               b0 = fma(dv1, x0, b0); b1 = fma(dv1, x1, b1); b2 = fma(dv1, x2, b2); b3 = fma(dv1, x3, b3);
             }
+            if (vectorTail) {
+              // the row's last 4 columns, the lanes already done masked to 0 in dy and in x (0·∞ would be NaN)
+              e0 -= tailBack; e1 -= tailBack; xq -= tailBack;
+              const dv0 = v128.and(v128.load(e0), tailMask), dv1 = v128.and(v128.load(e1), tailMask);
+              const x0 = v128.and(v128.load(xq + o0), tailMask), x1 = v128.and(v128.load(xq + o1), tailMask);
+              const x2 = v128.and(v128.load(xq + o2), tailMask), x3 = v128.and(v128.load(xq + o3), tailMask);
+              a0 = fma(dv0, x0, a0); a1 = fma(dv0, x1, a1); a2 = fma(dv0, x2, a2); a3 = fma(dv0, x3, a3);
+              b0 = fma(dv1, x0, b0); b1 = fma(dv1, x1, b1); b2 = fma(dv1, x2, b2); b3 = fma(dv1, x3, b3);
+            }
           }
         }
       } else {
@@ -549,7 +564,7 @@ export function convFilterGrad(
         }
       }
       // scalar tail columns
-      if (OW4 < OW) {
+      if (OW4 < OW && !vectorTail) {
         for (let n = 0; n < N; n++) {
           const xg = xp + <usize>(n * Cin + g * cinG) * planeBytes;
           const d0 = dy + <usize>(n * Cout + co0) * outPlane, d1 = dy + <usize>(n * Cout + co1) * outPlane;

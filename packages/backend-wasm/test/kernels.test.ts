@@ -343,6 +343,29 @@ for (const { label, options } of configs) {
       }
     });
 
+    it('filter gradient: an infinity in a row\'s last columns stays infinite (the vector step over a row\'s last 4 columns adds no 0·∞)', () => {
+      // 1×3 taps on 7-column rows: 5 output columns, the last one in a step over columns 1..4
+      const shape = [1, 1, 2, 7], wShape = [1, 1, 1, 3];
+      const g = conv2dGeometry('conv2d', shape, wShape, {});
+      const dy = rand(g.yShape, 97, 0.1, 1);
+      for (const col of [1, 2, 3, 4, 5]) {
+        const x = rand(shape, 98, 0.1, 1);
+        x.data[col] = Infinity;
+        const got = runKernel(be, 'conv2dBackpropFilter', { x, dy }, { geometry: g }, { dw: wShape })[0]!;
+        // dw[kx] = Σ dy[oy, ox]·x[oy, ox + kx], in float64
+        const want = [0, 1, 2].map((kx) => {
+          let sum = 0;
+          for (let oy = 0; oy < 2; oy++) for (let ox = 0; ox < 5; ox++) sum += dy.data[oy * 5 + ox]! * x.data[oy * 7 + ox + kx]!;
+          return sum;
+        });
+        expect(want.some((v) => v === Infinity)).toBe(true);
+        for (let kx = 0; kx < 3; kx++) {
+          if (Number.isFinite(want[kx]!)) expect(got.data[kx]!, `∞ at column ${col}, tap ${kx}`).toBeCloseTo(want[kx]!, 4);
+          else expect(got.data[kx], `∞ at column ${col}, tap ${kx}`).toBe(want[kx]);
+        }
+      }
+    });
+
     it('max pooling: a NaN in a window gives NaN there only, on the vector paths (stride 2, 2- and 3-wide, padded column 0) and the scan', () => {
       const shape = [1, 2, 9, 30];
       const x = rand(shape, 90);
