@@ -20,6 +20,11 @@ interface PendingPad {
   sx: number;
 }
 
+/** Runs a pending padding of `planes` planes into xp [planes, Hp, Wp]. */
+function runPad(b: WasmBackend, pad: PendingPad, xp: number, Hp: number, Wp: number, planes: number): void {
+  b.exec('padDilate', [pad.src, xp, pad.H, pad.W, Hp, Wp, pad.offY, pad.offX, pad.sy, pad.sx], planes, Hp * Wp);
+}
+
 interface ConvPass {
   /** padded input [N, C, Hp, Wp], or where `pad` is to write it */
   xp: number;
@@ -70,9 +75,7 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
   // there are images enough to share among the threads.
   const pad = p.pad;
   const padEach = pad !== null && pixelTiles && N >= 8 * b.threads;
-  if (pad && !padEach) {
-    b.exec('padDilate', [pad.src, p.xp, pad.H, pad.W, p.Hp, p.Wp, pad.offY, pad.offX, pad.sy, pad.sx], N * p.C, p.Hp * p.Wp);
-  }
+  if (pad && !padEach) runPad(b, pad, p.xp, p.Hp, p.Wp, N * p.C);
   // weights past L2's share (each output row would stream them all), input small: rows first
   const rowsFirst = G * blocks * block * taps * 4 > WEIGHTS_IN_CACHE && p.C * p.Hp * p.Wp * 4 <= WEIGHTS_IN_CACHE;
   if (rows) {
@@ -90,8 +93,8 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
   else if (pixelTiles) {
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
     const groups = Math.ceil(p.OH / 4), groupCost = 4 * p.OW * taps * 2;
-    if (padEach) {
-      const padArgs = [pad!.src, pad!.H, pad!.W, pad!.offY, pad!.offX, pad!.sy, pad!.sx];
+    if (pad && padEach) {
+      const padArgs = [pad.src, pad.H, pad.W, pad.offY, pad.offX, pad.sy, pad.sx];
       b.exec('padConvPixelRows', [...padArgs, ...rowArgs], N, p.Cout * groups * groupCost);
     } else b.exec('convPixelRows', rowArgs, N * p.Cout * groups, groupCost);
   } else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
@@ -145,7 +148,7 @@ export function convBackpropInput(b: WasmBackend, dy: WasmBuffer, w: WasmBuffer,
 /** Filter gradient on the padded input, pairs of output channels per work unit. */
 export function convBackpropFilter(b: WasmBackend, x: WasmBuffer, dy: WasmBuffer, g: Conv2dGeometry): WasmBuffer {
   const { xp, Hp, Wp, pad } = paddedInput(b, x, g);
-  if (pad) b.exec('padDilate', [pad.src, xp.ptr, pad.H, pad.W, Hp, Wp, pad.offY, pad.offX, 1, 1], g.batch * g.inChannels, Hp * Wp);
+  if (pad) runPad(b, pad, xp.ptr, Hp, Wp, g.batch * g.inChannels);
   const { kernelHeight: kh, kernelWidth: kw, groups: G } = g;
   const cinG = g.inChannels / G, coutG = g.outChannels / G;
   const taps = cinG * kh * kw;
