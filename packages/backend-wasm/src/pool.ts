@@ -169,6 +169,8 @@ export class ThreadPool {
   /** Wakes worker w for a kernel call: it takes chunks of [0, units) (takeChunk) until none is left. */
   private post(w: number, fn: number, args: readonly number[], units: number, minChunk: number, parts: number): void {
     const slot = w * SLOT, a = this.args[w]!;
+    // a typed array drops writes past its end: a kernel with too many arguments would run on stale ones
+    if (args.length + 3 > MAX_ARGS) throw new Error(`wasm pool: ${args.length} kernel arguments, at most ${MAX_ARGS - 3}`);
     for (let i = 0; i < args.length; i++) a[i] = args[i]!;
     a[args.length] = units;
     a[args.length + 1] = minChunk;
