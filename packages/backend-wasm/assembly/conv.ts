@@ -359,9 +359,12 @@ export function convPixels(
 }
 
 /**
- * convPixels for unit stride and planes of at least 4 rows × 8 pixels: tiles of 4 rows × 8 pixels
- * (8 accumulators: with the 2 of one row, each tap waits on the previous one's result). The last
- * tile of a row and the last rows of a plane overlap the ones before (same values stored twice).
+ * convPixels for unit width stride, row stride = row dilation (sh = dh, as in every input gradient
+ * of an undilated conv) and planes of at least 4 rows × 8 pixels: tiles of 4 rows × 8 pixels, plus a
+ * column of 4 pixels over 8 rows ending rows of 8k + 1..4 pixels (28: 3 tiles and 4 pixels), taken by
+ * the even row groups for themselves and the next, instead of an overlapping 8-pixel tile that
+ * would compute 32 pixels per 28. The last tile of a row and the last rows of a plane overlap the
+ * ones before (same values stored twice). Both tiles run pixelPairTile.
  * Units: (n·Cout + co)·⌈OH / 4⌉ + row group.
  */
 export function convPixelRows(
@@ -374,10 +377,6 @@ export function convPixelRows(
   const dwB = <usize>dw << 2, dhB = <usize>dh * rowBytes;
   const taps = kh * kw;
   const groups = (OH + 3) >> 2;
-  const zero = f32x4.splat(0);
-  // Rows of 8k + 1..4 pixels (28: 3 tiles and 4 pixels) end in a column of 4 pixels over 8 rows (8
-  // accumulators as well), taken by the even row groups for themselves and the next, instead of an
-  // overlapping 8-pixel tile that would compute 32 pixels per 28.
   const rem = OW & 7;
   const tail = rem >= 1 && rem <= 4 && OH >= 8;
   const tiledOW = tail ? OW - rem : OW;
@@ -388,72 +387,100 @@ export function convPixelRows(
     const co = r % Cout, n = r / Cout;
     const g = co / coutG;
     const xPlane = xp + <usize>(n * Cin + g * cinG) * planeBytes;
-    const xRow = xPlane + <usize>(oy * sh) * rowBytes;
     const wc = wp + (<usize>(co * cinG * taps) << 2);
     const yPlane = y + (<usize>((n * Cout + co) * OH) * OW << 2);
-    const yRow = yPlane + (<usize>(oy * OW) << 2);
     const bv = f32x4.splat(bias ? ldf(bias + (<usize>co << 2)) : 0);
     if (tail && !(gi & 1)) {
+      // anchors at rows 0, 2, 4, 6 of the column
       const ty = min(gi * 4, OH - 8), tx = OW - 4;
-      let a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv, a6 = bv, a7 = bv;
-      let wq = wc;
-      let xc = xPlane + <usize>(ty * sh) * rowBytes + (<usize>tx << 2);
-      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
-        let xr = xc;
-        for (let ky = 0; ky < kh; ky++, xr += dhB) {
-          let p = xr;
-          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
-            const wv = v128.load32_splat(wq);
-            const p1 = p + rs, p2 = p1 + rs, p3 = p2 + rs, p4 = p3 + rs, p5 = p4 + rs, p6 = p5 + rs, p7 = p6 + rs;
-            a0 = fma(v128.load(p), wv, a0); a1 = fma(v128.load(p1), wv, a1);
-            a2 = fma(v128.load(p2), wv, a2); a3 = fma(v128.load(p3), wv, a3);
-            a4 = fma(v128.load(p4), wv, a4); a5 = fma(v128.load(p5), wv, a5);
-            a6 = fma(v128.load(p6), wv, a6); a7 = fma(v128.load(p7), wv, a7);
-          }
-        }
-      }
-      const yp = yPlane + (<usize>(ty * OW + tx) << 2);
-      storeRelu(a0, yp, relu); storeRelu(a1, yp + outRow, relu);
-      storeRelu(a2, yp + 2 * outRow, relu); storeRelu(a3, yp + 3 * outRow, relu);
-      storeRelu(a4, yp + 4 * outRow, relu); storeRelu(a5, yp + 5 * outRow, relu);
-      storeRelu(a6, yp + 6 * outRow, relu); storeRelu(a7, yp + 7 * outRow, relu);
+      pixelPairTile(
+        xPlane + <usize>(ty * sh) * rowBytes + (<usize>tx << 2), 2 * rs, 4 * rs, 6 * rs, wc, cinG, kh, kw, planeBytes, dhB, dwB, bv,
+        yPlane + (<usize>(ty * OW + tx) << 2), 2 * outRow, 4 * outRow, 6 * outRow, outRow, relu,
+      );
     }
+    const xRow = xPlane + <usize>(oy * sh) * rowBytes, yRow = yPlane + (<usize>(oy * OW) << 2);
     for (let ox = 0; ox < tiledOW; ox = ox + 8 > tiledOW - 8 && ox + 8 < tiledOW ? tiledOW - 8 : ox + 8) {
-      let a0 = bv, b0 = bv, a1 = bv, b1 = bv, a2 = bv, b2 = bv, a3 = bv, b3 = bv;
-      let wq = wc;
-      let xc = xRow + (<usize>ox << 2);
-      for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
-        let xr = xc;
-        for (let ky = 0; ky < kh; ky++, xr += dhB) {
-          let p = xr;
-          for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
-            const wv = v128.load32_splat(wq);
-            const p1 = p + rs, p2 = p1 + rs, p3 = p2 + rs;
-            a0 = fma(v128.load(p), wv, a0); b0 = fma(v128.load(p, 16), wv, b0);
-            a1 = fma(v128.load(p1), wv, a1); b1 = fma(v128.load(p1, 16), wv, b1);
-            a2 = fma(v128.load(p2), wv, a2); b2 = fma(v128.load(p2, 16), wv, b2);
-            a3 = fma(v128.load(p3), wv, a3); b3 = fma(v128.load(p3, 16), wv, b3);
-          }
-        }
-      }
-      if (relu) {
-        // keeps NaN, as storeRow does
-        a0 = v128.bitselect(a0, zero, v128.or(f32x4.ne(a0, a0), f32x4.gt(a0, zero)));
-        b0 = v128.bitselect(b0, zero, v128.or(f32x4.ne(b0, b0), f32x4.gt(b0, zero)));
-        a1 = v128.bitselect(a1, zero, v128.or(f32x4.ne(a1, a1), f32x4.gt(a1, zero)));
-        b1 = v128.bitselect(b1, zero, v128.or(f32x4.ne(b1, b1), f32x4.gt(b1, zero)));
-        a2 = v128.bitselect(a2, zero, v128.or(f32x4.ne(a2, a2), f32x4.gt(a2, zero)));
-        b2 = v128.bitselect(b2, zero, v128.or(f32x4.ne(b2, b2), f32x4.gt(b2, zero)));
-        a3 = v128.bitselect(a3, zero, v128.or(f32x4.ne(a3, a3), f32x4.gt(a3, zero)));
-        b3 = v128.bitselect(b3, zero, v128.or(f32x4.ne(b3, b3), f32x4.gt(b3, zero)));
-      }
-      const yp = yRow + (<usize>ox << 2);
-      v128.store(yp, a0); v128.store(yp, b0, 16);
-      v128.store(yp + outRow, a1); v128.store(yp + outRow, b1, 16);
-      v128.store(yp + 2 * outRow, a2); v128.store(yp + 2 * outRow, b2, 16);
-      v128.store(yp + 3 * outRow, a3); v128.store(yp + 3 * outRow, b3, 16);
+      // anchors at (row 0, pixel 0), (0, 4), (2, 0), (2, 4)
+      pixelPairTile(
+        xRow + (<usize>ox << 2), 16, 2 * rs, 2 * rs + 16, wc, cinG, kh, kw, planeBytes, dhB, dwB, bv,
+        yRow + (<usize>ox << 2), 16, 2 * outRow, 2 * outRow + 16, outRow, relu,
+      );
     }
   }
+}
+
+/**
+ * convPixelRows on an input not yet padded: per image, padDilate of its planes from src [N, Cin, H,
+ * W] (offY, offX, sy, sx as there) into its part of xp, then that image's tiles. Each thread pads
+ * exactly what it convolves, while it is in cache: padding every image first, on one thread, left
+ * the other thread reading half of it from the first one's cache (conv E ∂x at 2 threads: 0.26 ms
+ * for the conv after the pad against 0.17 ms alone). Units: images.
+ */
+export function padConvPixelRows(
+  src: usize, H: i32, W: i32, offY: i32, offX: i32, sy: i32, sx: i32,
+  xp: usize, Hp: i32, Wp: i32, Cin: i32, wp: usize, bias: usize, y: usize, Cout: i32, OH: i32, OW: i32,
+  G: i32, cinG: i32, coutG: i32, kh: i32, kw: i32, sh: i32, dh: i32, dw: i32, relu: i32,
+  lo: i32, hi: i32,
+): void {
+  const perImage = Cout * ((OH + 3) >> 2);
+  for (let n = lo; n < hi; n++) {
+    padDilate(src, xp, H, W, Hp, Wp, offY, offX, sy, sx, n * Cin, (n + 1) * Cin);
+    convPixelRows(xp, Hp, Wp, Cin, wp, bias, y, Cout, OH, OW, G, cinG, coutG, kh, kw, sh, dh, dw, relu, n * perImage, (n + 1) * perImage);
+  }
+}
+
+/**
+ * One output channel at four anchors of 4 pixels (x, x + i1, x + i2, x + i3 in the input; y, y + q1,
+ * y + q2, y + q3 in the output), each the upper row of a pair of output rows: 8 accumulators. With
+ * sh = dh the lower row reads at tap row r − 1 the input row that the upper row reads at tap row r,
+ * so each loaded vector serves both rows: per step 4 loads and 2 broadcast weights for 8
+ * multiply-adds. (Loading each row's own vectors takes 8 registers beside the 8 accumulators and the
+ * weight, past V8's 15, and it spilled an accumulator to the stack on every tap: 35 % of peak.)
+ * Tap row 0 feeds only the upper rows, tap row kh only the lower ones. Weights OIHW at wc.
+ */
+// @ts-ignore: decorator
+@inline function pixelPairTile(
+  x: usize, i1: usize, i2: usize, i3: usize, wc: usize, cinG: i32, kh: i32, kw: i32, planeBytes: usize,
+  dhB: usize, dwB: usize, bv: v128, y: usize, q1: usize, q2: usize, q3: usize, outRow: usize, relu: i32,
+): void {
+  let a0 = bv, a1 = bv, a2 = bv, a3 = bv, b0 = bv, b1 = bv, b2 = bv, b3 = bv;
+  const wRow = <usize>kw << 2;
+  let wq = wc;
+  let xc = x;
+  for (let ci = 0; ci < cinG; ci++, xc += planeBytes) {
+    // tap row 0: upper rows
+    let p = xc;
+    for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
+      const wu = v128.load32_splat(wq);
+      a0 = fma(v128.load(p), wu, a0); a1 = fma(v128.load(p + i1), wu, a1);
+      a2 = fma(v128.load(p + i2), wu, a2); a3 = fma(v128.load(p + i3), wu, a3);
+    }
+    // tap rows 1 .. kh − 1: upper rows at tap row r, lower rows at r − 1
+    let xr = xc + dhB;
+    for (let r = 1; r < kh; r++, xr += dhB) {
+      p = xr;
+      for (let kx = 0; kx < kw; kx++, p += dwB, wq += 4) {
+        const wu = v128.load32_splat(wq), wl = v128.load32_splat(wq - wRow);
+        const x0 = v128.load(p), x1 = v128.load(p + i1), x2 = v128.load(p + i2), x3 = v128.load(p + i3);
+        a0 = fma(x0, wu, a0); b0 = fma(x0, wl, b0);
+        a1 = fma(x1, wu, a1); b1 = fma(x1, wl, b1);
+        a2 = fma(x2, wu, a2); b2 = fma(x2, wl, b2);
+        a3 = fma(x3, wu, a3); b3 = fma(x3, wl, b3);
+      }
+    }
+    // tap row kh: lower rows, at tap row kh − 1 (wq is at the next channel's weights)
+    p = xr;
+    let wl = wq - wRow;
+    for (let kx = 0; kx < kw; kx++, p += dwB, wl += 4) {
+      const w = v128.load32_splat(wl);
+      b0 = fma(v128.load(p), w, b0); b1 = fma(v128.load(p + i1), w, b1);
+      b2 = fma(v128.load(p + i2), w, b2); b3 = fma(v128.load(p + i3), w, b3);
+    }
+  }
+  storeRelu(a0, y, relu); storeRelu(b0, y + outRow, relu);
+  storeRelu(a1, y + q1, relu); storeRelu(b1, y + q1 + outRow, relu);
+  storeRelu(a2, y + q2, relu); storeRelu(b2, y + q2 + outRow, relu);
+  storeRelu(a3, y + q3, relu); storeRelu(b3, y + q3 + outRow, relu);
 }
 
 /**
@@ -472,6 +499,12 @@ export function convFilterGrad(
   const rowBytes = <usize>Wp << 2, planeBytes = <usize>(Hp * Wp) << 2;
   const swB = <usize>sw << 2;
   const outPlane = <usize>(OH * OW) << 2;
+  // Unit stride, rows of 4 columns or more: a row's last OW % 4 columns go in one vector step over
+  // its last 4 columns (lanes k ≥ 4 − OW % 4), not one column at a time (10-column rows spent over
+  // half their time in those 2 columns).
+  const vectorTail = sw == 1 && (OW & 3) != 0 && OW >= 4;
+  const tailBack = <usize>(4 - (OW & 3)) << 2;
+  const tailMask = i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(3 - (OW & 3)));
   for (let u = lo; u < hi; u++) {
     const g = u / pairs, pr = u % pairs;
     const co0 = g * coutG + pr * 2;
@@ -502,6 +535,15 @@ export function convFilterGrad(
               a0 = fma(dv0, x0, a0); a1 = fma(dv0, x1, a1); a2 = fma(dv0, x2, a2); a3 = fma(dv0, x3, a3);
               b0 = fma(dv1, x0, b0); b1 = fma(dv1, x1, b1); b2 = fma(dv1, x2, b2); b3 = fma(dv1, x3, b3);
             }
+            if (vectorTail) {
+              // the row's last 4 columns, the lanes already done masked to 0 in dy and in x (0·∞ would be NaN)
+              e0 -= tailBack; e1 -= tailBack; xq -= tailBack;
+              const dv0 = v128.and(v128.load(e0), tailMask), dv1 = v128.and(v128.load(e1), tailMask);
+              const x0 = v128.and(v128.load(xq + o0), tailMask), x1 = v128.and(v128.load(xq + o1), tailMask);
+              const x2 = v128.and(v128.load(xq + o2), tailMask), x3 = v128.and(v128.load(xq + o3), tailMask);
+              a0 = fma(dv0, x0, a0); a1 = fma(dv0, x1, a1); a2 = fma(dv0, x2, a2); a3 = fma(dv0, x3, a3);
+              b0 = fma(dv1, x0, b0); b1 = fma(dv1, x1, b1); b2 = fma(dv1, x2, b2); b3 = fma(dv1, x3, b3);
+            }
           }
         }
       } else {
@@ -522,7 +564,7 @@ export function convFilterGrad(
         }
       }
       // scalar tail columns
-      if (OW4 < OW) {
+      if (OW4 < OW && !vectorTail) {
         for (let n = 0; n < N; n++) {
           const xg = xp + <usize>(n * Cin + g * cinG) * planeBytes;
           const d0 = dy + <usize>(n * Cout + co0) * outPlane, d1 = dy + <usize>(n * Cout + co1) * outPlane;

@@ -1,7 +1,7 @@
 // Every kernel the JS side calls. Each parallel kernel takes [lo, hi) of its work units last, so
 // one call can be split across threads sharing this memory.
 export { heapBase, peakProbe } from './common';
-export { padDilate, packWeights, convBlocked, convPairs, convRows, convRowsNarrow, convPixels, convPixelRows, convFilterGrad, reverseSpatial } from './conv';
+export { padDilate, packWeights, convBlocked, convPairs, convRows, convRowsNarrow, convPixels, convPixelRows, padConvPixelRows, convFilterGrad, reverseSpatial } from './conv';
 export { maxPool, avgPool, globalAvgPool } from './pool';
 export {
   meanVar, meanSquare, channelAffine, planeGradSums, normGradApply, normGradParams,

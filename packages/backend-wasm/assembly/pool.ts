@@ -145,8 +145,10 @@ let columnProbe: v128 = f32x4.splat(0);
  * group follows (returns where it stopped; the caller does the rest): each group takes the 3 rows'
  * maximum of its 8 floats once (x0..x7, two vectors a and b), and the third tap of its windows
  * (x2, x4, x6, x8) from its even lanes and the next group's x0, which that group computes anyway: half
- * the loads and vertical maxima of maxStride2, which reads floats 2..5 and 5..8 as well. The NaN probe
- * of a group covers the next group's rows too (x8).
+ * the loads and vertical maxima of maxStride2, which reads floats 2..5 and 5..8 as well. Every float
+ * read goes into a NaN probe summed over the row and checked once at its end; if it holds a NaN
+ * the exact scan redoes the row's outputs (a check per group, with the probe in a global, cost
+ * ~10 of the loop's ~45 instructions).
  */
 function maxRows3x3Stride2(
   first: usize, rowStep: usize, yRow: usize, xs: usize, W: i32, pl: i32, y0: i32, dh: i32, ty0: i32, ty1: i32, oxA: i32, oxB: i32,
@@ -156,29 +158,27 @@ function maxRows3x3Stride2(
   const left = oxA == 0 && pl == 1;
   // the first group (with one column of left padding, output 0 reads a float left of the row: −∞)
   let a = columnMax3(row, rowStep, left, none);
-  let probe = columnProbe;
+  let pa = columnProbe;
   let b = columnMax3(row + 16, rowStep, false, none);
-  probe = f32x4.add(probe, columnProbe);
+  let pb = columnProbe;
   let ox = oxA;
   for (; ox + 8 <= oxB; ox += 4) {
-    const next = row + 32;
-    const na = columnMax3(next, rowStep, false, none);
-    let nextProbe = columnProbe;
-    const nb = columnMax3(next + 16, rowStep, false, none);
-    nextProbe = f32x4.add(nextProbe, columnProbe);
+    const next = row + 32, next1 = next + rowStep, next2 = next1 + rowStep;
+    const r0 = v128.load(next), r1 = v128.load(next1), r2 = v128.load(next2);
+    const s0 = v128.load(next, 16), s1 = v128.load(next1, 16), s2 = v128.load(next2, 16);
+    const na = f32x4.pmax(f32x4.pmax(r0, r1), r2), nb = f32x4.pmax(f32x4.pmax(s0, s1), s2);
+    pa = f32x4.add(pa, f32x4.add(f32x4.add(r0, r1), r2));
+    pb = f32x4.add(pb, f32x4.add(f32x4.add(s0, s1), s2));
     const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6), odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
-    const m = f32x4.pmax(f32x4.pmax(even, odd), v128.shuffle<f32>(even, na, 1, 2, 3, 4));
-    const both = f32x4.add(probe, nextProbe);
-    if (v128.any_true(f32x4.ne(both, both))) {
-      // a NaN in the rows read: the exact scan decides which windows hold it
-      for (let k = ox; k < ox + 4; k++) stf(yRow + (<usize>k << 2), scanMax(xs, W, k * 2 - pl, 1, 3, y0, dh, ty0, ty1));
-    } else {
-      v128.store(yRow + (<usize>ox << 2), m);
-    }
+    v128.store(yRow + (<usize>ox << 2), f32x4.pmax(f32x4.pmax(even, odd), v128.shuffle<f32>(even, na, 1, 2, 3, 4)));
     a = na;
     b = nb;
-    probe = nextProbe;
     row = next;
+  }
+  const probe = f32x4.add(pa, pb);
+  if (v128.any_true(f32x4.ne(probe, probe))) {
+    // a NaN in the rows read (or +∞ and −∞): the exact scan decides which windows hold it
+    for (let k = oxA; k < ox; k++) stf(yRow + (<usize>k << 2), scanMax(xs, W, k * 2 - pl, 1, 3, y0, dh, ty0, ty1));
   }
   return ox;
 }

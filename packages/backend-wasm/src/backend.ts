@@ -146,7 +146,7 @@ export class WasmBackend implements Backend<WasmBuffer> {
     this.arena = new Arena(wasmMemory, this.exports.heapBase!(), maxBytes);
     this.threads = pool ? pool.size + 1 : 1;
     this.description = `AssemblyScript ${build} build, ${this.threads} thread${this.threads > 1 ? 's' : ''}${threadNote}`;
-    if (!pool || pool.blocking) this.readSync = (data, size) => this.copyOut(data, new Float32Array(size));
+    if (!pool || pool.blocking) this.readSync = (data, size) => this.copyOut(data, size);
   }
 
   static async create(options: WasmBackendOptions, kernels: KernelTable<WasmBuffer, WasmBackend>): Promise<WasmBackend> {
@@ -221,16 +221,15 @@ export class WasmBackend implements Backend<WasmBuffer> {
    */
   async read(data: WasmBuffer, size: number): Promise<Float32Array> {
     this.check(data, 'read', 'data');
-    const out = new Float32Array(size);
     if (!this.queue) {
       this.throwQueueError();
-      return this.copyOut(data, out);
+      return this.copyOut(data, size);
     }
     return new Promise((resolve, reject) => {
       this.enqueue(() => {
         try {
           this.throwQueueError();
-          resolve(this.copyNow(data, out));
+          resolve(this.copyNow(data, size));
         } catch (e) {
           reject(e);
         }
@@ -239,19 +238,28 @@ export class WasmBackend implements Backend<WasmBuffer> {
   }
 
   readInto(data: WasmBuffer, out: Float32Array): void {
+    this.check(data, 'read', 'data');
     if (this.queue) throw new HypercolumnError('wasm: readInto expected no pending work, got queued kernels (await read())', 'readInto', 'data');
-    this.copyOut(data, out);
+    out.set(this.view(data, out.length));
   }
 
-  private copyOut(data: WasmBuffer, out: Float32Array): Float32Array {
+  private copyOut(data: WasmBuffer, size: number): Float32Array {
     this.check(data, 'read', 'data');
     if (this.queue) throw new HypercolumnError('wasm: readSync expected no pending work, got queued kernels (await read())', 'readSync', 'data');
-    return this.copyNow(data, out);
+    return this.copyNow(data, size);
   }
 
-  private copyNow(data: WasmBuffer, out: Float32Array): Float32Array {
-    out.set(new Float32Array(this.wasmMemory.buffer, data.ptr, out.length));
-    return out;
+  /**
+   * A new array holding the values: constructed from the view in one copy (new Float32Array(size)
+   * then set zero-fills it first; 1.6 MB: 0.37 → 0.25 ms, 25.7 MB: 2.6 → 1.5 ms, fastest of 41).
+   */
+  private copyNow(data: WasmBuffer, size: number): Float32Array {
+    return new Float32Array(this.view(data, size));
+  }
+
+  /** The first `size` floats of data's storage, as a view of the current memory buffer. */
+  private view(data: WasmBuffer, size: number): Float32Array {
+    return new Float32Array(this.wasmMemory.buffer, data.ptr, size);
   }
 
   free(data: WasmBuffer): void {

@@ -6,9 +6,29 @@ const BLOCK = 8;
 /** Bytes of packed weights (or of one image's input) that stay in cache between work units. */
 const WEIGHTS_IN_CACHE = 512 * 1024;
 
+/**
+ * A zero-padding still to do (padDilate): src [planes, H, W] to dst(u, v) = src(h, w) with
+ * u = h·sy + offY, v = w·sx + offX in the pass's padded input.
+ */
+interface PendingPad {
+  src: number;
+  H: number;
+  W: number;
+  offY: number;
+  offX: number;
+  sy: number;
+  sx: number;
+}
+
+/** Runs a pending padding of `planes` planes into xp [planes, Hp, Wp]. */
+function runPad(b: WasmBackend, pad: PendingPad, xp: number, Hp: number, Wp: number, planes: number): void {
+  b.exec('padDilate', [pad.src, xp, pad.H, pad.W, Hp, Wp, pad.offY, pad.offX, pad.sy, pad.sx], planes, Hp * Wp);
+}
+
 interface ConvPass {
-  /** padded input [N, C, Hp, Wp] */
+  /** padded input [N, C, Hp, Wp], or where `pad` is to write it */
   xp: number;
+  pad: PendingPad | null;
   Hp: number;
   Wp: number;
   C: number;
@@ -25,18 +45,20 @@ interface ConvPass {
   stride: [number, number];
 }
 
-/** One direct convolution pass on a padded input: packs the weights, then runs the kernel. */
+/** One direct convolution pass: packs the weights, pads the input, then runs the kernel. */
 function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean): void {
   const { groups: G, kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
   // Unit stride: rows of a multiple of 8 pixels (or groups of 4–7 channels) in tiles of 4 channels ×
   // 8 pixels; other planes of 2 rows or more, with 8 channels or more per group, in tiles of 8
   // channels × 2 rows × 2 pixels (no lanes lost on ragged rows such as 14 or 7 pixels). Other strides: 8
   // channels × 4 pixels. Few channels per group (depthwise): pixels only, 4 rows × 8 at a time where
-  // they fit (unit stride).
+  // they fit (unit width stride, row stride = row dilation).
   const unit = p.stride[1] === 1;
+  const pixelRows = unit && p.stride[0] === dh && p.OH >= 4 && p.OW >= 8;
   const pairs = unit && p.coutG >= BLOCK && p.OW >= 2 && p.OH >= 2 && p.OW % 8 !== 0;
-  const rows = unit && p.coutG >= 4 && !pairs;
+  const rows = unit && p.coutG >= 4 && !pairs && !(pixelRows && p.coutG < BLOCK && p.coutG % 4 !== 0);
   const blocked = !unit && p.coutG >= BLOCK;
+  const pixelTiles = pixelRows && !rows && !pairs && !blocked;
   const block = rows ? 4 : pairs || blocked ? BLOCK : 1;
   const blocks = Math.ceil(p.coutG / block);
   const taps = p.cinG * kh * kw;
@@ -49,6 +71,11 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
     G, p.cinG, p.coutG, kh, kw, p.stride[0], p.stride[1], dh, dw, relu ? 1 : 0,
   ];
   const N = g.batch;
+  // The pixel-row tiles pad image by image themselves, each thread the images it convolves, where
+  // there are images enough to share among the threads.
+  const pad = p.pad;
+  const padEach = pad !== null && pixelTiles && N >= 8 * b.threads;
+  if (pad && !padEach) runPad(b, pad, p.xp, p.Hp, p.Wp, N * p.C);
   // weights past L2's share (each output row would stream them all), input small: rows first
   const rowsFirst = G * blocks * block * taps * 4 > WEIGHTS_IN_CACHE && p.C * p.Hp * p.Wp * 4 <= WEIGHTS_IN_CACHE;
   if (rows) {
@@ -63,31 +90,36 @@ function runConv(b: WasmBackend, g: Conv2dGeometry, p: ConvPass, relu: boolean):
     const pairArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0, chunk, rowsFirst ? 1 : 0];
     b.exec('convPairs', pairArgs, N * G * blocks * chunks, chunk * 4 * BLOCK * taps * 2);
   } else if (blocked) b.exec('convBlocked', args, N * G * blocks * p.OH, p.OW * BLOCK * taps * 2);
-  else if (p.stride[1] === 1 && p.OH >= 4 && p.OW >= 8) {
+  else if (pixelTiles) {
     const rowArgs = [...args.slice(0, 15), p.stride[0], dh, dw, relu ? 1 : 0];
-    b.exec('convPixelRows', rowArgs, N * p.Cout * Math.ceil(p.OH / 4), 4 * p.OW * taps * 2);
+    const groups = Math.ceil(p.OH / 4), groupCost = 4 * p.OW * taps * 2;
+    if (pad && padEach) {
+      const padArgs = [pad.src, pad.H, pad.W, pad.offY, pad.offX, pad.sy, pad.sx];
+      b.exec('padConvPixelRows', [...padArgs, ...rowArgs], N, p.Cout * groups * groupCost);
+    } else b.exec('convPixelRows', rowArgs, N * p.Cout * groups, groupCost);
   } else b.exec('convPixels', args, N * p.Cout * p.OH, p.OW * taps * 2);
 }
 
-/** x zero-padded to [N, C, H + pt + pb, W + pl + pr] (x itself when there is no padding). */
-function padInput(b: WasmBackend, x: WasmBuffer, g: Conv2dGeometry): { xp: WasmBuffer; Hp: number; Wp: number; owned: boolean } {
+/**
+ * Room for x zero-padded to [N, C, H + pt + pb, W + pl + pr] and the padding to do (x itself and
+ * none when there is no padding).
+ */
+function paddedInput(b: WasmBackend, x: WasmBuffer, g: Conv2dGeometry): { xp: WasmBuffer; Hp: number; Wp: number; pad: PendingPad | null } {
   const Hp = g.inHeight + g.padTop + g.padBottom, Wp = g.inWidth + g.padLeft + g.padRight;
-  if (Hp === g.inHeight && Wp === g.inWidth) return { xp: x, Hp, Wp, owned: false };
-  const planes = g.batch * g.inChannels;
-  const xp = b.scratch(planes * Hp * Wp * 4);
-  b.exec('padDilate', [x.ptr, xp.ptr, g.inHeight, g.inWidth, Hp, Wp, g.padTop, g.padLeft, 1, 1], planes, Hp * Wp);
-  return { xp, Hp, Wp, owned: true };
+  if (Hp === g.inHeight && Wp === g.inWidth) return { xp: x, Hp, Wp, pad: null };
+  const xp = b.scratch(g.batch * g.inChannels * Hp * Wp * 4);
+  return { xp, Hp, Wp, pad: { src: x.ptr, H: g.inHeight, W: g.inWidth, offY: g.padTop, offX: g.padLeft, sy: 1, sx: 1 } };
 }
 
 export function convForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: WasmBuffer | undefined, g: Conv2dGeometry, relu: boolean): WasmBuffer {
-  const { xp, Hp, Wp, owned } = padInput(b, x, g);
+  const { xp, Hp, Wp, pad } = paddedInput(b, x, g);
   const y = b.alloc(g.batch * g.outChannels * g.outHeight * g.outWidth);
   runConv(b, g, {
-    xp: xp.ptr, Hp, Wp, C: g.inChannels, w, flip: false, bias: bias?.ptr ?? 0, y: y.ptr, Cout: g.outChannels,
+    xp: xp.ptr, pad, Hp, Wp, C: g.inChannels, w, flip: false, bias: bias?.ptr ?? 0, y: y.ptr, Cout: g.outChannels,
     OH: g.outHeight, OW: g.outWidth, cinG: g.inChannels / g.groups, coutG: g.outChannels / g.groups,
     stride: [g.strideHeight, g.strideWidth],
   }, relu);
-  if (owned) b.release(xp);
+  if (pad) b.release(xp);
   return y;
 }
 
@@ -99,15 +131,14 @@ export function convForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: 
 export function convBackpropInput(b: WasmBackend, dy: WasmBuffer, w: WasmBuffer, g: Conv2dGeometry): WasmBuffer {
   const { kernelHeight: kh, kernelWidth: kw, dilationHeight: dh, dilationWidth: dw } = g;
   const Hd = g.inHeight + (kh - 1) * dh, Wd = g.inWidth + (kw - 1) * dw;
-  const planes = g.batch * g.outChannels;
-  const dyd = b.scratch(planes * Hd * Wd * 4);
-  b.exec('padDilate', [
-    dy.ptr, dyd.ptr, g.outHeight, g.outWidth, Hd, Wd, (kh - 1) * dh - g.padTop, (kw - 1) * dw - g.padLeft,
-    g.strideHeight, g.strideWidth,
-  ], planes, Hd * Wd);
+  const dyd = b.scratch(g.batch * g.outChannels * Hd * Wd * 4);
+  const pad = {
+    src: dy.ptr, H: g.outHeight, W: g.outWidth, offY: (kh - 1) * dh - g.padTop, offX: (kw - 1) * dw - g.padLeft,
+    sy: g.strideHeight, sx: g.strideWidth,
+  };
   const dx = b.alloc(g.batch * g.inChannels * g.inHeight * g.inWidth);
   runConv(b, g, {
-    xp: dyd.ptr, Hp: Hd, Wp: Wd, C: g.outChannels, w, flip: true, bias: 0, y: dx.ptr, Cout: g.inChannels,
+    xp: dyd.ptr, pad, Hp: Hd, Wp: Wd, C: g.outChannels, w, flip: true, bias: 0, y: dx.ptr, Cout: g.inChannels,
     OH: g.inHeight, OW: g.inWidth, cinG: g.outChannels / g.groups, coutG: g.inChannels / g.groups, stride: [1, 1],
   }, false);
   b.release(dyd);
@@ -116,7 +147,8 @@ export function convBackpropInput(b: WasmBackend, dy: WasmBuffer, w: WasmBuffer,
 
 /** Filter gradient on the padded input, pairs of output channels per work unit. */
 export function convBackpropFilter(b: WasmBackend, x: WasmBuffer, dy: WasmBuffer, g: Conv2dGeometry): WasmBuffer {
-  const { xp, Hp, Wp, owned } = padInput(b, x, g);
+  const { xp, Hp, Wp, pad } = paddedInput(b, x, g);
+  if (pad) runPad(b, pad, xp.ptr, Hp, Wp, g.batch * g.inChannels);
   const { kernelHeight: kh, kernelWidth: kw, groups: G } = g;
   const cinG = g.inChannels / G, coutG = g.outChannels / G;
   const taps = cinG * kh * kw;
@@ -134,6 +166,6 @@ export function convBackpropFilter(b: WasmBackend, x: WasmBuffer, dy: WasmBuffer
     G, cinG, coutG, kh, kw, g.strideHeight, g.strideWidth, tapOff.ptr,
   ], G * Math.ceil(coutG / 2), g.batch * g.outHeight * g.outWidth * taps * 4);
   b.release(tapOff);
-  if (owned) b.release(xp);
+  if (pad) b.release(xp);
   return dw;
 }

@@ -1,14 +1,37 @@
 import { HypercolumnError } from '@hypercolumn/core';
 
 // Control block shared with the workers (a SharedArrayBuffer beside the wasm memory). Slot w has
-// Int32 fields [seq, done, status, fn, nargs] at 16·w, then one shared Int32, the next chunk of the
-// kernel in flight (NEXT), and the slots' float64 arguments (kernel arguments, then units and chunk
-// size) at ARGS_AT + 32·8·w.
+// Int32 fields [seq, done, status, fn, nargs] at 16·w, then one shared Int32, the first unit not yet
+// taken of the kernel in flight (NEXT), and the slots' float64 arguments (kernel arguments, then
+// units, smallest chunk and threads) at ARGS_AT + 32·8·w.
 const SLOT = 16;
 const SEQ = 0, DONE = 1, STATUS = 2, FN = 3, NARGS = 4;
 const MAX_ARGS = 32;
-/** Chunks per thread a kernel's units are cut into, taken in turn from the shared counter. */
-const CHUNKS_PER_THREAD = 4;
+/** The smallest chunk is this fraction of a thread's share of the units (at least one unit). */
+const MIN_CHUNKS_PER_THREAD = 64;
+
+/**
+ * Takes the next chunk of units [0, units) from the shared counter ctl[next] into range
+ * ([lo, hi)); false when none is left. Guided: a chunk is what is left over 2·parts, at least
+ * minChunk, so chunks start large (few calls, long runs of neighbouring units) and end small,
+ * and the threads finish together. (Equal chunks of an eighth of the units left a thread idle for
+ * up to one chunk at the end: conv1d's 128 units ran in 16-unit chunks of ~1.5 ms.) Runs in the
+ * workers as source too, so it refers to nothing outside itself.
+ */
+function takeChunk(ctl: Int32Array, next: number, units: number, parts: number, minChunk: number, range: number[]): boolean {
+  let lo = Atomics.load(ctl, next);
+  for (;;) {
+    if (lo >= units) return false;
+    const hi = Math.min(units, lo + Math.max(minChunk, Math.ceil((units - lo) / (2 * parts))));
+    const seen = Atomics.compareExchange(ctl, next, lo, hi);
+    if (seen === lo) {
+      range[0] = lo;
+      range[1] = hi;
+      return true;
+    }
+    lo = seen;
+  }
+}
 /** How long the main thread waits for a worker before it declares it dead. */
 const WORKER_TIMEOUT_MS = 60_000;
 
@@ -18,6 +41,7 @@ const WORKER_TIMEOUT_MS = 60_000;
  * and reports completion (status 1 if the kernel threw).
  */
 const WORKER_LOOP = `
+${takeChunk.toString()}
 function run(init) {
   const { module, memory, control, slot, names, argsAt, next } = init;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
@@ -34,15 +58,13 @@ function run(init) {
     let status = 0;
     try {
       const n = ctl[base + ${NARGS}];
-      const a = new Array(n + 2);
+      const a = new Array(n + 2), range = [0, 0];
       for (let i = 0; i < n; i++) a[i] = args[i];
-      const units = args[n], chunk = args[n + 1], f = fns[ctl[base + ${FN}]];
+      const units = args[n], minChunk = args[n + 1], parts = args[n + 2], f = fns[ctl[base + ${FN}]];
       // chunks of [0, units) from the shared counter until none is left
-      for (;;) {
-        const lo = Atomics.add(ctl, next, 1) * chunk;
-        if (lo >= units) break;
-        a[n] = lo;
-        a[n + 1] = Math.min(units, lo + chunk);
+      while (${takeChunk.name}(ctl, next, units, parts, minChunk, range)) {
+        a[n] = range[0];
+        a[n + 1] = range[1];
         f(...a);
       }
     } catch (e) {
@@ -144,12 +166,15 @@ export class ThreadPool {
     return handle;
   }
 
-  /** Wakes worker w for a kernel call: it takes chunks of `chunk` units of [0, units) until none is left. */
-  private post(w: number, fn: number, args: readonly number[], units: number, chunk: number): void {
+  /** Wakes worker w for a kernel call: it takes chunks of [0, units) (takeChunk) until none is left. */
+  private post(w: number, fn: number, args: readonly number[], units: number, minChunk: number, parts: number): void {
     const slot = w * SLOT, a = this.args[w]!;
+    // a typed array drops writes past its end: a kernel with too many arguments would run on stale ones
+    if (args.length + 3 > MAX_ARGS) throw new Error(`wasm pool: ${args.length} kernel arguments, at most ${MAX_ARGS - 3}`);
     for (let i = 0; i < args.length; i++) a[i] = args[i]!;
     a[args.length] = units;
-    a[args.length + 1] = chunk;
+    a[args.length + 1] = minChunk;
+    a[args.length + 2] = parts;
     this.ctl[slot + FN] = fn;
     this.ctl[slot + NARGS] = args.length;
     this.ctl[slot + STATUS] = 0;
@@ -173,16 +198,13 @@ export class ThreadPool {
     }
     const dead = this.workers.find((w) => w.dead);
     if (dead) this.fail(dead.dead!);
-    const chunk = Math.max(1, Math.ceil(units / (parts * CHUNKS_PER_THREAD)));
+    const minChunk = Math.max(1, Math.floor(units / (parts * MIN_CHUNKS_PER_THREAD)));
     Atomics.store(this.ctl, this.next, 0);
-    for (let k = 1; k < parts; k++) this.post(k - 1, fn, args, units, chunk);
+    for (let k = 1; k < parts; k++) this.post(k - 1, fn, args, units, minChunk, parts);
     let localError: unknown = null;
+    const range = [0, 0];
     try {
-      for (;;) {
-        const lo = Atomics.add(this.ctl, this.next, 1) * chunk;
-        if (lo >= units) break;
-        local(lo, Math.min(units, lo + chunk));
-      }
+      while (takeChunk(this.ctl, this.next, units, parts, minChunk, range)) local(range[0]!, range[1]!);
     } catch (e) {
       localError = e;
     }

@@ -83,6 +83,24 @@ describe('wasm backend storage', () => {
     be.dispose();
   });
 
+  it('reads are copies in a plain ArrayBuffer, also on shared memory: storage reused later leaves them alone', async () => {
+    for (const threads of [1, 2]) {
+      const be = await createWasmBackend({ threads });
+      const d = be.write(new Float32Array([1.5, -2, 3]));
+      const got = [await be.read(d, 3), be.readSync!(d, 3)];
+      be.free(d);
+      // the same size class: the freed block comes back and is overwritten
+      const e = be.write(new Float32Array([7, 8, 9]));
+      expect(e.ptr).toBe(d.ptr);
+      for (const a of got) {
+        expect(a.buffer).toBeInstanceOf(ArrayBuffer);
+        expect(a.length).toBe(3);
+        expect(Array.from(a)).toEqual([1.5, -2, 3]);
+      }
+      be.dispose();
+    }
+  });
+
   it('plain build when deterministic; description names build and threads', async () => {
     const be = await createWasmBackend({ threads: 1, deterministic: true, simd: 'relaxed' });
     expect(be.description).toMatch(/SIMD128 build, 1 thread/);

@@ -34,6 +34,11 @@ const convCases: { x: number[]; w: number[]; o: ConvOptions2d; bias?: boolean }[
   { x: [1, 9, 5, 7], w: [6, 9, 3, 3], o: { padding: 1 } },
   // depthwise on rows of 8k + 1 pixels over an odd number of row groups: the 8-row column of 4 pixels ending each row
   { x: [1, 2, 9, 17], w: [2, 1, 3, 3], o: { groups: 2, padding: 1 }, bias: true },
+  // pixel-row tiles whose row pairs share input rows: row stride = row dilation = 2, then one tap row
+  { x: [1, 3, 13, 12], w: [3, 1, 3, 3], o: { groups: 3, stride: [2, 1], dilation: [2, 1], padding: 2 }, bias: true },
+  { x: [1, 2, 9, 11], w: [2, 1, 1, 3], o: { groups: 2, padding: [0, 1] }, bias: true },
+  // 16 images: pixel-row tiles that pad each image themselves, also when split across 2 threads
+  { x: [16, 1, 6, 9], w: [3, 1, 3, 3], o: { padding: 1 }, bias: true },
 ];
 
 const poolCases: { x: number[]; o: PoolOptions2d }[] = [
@@ -335,6 +340,29 @@ for (const { label, options } of configs) {
         const s = runKernel(be, `${name}Scalar`, { x: a }, { value: 0 }, { y: [6] })[0]!;
         const ws = Array.from(a.data, (v) => fn(v, 0));
         expect(Array.from(s.data).map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(ws.map((v) => Object.is(v, -0) ? '-0' : String(v)));
+      }
+    });
+
+    it('filter gradient: an infinity in a row\'s last columns stays infinite (the vector step over a row\'s last 4 columns adds no 0·∞)', () => {
+      // 1×3 taps on 7-column rows: 5 output columns, the last one in a step over columns 1..4
+      const shape = [1, 1, 2, 7], wShape = [1, 1, 1, 3];
+      const g = conv2dGeometry('conv2d', shape, wShape, {});
+      const dy = rand(g.yShape, 97, 0.1, 1);
+      for (const col of [1, 2, 3, 4, 5]) {
+        const x = rand(shape, 98, 0.1, 1);
+        x.data[col] = Infinity;
+        const got = runKernel(be, 'conv2dBackpropFilter', { x, dy }, { geometry: g }, { dw: wShape })[0]!;
+        // dw[kx] = Σ dy[oy, ox]·x[oy, ox + kx], in float64
+        const want = [0, 1, 2].map((kx) => {
+          let sum = 0;
+          for (let oy = 0; oy < 2; oy++) for (let ox = 0; ox < 5; ox++) sum += dy.data[oy * 5 + ox]! * x.data[oy * 7 + ox + kx]!;
+          return sum;
+        });
+        expect(want.some((v) => v === Infinity)).toBe(true);
+        for (let kx = 0; kx < 3; kx++) {
+          if (Number.isFinite(want[kx]!)) expect(got.data[kx]!, `∞ at column ${col}, tap ${kx}`).toBeCloseTo(want[kx]!, 4);
+          else expect(got.data[kx], `∞ at column ${col}, tap ${kx}`).toBe(want[kx]);
+        }
       }
     });
 
