@@ -30,8 +30,8 @@ export interface NativeBackendOptions {
   /**
    * Convolutions of at least this many flops (2 × multiply-adds) run on a thread of their own, off the
    * JS thread: the kernel returns its output handle at once and `await y.data()` lets the event loop
-   * run meanwhile. Default 1e9 (about 5 ms on one core: conv B of the benchmark); 0 queues every
-   * convolution; `Infinity` keeps every kernel on the JS thread.
+   * run meanwhile. Default 4e9 (about 20 ms on one core); 0 queues every convolution; `Infinity`
+   * keeps every kernel on the JS thread.
    */
   asyncMinFlops?: number;
   /** Backend name (default 'native'). */
@@ -41,8 +41,10 @@ export interface NativeBackendOptions {
 }
 
 // Handing a kernel to the runner and waking the event loop when it is done costs tens of µs on a
-// quiet machine and up to milliseconds on a loaded one: only kernels of several milliseconds go.
-const DEFAULT_ASYNC_MIN_FLOPS = 1e9;
+// quiet machine and up to milliseconds on a loaded one, and while a kernel runs there, V8's collector
+// takes the idle JS thread and a core from it (conv B, 1.9 GFLOP, in a loop that reads 25.7 MB
+// results: median 20 ms queued, 15 ms inline): only kernels of tens of milliseconds go.
+const DEFAULT_ASYNC_MIN_FLOPS = 4e9;
 /** Bytes of views lent between two turns of the event loop (see view()). */
 const VIEW_TURN_BYTES = 32 << 20;
 /** Reads of at least this many elements get a pooled readback block (binding.cc, ReadbackPool::kMinBytes). */
