@@ -15,7 +15,7 @@ import { hypercolumnRunner } from './hypercolumn.js';
 import { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
 import { pytorchRunner } from './peers/pytorch.js';
 import { tfjsCpuRunner, tfjsWasmRunner, tfjsWebgpuRunner } from './peers/tfjs.js';
-import { makeInputs, measure, MEASURE, type BenchRunner, type MeasureOptions } from './runner.js';
+import { collectGarbage, makeInputs, measure, MEASURE, settleAllocator, type BenchRunner, type MeasureOptions } from './runner.js';
 import { attachRatios, gflopsPerSecond, gigabytesPerSecond, median } from './stats.js';
 import { selectWorkloads, type Workload } from './workloads.js';
 
@@ -114,6 +114,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
   const settings: MeasureOptions = { ...base, ...options.measure };
   const why = new Map<BenchRunner, string | undefined>();
   for (const r of runners) why.set(r, await r.init());
+  settleAllocator();
   const results: BenchResult[] = [];
   const total = workloads.length * runners.length;
   for (const w of workloads) {
@@ -129,6 +130,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
           r = skipped(w, runner, prepared);
         } else {
           try {
+            collectGarbage();
             if (runner.threads > 1 && settings.settleMs) await new Promise((done) => setTimeout(done, settings.settleMs));
             r = result(w, runner, await (prepared.measure ? prepared.measure(settings) : measure(prepared, settings)), prepared.firstMs);
           } catch (err) {

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Workload } from './workloads.js';
 import { convOutShape } from './workloads.js';
 import { rng as seededRandom } from '@hypercolumn/conformance-core';
@@ -81,6 +83,36 @@ export const MEASURE: Record<'quick' | 'full', MeasureOptions> = {
   quick: { warmup: 1, minRuns: 3, maxRuns: 7, minTimeMs: 250 },
   full: { warmup: 3, warmupMaxMs: 1000, minRuns: 10, maxRuns: 40, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100 },
 };
+
+/**
+ * A full garbage collection, run before every (workload, runner) measurement: each runner's result
+ * arrays (up to 25.7 MB a run) are garbage once read, and without it the previous runner's are
+ * collected, and their memory returned to the allocator, on the next runner's time. Exposed from
+ * inside the process (`--expose-gc` set at run time); a no-op where the flag cannot be set.
+ */
+export const collectGarbage: () => void = (() => {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as unknown;
+    if (typeof gc === 'function') return () => void (gc as () => void)();
+  } catch {
+    // not exposable here: measurements still run, without the collection in between
+  }
+  return () => undefined;
+})();
+
+/**
+ * Puts the C allocator in its steady state before the first measurement: glibc serves big blocks with
+ * fresh mmap pages (a fault per 4 KiB, ~12 µs each in these VMs: 2.4 ms to read 800 KB back) until it
+ * has freed an mmapped block at least as big, and from its reusable heap after. Freeing one 30 MB
+ * array does that for every later read (conv B's 25.7 MB output did it only from the second workload on).
+ */
+export function settleAllocator(): void {
+  let block: Uint8Array | null = new Uint8Array(30 << 20);
+  block[block.length - 1] = 1;
+  block = null;
+  collectGarbage();
+}
 
 /** Runs `warmup` untimed runs, then timed runs; returns every run's milliseconds. */
 export async function measure(prepared: PreparedRun, options: MeasureOptions, now: () => number = () => performance.now()): Promise<number[]> {
