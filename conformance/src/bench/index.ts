@@ -117,6 +117,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
   settleAllocator();
   const results: BenchResult[] = [];
   const total = workloads.length * runners.length;
+  let previousThreads = 1;
   for (const w of workloads) {
     const inputs = makeInputs(w, options.seed);
     for (const runner of runners) {
@@ -131,7 +132,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
         } else {
           try {
             collectGarbage();
-            if (runner.threads > 1 && settings.settleMs) await new Promise((done) => setTimeout(done, settings.settleMs));
+            // after a multi-threaded runner too: its threads may still spin on both cores
+            const settle = (runner.threads > 1 || previousThreads > 1) && settings.settleMs;
+            if (settle) await new Promise((done) => setTimeout(done, settings.settleMs));
+            previousThreads = runner.threads;
             r = result(w, runner, await (prepared.measure ? prepared.measure(settings) : measure(prepared, settings)), prepared.firstMs);
           } catch (err) {
             r = skipped(w, runner, `failed while timing: ${err instanceof Error ? err.message : String(err)}`);

@@ -72,8 +72,8 @@ export interface MeasureOptions {
    */
   budgetMs?: number;
   /**
-   * Idle milliseconds before a multi-threaded runner's measurement: the previous runner's worker
-   * threads may still be spinning (onnxruntime-web's do for a while after a run) and would take the
+   * Idle milliseconds before a multi-threaded runner's measurement, and before any measurement right
+   * after one: the previous runner's worker threads may still be spinning (onnxruntime-web's do for a while after a run) and would take the
    * cores from this one (conv1d at 2 threads measured 6.5 ms alone, 11 ms right after onnxruntime-web).
    */
   settleMs?: number;
@@ -81,7 +81,9 @@ export interface MeasureOptions {
 
 export const MEASURE: Record<'quick' | 'full', MeasureOptions> = {
   quick: { warmup: 1, minRuns: 3, maxRuns: 7, minTimeMs: 250 },
-  full: { warmup: 3, warmupMaxMs: 1000, minRuns: 10, maxRuns: 40, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100 },
+  // maxRuns 200: a 0.3 ms workload's 40 runs lasted 12 ms, and one 70 ms burst of another process's
+  // threads (a peer's spinning pool, V8's sweepers) on both cores set its median at a 4 ms scheduler tick
+  full: { warmup: 3, warmupMaxMs: 1000, minRuns: 10, maxRuns: 200, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100 },
 };
 
 /**
