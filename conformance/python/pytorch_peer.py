@@ -164,8 +164,10 @@ def measure(run, o):
     now = lambda: time.perf_counter() * 1000.0  # noqa: E731
     warm_start = now()
     first = None
-    for _ in range(o["warmup"]):
+    done = 0
+    while done < o["warmup"] or (o.get("warmupMinMs") is not None and now() - warm_start < o["warmupMinMs"]):
         read_back(run())
+        done += 1
         if first is None:
             first = now() - warm_start
         if o.get("warmupMaxMs") is not None and now() - warm_start >= o["warmupMaxMs"]:

@@ -60,6 +60,11 @@ export interface MeasureOptions {
   warmup: number;
   /** Stop warming up once this much time went by (slow peers: one multi-second run is warm enough). */
   warmupMaxMs?: number;
+  /**
+   * Untimed runs go on until this much time has passed (a 20 µs kernel's 3 warm-up runs after the
+   * 100 ms settle left the core still waking up for its timed runs).
+   */
+  warmupMinMs?: number;
   minRuns: number;
   maxRuns: number;
   /** Keep running (up to maxRuns) until this much time was spent on timed runs. */
@@ -83,7 +88,7 @@ export const MEASURE: Record<'quick' | 'full', MeasureOptions> = {
   quick: { warmup: 1, minRuns: 3, maxRuns: 7, minTimeMs: 250 },
   // maxRuns 200: a 0.3 ms workload's 40 runs lasted 12 ms, and one 70 ms burst of another process's
   // threads (a peer's spinning pool, V8's sweepers) on both cores set its median at a 4 ms scheduler tick
-  full: { warmup: 3, warmupMaxMs: 1000, minRuns: 10, maxRuns: 200, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100 },
+  full: { warmup: 3, warmupMinMs: 50, warmupMaxMs: 1000, minRuns: 10, maxRuns: 200, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100 },
 };
 
 /**
@@ -120,7 +125,7 @@ export function settleAllocator(): void {
 export async function measure(prepared: PreparedRun, options: MeasureOptions, now: () => number = () => performance.now()): Promise<number[]> {
   const warmStart = now();
   let firstRunMs: number | undefined;
-  for (let i = 0; i < options.warmup; i++) {
+  for (let i = 0; i < options.warmup || (options.warmupMinMs !== undefined && now() - warmStart < options.warmupMinMs); i++) {
     await prepared.run();
     firstRunMs ??= now() - warmStart;
     if (options.warmupMaxMs !== undefined && now() - warmStart >= options.warmupMaxMs) break;
