@@ -550,6 +550,22 @@ const float* forwardWeights(Call& c, int wi, const ConvGeo& g, const float* w) {
   return A;
 }
 
+#if defined(__AVX512F__) || defined(__AVX2__)
+/**
+ * Winograd weights of input 1, cached on its buffer: the forward layer's, or (`transposed`) those of
+ * the input gradient's correlation with the transposed, flipped weights.
+ */
+const float* winogradWeights(Call& c, const ConvGeo& g, const float* w, bool transposed) {
+  bool fresh = false;
+  const uint64_t key = (transposed ? 0x5000000000ull : 0x4000000000ull) ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
+  const int64_t floats = g.G * 16 * g.cg * g.og + 1;
+  float* U = c.sv->cache(c, 1, key, floats, &fresh);
+  if (!U) U = scratch(c, 0, 5, floats), fresh = true;
+  if (fresh) packWinogradWeights(g.G, transposed ? g.cg : g.og, transposed ? g.og : g.cg, w, transposed, U);
+  return U;
+}
+#endif
+
 bool forward(Call& c, const char* op, bool fusedAttr) {
   if (!arity(c, op, 3, 2, 1, kConvAttrs + (fusedAttr ? 1 : 0))) return false;
   ConvGeo g;
@@ -564,11 +580,7 @@ bool forward(Call& c, const char* op, bool fusedAttr) {
   const bool relu = act == 1;
 #if defined(__AVX512F__) || defined(__AVX2__)
   if (winogradPays(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.cg, g.og, g.OH, g.OW)) {
-    bool fresh = false;
-    const uint64_t key = 0x4000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
-    float* U = c.sv->cache(c, 1, key, g.G * 16 * g.cg * g.og + 1, &fresh);
-    if (!U) U = scratch(c, 0, 5, g.G * 16 * g.cg * g.og + 1), fresh = true;
-    if (fresh) packWinogradWeights(g.G, g.og, g.cg, w.data, false, U);
+    const float* U = winogradWeights(c, g, w.data, false);
     if (c.checkOnly) return true;
     if (winogradConv(c, g.N, g.C, g.H, g.W, g.G, g.pt, g.pl, g.O, g.OH, g.OW, x.data, U, b.data, relu, y.data)) return true;
   }
@@ -661,11 +673,7 @@ bool conv2dBackpropInput(Call& c) {
 #if defined(__AVX512F__) || defined(__AVX2__)
   // stride 1: dx is a correlation of dy with the transposed, flipped weights, Winograd's case as well
   if (winogradPays(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.og, g.cg, g.H, g.W)) {
-    bool fresh = false;
-    const uint64_t key = 0x5000000000ull ^ ((uint64_t)g.G << 40) ^ ((uint64_t)g.og << 20) ^ (uint64_t)g.K;
-    float* U = c.sv->cache(c, 1, key, g.G * 16 * g.cg * g.og + 1, &fresh);
-    if (!U) U = scratch(c, 0, 5, g.G * 16 * g.cg * g.og + 1), fresh = true;
-    if (fresh) packWinogradWeights(g.G, g.cg, g.og, wd, true, U);
+    const float* U = winogradWeights(c, g, wd, true);
     if (c.checkOnly) return true;
     if (winogradConv(c, g.N, g.O, g.OH, g.OW, g.G, 2 - g.pt, 2 - g.pl, g.C, g.H, g.W, dy.data, U, nullptr, false, dx.data)) return true;
   }
