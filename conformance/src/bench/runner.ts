@@ -97,16 +97,23 @@ export const MEASURE: Record<'quick' | 'full', MeasureOptions> = {
  * collected, and their memory returned to the allocator, on the next runner's time. Exposed from
  * inside the process (`--expose-gc` set at run time); a no-op where the flag cannot be set.
  */
-export const collectGarbage: () => void = (() => {
+export function collectGarbage(): void {
+  gc ??= exposeGc();
+  gc();
+}
+let gc: (() => void) | undefined;
+
+/** V8's `gc`, exposed on first use rather than whenever this module is imported. */
+function exposeGc(): () => void {
   try {
     v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as unknown;
-    if (typeof gc === 'function') return () => void (gc as () => void)();
+    const found = vm.runInNewContext('gc') as unknown;
+    if (typeof found === 'function') return () => void (found as () => void)();
   } catch {
     // not exposable here: measurements still run, without the collection in between
   }
   return () => undefined;
-})();
+}
 
 /**
  * Puts the C allocator in its steady state before the first measurement: glibc serves big blocks with
@@ -181,43 +188,42 @@ export function makeInputs(workload: Workload, seed = 1234): BenchInputs {
   }
 }
 
+/** [outer][a][b] → [outer][b][a]: each outer block transposed. */
+function swapInnerAxes(src: ArrayLike<number>, outer: number, a: number, b: number): Float32Array {
+  const out = new Float32Array(outer * a * b);
+  for (let o = 0; o < outer; o++) for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) out[(o * b + j) * a + i] = src[(o * a + i) * b + j]!;
+  return out;
+}
+
+/** [a][b][c] → [c][b][a]. */
+function reverseAxes(src: ArrayLike<number>, a: number, b: number, c: number): Float32Array {
+  const out = new Float32Array(a * b * c);
+  for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) for (let k = 0; k < c; k++) out[(k * b + j) * a + i] = src[(i * b + j) * c + k]!;
+  return out;
+}
+
+const product = (dims: readonly number[]) => dims.reduce((p, q) => p * q, 1);
+
 /** NCHW → NHWC (or NCL → NLC) copy, for TensorFlow.js's channels-last layout. */
 export function toChannelsLast(a: BenchArray): BenchArray {
   const [n, c, ...sp] = a.shape as [number, number, ...number[]];
-  const hw = sp.reduce((p, q) => p * q, 1);
-  const out = new Float32Array(a.data.length);
-  for (let i = 0; i < n; i++) {
-    for (let ch = 0; ch < c; ch++) {
-      const src = (i * c + ch) * hw;
-      for (let k = 0; k < hw; k++) out[(i * hw + k) * c + ch] = a.data[src + k]!;
-    }
-  }
-  return { data: out, shape: [n, ...sp, c] };
+  return { data: swapInnerAxes(a.data, n, c, product(sp)), shape: [n, ...sp, c] };
 }
 
 /** OIHW → HWIO (TensorFlow.js filter layout; conv1d OIK → KIO). */
 export function filterToHWIO(a: BenchArray): BenchArray {
   const [o, i, ...k] = a.shape as [number, number, ...number[]];
-  const kk = k.reduce((p, q) => p * q, 1);
-  const out = new Float32Array(a.data.length);
-  for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < i; ic++) for (let s = 0; s < kk; s++) out[(s * i + ic) * o + oc] = a.data[(oc * i + ic) * kk + s]!;
-  return { data: out, shape: [...k, i, o] };
+  return { data: reverseAxes(a.data, o, i, product(k)), shape: [...k, i, o] };
 }
 
 /** NHWC → NCHW (NLC → NCL): the inverse of `toChannelsLast`, for comparing TensorFlow.js outputs; `nchw` is the output shape. */
 export function fromChannelsLast(a: Float32Array, nchw: readonly number[]): Float32Array {
   const [n, c, ...sp] = nchw as [number, number, ...number[]];
-  const hw = sp.reduce((p, q) => p * q, 1);
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let k = 0; k < hw; k++) out[(i * c + ch) * hw + k] = a[(i * hw + k) * c + ch]!;
-  return out;
+  return swapInnerAxes(a, n, product(sp), c);
 }
 
 /** HWIO → OIHW: the inverse of `filterToHWIO`; `oihw` is the filter shape. */
 export function filterFromHWIO(a: Float32Array, oihw: readonly number[]): Float32Array {
   const [o, i, ...k] = oihw as [number, number, ...number[]];
-  const kk = k.reduce((p, q) => p * q, 1);
-  const out = new Float32Array(a.length);
-  for (let oc = 0; oc < o; oc++) for (let ic = 0; ic < i; ic++) for (let s = 0; s < kk; s++) out[(oc * i + ic) * kk + s] = a[(s * i + ic) * o + oc]!;
-  return out;
+  return reverseAxes(a, product(k), i, o);
 }
