@@ -624,7 +624,7 @@ const PROBES: readonly [string, Probe][] = [
       if (which === 3) return ((x as { requiresGrad: unknown }).requiresGrad = arg);
       if (which === 4) return x.backward(arg as never);
       if (which === 5) return x.dataSync();
-      if (which === 6) return x.data();
+      if (which === 6) return x.data((d.chance(0.5) ? { copy: arg } : arg) as never); // options: an object with a boolean `copy`
       if (which === 7) return x.itemAsync();
       return x.toAsync(arg as never);
     }, undefined, undefined, {}, which === 2);
