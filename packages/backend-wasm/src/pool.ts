@@ -144,7 +144,9 @@ export class ThreadPool {
     let handle: WorkerHandle;
     if (isNode) {
       const { Worker } = await nodeImport('node:worker_threads') as typeof import('node:worker_threads');
-      const w = new Worker(`${WORKER_LOOP}\nrun(require('node:worker_threads').workerData);`, { eval: true, workerData: init });
+      // eval'd code is a module when the process runs with --input-type=module (workers inherit
+      // execArgv): import() works in both kinds, require only in CommonJS
+      const w = new Worker(`${WORKER_LOOP}\nimport('node:worker_threads').then((m) => run(m.workerData));`, { eval: true, workerData: init });
       handle = { terminate: () => w.terminate(), dead: null };
       w.on('error', (e) => (handle.dead = `worker ${slot} failed: ${e.message}`));
       w.on('exit', (code) => (handle.dead ??= `worker ${slot} exited (code ${code})`));

@@ -124,6 +124,19 @@ describe('wasm backend threads', () => {
   });
 
 
+  it('threads start in a process whose eval code is a module (--input-type=module, inherited by workers)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const entry = new URL('../dist/index.js', import.meta.url).href;
+    const code = `const { createWasmBackend } = await import(${JSON.stringify(entry)});
+      const be = await createWasmBackend({ threads: 2 });
+      const d = be.write(new Float32Array([1, 2, 3]));
+      console.log(be.threads, Array.from(await be.read(d, 3)).join(','));
+      be.dispose();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('2 1,2,3');
+  });
+
   it('a dead worker is a HypercolumnError, then the pool recovers with correct results', async () => {
     const be = await createWasmBackend({ threads: 2, minParallelWork: 0 });
     expect(be.threads).toBe(2);
