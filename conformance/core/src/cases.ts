@@ -171,11 +171,15 @@ function fixedForward(): Case[] {
     C('true-convolution-groups-stride', 'conv2d', { x: u(2, 4, 7, 6), w: u(4, 2, 3, 2), b: u(4) }, { mode: 'convolution', groups: 2, stride: 2, padding: [1, 0, 1, 1] }),
     C('lenet-5x5-p2', 'conv2d', { x: u(2, 1, 28, 28), w: u(6, 1, 5, 5), b: u(6) }, { padding: 2 }),
     C('wide-sum-256ch', 'conv2d', { x: u(1, 256, 4, 4), w: u(4, 256, 3, 3), b: u(4) }, { padding: 1 }),
+    // windows too wide for the kernels that keep a row's window in registers (webgpu's loop kernels)
+    C('stride-100-wide-window', 'conv2d', { x: u(1, 2, 3, 300), w: u(3, 2, 3, 3), b: u(3) }, { stride: [1, 100] }),
 
     C('basic-k3-p1', 'conv1d', { x: u(2, 3, 16), w: u(4, 3, 3), b: u(4) }, { padding: 1 }),
     C('stride2-same', 'conv1d', { x: u(1, 2, 11), w: u(3, 2, 4) }, { stride: 2, padding: 'same' }),
     C('asymmetric-dilated', 'conv1d', { x: u(1, 2, 12), w: u(2, 2, 3), b: u(2) }, { padding: [3, 1], dilation: 2 }),
     C('depthwise-convolution', 'conv1d', { x: u(2, 4, 9), w: u(4, 1, 3) }, { groups: 4, mode: 'convolution', padding: 2 }),
+    C('dilation-130', 'conv1d', { x: u(1, 2, 300), w: u(2, 2, 3) }, { dilation: 130, padding: 1 }),
+    C('kernel-80-same', 'conv1d', { x: u(1, 1, 100), w: u(2, 1, 80), b: u(2) }, { padding: 'same' }),
 
     C('2x2-s2', 'maxPool2d', { x: distinct(2, 3, 8, 8) }, { kernelSize: 2 }),
     C('3x3-s2-p1', 'maxPool2d', { x: distinct(1, 2, 9, 9) }, { kernelSize: 3, stride: 2, padding: 1 }),
@@ -183,6 +187,7 @@ function fixedForward(): Case[] {
     C('ceil-drop-window-in-pad', 'maxPool2d', { x: distinct(1, 1, 5, 5) }, { kernelSize: 2, stride: 2, padding: 1, ceilMode: true }),
     C('dilation2', 'maxPool2d', { x: distinct(1, 2, 8, 8) }, { kernelSize: 3, stride: 1, dilation: 2, padding: 1 }),
     C('stride-gt-kernel', 'maxPool2d', { x: distinct(1, 2, 9, 9) }, { kernelSize: 2, stride: 3 }),
+    C('stride-100-aligned', 'maxPool2d', { x: distinct(1, 1, 2, 304) }, { kernelSize: 2, stride: [1, 100] }),
     C('rect-kernel', 'maxPool2d', { x: distinct(2, 1, 6, 7) }, { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1] }),
     C('1x1-map', 'maxPool2d', { x: distinct(2, 3, 1, 1) }, { kernelSize: 1 }),
     // ONNX node tests: test_maxpool_2d_same_upper / _same_lower (SAME_LOWER = the odd pixel before,
@@ -466,6 +471,8 @@ function backwardCases(randomCount: number, seed: number): Case[] {
     B('true-convolution', 'conv2d', { x: u(1, 2, 5, 5), w: u(2, 2, 3, 2), b: u(2) }, { mode: 'convolution', padding: [1, 1] }),
     B('k3-stride2-same', 'conv1d', { x: u(2, 2, 9), w: u(3, 2, 3), b: u(3) }, { stride: 2, padding: 'same' }),
     B('depthwise-convolution-dilated', 'conv1d', { x: u(1, 3, 10), w: u(3, 1, 3) }, { groups: 3, mode: 'convolution', dilation: 2, padding: [2, 1] }),
+    B('dilation-130', 'conv1d', { x: u(1, 1, 270), w: u(2, 1, 3) }, { dilation: 130 }),
+    B('stride-100', 'conv2d', { x: u(1, 1, 2, 210), w: u(2, 1, 2, 3), b: u(2) }, { stride: [1, 100] }),
     B('3x3-s2-p1', 'maxPool2d', { x: distinct(2, 2, 7, 7) }, { kernelSize: 3, stride: 2, padding: 1 }),
     B('ceil-dilated', 'maxPool2d', { x: distinct(1, 2, 7, 6) }, { kernelSize: 2, stride: 2, dilation: 2, ceilMode: true }),
     B('ceil-include-pad', 'avgPool2d', { x: u(1, 2, 7, 7) }, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }),

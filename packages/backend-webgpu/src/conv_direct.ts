@@ -39,6 +39,15 @@ export interface DirectConv {
 /** Elements of one row's window: `px` output columns, all kW taps. */
 export const windowSpan = (px: number, kW: number, sW: number, dW: number): number => (px - 1) * sW + (kW - 1) * dW + 1;
 
+/**
+ * Whether a kernel that writes out a row's window (one load per vec4 of it) and its taps in the
+ * shader stays small for this geometry. The program grows with the window: a stride of 65535 made
+ * 49,152 loads, which lavapipe took 5 s to compile. Beyond 64 loads or 64 taps (a huge stride or
+ * dilation, a very wide kernel) a loop kernel runs instead.
+ */
+export const windowUnrolls = (px: number, kW: number, sW: number, dW: number): boolean =>
+  Math.ceil(windowSpan(px, kW, sW, dW) / 4) <= 64 && kW <= 64;
+
 const padDef: ProgramDef = {
   name: 'conv_pad',
   inputs: ['x'],
@@ -151,7 +160,14 @@ function directDef(PX: number, kW: number, sW: number, dW: number, hasBias: bool
   let co0 = grp * coutG + cob * 4;
   let coCount = min(4, coutG - cob * 4);
   ${J.map((j) => `store(n, co0, coCount, oh, owb * ${PX} + ${j}, acc${j});`).join('\n  ')}`,
-    helpers: /* wgsl */ `
+    helpers: storeChannels(hasBias, activation),
+  };
+  directDefs.set(name, def);
+  return def;
+}
+
+/** WGSL `store`: output column ow of row oh, coCount channels from co0 (bias and activation applied). */
+const storeChannels = (hasBias: boolean, activation: FusedActivation): string => /* wgsl */ `
 fn store(n: i32, co0: i32, coCount: i32, oh: i32, ow: i32, acc: vec4f) {
   if (ow >= P.outW) { return; }
   for (var r = 0; r < coCount; r = r + 1) {
@@ -160,9 +176,54 @@ fn store(n: i32, co0: i32, coCount: i32, oh: i32, ow: i32, acc: vec4f) {
     ${activation === 'relu' ? 'v = select(0.0, v, v > 0.0 || isNan(v));' : ''}
     y[((n * P.outC + co0 + r) * P.outH + oh) * P.outW + ow] = v;
   }
-}`,
+}`;
+
+const loopDefs = new Map<string, ProgramDef>();
+/**
+ * Any geometry (see windowUnrolls): 4 output channels × one output column per invocation, every
+ * tap a loop step, x read in place with bounds checks (no padded copy, which a huge stride would
+ * make mostly gaps).
+ */
+function loopDef(hasBias: boolean, activation: FusedActivation): ProgramDef {
+  const name = `conv_loop${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
+  let def = loopDefs.get(name);
+  if (def) return def;
+  def = {
+    name,
+    inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
+    vec4Inputs: ['w'],
+    outputs: ['y'],
+    uniforms: {
+      inC: 'i32', inH: 'i32', inW: 'i32', outC: 'i32', groups: 'i32', outH: 'i32', outW: 'i32', coBlocks: 'i32',
+      kH: 'i32', kW: 'i32', sH: 'i32', sW: 'i32', dH: 'i32', dW: 'i32', padTop: 'i32', padLeft: 'i32',
+    },
+    work: 'element',
+    body: /* wgsl */ `
+  let idx = i32(i);
+  let ow = idx % P.outW;
+  let oh = (idx / P.outW) % P.outH;
+  let cob = (idx / (P.outW * P.outH)) % P.coBlocks;
+  let grp = (idx / (P.outW * P.outH * P.coBlocks)) % P.groups;
+  let n = idx / (P.outW * P.outH * P.coBlocks * P.groups);
+  let cinG = P.inC / P.groups;
+  var acc = vec4f(0.0);
+  for (var c = 0; c < cinG; c = c + 1) {
+    let plane = (n * P.inC + grp * cinG + c) * P.inH;
+    for (var kh = 0; kh < P.kH; kh = kh + 1) {
+      let ih = oh * P.sH - P.padTop + kh * P.dH;
+      if (ih < 0 || ih >= P.inH) { continue; }
+      let wRow = ((grp * cinG + c) * P.kH + kh) * P.kW * P.coBlocks + cob;
+      for (var kw = 0; kw < P.kW; kw = kw + 1) {
+        let iw = ow * P.sW - P.padLeft + kw * P.dW;
+        if (iw >= 0 && iw < P.inW) { acc = acc + w[wRow + kw * P.coBlocks] * x[(plane + ih) * P.inW + iw]; }
+      }
+    }
+  }
+  let coutG = P.outC / P.groups;
+  store(n, grp * coutG + cob * 4, min(4, coutG - cob * 4), oh, ow, acc);`,
+    helpers: storeChannels(hasBias, activation),
   };
-  directDefs.set(name, def);
+  loopDefs.set(name, def);
   return def;
 }
 
@@ -244,17 +305,24 @@ export function directConv(
   const coBlocks = Math.ceil(coutG / 4);
   // 8 output columns per invocation (more multiply-adds per load) unless that wastes more columns than 4 would
   const PX = Math.ceil(c.outW / 8) * 8 === Math.ceil(c.outW / 4) * 4 ? 8 : 4;
+  const wT = gpu.alloc(c.groups * cinG * kArea * coBlocks * 4, op);
+  gpu.run(packDef, [w], [wT], { cinG, coutG, kArea, coBlocks, flip: flipWeights ? 1 : 0 }, c.groups * cinG * kArea * coBlocks * 4);
+  const y = gpu.alloc(c.batch * c.outC * c.outH * c.outW, op);
+  if (!windowUnrolls(PX, c.kW, c.sW, c.dW)) {
+    gpu.run(loopDef(b !== undefined, activation), b ? [x, wT, b] : [x, wT], [y], {
+      inC: c.inC, inH: c.inH, inW: c.inW, outC: c.outC, groups: c.groups, outH: c.outH, outW: c.outW, coBlocks,
+      kH: c.kH, kW: c.kW, sH: c.sH, sW: c.sW, dH: c.dH, dW: c.dW, padTop: c.padTop, padLeft: c.padLeft,
+    }, c.batch * c.groups * coBlocks * c.outH * c.outW);
+    gpu.free(wT);
+    return y;
+  }
   const owBlocks = Math.ceil(c.outW / PX);
   const V = Math.ceil(windowSpan(PX, c.kW, c.sW, c.dW) / 4);
   // rows long enough for the last block's window, a multiple of 4; enough rows for every tap
   const Wp = Math.max((owBlocks - 1) * PX * c.sW + 4 * V, Math.ceil((c.inW + c.padLeft) / 4) * 4);
   const Hp = (c.outH - 1) * c.sH + (c.kH - 1) * c.dH + 1;
-  const temps: GpuData[] = [];
+  const temps: GpuData[] = [wT];
   const xp = paddedPlanes(gpu, op, x, c.batch * c.inC, c.inH, c.inW, Hp, Wp, c.padTop, c.padLeft, temps);
-  const wT = gpu.alloc(c.groups * cinG * kArea * coBlocks * 4, op);
-  temps.push(wT);
-  gpu.run(packDef, [w], [wT], { cinG, coutG, kArea, coBlocks, flip: flipWeights ? 1 : 0 }, c.groups * cinG * kArea * coBlocks * 4);
-  const y = gpu.alloc(c.batch * c.outC * c.outH * c.outW, op);
   const uniforms = {
     batch: c.batch, inC: c.inC, outC: c.outC, groups: c.groups, Hp: xp.rows, Wp, outH: c.outH, outW: c.outW,
     kH: c.kH, sH: c.sH, dH: c.dH, coBlocks,

@@ -1,5 +1,5 @@
-import type { GpuData, GpuKernel } from '../backend.js';
-import { component, paddedPlanes, windowSpan } from '../conv_direct.js';
+import type { GpuData, GpuKernel, WebGpuBackend } from '../backend.js';
+import { component, paddedPlanes, windowSpan, windowUnrolls } from '../conv_direct.js';
 import type { ProgramDef } from '../shader.js';
 import { numel } from '../util.js';
 
@@ -88,13 +88,78 @@ const sumChunksDef: ProgramDef = {
   dw[i] = acc;`,
 };
 
+/**
+ * Any geometry (see windowUnrolls): one weight per invocation, summing its chunk of the (n, oh, ow)
+ * positions with x read in place and bounds-checked.
+ */
+const loopDef: ProgramDef = {
+  name: 'conv2dBackpropFilter_loop',
+  inputs: ['x', 'dy'],
+  outputs: ['partial'],
+  uniforms: {
+    batch: 'i32', inC: 'i32', inH: 'i32', inW: 'i32', outC: 'i32', groups: 'i32', outH: 'i32', outW: 'i32',
+    kH: 'i32', kW: 'i32', sH: 'i32', sW: 'i32', dH: 'i32', dW: 'i32', padTop: 'i32', padLeft: 'i32', weights: 'i32', chunkLen: 'i32',
+  },
+  work: 'element',
+  body: /* wgsl */ `
+  let idx = i32(i);
+  let wi = idx % P.weights;
+  let chunk = idx / P.weights;
+  let cinG = P.inC / P.groups;
+  let kw = wi % P.kW;
+  let kh = (wi / P.kW) % P.kH;
+  let cl = (wi / (P.kW * P.kH)) % cinG;
+  let co = wi / (P.kW * P.kH * cinG);
+  let ci = (co / (P.outC / P.groups)) * cinG + cl;
+  let r0 = chunk * P.chunkLen;
+  let r1 = min(P.batch * P.outH * P.outW, r0 + P.chunkLen);
+  var acc = 0.0;
+  for (var r = r0; r < r1; r = r + 1) {
+    let ow = r % P.outW;
+    let oh = (r / P.outW) % P.outH;
+    let n = r / (P.outW * P.outH);
+    let ih = oh * P.sH - P.padTop + kh * P.dH;
+    let iw = ow * P.sW - P.padLeft + kw * P.dW;
+    if (ih >= 0 && ih < P.inH && iw >= 0 && iw < P.inW) {
+      acc = acc + x[((n * P.inC + ci) * P.inH + ih) * P.inW + iw] * dy[((n * P.outC + co) * P.outH + oh) * P.outW + ow];
+    }
+  }
+  partial[chunk * P.weights + wi] = acc;`,
+};
+
 /** Invocations to aim for (enough to fill a GPU), and the shortest run (in blocks of 4 positions) worth its own invocation. */
 const TARGET_INVOCATIONS = 16384;
 const MIN_CHUNK = 16;
 
+/** Splits `positions` into chunks for `tasks` invocations each; partial sums land in a temporary (or dw itself for one chunk). */
+function chunked(gpu: WebGpuBackend, op: string, tasks: number, positions: number, weights: number) {
+  const chunks = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / tasks), Math.floor(positions / MIN_CHUNK)));
+  const dw = gpu.alloc(weights, op);
+  return { chunks, chunkLen: Math.ceil(positions / chunks), dw, partial: chunks === 1 ? dw : gpu.alloc(weights * chunks, op) };
+}
+
+/** Adds each weight's partial sums into dw (when there are several chunks) and frees the temporaries. */
+function finish(gpu: WebGpuBackend, weights: number, { chunks, dw, partial }: ReturnType<typeof chunked>, temps: GpuData[]): GpuData {
+  if (partial !== dw) {
+    gpu.run(sumChunksDef, [partial], [dw], { weights, chunks }, weights);
+    temps.push(partial);
+  }
+  for (const t of temps) gpu.free(t);
+  return dw;
+}
+
 export const conv2dBackpropFilter: GpuKernel<'conv2dBackpropFilter'> = ({ x, dy }, { geometry: g }, gpu) => {
   const op = 'conv2dBackpropFilter';
   const weights = numel(g.wShape);
+  if (!windowUnrolls(4, g.kernelWidth, g.strideWidth, g.dilationWidth)) {
+    const run = chunked(gpu, op, weights, g.batch * g.outHeight * g.outWidth, weights);
+    gpu.run(loopDef, [x.data, dy.data], [run.partial], {
+      batch: g.batch, inC: g.inChannels, inH: g.inHeight, inW: g.inWidth, outC: g.outChannels, groups: g.groups, outH: g.outHeight, outW: g.outWidth,
+      kH: g.kernelHeight, kW: g.kernelWidth, sH: g.strideHeight, sW: g.strideWidth, dH: g.dilationHeight, dW: g.dilationWidth,
+      padTop: g.padTop, padLeft: g.padLeft, weights, chunkLen: run.chunkLen,
+    }, weights * run.chunks);
+    return finish(gpu, weights, run, []);
+  }
   const cinG = g.inChannels / g.groups, coutG = g.outChannels / g.groups, coBlocks = Math.ceil(coutG / 4);
   const owBlocks = Math.ceil(g.outWidth / 4);
   const V = Math.ceil(windowSpan(4, g.kernelWidth, g.strideWidth, g.dilationWidth) / 4);
@@ -104,19 +169,10 @@ export const conv2dBackpropFilter: GpuKernel<'conv2dBackpropFilter'> = ({ x, dy 
     Math.max((owBlocks - 1) * 4 * g.strideWidth + 4 * V, Math.ceil((g.inWidth + g.padLeft) / 4) * 4), g.padTop, g.padLeft, temps);
   const dyp = paddedPlanes(gpu, op, dy.data, g.batch * g.outChannels, g.outHeight, g.outWidth, g.outHeight, owBlocks * 4, 0, 0, temps);
   const tasks = g.groups * coBlocks * cinG * g.kernelHeight;
-  const positions = g.batch * g.outHeight * owBlocks;
-  const chunks = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / tasks), Math.floor(positions / MIN_CHUNK)));
-  const chunkLen = Math.ceil(positions / chunks);
-  const dw = gpu.alloc(weights, op);
-  const partial = chunks === 1 ? dw : gpu.alloc(weights * chunks, op);
-  gpu.run(filterGradDef(g.kernelWidth, g.strideWidth, g.dilationWidth), [xp.data, dyp.data], [partial], {
+  const run = chunked(gpu, op, tasks, g.batch * g.outHeight * owBlocks, weights);
+  gpu.run(filterGradDef(g.kernelWidth, g.strideWidth, g.dilationWidth), [xp.data, dyp.data], [run.partial], {
     batch: g.batch, inC: g.inChannels, outC: g.outChannels, groups: g.groups, xRows: xp.rows, xWidth: xp.width, outH: g.outHeight,
-    dyWidth: dyp.width, owBlocks, kH: g.kernelHeight, sH: g.strideHeight, dH: g.dilationHeight, coBlocks, tasks, weights, chunkLen,
-  }, tasks * chunks);
-  if (partial !== dw) {
-    gpu.run(sumChunksDef, [partial], [dw], { weights, chunks }, weights);
-    temps.push(partial);
-  }
-  for (const t of temps) gpu.free(t);
-  return dw;
+    dyWidth: dyp.width, owBlocks, kH: g.kernelHeight, sH: g.strideHeight, dH: g.dilationHeight, coBlocks, tasks, weights, chunkLen: run.chunkLen,
+  }, tasks * run.chunks);
+  return finish(gpu, weights, run, temps);
 };

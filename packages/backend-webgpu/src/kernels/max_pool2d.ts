@@ -1,6 +1,6 @@
 import type { Window2dGeometry } from '@hypercolumn/core';
 import type { GpuKernel } from '../backend.js';
-import { component, windowSpan } from '../conv_direct.js';
+import { component, windowSpan, windowUnrolls } from '../conv_direct.js';
 import { WINDOW_UNIFORMS, windowUniforms } from '../conv_geometry.js';
 import { MAX_WINDOW_WGSL } from '../pool_wgsl.js';
 import type { ProgramDef } from '../shader.js';
@@ -65,9 +65,9 @@ function rowDef(kW: number, sW: number, dW: number): ProgramDef {
   return d;
 }
 
-/** Every window inside the input (no padding, no ceil-mode overhang), rows a multiple of 4 long. */
+/** Every window inside the input (no padding, no ceil-mode overhang), rows a multiple of 4 long, a window rowDef can write out. */
 const insideAligned = (g: Window2dGeometry): boolean =>
-  g.padTop === 0 && g.padLeft === 0 && g.inWidth % 4 === 0 &&
+  windowUnrolls(4, g.kernelWidth, g.strideWidth, g.dilationWidth) && g.padTop === 0 && g.padLeft === 0 && g.inWidth % 4 === 0 &&
   (g.outHeight - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight < g.inHeight &&
   (g.outWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth < g.inWidth;
 
