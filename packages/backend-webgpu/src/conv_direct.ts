@@ -14,7 +14,8 @@
  */
 import type { FusedActivation } from '@hypercolumn/core';
 import type { GpuData, WebGpuBackend } from './backend.js';
-import type { ProgramDef } from './shader.js';
+import { CONV_UNIFORMS } from './conv_geometry.js';
+import { type ProgramDef, variant } from './shader.js';
 
 /** A convolution over an NCHW input (cross-correlation; `groups` splits channels as in conv2d). */
 export interface DirectConv {
@@ -117,25 +118,22 @@ export function paddedPlanes(
   return { data: xp, rows, width };
 }
 
-const directDefs = new Map<string, ProgramDef>();
 function directDef(PX: number, kW: number, sW: number, dW: number, hasBias: boolean, activation: FusedActivation): ProgramDef {
   const name = `conv_direct_${PX}_k${kW}_s${sW}_d${dW}${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
-  let def = directDefs.get(name);
-  if (def) return def;
-  const V = Math.ceil(windowSpan(PX, kW, sW, dW) / 4);
-  const J = Array.from({ length: PX }, (_, j) => j);
-  const taps = Array.from({ length: kW }, (_, kw) => /* wgsl */ `{
+  return variant(name, () => {
+    const V = Math.ceil(windowSpan(PX, kW, sW, dW) / 4);
+    const J = Array.from({ length: PX }, (_, j) => j);
+    const taps = Array.from({ length: kW }, (_, kw) => /* wgsl */ `{
         let wv = w[wRow + ${kw} * P.coBlocks];
         ${J.map((j) => `acc${j} = acc${j} + wv * ${component(kw * dW + j * sW)};`).join('\n        ')}
       }`);
-  def = {
-    name,
-    inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
-    vec4Inputs: ['x', 'w'],
-    outputs: ['y'],
-    uniforms: { batch: 'i32', inC: 'i32', outC: 'i32', groups: 'i32', Hp: 'i32', Wp: 'i32', outH: 'i32', outW: 'i32', kH: 'i32', sH: 'i32', dH: 'i32', coBlocks: 'i32' },
-    work: 'element',
-    body: /* wgsl */ `
+    return {
+      inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
+      vec4Inputs: ['x', 'w'],
+      outputs: ['y'],
+      uniforms: { batch: 'i32', inC: 'i32', outC: 'i32', groups: 'i32', Hp: 'i32', Wp: 'i32', outH: 'i32', outW: 'i32', kH: 'i32', sH: 'i32', dH: 'i32', coBlocks: 'i32' },
+      work: 'element',
+      body: /* wgsl */ `
   let idx = i32(i);
   let owBlocks = (P.outW + ${PX - 1}) / ${PX};
   let owb = idx % owBlocks;
@@ -160,10 +158,9 @@ function directDef(PX: number, kW: number, sW: number, dW: number, hasBias: bool
   let co0 = grp * coutG + cob * 4;
   let coCount = min(4, coutG - cob * 4);
   ${J.map((j) => `store(n, co0, coCount, oh, owb * ${PX} + ${j}, acc${j});`).join('\n  ')}`,
-    helpers: storeChannels(hasBias, activation),
-  };
-  directDefs.set(name, def);
-  return def;
+      helpers: storeChannels(hasBias, activation),
+    };
+  });
 }
 
 /** WGSL `store`: output column ow of row oh, coCount channels from co0 (bias and activation applied). */
@@ -178,7 +175,6 @@ fn store(n: i32, co0: i32, coCount: i32, oh: i32, ow: i32, acc: vec4f) {
   }
 }`;
 
-const loopDefs = new Map<string, ProgramDef>();
 /**
  * Any geometry (see windowUnrolls): 4 output channels × one output column per invocation, every
  * tap a loop step, x read in place with bounds checks (no padded copy, which a huge stride would
@@ -186,19 +182,14 @@ const loopDefs = new Map<string, ProgramDef>();
  */
 function loopDef(hasBias: boolean, activation: FusedActivation): ProgramDef {
   const name = `conv_loop${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
-  let def = loopDefs.get(name);
-  if (def) return def;
-  def = {
-    name,
-    inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
-    vec4Inputs: ['w'],
-    outputs: ['y'],
-    uniforms: {
-      inC: 'i32', inH: 'i32', inW: 'i32', outC: 'i32', groups: 'i32', outH: 'i32', outW: 'i32', coBlocks: 'i32',
-      kH: 'i32', kW: 'i32', sH: 'i32', sW: 'i32', dH: 'i32', dW: 'i32', padTop: 'i32', padLeft: 'i32',
-    },
-    work: 'element',
-    body: /* wgsl */ `
+  return variant(name, () => {
+    return {
+      inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
+      vec4Inputs: ['w'],
+      outputs: ['y'],
+      uniforms: { ...CONV_UNIFORMS, coBlocks: 'i32' },
+      work: 'element',
+      body: /* wgsl */ `
   let idx = i32(i);
   let ow = idx % P.outW;
   let oh = (idx / P.outW) % P.outH;
@@ -221,13 +212,11 @@ function loopDef(hasBias: boolean, activation: FusedActivation): ProgramDef {
   }
   let coutG = P.outC / P.groups;
   store(n, grp * coutG + cob * 4, min(4, coutG - cob * 4), oh, ow, acc);`,
-    helpers: storeChannels(hasBias, activation),
-  };
-  loopDefs.set(name, def);
-  return def;
+      helpers: storeChannels(hasBias, activation),
+    };
+  });
 }
 
-const imagesDefs = new Map<string, ProgramDef>();
 /**
  * One output channel per group (a depthwise convolution, or the input gradient of a one-channel
  * input): vec4s over output channels would waste 3 of their 4 lanes, so here they run over 4 images
@@ -237,23 +226,21 @@ const imagesDefs = new Map<string, ProgramDef>();
  */
 function imagesDef(PX: number, kW: number, sW: number, dW: number, hasBias: boolean, activation: FusedActivation): ProgramDef {
   const name = `conv_direct_images_${PX}_k${kW}_s${sW}_d${dW}${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
-  let def = imagesDefs.get(name);
-  if (def) return def;
-  const V = Math.ceil(windowSpan(PX, kW, sW, dW) / 4);
-  const J = Array.from({ length: PX }, (_, j) => j), I = [0, 1, 2, 3];
-  const inImage = (m: number, e: number): string => component(e).replace(/^v/, `v${m}_`);
-  const taps = Array.from({ length: kW }, (_, kw) => /* wgsl */ `{
+  return variant(name, () => {
+    const V = Math.ceil(windowSpan(PX, kW, sW, dW) / 4);
+    const J = Array.from({ length: PX }, (_, j) => j), I = [0, 1, 2, 3];
+    const inImage = (m: number, e: number): string => component(e).replace(/^v/, `v${m}_`);
+    const taps = Array.from({ length: kW }, (_, kw) => /* wgsl */ `{
         let wv = w[wRow + ${kw}].x;
         ${J.map((j) => `acc${j} = acc${j} + wv * vec4f(${I.map((m) => inImage(m, kw * dW + j * sW)).join(', ')});`).join('\n        ')}
       }`);
-  def = {
-    name,
-    inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
-    vec4Inputs: ['x', 'w'],
-    outputs: ['y'],
-    uniforms: { batch: 'i32', inC: 'i32', outC: 'i32', groups: 'i32', Hp: 'i32', Wp: 'i32', outH: 'i32', outW: 'i32', kH: 'i32', sH: 'i32', dH: 'i32' },
-    work: 'element',
-    body: /* wgsl */ `
+    return {
+      inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
+      vec4Inputs: ['x', 'w'],
+      outputs: ['y'],
+      uniforms: { batch: 'i32', inC: 'i32', outC: 'i32', groups: 'i32', Hp: 'i32', Wp: 'i32', outH: 'i32', outW: 'i32', kH: 'i32', sH: 'i32', dH: 'i32' },
+      work: 'element',
+      body: /* wgsl */ `
   let idx = i32(i);
   let owBlocks = (P.outW + ${PX - 1}) / ${PX};
   let owb = idx % owBlocks;
@@ -271,13 +258,13 @@ function imagesDef(PX: number, kW: number, sW: number, dW: number, hasBias: bool
     for (var kh = 0; kh < P.kH; kh = kh + 1) {
       let rowAt = plane + oh * P.sH + kh * P.dH;
       ${I.map((m) => `let at${m} = (image${m} + rowAt) * row4 + owb * ${(PX * sW) / 4};
-      ${Array.from({ length: V }, (_, k) => `let v${m}_${k} = x[at${m} + ${k}];`).join('\n      ')}`).join('\n      ')}
+        ${Array.from({ length: V }, (_, k) => `let v${m}_${k} = x[at${m} + ${k}];`).join('\n      ')}`).join('\n      ')}
       let wRow = ((grp * cinG + c) * P.kH + kh) * ${kW};
       ${taps.join('\n      ')}
     }
   }
   ${J.map((j) => `store(n0, grp, oh, owb * ${PX} + ${j}, acc${j});`).join('\n  ')}`,
-    helpers: /* wgsl */ `
+      helpers: /* wgsl */ `
 fn store(n0: i32, co: i32, oh: i32, ow: i32, acc: vec4f) {
   if (ow >= P.outW) { return; }
   for (var m = 0; m < min(4, P.batch - n0); m = m + 1) {
@@ -287,9 +274,8 @@ fn store(n0: i32, co: i32, oh: i32, ow: i32, acc: vec4f) {
     y[(((n0 + m) * P.outC + co) * P.outH + oh) * P.outW + ow] = v;
   }
 }`,
-  };
-  imagesDefs.set(name, def);
-  return def;
+    };
+  });
 }
 
 /**
@@ -309,10 +295,9 @@ export function directConv(
   gpu.run(packDef, [w], [wT], { cinG, coutG, kArea, coBlocks, flip: flipWeights ? 1 : 0 }, c.groups * cinG * kArea * coBlocks * 4);
   const y = gpu.alloc(c.batch * c.outC * c.outH * c.outW, op);
   if (!windowUnrolls(PX, c.kW, c.sW, c.dW)) {
-    gpu.run(loopDef(b !== undefined, activation), b ? [x, wT, b] : [x, wT], [y], {
-      inC: c.inC, inH: c.inH, inW: c.inW, outC: c.outC, groups: c.groups, outH: c.outH, outW: c.outW, coBlocks,
-      kH: c.kH, kW: c.kW, sH: c.sH, sW: c.sW, dH: c.dH, dW: c.dW, padTop: c.padTop, padLeft: c.padLeft,
-    }, c.batch * c.groups * coBlocks * c.outH * c.outW);
+    // DirectConv's fields are the uniforms' names (the loop reads no bottom or right padding)
+    gpu.run(loopDef(b !== undefined, activation), b ? [x, wT, b] : [x, wT], [y], { ...c, padBottom: 0, padRight: 0, coBlocks },
+      c.batch * c.groups * coBlocks * c.outH * c.outW);
     gpu.free(wT);
     return y;
   }

@@ -1,28 +1,20 @@
 import type { GpuData, WebGpuBackend } from './backend.js';
-import type { ProgramDef } from './shader.js';
+import { type ProgramDef, variant } from './shader.js';
 
-const defs = new Map<string, ProgramDef>();
 function gemmDef(hasBias: boolean): ProgramDef {
-  const name = `gemm${hasBias ? '_bias' : ''}`;
-  let def = defs.get(name);
-  if (!def) {
-    def = {
-      name,
-      inputs: hasBias ? ['a', 'b', 'bias'] : ['a', 'b'],
-      outputs: ['y'],
-      uniforms: { M: 'u32', N: 'u32', K: 'u32', aRow: 'u32', aCol: 'u32', bRow: 'u32', bCol: 'u32' },
-      work: 'element',
-      body: /* wgsl */ `
+  return variant(`gemm${hasBias ? '_bias' : ''}`, () => ({
+    inputs: hasBias ? ['a', 'b', 'bias'] : ['a', 'b'],
+    outputs: ['y'],
+    uniforms: { M: 'u32', N: 'u32', K: 'u32', aRow: 'u32', aCol: 'u32', bRow: 'u32', bCol: 'u32' },
+    work: 'element',
+    body: /* wgsl */ `
   let m = i / P.N;
   let n = i % P.N;
   var acc = 0.0;
   for (var k = 0u; k < P.K; k = k + 1u) { acc = acc + a[m * P.aRow + k * P.aCol] * b[k * P.bRow + n * P.bCol]; }
   ${hasBias ? 'acc = acc + bias[n];' : ''}
   y[i] = acc;`,
-    };
-    defs.set(name, def);
-  }
-  return def;
+  }));
 }
 
 /**

@@ -93,6 +93,21 @@ fn groupSum(v: vec4f, lid: u32) -> vec4f {
 }
 `;
 
+const variants = new Map<string, ProgramDef>();
+
+/**
+ * The program definition called `name`, built on its first use. For kernels generated per variant
+ * (compile-time constants, flags in the name): the WGSL text is assembled once, not per dispatch.
+ */
+export function variant(name: string, build: () => Omit<ProgramDef, 'name'>): ProgramDef {
+  let def = variants.get(name);
+  if (!def) {
+    def = { name, ...build() };
+    variants.set(name, def);
+  }
+  return def;
+}
+
 const programs = new Map<string, Program>();
 
 /** Builds (once per name) the WGSL module and uniform layout of a program. */

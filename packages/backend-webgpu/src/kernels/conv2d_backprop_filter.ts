@@ -1,6 +1,7 @@
 import type { GpuData, GpuKernel, WebGpuBackend } from '../backend.js';
+import { CONV_UNIFORMS, convUniforms } from '../conv_geometry.js';
 import { component, paddedPlanes, windowSpan, windowUnrolls } from '../conv_direct.js';
-import type { ProgramDef } from '../shader.js';
+import { type ProgramDef, variant } from '../shader.js';
 import { numel } from '../util.js';
 
 /*
@@ -12,24 +13,21 @@ import { numel } from '../util.js';
  * Without workgroup barriers (very slow on software adapters): the position blocks are split into
  * `chunks` runs summed serially into partials, and a second pass adds each weight's partials.
  */
-const filterDefs = new Map<string, ProgramDef>();
 function filterGradDef(kW: number, sW: number, dW: number): ProgramDef {
   const name = `conv2dBackpropFilter_k${kW}_s${sW}_d${dW}`;
-  let def = filterDefs.get(name);
-  if (def) return def;
-  const V = Math.ceil(windowSpan(4, kW, sW, dW) / 4);
-  const R = [0, 1, 2, 3], K = Array.from({ length: kW }, (_, kw) => kw);
-  def = {
-    name,
-    inputs: ['x', 'dy'],
-    vec4Inputs: ['x', 'dy'],
-    outputs: ['partial'],
-    uniforms: {
-      batch: 'i32', inC: 'i32', outC: 'i32', groups: 'i32', xRows: 'i32', xWidth: 'i32', outH: 'i32', dyWidth: 'i32',
-      owBlocks: 'i32', kH: 'i32', sH: 'i32', dH: 'i32', coBlocks: 'i32', tasks: 'i32', weights: 'i32', chunkLen: 'i32',
-    },
-    work: 'element',
-    body: /* wgsl */ `
+  return variant(name, () => {
+    const V = Math.ceil(windowSpan(4, kW, sW, dW) / 4);
+    const R = [0, 1, 2, 3], K = Array.from({ length: kW }, (_, kw) => kw);
+    return {
+      inputs: ['x', 'dy'],
+      vec4Inputs: ['x', 'dy'],
+      outputs: ['partial'],
+      uniforms: {
+        batch: 'i32', inC: 'i32', outC: 'i32', groups: 'i32', xRows: 'i32', xWidth: 'i32', outH: 'i32', dyWidth: 'i32',
+        owBlocks: 'i32', kH: 'i32', sH: 'i32', dH: 'i32', coBlocks: 'i32', tasks: 'i32', weights: 'i32', chunkLen: 'i32',
+      },
+      work: 'element',
+      body: /* wgsl */ `
   let idx = i32(i);
   let task = idx % P.tasks;
   let chunk = idx / P.tasks;
@@ -60,20 +58,19 @@ function filterGradDef(kW: number, sW: number, dW: number): ProgramDef {
     let dyAt = ((n * P.outC + co0) * P.outH + oh) * dyRow4 + owb;
     ${R.map((r) => `let d${r} = dy[dyAt + dyOff${r}];`).join('\n    ')}
     ${K.map((kw) => `{
-      let xs = vec4f(${R.map((j) => component(kw * dW + j * sW)).join(', ')});
-      ${R.map((r) => `a${r}_${kw} = a${r}_${kw} + dot(d${r}, xs);`).join('\n      ')}
-    }`).join('\n    ')}
+        let xs = vec4f(${R.map((j) => component(kw * dW + j * sW)).join(', ')});
+        ${R.map((r) => `a${r}_${kw} = a${r}_${kw} + dot(d${r}, xs);`).join('\n      ')}
+      }`).join('\n    ')}
     owb = owb + 1;
     if (owb == P.owBlocks) { owb = 0; oh = oh + 1; if (oh == P.outH) { oh = 0; n = n + 1; } }
   }
   let at = chunk * P.weights + (co0 * cinG + cl) * P.kH * ${kW} + kh * ${kW};
   let coStride = cinG * P.kH * ${kW};
   ${R.map((r) => `if (${r} < coCount) {
-    ${K.map((kw) => `partial[at + ${r} * coStride + ${kw}] = a${r}_${kw};`).join('\n    ')}
-  }`).join('\n  ')}`,
-  };
-  filterDefs.set(name, def);
-  return def;
+      ${K.map((kw) => `partial[at + ${r} * coStride + ${kw}] = a${r}_${kw};`).join('\n    ')}
+    }`).join('\n  ')}`,
+    };
+  });
 }
 
 const sumChunksDef: ProgramDef = {
@@ -96,10 +93,7 @@ const loopDef: ProgramDef = {
   name: 'conv2dBackpropFilter_loop',
   inputs: ['x', 'dy'],
   outputs: ['partial'],
-  uniforms: {
-    batch: 'i32', inC: 'i32', inH: 'i32', inW: 'i32', outC: 'i32', groups: 'i32', outH: 'i32', outW: 'i32',
-    kH: 'i32', kW: 'i32', sH: 'i32', sW: 'i32', dH: 'i32', dW: 'i32', padTop: 'i32', padLeft: 'i32', weights: 'i32', chunkLen: 'i32',
-  },
+  uniforms: { ...CONV_UNIFORMS, weights: 'i32', chunkLen: 'i32' },
   work: 'element',
   body: /* wgsl */ `
   let idx = i32(i);
@@ -153,11 +147,7 @@ export const conv2dBackpropFilter: GpuKernel<'conv2dBackpropFilter'> = ({ x, dy 
   const weights = numel(g.wShape);
   if (!windowUnrolls(4, g.kernelWidth, g.strideWidth, g.dilationWidth)) {
     const run = chunked(gpu, op, weights, g.batch * g.outHeight * g.outWidth, weights);
-    gpu.run(loopDef, [x.data, dy.data], [run.partial], {
-      batch: g.batch, inC: g.inChannels, inH: g.inHeight, inW: g.inWidth, outC: g.outChannels, groups: g.groups, outH: g.outHeight, outW: g.outWidth,
-      kH: g.kernelHeight, kW: g.kernelWidth, sH: g.strideHeight, sW: g.strideWidth, dH: g.dilationHeight, dW: g.dilationWidth,
-      padTop: g.padTop, padLeft: g.padLeft, weights, chunkLen: run.chunkLen,
-    }, weights * run.chunks);
+    gpu.run(loopDef, [x.data, dy.data], [run.partial], { ...convUniforms(g), weights, chunkLen: run.chunkLen }, weights * run.chunks);
     return finish(gpu, weights, run, []);
   }
   const cinG = g.inChannels / g.groups, coutG = g.outChannels / g.groups, coBlocks = Math.ceil(coutG / 4);

@@ -3,19 +3,13 @@
  * (unary on `v`, scalar operand `P.value`, binary on `p`, `q` with NumPy broadcasting).
  */
 import type { GpuData, GpuKernel, WebGpuBackend } from '../backend.js';
-import type { ProgramDef } from '../shader.js';
+import { type ProgramDef, variant } from '../shader.js';
 import { broadcastStrides, collapseAxes, numel} from '../util.js';
 
 // ------------------------------------------------------------------ unary and scalar
 
-const unaryDefs = new Map<string, ProgramDef>();
 function unaryDef(name: string, expr: string): ProgramDef {
-  let def = unaryDefs.get(name);
-  if (!def) {
-    def = { name, inputs: ['x'], outputs: ['y'], uniforms: { value: 'f32' }, work: 'element', body: `let v = x[i];\n  y[i] = select(${expr}, v, isNan(v));` };
-    unaryDefs.set(name, def);
-  }
-  return def;
+  return variant(name, () => ({ inputs: ['x'], outputs: ['y'], uniforms: { value: 'f32' }, work: 'element', body: `let v = x[i];\n  y[i] = select(${expr}, v, isNan(v));` }));
 }
 
 /**
@@ -76,21 +70,14 @@ export const fill: GpuKernel<'fill'> = (_inputs, { value }, gpu, { y: shape }) =
 
 // ------------------------------------------------------------------ binary with broadcasting
 
-const binaryDefs = new Map<string, ProgramDef>();
 function binaryDef(op: string, expr: string, sameShape: boolean): ProgramDef {
-  const name = `${op}${sameShape ? '' : '_broadcast'}`;
-  let def = binaryDefs.get(name);
-  if (!def) {
-    def = sameShape
-      ? { name, inputs: ['a', 'b'], outputs: ['y'], work: 'element', body: `let p = a[i];\n  let q = b[i];\n  y[i] = ${expr};` }
-      : {
-          name, inputs: ['a', 'b'], outputs: ['y'], work: 'element',
-          uniforms: { rank: 'u32', shape: 'u32x8', aStrides: 'i32x8', bStrides: 'i32x8' },
-                  body: `let p = a[u32(offsetIn(i, P.rank, P.shape, P.aStrides))];\n  let q = b[u32(offsetIn(i, P.rank, P.shape, P.bStrides))];\n  y[i] = ${expr};`,
-        };
-    binaryDefs.set(name, def);
-  }
-  return def;
+  return variant(`${op}${sameShape ? '' : '_broadcast'}`, () => sameShape
+    ? { inputs: ['a', 'b'], outputs: ['y'], work: 'element', body: `let p = a[i];\n  let q = b[i];\n  y[i] = ${expr};` }
+    : {
+        inputs: ['a', 'b'], outputs: ['y'], work: 'element',
+        uniforms: { rank: 'u32', shape: 'u32x8', aStrides: 'i32x8', bStrides: 'i32x8' },
+        body: `let p = a[u32(offsetIn(i, P.rank, P.shape, P.aStrides))];\n  let q = b[u32(offsetIn(i, P.rank, P.shape, P.bStrides))];\n  y[i] = ${expr};`,
+      });
 }
 
 /** Runs `y = expr(p, q)` over a and b broadcast to `outShape`. */

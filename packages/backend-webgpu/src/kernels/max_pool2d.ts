@@ -3,7 +3,7 @@ import type { GpuKernel } from '../backend.js';
 import { component, windowSpan, windowUnrolls } from '../conv_direct.js';
 import { WINDOW_UNIFORMS, windowUniforms } from '../conv_geometry.js';
 import { MAX_WINDOW_WGSL } from '../pool_wgsl.js';
-import type { ProgramDef } from '../shader.js';
+import { type ProgramDef, variant } from '../shader.js';
 import { numel } from '../util.js';
 
 const def: ProgramDef = {
@@ -22,7 +22,6 @@ const def: ProgramDef = {
   y[i] = windowMax(plane * P.inH * P.inW, oh, ow).value;`,
 };
 
-const rowDefs = new Map<string, ProgramDef>();
 /**
  * Windows inside the input and rows a multiple of 4 long: 4 outputs of a row per invocation, each input row of
  * their windows read as ceil(span / 4) aligned vec4s (kW, sW, dW compile-time, so the window stays
@@ -30,21 +29,19 @@ const rowDefs = new Map<string, ProgramDef>();
  */
 function rowDef(kW: number, sW: number, dW: number): ProgramDef {
   const name = `maxPool2d_rows_k${kW}_s${sW}_d${dW}`;
-  let d = rowDefs.get(name);
-  if (d) return d;
-  const V = Math.ceil(windowSpan(4, kW, sW, dW) / 4);
-  const J = [0, 1, 2, 3];
-  // the window's first tap (kh = 0, kw = 0) always replaces the initial value
-  const taps = Array.from({ length: kW }, (_, kw) =>
-    J.map((j) => `{ let v = ${component(kw * dW + j * sW)}; m${j} = select(m${j}, v, ${kw === 0 ? 'kh == 0 || ' : ''}v > m${j} || isNan(v)); }`).join('\n    '));
-  d = {
-    name,
-    inputs: ['x'],
-    vec4Inputs: ['x'],
-    outputs: ['y'],
-    uniforms: WINDOW_UNIFORMS,
-    work: 'element',
-    body: /* wgsl */ `
+  return variant(name, () => {
+    const V = Math.ceil(windowSpan(4, kW, sW, dW) / 4);
+    const J = [0, 1, 2, 3];
+    // the window's first tap (kh = 0, kw = 0) always replaces the initial value
+    const taps = Array.from({ length: kW }, (_, kw) =>
+      J.map((j) => `{ let v = ${component(kw * dW + j * sW)}; m${j} = select(m${j}, v, ${kw === 0 ? 'kh == 0 || ' : ''}v > m${j} || isNan(v)); }`).join('\n    '));
+    return {
+      inputs: ['x'],
+      vec4Inputs: ['x'],
+      outputs: ['y'],
+      uniforms: WINDOW_UNIFORMS,
+      work: 'element',
+      body: /* wgsl */ `
   let idx = i32(i);
   let owBlocks = (P.outW + 3) / 4;
   let owb = idx % owBlocks;
@@ -60,9 +57,8 @@ function rowDef(kW: number, sW: number, dW: number): ProgramDef {
   }
   let yRow = (plane * P.outH + oh) * P.outW;
   ${J.map((j) => `if (owb * 4 + ${j} < P.outW) { y[yRow + owb * 4 + ${j}] = m${j}; }`).join('\n  ')}`,
-  };
-  rowDefs.set(name, d);
-  return d;
+    };
+  });
 }
 
 /** Every window inside the input (no padding, no ceil-mode overhang), rows a multiple of 4 long, a window rowDef can write out. */
