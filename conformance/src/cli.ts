@@ -167,6 +167,8 @@ export async function main(argv: string[]): Promise<number> {
         ...(opts.backends ? { backends: opts.backends } : {}),
         ...(opts.ops ? { ops: opts.ops } : {}),
         onResult: (r, done, total) => benchBar.update(done, total, `${r.workload} ${r.runner}×${r.threads}`),
+        onMeasure: ({ workload, runner, round, rounds }, done, total) =>
+          benchBar.update(done, total, `${workload} ${runner.name}×${runner.threads}${rounds > 1 ? ` ${round}/${rounds}` : ''}`),
       });
     } finally {
       benchBar.stop();

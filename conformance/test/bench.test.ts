@@ -3,8 +3,9 @@ import '@hypercolumn/backend-cpu';
 import { listBackends } from '@hypercolumn/core';
 import {
   attachRatios, benchRunners, convFlops, filterFromHWIO, fromChannelsLast, hypercolumnRunner, measure, median, onnxruntimeNodeRunner, runBench, selectWorkloads, tfjsCpuRunner,
-  WORKLOADS, workloadBytes, type Workload,
+  WORKLOADS, workloadBytes, type BenchRunner, type MeasureOptions, type Workload,
 } from '../src/bench/index.js';
+import { SLOW_RUN_MS } from '../src/bench/runner.js';
 import type { ConvSpec } from '../src/bench/workloads.js';
 import type { BenchResult } from '../src/types.js';
 
@@ -242,6 +243,53 @@ describe('time budget', () => {
     expect(await measure(slow(30_000), opts, () => clock)).toEqual([30_000]); // not repeated
     expect(await measure(slow(3000), opts, () => clock)).toHaveLength(10);
     expect(await measure(slow(10), opts, () => clock)).toHaveLength(40); // fast: up to maxRuns within minTimeMs
+  });
+});
+
+describe('rounds', () => {
+  const spec: ConvSpec = { type: 'conv', dims: 2, x: [1, 2, 6, 6], w: [3, 2, 3, 3], stride: 1, pad: 1, groups: 1, pass: 'forward' };
+  const tiny: Workload = { id: 'tiny conv', op: 'conv2d', description: '', kind: 'compute', quick: true, spec, flops: convFlops(spec) };
+  // runners that time themselves (PreparedRun.measure): each call is logged with the options it got
+  const fake = (name: string, runMs: number, log: string[]): BenchRunner => ({
+    name, threads: 1,
+    init: async () => undefined,
+    prepare: async () => ({
+      run() {},
+      dispose: () => void log.push(`${name} dispose`),
+      measure: async (o: MeasureOptions) => {
+        log.push(`${name} warmup ${o.warmup} runs ${o.minRuns}-${o.maxRuns} ${o.minTimeMs} ms`);
+        return Array.from({ length: o.minRuns }, () => runMs);
+      },
+    }),
+  });
+
+  it('measures every runner once per round, each for its share, and pools its runs', async () => {
+    const log: string[] = [];
+    const results = await runBench({
+      mode: 'full', custom: { workloads: [tiny], only: true }, runners: [fake('a', 1, log), fake('b', 2, log)],
+      measure: { warmup: 2, minRuns: 10, maxRuns: 200, minTimeMs: 1500, rounds: 3 },
+      onMeasure: ({ workload, runner, round, rounds }, done, total) => log.push(`${workload} ${runner.name} ${round}/${rounds} ${done}/${total}`),
+    });
+    expect(log).toEqual([
+      ...['a', 'b', 'a', 'b', 'a', 'b'].flatMap((n, i) => [`tiny conv ${n} ${(i >> 1) + 1}/3 0/2`, `${n} warmup 2 runs 4-67 500 ms`]),
+      'a dispose', 'b dispose',
+    ]);
+    expect(results.map((r) => [r.runner, r.runs, r.medianMs])).toEqual([['a', 12, 1], ['b', 12, 2]]);
+  });
+
+  it('measures a runner whose runs are slow in one round: the rest of its runs right after the first share', async () => {
+    const log: string[] = [];
+    const results = await runBench({
+      mode: 'full', custom: { workloads: [tiny], only: true }, runners: [fake('fast', 1, log), fake('slow', SLOW_RUN_MS + 1, log)],
+      measure: { warmup: 2, minRuns: 10, maxRuns: 200, minTimeMs: 1500, rounds: 3 },
+    });
+    expect(log.filter((l) => l.startsWith('slow'))).toEqual([
+      'slow warmup 2 runs 4-67 500 ms',
+      `slow warmup 0 runs 6-196 ${1500 - 4 * (SLOW_RUN_MS + 1)} ms`,
+      'slow dispose',
+    ]);
+    expect(log.filter((l) => l.startsWith('fast'))).toHaveLength(3 + 1);
+    expect(results.map((r) => r.runs)).toEqual([12, 10]);
   });
 });
 

@@ -15,7 +15,7 @@ import { hypercolumnRunner } from './hypercolumn.js';
 import { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
 import { pytorchRunner } from './peers/pytorch.js';
 import { tfjsCpuRunner, tfjsWasmRunner, tfjsWebgpuRunner } from './peers/tfjs.js';
-import { collectGarbage, makeInputs, measure, MEASURE, settleAllocator, type BenchRunner, type MeasureOptions } from './runner.js';
+import { collectGarbage, makeInputs, measure, MEASURE, remainder, roundShare, settleAllocator, SLOW_RUN_MS, type BenchRunner, type MeasureOptions, type PreparedRun } from './runner.js';
 import { attachRatios, gflopsPerSecond, gigabytesPerSecond, median } from './stats.js';
 import { selectWorkloads, type Workload } from './workloads.js';
 
@@ -42,8 +42,10 @@ export interface BenchOptions {
   seed?: number;
   /** Explicit runners (default: `benchRunners(options)`). */
   runners?: BenchRunner[];
-  /** Called after each (workload, runner) measurement. */
+  /** Called with each (workload, runner) result, once the workload's last round is done. */
   onResult?: (result: BenchResult, done: number, total: number) => void;
+  /** Called as each measurement starts (the round counts from 1; done and total as for onResult). */
+  onMeasure?: (what: { workload: string; runner: BenchRunner; round: number; rounds: number }, done: number, total: number) => void;
 }
 
 export function coreCount(): number {
@@ -118,33 +120,46 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const total = workloads.length * runners.length;
   let previousThreads = 1;
+  // one runner's timed runs, after a full collection (and a settle where threads may still spin)
+  const timed = async (runner: BenchRunner, prepared: PreparedRun, o: MeasureOptions): Promise<number[]> => {
+    collectGarbage();
+    // after a multi-threaded runner too: its threads may still spin on both cores
+    const settle = (runner.threads > 1 || previousThreads > 1) && o.settleMs;
+    if (settle) await new Promise((done) => setTimeout(done, o.settleMs));
+    previousThreads = runner.threads;
+    return prepared.measure ? prepared.measure(o) : measure(prepared, o);
+  };
+  const share = roundShare(settings);
   for (const w of workloads) {
     const inputs = makeInputs(w, options.seed);
+    // every runner prepared first, then measured in turn, round after round (MeasureOptions.rounds)
+    const entries: { runner: BenchRunner; prepared?: PreparedRun; reason?: string; times: number[]; done: boolean }[] = [];
     for (const runner of runners) {
-      let r: BenchResult;
       const reason = why.get(runner);
-      if (reason) {
-        r = skipped(w, runner, reason);
-      } else {
-        const prepared = await runner.prepare(w, inputs).catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`);
-        if (typeof prepared === 'string') {
-          r = skipped(w, runner, prepared);
-        } else {
-          try {
-            collectGarbage();
-            // after a multi-threaded runner too: its threads may still spin on both cores
-            const settle = (runner.threads > 1 || previousThreads > 1) && settings.settleMs;
-            if (settle) await new Promise((done) => setTimeout(done, settings.settleMs));
-            previousThreads = runner.threads;
-            r = result(w, runner, await (prepared.measure ? prepared.measure(settings) : measure(prepared, settings)), prepared.firstMs);
-          } catch (err) {
-            r = skipped(w, runner, `failed while timing: ${err instanceof Error ? err.message : String(err)}`);
-          } finally {
-            await prepared.dispose();
+      const prepared = reason ? reason : await runner.prepare(w, inputs).catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`);
+      entries.push(typeof prepared === 'string' ? { runner, reason: prepared, times: [], done: true } : { runner, prepared, times: [], done: false });
+    }
+    for (let round = 0; round < (settings.rounds ?? 1); round++) {
+      for (const e of entries) {
+        if (e.done || !e.prepared) continue;
+        try {
+          options.onMeasure?.({ workload: w.id, runner: e.runner, round: round + 1, rounds: settings.rounds ?? 1 }, results.length, total);
+          e.times.push(...(await timed(e.runner, e.prepared, share)));
+          // slow runs gain nothing from rounds: the rest of them now (a budget-cut single run stays single)
+          if (round === 0 && share !== settings && median(e.times) > SLOW_RUN_MS) {
+            if (e.times.length > 1) e.times.push(...(await timed(e.runner, e.prepared, remainder(settings, e.times))));
+            e.done = true;
           }
+        } catch (err) {
+          e.reason = `failed while timing: ${err instanceof Error ? err.message : String(err)}`;
+          e.done = true;
         }
       }
-      const about = runner.describe?.();
+    }
+    for (const e of entries) {
+      await e.prepared?.dispose();
+      const r = e.prepared && !e.reason ? result(w, e.runner, e.times, e.prepared.firstMs) : skipped(w, e.runner, e.reason ?? 'not measured');
+      const about = e.runner.describe?.();
       if (about) r.about = about;
       results.push(r);
       options.onResult?.(r, results.length, total);

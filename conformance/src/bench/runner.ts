@@ -82,13 +82,40 @@ export interface MeasureOptions {
    * cores from this one (conv1d at 2 threads measured 6.5 ms alone, 11 ms right after onnxruntime-web).
    */
   settleMs?: number;
+  /**
+   * Rounds per workload: every runner is measured once per round, each time for its share of the
+   * runs and time, and its runs are pooled. These VMs share their host: its load comes and goes over
+   * seconds to minutes (conv A at 2 threads took 0.54 ms one minute and 1.0 ms the next, with nothing
+   * else running here), and a runner measured in one stretch and its peer in another got a ratio that
+   * said more about the stretches than about them. Runners whose runs last over `SLOW_RUN_MS` take one round (a round would cost them more warm-up than its share of runs).
+   */
+  rounds?: number;
+}
+
+/** A runner whose runs take longer than this is measured in one round (see `rounds`). */
+export const SLOW_RUN_MS = 250;
+
+/** One round's share of `options`' runs and time. */
+export function roundShare(options: MeasureOptions): MeasureOptions {
+  const rounds = options.rounds ?? 1;
+  if (rounds <= 1) return options;
+  return { ...options, minRuns: Math.ceil(options.minRuns / rounds), maxRuns: Math.ceil(options.maxRuns / rounds), minTimeMs: options.minTimeMs / rounds };
+}
+
+/** What is left of `options` after `times` were measured with one round's share (no warm-up again). */
+export function remainder(options: MeasureOptions, times: readonly number[]): MeasureOptions {
+  const spent = times.reduce((a, b) => a + b, 0);
+  return {
+    ...options, warmup: 0, warmupMinMs: 0, rounds: 1,
+    minRuns: Math.max(0, options.minRuns - times.length), maxRuns: Math.max(0, options.maxRuns - times.length), minTimeMs: Math.max(0, options.minTimeMs - spent),
+  };
 }
 
 export const MEASURE: Record<'quick' | 'full', MeasureOptions> = {
   quick: { warmup: 1, minRuns: 3, maxRuns: 7, minTimeMs: 250 },
   // maxRuns 200: a 0.3 ms workload's 40 runs lasted 12 ms, and one 70 ms burst of another process's
   // threads (a peer's spinning pool, V8's sweepers) on both cores set its median at a 4 ms scheduler tick
-  full: { warmup: 3, warmupMinMs: 50, warmupMaxMs: 1000, minRuns: 10, maxRuns: 200, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100 },
+  full: { warmup: 3, warmupMinMs: 50, warmupMaxMs: 1000, minRuns: 10, maxRuns: 200, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100, rounds: 3 },
 };
 
 /**
