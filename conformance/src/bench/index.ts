@@ -132,33 +132,35 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
   const share = roundShare(settings);
   for (const w of workloads) {
     const inputs = makeInputs(w, options.seed);
-    // every runner prepared first, then measured in turn, round after round (MeasureOptions.rounds)
-    const entries: { runner: BenchRunner; prepared?: PreparedRun; reason?: string; times: number[]; done: boolean }[] = [];
-    for (const runner of runners) {
-      const reason = why.get(runner);
-      const prepared = reason ? reason : await runner.prepare(w, inputs).catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`);
-      entries.push(typeof prepared === 'string' ? { runner, reason: prepared, times: [], done: true } : { runner, prepared, times: [], done: false });
-    }
+    // every runner in turn, round after round (MeasureOptions.rounds); prepared afresh each round, as
+    // runners may share global state (TensorFlow.js has one current backend)
+    const entries = runners.map((runner) => ({ runner, reason: why.get(runner), times: [] as number[], firstMs: undefined as number | undefined, done: false }));
     for (let round = 0; round < (settings.rounds ?? 1); round++) {
       for (const e of entries) {
-        if (e.done || !e.prepared) continue;
+        if (e.done || e.reason) continue;
+        const prepared = await e.runner.prepare(w, inputs).catch((err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (typeof prepared === 'string') {
+          e.reason = prepared;
+          continue;
+        }
+        if (round === 0) e.firstMs = prepared.firstMs;
         try {
           options.onMeasure?.({ workload: w.id, runner: e.runner, round: round + 1, rounds: settings.rounds ?? 1 }, results.length, total);
-          e.times.push(...(await timed(e.runner, e.prepared, share)));
+          e.times.push(...(await timed(e.runner, prepared, share)));
           // slow runs gain nothing from rounds: the rest of them now (a budget-cut single run stays single)
           if (round === 0 && share !== settings && median(e.times) > SLOW_RUN_MS) {
-            if (e.times.length > 1) e.times.push(...(await timed(e.runner, e.prepared, remainder(settings, e.times))));
+            if (e.times.length > 1) e.times.push(...(await timed(e.runner, prepared, remainder(settings, e.times))));
             e.done = true;
           }
         } catch (err) {
           e.reason = `failed while timing: ${err instanceof Error ? err.message : String(err)}`;
-          e.done = true;
+        } finally {
+          await prepared.dispose();
         }
       }
     }
     for (const e of entries) {
-      await e.prepared?.dispose();
-      const r = e.prepared && !e.reason ? result(w, e.runner, e.times, e.prepared.firstMs) : skipped(w, e.runner, e.reason ?? 'not measured');
+      const r = e.reason ? skipped(w, e.runner, e.reason) : result(w, e.runner, e.times, e.firstMs);
       const about = e.runner.describe?.();
       if (about) r.about = about;
       results.push(r);
