@@ -41,13 +41,14 @@ export interface DirectConv {
 export const windowSpan = (px: number, kW: number, sW: number, dW: number): number => (px - 1) * sW + (kW - 1) * dW + 1;
 
 /**
- * Whether a kernel that writes out a row's window (one load per vec4 of it) and its taps in the
- * shader stays small for this geometry. The program grows with the window: a stride of 65535 made
- * 49,152 loads, which lavapipe took 5 s to compile. Beyond 64 loads or 64 taps (a huge stride or
- * dilation, a very wide kernel) a loop kernel runs instead.
+ * Whether a kernel that writes out a row's window (one vec4 load per 4 elements, per image it reads)
+ * and its px × kW multiply-add statements stays quick to compile. lavapipe compiles ~10 ms per
+ * statement (kW 8: 0.7 s, kW 32: 3.3 s at px 8), and a stride of 65535 made 49,152 loads (5 s). Past
+ * 128 statements or 32 loads (a very wide kernel, a huge stride or dilation) a loop kernel runs
+ * instead; every layer of the benchmark (kW ≤ 9) stays unrolled.
  */
-export const windowUnrolls = (px: number, kW: number, sW: number, dW: number): boolean =>
-  Math.ceil(windowSpan(px, kW, sW, dW) / 4) <= 64 && kW <= 64;
+export const windowUnrolls = (px: number, kW: number, sW: number, dW: number, images = 1): boolean =>
+  images * Math.ceil(windowSpan(px, kW, sW, dW) / 4) <= 32 && px * kW <= 128;
 
 const padDef: ProgramDef = {
   name: 'conv_pad',
@@ -294,7 +295,9 @@ export function directConv(
   const wT = gpu.alloc(c.groups * cinG * kArea * coBlocks * 4, op);
   gpu.run(packDef, [w], [wT], { cinG, coutG, kArea, coBlocks, flip: flipWeights ? 1 : 0 }, c.groups * cinG * kArea * coBlocks * 4);
   const y = gpu.alloc(c.batch * c.outC * c.outH * c.outW, op);
-  if (!windowUnrolls(PX, c.kW, c.sW, c.dW)) {
+  // depthwise layers (one output channel per group) over a batch read 4 images' windows at once
+  const images = coutG === 1 && c.batch > 1;
+  if (!windowUnrolls(PX, c.kW, c.sW, c.dW, images ? 4 : 1)) {
     // DirectConv's fields are the uniforms' names (the loop reads no bottom or right padding)
     gpu.run(loopDef(b !== undefined, activation), b ? [x, wT, b] : [x, wT], [y], { ...c, padBottom: 0, padRight: 0, coBlocks },
       c.batch * c.groups * coBlocks * c.outH * c.outW);
@@ -313,7 +316,7 @@ export function directConv(
     kH: c.kH, sH: c.sH, dH: c.dH, coBlocks,
   };
   const inputs = b ? [xp.data, wT, b] : [xp.data, wT];
-  if (coutG === 1 && c.batch > 1) {
+  if (images) {
     gpu.run(imagesDef(PX, c.kW, c.sW, c.dW, b !== undefined, activation), inputs, [y], uniforms, Math.ceil(c.batch / 4) * c.groups * c.outH * owBlocks);
   } else {
     gpu.run(directDef(PX, c.kW, c.sW, c.dW, b !== undefined, activation), inputs, [y], uniforms, c.batch * c.groups * coBlocks * c.outH * owBlocks);

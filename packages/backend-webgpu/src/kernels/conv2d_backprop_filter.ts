@@ -145,7 +145,8 @@ function finish(gpu: WebGpuBackend, weights: number, { chunks, dw, partial }: Re
 export const conv2dBackpropFilter: GpuKernel<'conv2dBackpropFilter'> = ({ x, dy }, { geometry: g }, gpu) => {
   const op = 'conv2dBackpropFilter';
   const weights = numel(g.wShape);
-  if (!windowUnrolls(4, g.kernelWidth, g.strideWidth, g.dilationWidth)) {
+  // each tap holds 4 accumulators of its own: past 16 taps they spill, and lavapipe took 4 s to compile 32
+  if (!windowUnrolls(4, g.kernelWidth, g.strideWidth, g.dilationWidth) || g.kernelWidth > 16) {
     const run = chunked(gpu, op, weights, g.batch * g.outHeight * g.outWidth, weights);
     gpu.run(loopDef, [x.data, dy.data], [run.partial], { ...convUniforms(g), weights, chunkLen: run.chunkLen }, weights * run.chunks);
     return finish(gpu, weights, run, []);
