@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Workload } from './workloads.js';
-import { convOutShape } from './workloads.js';
+import { convOutShape, prod } from './workloads.js';
 import { rng as seededRandom } from '@hypercolumn/conformance-core';
 import { randomArray } from './stats.js';
 
@@ -184,7 +184,7 @@ export async function measure(prepared: PreparedRun, options: MeasureOptions, no
 /** The inputs of `workload` (seeded; identical for every runner). */
 export function makeInputs(workload: Workload, seed = 1234): BenchInputs {
   const rand = seededRandom(seed);
-  const arr = (shape: number[], lo = -1, hi = 1): BenchArray => ({ data: randomArray(shape.reduce((a, b) => a * b, 1), rand, lo, hi), shape });
+  const arr = (shape: number[], lo = -1, hi = 1): BenchArray => ({ data: randomArray(prod(shape), rand, lo, hi), shape });
   const s = workload.spec;
   switch (s.type) {
     case 'conv': {
@@ -229,28 +229,26 @@ function reverseAxes(src: ArrayLike<number>, a: number, b: number, c: number): F
   return out;
 }
 
-const product = (dims: readonly number[]) => dims.reduce((p, q) => p * q, 1);
-
 /** NCHW → NHWC (or NCL → NLC) copy, for TensorFlow.js's channels-last layout. */
 export function toChannelsLast(a: BenchArray): BenchArray {
   const [n, c, ...sp] = a.shape as [number, number, ...number[]];
-  return { data: swapInnerAxes(a.data, n, c, product(sp)), shape: [n, ...sp, c] };
+  return { data: swapInnerAxes(a.data, n, c, prod(sp)), shape: [n, ...sp, c] };
 }
 
 /** OIHW → HWIO (TensorFlow.js filter layout; conv1d OIK → KIO). */
 export function filterToHWIO(a: BenchArray): BenchArray {
   const [o, i, ...k] = a.shape as [number, number, ...number[]];
-  return { data: reverseAxes(a.data, o, i, product(k)), shape: [...k, i, o] };
+  return { data: reverseAxes(a.data, o, i, prod(k)), shape: [...k, i, o] };
 }
 
 /** NHWC → NCHW (NLC → NCL): the inverse of `toChannelsLast`, for comparing TensorFlow.js outputs; `nchw` is the output shape. */
 export function fromChannelsLast(a: Float32Array, nchw: readonly number[]): Float32Array {
   const [n, c, ...sp] = nchw as [number, number, ...number[]];
-  return swapInnerAxes(a, n, product(sp), c);
+  return swapInnerAxes(a, n, prod(sp), c);
 }
 
 /** HWIO → OIHW: the inverse of `filterToHWIO`; `oihw` is the filter shape. */
 export function filterFromHWIO(a: Float32Array, oihw: readonly number[]): Float32Array {
   const [o, i, ...k] = oihw as [number, number, ...number[]];
-  return reverseAxes(a, product(k), i, o);
+  return reverseAxes(a, prod(k), i, o);
 }

@@ -87,7 +87,8 @@ export interface Workload {
   images?: number;
 }
 
-const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+/** Elements of a shape. */
+export const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Output size of a convolution / pool window: floor((x + 2p − k)/s) + 1 (dilation 1). */
 export function outSize(inSize: number, kernel: number, stride: number, pad: number): number {
