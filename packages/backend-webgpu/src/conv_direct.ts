@@ -120,7 +120,7 @@ export function paddedPlanes(
 }
 
 function directDef(PX: number, kW: number, sW: number, dW: number, hasBias: boolean, activation: FusedActivation): ProgramDef {
-  const name = `conv_direct_${PX}_k${kW}_s${sW}_d${dW}${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
+  const name = `conv_direct_${PX}_k${kW}_s${sW}_d${dW}${epilogueSuffix(hasBias, activation)}`;
   return variant(name, () => {
     const V = Math.ceil(windowSpan(PX, kW, sW, dW) / 4);
     const J = Array.from({ length: PX }, (_, j) => j);
@@ -164,6 +164,9 @@ function directDef(PX: number, kW: number, sW: number, dW: number, hasBias: bool
   });
 }
 
+/** The program-name part for what `storeChannels` adds after the sum: bias, activation. */
+const epilogueSuffix = (hasBias: boolean, activation: FusedActivation): string => `${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
+
 /** WGSL `store`: output column ow of row oh, coCount channels from co0 (bias and activation applied). */
 const storeChannels = (hasBias: boolean, activation: FusedActivation): string => /* wgsl */ `
 fn store(n: i32, co0: i32, coCount: i32, oh: i32, ow: i32, acc: vec4f) {
@@ -182,15 +185,14 @@ fn store(n: i32, co0: i32, coCount: i32, oh: i32, ow: i32, acc: vec4f) {
  * make mostly gaps).
  */
 function loopDef(hasBias: boolean, activation: FusedActivation): ProgramDef {
-  const name = `conv_loop${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
-  return variant(name, () => {
-    return {
-      inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
-      vec4Inputs: ['w'],
-      outputs: ['y'],
-      uniforms: { ...CONV_UNIFORMS, coBlocks: 'i32' },
-      work: 'element',
-      body: /* wgsl */ `
+  const name = `conv_loop${epilogueSuffix(hasBias, activation)}`;
+  return variant(name, () => ({
+    inputs: hasBias ? ['x', 'w', 'b'] : ['x', 'w'],
+    vec4Inputs: ['w'],
+    outputs: ['y'],
+    uniforms: { ...CONV_UNIFORMS, coBlocks: 'i32' },
+    work: 'element',
+    body: /* wgsl */ `
   let idx = i32(i);
   let ow = idx % P.outW;
   let oh = (idx / P.outW) % P.outH;
@@ -213,9 +215,8 @@ function loopDef(hasBias: boolean, activation: FusedActivation): ProgramDef {
   }
   let coutG = P.outC / P.groups;
   store(n, grp * coutG + cob * 4, min(4, coutG - cob * 4), oh, ow, acc);`,
-      helpers: storeChannels(hasBias, activation),
-    };
-  });
+    helpers: storeChannels(hasBias, activation),
+  }));
 }
 
 /**
@@ -226,7 +227,7 @@ function loopDef(hasBias: boolean, activation: FusedActivation): ProgramDef {
  * multiply-adds.
  */
 function imagesDef(PX: number, kW: number, sW: number, dW: number, hasBias: boolean, activation: FusedActivation): ProgramDef {
-  const name = `conv_direct_images_${PX}_k${kW}_s${sW}_d${dW}${hasBias ? '_bias' : ''}${activation === 'none' ? '' : `_${activation}`}`;
+  const name = `conv_direct_images_${PX}_k${kW}_s${sW}_d${dW}${epilogueSuffix(hasBias, activation)}`;
   return variant(name, () => {
     const V = Math.ceil(windowSpan(PX, kW, sW, dW) / 4);
     const J = Array.from({ length: PX }, (_, j) => j), I = [0, 1, 2, 3];
