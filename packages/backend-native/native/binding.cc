@@ -185,6 +185,26 @@ struct SharedBlock {
   }
 };
 
+/**
+ * A borrowed view of a tensor block (`tensor.borrow()`): one reference on the block, dropped by
+ * whichever comes first: the free of the tensor, which detaches the array so its block goes straight
+ * back to the pool, or the array's finalizer (collected first, or not detachable). Owned by both.
+ */
+struct Borrowed {
+  SharedBlock* block;
+  bool released = false;
+  int owners = 2;  // the entry and the array's finalizer
+
+  void release() {
+    if (released) return;
+    released = true;
+    SharedBlock::release(block);
+  }
+  static void drop(Borrowed* b) {
+    if (--b->owners == 0) delete b;
+  }
+};
+
 // ---- persistent thread pool: workers wait on a generation counter; the caller is thread 0 ----
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -437,6 +457,7 @@ struct Entry {
   size_t cls = 0;                                // pool class (0: adopted storage)
   Napi::Reference<Napi::Float32Array> adopted;   // the caller's array for adopted storage
   SharedBlock* shared = nullptr;                 // set once a view of the block was handed to JS
+  std::vector<std::pair<Napi::Reference<Napi::ArrayBuffer>, Borrowed*>> borrowed;  // detached on free
   std::vector<Packed> packed;                    // packed forms of this tensor (weights), dropped on free
   uint64_t seq = 0;                              // the queued job that writes it (0: none); ready once completed
   bool freed = false;                            // freed while queued jobs may read it: dropped when they are done
@@ -461,7 +482,7 @@ class Context : public Napi::ObjectWrap<Context> {
                        {InstanceMethod("write", &Context::Write), InstanceMethod("adopt", &Context::Adopt),
                         InstanceMethod("read", &Context::Read),
                         InstanceMethod("readNew", &Context::ReadNew), InstanceMethod("readAsync", &Context::ReadAsync),
-                        InstanceMethod("view", &Context::View),
+                        InstanceMethod("view", &Context::View), InstanceMethod("borrow", &Context::Borrow),
                         InstanceMethod("whenIdle", &Context::WhenIdle), InstanceMethod("free", &Context::Free),
                         InstanceMethod("exec", &Context::Exec), InstanceMethod("memory", &Context::Memory),
                         InstanceMethod("dispose", &Context::Dispose), InstanceMethod("info", &Context::Info),
@@ -640,7 +661,21 @@ class Context : public Napi::ObjectWrap<Context> {
     return (double)id;
   }
 
-  void Drop(Entry& e) {
+  /**
+   * Frees an entry's storage. `env` is set on calls from JS (free, dispose), where borrowed arrays
+   * still alive are detached and their block references dropped now; without it (the collector, exit)
+   * their finalizers drop them later.
+   */
+  void Drop(Entry& e, Napi::Env env) {
+    for (auto& [array, b] : e.borrowed) {
+      if (env && !b->released) {
+        const Napi::Value v = array.Value();  // empty once the array was collected
+        if (!v.IsEmpty() && napi_detach_arraybuffer(env, v) == napi_ok) b->release();
+      }
+      array.Reset();
+      Borrowed::drop(b);
+    }
+    e.borrowed.clear();
     for (auto& p : e.packed) {
       cacheBytes_ -= p.floats * 4;
       std::free(p.data);
@@ -739,6 +774,45 @@ class Context : public Napi::ObjectWrap<Context> {
     return NewArray(env, e);
   }
 
+  /**
+   * borrow(id): the tensor's own block as a Float32Array (tensor.borrow()), detached when the tensor
+   * is freed so the block is reused at once; a copy where view() copies (except past kMaxViewed:
+   * borrowed blocks come back on free, not at a collection).
+   */
+  Napi::Value Borrow(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckAlive(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "borrow expects an id");
+    Entry* e = Ready(env, info[0].As<Napi::Number>().DoubleValue());
+    if (!e->cls || !externalBuffers_ || (size_t)e->size * 4 < ReadbackPool::kMinBytes) return NewArray(env, e);
+    if (!e->shared) {
+      e->shared = new SharedBlock{buffers_, e->data, e->cls, 1};
+      buffers_->viewed += e->cls;
+    }
+    e->shared->refs++;
+    Borrowed* b = new Borrowed{e->shared};
+    napi_value ab;
+    const napi_status st = napi_create_external_arraybuffer(
+        env, e->data, (size_t)e->size * 4,
+        [](napi_env, void*, void* hint) {
+          Borrowed* b = static_cast<Borrowed*>(hint);
+          b->release();
+          Borrowed::drop(b);
+        },
+        b, &ab);
+    if (st != napi_ok) {
+      SharedBlock::release(e->shared);  // the tensor's own reference remains
+      delete b;
+      externalBuffers_ = false;
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+      return NewArray(env, e);
+    }
+    Napi::ArrayBuffer array(env, ab);
+    e->borrowed.emplace_back(Napi::Weak(array), b);
+    return Napi::Float32Array::New(env, (size_t)e->size, array, 0);
+  }
+
   /** The values of `e` in a new Float32Array (large ones over a pooled readback block). */
   Napi::Value NewArray(Napi::Env env, Entry* e) {
     const size_t bytes = (size_t)e->size * 4;
@@ -785,7 +859,7 @@ class Context : public Napi::ObjectWrap<Context> {
       pendingFrees_.push_back(it->first);
       return env.Undefined();
     }
-    Drop(it->second);
+    Drop(it->second, env);
     entries_.erase(it);
     return env.Undefined();
   }
@@ -843,7 +917,7 @@ class Context : public Napi::ObjectWrap<Context> {
       for (int64_t id : pendingFrees_) {
         auto it = entries_.find(id);
         if (it == entries_.end()) continue;
-        Drop(it->second);
+        Drop(it->second, env);
         entries_.erase(it);
       }
       pendingFrees_.clear();
@@ -1145,7 +1219,7 @@ class Context : public Napi::ObjectWrap<Context> {
     if (self_) self_->store(nullptr);  // completion calls still in flight find no context
     if (tsfn_) tsfn_.Release();
     disposed_ = true;
-    for (auto& kv : entries_) Drop(kv.second);
+    for (auto& kv : entries_) Drop(kv.second, fromJs ? env : Napi::Env(nullptr));
     entries_.clear();
     buffers_->close();
     readback_->close();

@@ -14,6 +14,7 @@ export interface NativeContext {
   readAsync(id: number): Promise<Float32Array> | undefined;
   /** The tensor's own block as a Float32Array, kept from reuse until collected (a copy where it cannot). */
   view(id: number): Float32Array;
+  borrow(id: number): Float32Array;
   /** undefined when no kernel is queued, else a Promise resolved when the queue is done. */
   whenIdle(): Promise<void> | undefined;
   free(id: number): void;

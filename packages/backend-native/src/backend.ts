@@ -132,24 +132,34 @@ export class NativeBackend implements Backend<NativeHandle> {
   }
   /** `data({copy: false})`: the tensor's own block, lent to JS until the array is collected. */
   view(data: NativeHandle, size: number): Promise<Float32Array> {
+    // Lent blocks come back through finalizers that need a turn of the event loop, which an `await`
+    // loop of views never gives: one turn per VIEW_TURN_BYTES lent (a turn costs 20–70 µs; small
+    // results must not pay it every time, as copies of large ones do).
+    return this.lend(data, size, 'view', () => {
+      this.lentSinceTurn += size * 4;
+      if (this.lentSinceTurn < VIEW_TURN_BYTES) return false;
+      this.lentSinceTurn = 0;
+      return true;
+    });
+  }
+  /** `tensor.borrow()`: the tensor's own block, detached from the array when the tensor is freed. */
+  borrow(data: NativeHandle, size: number): Promise<Float32Array> {
+    return this.lend(data, size, 'borrow', () => false);
+  }
+  /** The block as an array once the queue is done (`turn()`: wait a turn of the event loop first). */
+  private lend(data: NativeHandle, size: number, how: 'view' | 'borrow', turn: () => boolean): Promise<Float32Array> {
     try {
       checkReadSize(data, size);
-      const viewNow = () => {
+      const lendNow = () => {
         try {
-          return this.ctx.view(data.id);
+          return this.ctx[how](data.id);
         } catch (e) {
           throw nativeError('read', e);
         }
       };
       const pending = this.ctx.whenIdle();
-      if (pending) return pending.then(viewNow, (e: unknown) => Promise.reject(nativeError('read', e)));
-      // Lent blocks come back through finalizers that need a turn of the event loop, which an `await`
-      // loop of views never gives: one turn per VIEW_TURN_BYTES lent (a turn costs 20–70 µs; small
-      // results must not pay it every time, as copies of large ones do).
-      this.lentSinceTurn += size * 4;
-      if (this.lentSinceTurn < VIEW_TURN_BYTES) return Promise.resolve(viewNow());
-      this.lentSinceTurn = 0;
-      return afterCollectedBlocks(size, viewNow);
+      if (pending) return pending.then(lendNow, (e: unknown) => Promise.reject(nativeError('read', e)));
+      return turn() ? afterCollectedBlocks(size, lendNow) : Promise.resolve(lendNow());
     } catch (e) {
       return Promise.reject(e);
     }

@@ -80,8 +80,10 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
     outIds.fill(0);
     if (first && r() < 0.3) ctx.readNew(first); // waits for a queued kernel
     else if (first && r() < 0.2) views.push(ctx.view(first)); // lends the block: it must outlive frees and dispose
+    else if (first && r() < 0.2) views.push(ctx.borrow(first)); // lends the block until its free: then detached
   };
-  // every value of every view: a block freed under a view would be a use after free (ASan)
+  // every value of every view (a borrowed one freed is detached: no values): a block freed under a
+  // view would be a use after free (ASan)
   const touchViews = () => views.reduce((sum, v) => sum + v.reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0), 0);
   const randShape = () => Array.from({ length: 1 + Math.floor(r() * 4) }, () => 1 + Math.floor(r() * 5));
   const weird = () => (r() < 0.5 ? WEIRD[Math.floor(r() * WEIRD.length)] : Math.floor(r() * 6));
@@ -106,6 +108,9 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
   attempt(() => ctx.view(NaN));
   attempt(() => ctx.view('x'));
   attempt(() => ctx.view());
+  attempt(() => ctx.borrow(12345678));
+  attempt(() => ctx.borrow(-0.5));
+  attempt(() => ctx.borrow({}));
   attempt(() => ctx.write(new Float32Array(0)));
   attempt(() => ctx.write([1, 2, 3]));
   attempt(() => ctx.free(a));
@@ -122,6 +127,7 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
   attempt(() => exec(relu, new Float64Array([1, adopted, 1, 8, 1, 1, 8, 0])));
   attempt(() => ctx.read(adopted, new Float32Array(8)));
   attempt(() => ctx.view(adopted));
+  attempt(() => ctx.borrow(adopted));
   attempt(() => ctx.free(adopted));
   // valid convolutions that take the AVX-512 output-channel tile (64 outputs of a 7-wide layer), read back
   const conv = kernels.indexOf('conv2d');
@@ -184,6 +190,7 @@ export function runHostile(addon, { seed = 1, calls = 60, threads = 2, isa, asyn
   ctx.dispose();
   touchViews();
   attempt(() => ctx.view(1));
+  attempt(() => ctx.borrow(1));
   attempt(() => ctx.write(new Float32Array(1)));
   return { ...stats, liveBytesAtEnd: memory.liveBytes };
 }

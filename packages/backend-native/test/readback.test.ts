@@ -1,7 +1,8 @@
 /**
  * Reads of large results (split over the pool at 2 threads when nothing is queued) return every value,
  * by readSync (a pooled readback block), readInto (the caller's array) and read (async); views
- * (`data({copy: false})`) lend the tensor's own block and keep it from reuse while the array lives.
+ * (`data({copy: false})`) lend the tensor's own block and keep it from reuse while the array lives;
+ * borrowed arrays (`borrow()`) lend it until the tensor is freed, which detaches them.
  */
 import { conv2dGeometry } from '@hypercolumn/core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,62 @@ describe.skipIf(skipReason !== undefined)('large reads', () => {
       for (const o of others) b.free(o);
       expect(b.liveCount()).toBe(0);
     }
+  });
+
+  it.each([1, 2])('at %i thread(s) a borrowed array is the block until free: then detached, and the block is the next one handed out', async (threads) => {
+    const b = backends[threads - 1]!;
+    for (const n of [16_384, 100_003]) {
+      const values = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
+      const lentBefore = b.memory().viewBytes; // views of the test above may still be alive
+      const h = b.write(values);
+      const borrowed = await b.borrow(h, n);
+      expect(firstDifference(borrowed, values)).toBe(-1);
+      const held = b.memory().bytes;
+      expect(b.memory().viewBytes).toBeGreaterThanOrEqual(lentBefore + n * 4);
+      b.free(h);
+      expect(borrowed.length).toBe(0); // detached: no stale values, no access to a reused block
+      expect(borrowed.buffer.byteLength).toBe(0);
+      expect(b.memory().viewBytes).toBe(lentBefore);
+      // the block went back at once: the same size again takes no new memory, here or for a result
+      const again = b.write(new Float32Array(n).fill(7));
+      expect(b.memory().bytes).toBe(held);
+      const second = await b.borrow(again, n);
+      expect(second[n - 1]).toBe(7);
+      b.free(again);
+      expect(b.liveCount()).toBe(0);
+    }
+  });
+
+  it('a borrowed array collected before the free, and small or adopted tensors (copies), leave nothing behind', async () => {
+    const b = createNativeBackend({ threads: 1 });
+    const n = 50_000;
+    const h = b.write(new Float32Array(n).fill(2));
+    for (let i = 0; i < 3; i++) expect((await b.borrow(h, n))[i]).toBe(2); // arrays dropped at once
+    const small = b.write(Float32Array.of(1, 2, 3));
+    const smallCopy = await b.borrow(small, 3);
+    const owned = new Float32Array(n).fill(5);
+    const adopted = b.adopt!(owned, [n]);
+    const adoptedCopy = await b.borrow(adopted, n);
+    b.free(small);
+    b.free(adopted);
+    b.free(h);
+    // copies are the caller's own arrays: free does not touch them
+    expect(Array.from(smallCopy)).toEqual([1, 2, 3]);
+    expect(adoptedCopy[n - 1]).toBe(5);
+    expect(b.liveCount()).toBe(0);
+    b.dispose();
+  });
+
+  it('a borrowed array is detached by dispose(); a view is not', async () => {
+    const b = createNativeBackend({ threads: 2 });
+    const n = 40_000;
+    const values = Float32Array.from({ length: n }, (_, i) => i);
+    const h = b.write(values);
+    const borrowed = await b.borrow(h, n);
+    const view = await b.view(h, n);
+    b.dispose();
+    expect(borrowed.length).toBe(0);
+    expect(firstDifference(view, values)).toBe(-1);
   });
 
   it('a view of a queued convolution waits for it; views survive the backend', async () => {

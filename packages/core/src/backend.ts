@@ -52,6 +52,12 @@ export interface Backend<D = unknown> {
    */
   view?(data: D, size: number): Promise<Float32Array>;
   /**
+   * The storage itself as a Float32Array, valid until `free` (`tensor.borrow()`): at `free` the backend
+   * detaches the array (length 0) and may reuse the memory at once. Without it core uses `view`, then
+   * `read`.
+   */
+  borrow?(data: D, size: number): Promise<Float32Array>;
+  /**
    * Releases storage made by `write` or by a kernel. It may arrive while work that reads the handle
    * is still pending: the backend keeps the storage alive until that work completes.
    */

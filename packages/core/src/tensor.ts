@@ -149,6 +149,25 @@ export class Tensor {
     return backend.read(this.currentStorage.data, this.size);
   }
 
+  /**
+   * The values without a copy where the backend can lend them, valid until the tensor's storage is
+   * freed: its `dispose()`, or later while a reshape or autograd still shares it. The fastest read in a
+   * loop: native then detaches the array (its length becomes 0) and reuses the memory at once, where a
+   * `data({copy: false})` view keeps it until the garbage collector takes the array. cpu lends its
+   * storage as `data({copy: false})` does; other backends copy.
+   */
+  async borrow(): Promise<Float32Array> {
+    this.assertUsable('borrow', 'tensor');
+    if (this.currentStorage.isEmpty) return new Float32Array(0);
+    const backend = this.currentStorage.backend;
+    countRead(backend);
+    flushBackend(backend);
+    const data = this.currentStorage.data;
+    if (backend.borrow) return backend.borrow(data, this.size);
+    if (backend.view) return backend.view(data, this.size);
+    return backend.read(data, this.size);
+  }
+
   /** Copies the values out synchronously, where the backend allows it. */
   dataSync(): Float32Array {
     this.assertUsable('dataSync', 'tensor');

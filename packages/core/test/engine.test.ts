@@ -309,4 +309,36 @@ describe('host-visible storage', () => {
     x.dispose();
     hc.removeBackend('noview');
   });
+
+  it('borrow() lends cpu storage; without borrow or view it copies; it uses borrow where a backend has it, and checks the tensor', async () => {
+    await hc.setBackend('cpu');
+    const x = hc.mul(hc.tensor([1, 2, 3]), 2);
+    expect(await x.borrow()).toBe(await x.data({ copy: false }));
+    x.dispose();
+    await expect(x.borrow()).rejects.toThrow(/borrow: tensor expected a live tensor/);
+    expect(await hc.zeros([0, 3]).borrow()).toEqual(new Float32Array(0));
+
+    const noView = Object.assign(createCpuBackend({ name: 'noview' }), { view: undefined });
+    hc.registerBackend('noview', () => noView);
+    const y = hc.tensor([1, 2, 3], [3], { backend: 'noview' });
+    const [a, b] = [await y.borrow(), await y.borrow()];
+    expect(a).not.toBe(b);
+    expect(Array.from(a)).toEqual([1, 2, 3]);
+    y.dispose();
+    hc.removeBackend('noview');
+
+    const lent: unknown[] = [];
+    const lending = createCpuBackend({ name: 'lending' });
+    hc.registerBackend('lending', () => Object.assign(lending, {
+      borrow: (data: Float32Array, size: number) => {
+        lent.push(data);
+        return Promise.resolve(data.subarray(0, size));
+      },
+    }));
+    const z = hc.tensor([4, 5], [2], { backend: 'lending' });
+    expect(Array.from(await z.borrow())).toEqual([4, 5]);
+    expect(lent).toHaveLength(1);
+    z.dispose();
+    hc.removeBackend('lending');
+  });
 });
