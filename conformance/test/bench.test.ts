@@ -222,6 +222,50 @@ describe('every runner computes the same thing', () => {
   });
 });
 
+describe('hypercolumn readback', () => {
+  it('reads results with borrow(): a run returns values that stay valid until the next run, which frees them first; dispose leaves nothing', async () => {
+    const hc = await import('@hypercolumn/core');
+    const { createCpuBackend } = await import('@hypercolumn/backend-cpu');
+    // a cpu backend that lends copies and wipes them on free, as native detaches borrowed arrays
+    const lent = new Map<Float32Array, Float32Array>();
+    const create = () => {
+      const b = createCpuBackend({ name: 'borrower', threads: 1 });
+      const free = b.free.bind(b);
+      return Object.assign(b, {
+        borrow: (data: Float32Array, size: number) => {
+          const out = data.slice(0, size);
+          lent.set(data, out);
+          return Promise.resolve(out);
+        },
+        free: (data: Float32Array) => {
+          lent.get(data)?.fill(NaN);
+          lent.delete(data);
+          free(data);
+        },
+      });
+    };
+    const runner = hypercolumnRunner('borrower', { create, threads: 1 });
+    const w: Workload = { id: 'tiny pool', op: 'maxPool2d', description: '', kind: 'memory', quick: true, spec: { type: 'maxPool2d', x: [1, 1, 4, 4], kernel: 2, stride: 2, pad: 0 } };
+    const { makeInputs } = await import('../src/bench/runner.js');
+    const inputs = makeInputs(w, 3);
+    expect(await runner.init()).toBeUndefined();
+    const prepared = await runner.prepare(w, inputs);
+    if (typeof prepared === 'string') throw new Error(prepared);
+    const x = inputs.x!.data;
+    const want = [0, 2, 8, 10].map((i) => Math.max(x[i]!, x[i + 1]!, x[i + 4]!, x[i + 5]!));
+    const first = (await prepared.run()) as Float32Array;
+    expect(Array.from(first)).toEqual(want);
+    expect(lent.size).toBe(1); // the output of this run only: prepare's own run was freed by it
+    const second = (await prepared.run()) as Float32Array;
+    expect(first.every(Number.isNaN)).toBe(true); // freed by the second run
+    expect(Array.from(second)).toEqual(want);
+    await prepared.dispose();
+    expect(second.every(Number.isNaN)).toBe(true);
+    expect(hc.memory().backends.borrower?.tensors ?? 0).toBe(0);
+    await runner.close?.();
+  });
+});
+
 describe('warm-up', () => {
   it('stops warming up after warmupMaxMs (at least one run)', async () => {
     let clock = 0;

@@ -1,8 +1,12 @@
 /**
  * The hypercolumn runners (`hypercolumn:<backend>`): each workload is the backend's kernel run
- * through `runKernel` (the public ops add only core's argument checks on top), then
- * `await y.data({copy: false})` of every output that matters (the readback: host-visible backends lend
- * their storage, as PyTorch's `.numpy()` does; wasm and WebGPU copy), then `dispose()` of every output.
+ * through `runKernel` (the public ops add only core's argument checks on top), then `await y.borrow()`
+ * of every output that matters (the readback: host-visible backends lend their storage until the
+ * dispose, as PyTorch's `.numpy()` does until the array is dropped; wasm and WebGPU copy). The outputs
+ * are disposed at the start of the next run (or by `dispose`), so the values a run returns stay valid
+ * for tests to compare. A `data({copy: false})` view would keep native's block from reuse until
+ * V8 collects the array (the loop would write each result into cold memory, and PyTorch's reference
+ * counting frees at once).
  *
  * conv1d runs the conv2d kernel with H = 1, as core does. Backward workloads time the backward kernel
  * alone: the statistics a norm's backward needs come from its forward kernel, run once untimed.
@@ -232,28 +236,39 @@ export function hypercolumnRunner(backend: string, variant?: ThreadVariant): Ben
         return `no ${call.kernel} kernel on "${backend}" (it would fall back to cpu)`;
       }
       const c = call;
+      // the last run's outputs: the values it returned are borrowed from them
+      let last: hc.Tensor[] = [];
+      const disposeLast = () => {
+        for (const o of last) o.dispose();
+        last = [];
+      };
       const prepared: PreparedRun = {
         async run() {
-          const outs = hc.runKernel(c.kernel, c.inputs, c.attrs as never);
+          disposeLast();
+          last = hc.runKernel(c.kernel, c.inputs, c.attrs as never);
           let first: Float32Array | undefined;
           try {
             for (let i = 0; i < c.read; i++) {
-              const data = await outs[i]!.data({ copy: false });
+              const data = await last[i]!.borrow();
               first ??= data;
             }
-          } finally {
-            for (const o of outs) o.dispose();
+          } catch (err) {
+            disposeLast();
+            throw err;
           }
           return first;
         },
-        dispose: disposeAll,
+        dispose() {
+          disposeLast();
+          disposeAll();
+        },
       };
       try {
         const t0 = performance.now();
         await prepared.run();
         prepared.firstMs = performance.now() - t0;
       } catch (err) {
-        disposeAll();
+        prepared.dispose();
         return `failed: ${errorText(err)}`;
       }
       return prepared;

@@ -26,7 +26,7 @@ export interface PreparedRun {
    * compare them to check every runner computes the same thing.
    */
   run(): unknown | Promise<unknown>;
-  /** Releases what `prepare` made; `run`'s outputs are released by `run` itself. */
+  /** Releases what `prepare` made; a run's outputs are released by the next run (or here). */
   dispose(): void | Promise<void>;
   /**
    * Milliseconds of the first call, made by `prepare` (one-time work included: shader pipeline
