@@ -2,7 +2,8 @@
  * The hypercolumn runners (`hypercolumn:<backend>`): each workload is the backend's kernel run
  * through `runKernel` (the public ops add only core's argument checks on top), then `await y.borrow()`
  * of every output that matters (the readback: host-visible backends lend their storage until the
- * dispose, as PyTorch's `.numpy()` does until the array is dropped; wasm and WebGPU copy). The outputs
+ * dispose, as PyTorch's `.numpy()` does until the array is dropped; wasm copies into recycled memory,
+ * WebGPU copies). The outputs
  * are disposed at the start of the next run (or by `dispose`), so the values a run returns stay valid
  * for tests to compare. A `data({copy: false})` view would keep native's block from reuse until
  * V8 collects the array (the loop would write each result into cold memory, and PyTorch's reference

@@ -1,5 +1,6 @@
 import { HypercolumnError, type Backend, type KernelImpl, type KernelName, type KernelTable } from '@hypercolumn/core';
 import { Arena } from './arena.js';
+import { BorrowedArrays } from './borrowed.js';
 import { ThreadPool } from './pool.js';
 import * as modules from './generated/modules.js';
 
@@ -11,6 +12,8 @@ export class WasmBuffer {
    * packed for a kernel; released with it.
    */
   derived: { key: string; buf: WasmBuffer }[] | null = null;
+  /** Arrays `borrow()` handed out for this storage, detached when it is freed. */
+  borrowed: Float32Array[] | null = null;
   constructor(
     readonly ptr: number,
     readonly bytes: number,
@@ -130,6 +133,7 @@ export class WasmBackend implements Backend<WasmBuffer> {
   private readonly arena: Arena;
   private queue: Promise<void> | null = null;
   private queueError: unknown = null;
+  private readonly borrowedArrays = new BorrowedArrays();
 
   private constructor(
     readonly name: string,
@@ -237,6 +241,33 @@ export class WasmBackend implements Backend<WasmBuffer> {
     });
   }
 
+  /**
+   * `tensor.borrow()`: a copy, made as `read` makes it, into a recycled array that is detached when
+   * the storage is freed (see BorrowedArrays).
+   */
+  async borrow(data: WasmBuffer, size: number): Promise<Float32Array> {
+    this.check(data, 'read', 'data');
+    if (size * 4 < BorrowedArrays.MIN_BYTES) return this.read(data, size);
+    const copy = () => {
+      this.throwQueueError();
+      const out = this.borrowedArrays.take(size);
+      out.set(this.memoryView(data, size));
+      // freed meanwhile (dispose before the await): the array is simply the caller's
+      if (!data.freed) (data.borrowed ??= []).push(out);
+      return out;
+    };
+    if (!this.queue) return copy();
+    return new Promise((resolve, reject) => {
+      this.enqueue(() => {
+        try {
+          resolve(copy());
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
   readInto(data: WasmBuffer, out: Float32Array): void {
     this.check(data, 'read', 'data');
     if (this.queue) throw new HypercolumnError('wasm: readInto expected no pending work, got queued kernels (await read())', 'readInto', 'data');
@@ -287,6 +318,10 @@ export class WasmBackend implements Backend<WasmBuffer> {
   release(data: WasmBuffer): void {
     if (data.freed) return;
     data.freed = true;
+    if (data.borrowed) {
+      this.borrowedArrays.reclaim(data.borrowed);
+      data.borrowed = null;
+    }
     if (data.derived) {
       for (const d of data.derived) this.release(d.buf);
       data.derived = null;
@@ -301,8 +336,9 @@ export class WasmBackend implements Backend<WasmBuffer> {
   }
 
 
-  memory(): { bytes: number } {
-    return { bytes: this.arena.reservedBytes };
+  /** `bytes`: the arena; `borrowBytes`: spare arrays kept for `borrow()` (JavaScript memory, apart). */
+  memory(): { bytes: number; borrowBytes: number } {
+    return { bytes: this.arena.reservedBytes, borrowBytes: this.borrowedArrays.bytes };
   }
 
   async sync(): Promise<void> {
@@ -407,5 +443,6 @@ export class WasmBackend implements Backend<WasmBuffer> {
 
   dispose(): void {
     this.pool?.dispose();
+    this.borrowedArrays.clear();
   }
 }

@@ -101,6 +101,36 @@ describe('wasm backend storage', () => {
     }
   });
 
+  it('borrowed arrays are copies until the free, which detaches them and keeps their memory for the next borrow of that size', async () => {
+    for (const threads of [1, 2]) {
+      const be = await createWasmBackend({ threads });
+      const n = 20_000; // 80 KB: above the size borrowed arrays are recycled from
+      const values = Float32Array.from({ length: n }, (_, i) => i - n / 2);
+      const d = be.write(values);
+      const a = await be.borrow(d, n);
+      expect(a.buffer).toBeInstanceOf(ArrayBuffer); // never a view of the (shared) wasm memory
+      expect(a).toEqual(values);
+      const memory = a.buffer;
+      be.free(d);
+      expect(a.length).toBe(0); // detached: nothing stale to read
+      expect(be.memory().borrowBytes).toBe(n * 4);
+      const e = be.write(new Float32Array(n).fill(3));
+      const b = await be.borrow(e, n);
+      expect(b.buffer).not.toBe(memory); // a new ArrayBuffer object ...
+      expect(be.memory().borrowBytes).toBe(0); // ... over the kept memory
+      expect(b[n - 1]).toBe(3);
+      // small results are plain copies, left alone by the free
+      const small = be.write(Float32Array.of(1, 2));
+      const c = await be.borrow(small, 2);
+      be.free(small);
+      be.free(e);
+      expect(Array.from(c)).toEqual([1, 2]);
+      expect(b.length).toBe(0);
+      be.dispose();
+      expect(be.memory().borrowBytes).toBe(0);
+    }
+  });
+
   it('plain build when deterministic; description names build and threads', async () => {
     const be = await createWasmBackend({ threads: 1, deterministic: true, simd: 'relaxed' });
     expect(be.description).toMatch(/SIMD128 build, 1 thread/);

@@ -154,7 +154,8 @@ export class Tensor {
    * freed: its `dispose()`, or later while a reshape or autograd still shares it. The fastest read in a
    * loop: native then detaches the array (its length becomes 0) and reuses the memory at once, where a
    * `data({copy: false})` view keeps it until the garbage collector takes the array. cpu lends its
-   * storage as `data({copy: false})` does; other backends copy.
+   * storage as `data({copy: false})` does; wasm copies into a recycled array, detached in the same
+   * way; WebGPU copies.
    */
   async borrow(): Promise<Float32Array> {
     this.assertUsable('borrow', 'tensor');
