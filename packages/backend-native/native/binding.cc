@@ -220,7 +220,7 @@ class ThreadPool {
   // come in quick succession, and a condition-variable wake-up costs more than a small kernel.
   static constexpr int kSpin = 4000;
 
-  explicit ThreadPool(int threads) : threads_(threads) {
+  explicit ThreadPool(int threads) : threads_(threads), ranges_(new Range[threads]) {
     for (int t = 1; t < threads; t++) workers_.emplace_back([this, t] { loop(t); });
   }
   ~ThreadPool() {
@@ -247,8 +247,10 @@ class ThreadPool {
       ctx_ = ctx;
       n_ = n;
       chunk_ = chunk;
-      chunks_ = chunks;
-      next_.store(0);
+      for (int t = 0; t < threads_; t++) {
+        ranges_[t].next.store(chunks * t / threads_);
+        ranges_[t].end = chunks * (t + 1) / threads_;
+      }
       open_ = true;
       gen_.fetch_add(1);
     }
@@ -274,17 +276,26 @@ class ThreadPool {
   }
 
  private:
+  /**
+   * Thread t runs the chunks of its own range first, then takes what is left of the others'. Each
+   * thread thus writes the same part of an output from one call to the next, where it is still in its
+   * own cache: with chunks handed out in one shared order, the parts moved between the cores' caches
+   * and two threads ran conv A's Winograd products 1.05× faster than one.
+   */
   void work(int t) {
-    for (;;) {
-      const int64_t c = next_.fetch_add(1);
-      if (c >= chunks_) return;
-      const int64_t b = c * chunk_, e = b + chunk_ < n_ ? b + chunk_ : n_;
-      try {
-        fn_(ctx_, b, e, t);
-      } catch (...) {
-        std::lock_guard<std::mutex> g(errorMutex_);
-        if (!error_) error_ = std::current_exception();
-        next_.store(chunks_);  // stop handing out chunks
+    for (int k = 0; k < threads_; k++) {
+      Range& r = ranges_[(t + k) % threads_];
+      for (;;) {
+        const int64_t c = r.next.fetch_add(1);
+        if (c >= r.end) break;
+        const int64_t b = c * chunk_, e = b + chunk_ < n_ ? b + chunk_ : n_;
+        try {
+          fn_(ctx_, b, e, t);
+        } catch (...) {
+          std::lock_guard<std::mutex> g(errorMutex_);
+          if (!error_) error_ = std::current_exception();
+          for (int u = 0; u < threads_; u++) ranges_[u].next.store(ranges_[u].end);  // stop handing out chunks
+        }
       }
     }
   }
@@ -318,8 +329,13 @@ class ThreadPool {
   bool stop_ = false;
   void (*fn_)(void*, int64_t, int64_t, int) = nullptr;
   void* ctx_ = nullptr;
-  int64_t n_ = 0, chunk_ = 1, chunks_ = 0;
-  std::atomic<int64_t> next_{0};
+  int64_t n_ = 0, chunk_ = 1;
+  /** Each thread's share of the current job's chunks: [next, end), next advanced by whoever takes one. */
+  struct alignas(64) Range {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+  std::unique_ptr<Range[]> ranges_;
   bool open_ = false;          // chunks may still be handed out; guarded by m_
   std::atomic<int> joined_{0};  // workers inside the current job
   std::mutex errorMutex_;
