@@ -7,5 +7,6 @@ export {
   meanVar, meanSquare, channelAffine, planeGradSums, normGradApply, normGradParams,
   layerNormRows, layerNormGradRows, layerNormGradParams, tlu, tluGrad, tluGradTau,
 } from './norm';
+export { winogradWeights, maxMagnitude, winogradInput, winogradProducts, winogradOutput } from './winograd';
 export { gemm, transpose2d, softmax, softmaxGrad, argmax, crossEntropy } from './dense';
 export { unary, strided, reduceAdd, copyBlocks, scaledAdd, sgd, sgdMomentum, adam, agc } from './elementwise';

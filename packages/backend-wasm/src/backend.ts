@@ -383,6 +383,14 @@ export class WasmBackend implements Backend<WasmBuffer> {
   }
 
   /** A serial kernel call (no unit range). */
+  /**
+   * Runs an export at once on this thread and returns its result; undefined where work is queued (a
+   * browser's main thread with threads), where a caller takes a path that needs no answer.
+   */
+  callNow(fn: string, args: readonly number[]): number | undefined {
+    return this.queue ? undefined : this.exports[fn]!(...args);
+  }
+
   call(fn: string, args: readonly number[]): void {
     const f = this.exports[fn]!;
     if (this.queue) this.enqueue(() => void f(...args));

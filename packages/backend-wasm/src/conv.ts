@@ -111,7 +111,44 @@ function paddedInput(b: WasmBackend, x: WasmBuffer, g: Conv2dGeometry): { xp: Wa
   return { xp, Hp, Wp, pad: { src: x.ptr, H: g.inHeight, W: g.inWidth, offY: g.padTop, offX: g.padLeft, sy: 1, sx: 1 } };
 }
 
+/**
+ * Winograd F(2×2, 3×3) (assembly/winograd.ts) for 3×3 stride-1 layers of at least 128 input and
+ * output channels, one group: 2.25× fewer multiply-adds, the products on the 1×1 row kernel, while the
+ * two transforms (per tile and channel, not per channel pair) stay small beside them. Null (the caller
+ * runs the direct kernels) for other layers, where work is queued (the bound below needs an answer
+ * now), or where an input could overflow in the transforms where the direct sum does not (every
+ * |output| of the layer stays under 81·C·max|x|·max|w|; a non-finite value makes Inf − Inf there).
+ */
+function winogradForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: WasmBuffer | undefined, g: Conv2dGeometry, relu: boolean): WasmBuffer | null {
+  const { batch: N, inChannels: C, outChannels: O, outHeight: OH, outWidth: OW, inHeight: H, inWidth: W } = g;
+  const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2), T = TH * TW;
+  const fits = g.groups === 1 && g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 &&
+    g.dilationHeight === 1 && g.dilationWidth === 1 && C >= 128 && O >= 128 && T >= 8;
+  if (!fits) return null;
+  const perXi = Math.ceil(O / 4) * 4 * C;
+  const U = b.derived(w, `winogradWeights ${O} ${C}`, (16 * perXi + 1) * 4, (ptr) => b.call('winogradWeights', [w.ptr, ptr, O, C]));
+  const xMax = b.callNow('maxMagnitude', [x.ptr, N * C * H * W]);
+  if (xMax === undefined) return null;
+  const wMax = new Float32Array(b.wasmMemory.buffer, U.ptr + 16 * perXi * 4, 1)[0]!;
+  if (!(81 * C * xMax * wMax < 1e37)) return null;
+  const Hw = 2 * TH + 2, Ww = 2 * TW + 2;
+  const padded = b.scratch(N * C * Hw * Ww * 4);
+  b.exec('padDilate', [x.ptr, padded.ptr, H, W, Hw, Ww, g.padTop, g.padLeft, 1, 1], N * C, Hw * Ww);
+  const V = b.scratch(16 * N * C * T * 4);
+  b.exec('winogradInput', [padded.ptr, V.ptr, N * C, Hw, Ww, TH, TW], N * C, T * 64);
+  b.release(padded);
+  const M = b.scratch(16 * N * O * T * 4);
+  b.exec('winogradProducts', [V.ptr, U.ptr, M.ptr, N, C, O, T], 16 * N * Math.ceil(O / 4), T * 4 * C * 2);
+  b.release(V);
+  const y = b.alloc(N * O * OH * OW);
+  b.exec('winogradOutput', [M.ptr, y.ptr, bias?.ptr ?? 0, relu ? 1 : 0, N * O, O, OH, OW, TH, TW], N * O, T * 40);
+  b.release(M);
+  return y;
+}
+
 export function convForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: WasmBuffer | undefined, g: Conv2dGeometry, relu: boolean): WasmBuffer {
+  const winograd = winogradForward(b, x, w, bias, g, relu);
+  if (winograd) return winograd;
   const { xp, Hp, Wp, pad } = paddedInput(b, x, g);
   const y = b.alloc(g.batch * g.outChannels * g.outHeight * g.outWidth);
   runConv(b, g, {

@@ -86,12 +86,47 @@ for (const { label, options } of configs) {
     }
 
     it('conv2d with weights too large for the cache (rows-first work order), fused bias and relu', () => {
-      const xs = [2, 128, 5, 10], ws = [132, 128, 3, 3];
+      // 120 input channels: under Winograd's 128, so the direct kernel runs
+      const xs = [2, 120, 5, 10], ws = [132, 120, 3, 3];
       const x = rand(xs, 70), w = rand(ws, 71, -0.1, 0.1), b = rand([132], 72);
       const g = conv2dGeometry('conv2d', xs, ws, { padding: 1 });
       const want = ref.conv2d(x, w, b, { padding: 1 });
       const relu = f64(want.shape, want.data.map((v) => Math.max(v, 0)));
       expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
+    });
+
+    it.each([
+      { xs: [2, 128, 7, 9], o: 128, padding: 1 as ConvOptions2d['padding'] },
+      { xs: [1, 130, 6, 11], o: 132, padding: [1, 0] as ConvOptions2d['padding'] },
+      { xs: [1, 128, 9, 8], o: 136, padding: [0, 2, 1, 0] as ConvOptions2d['padding'] },
+    ])('Winograd 3×3 layer $xs → $o (padding $padding): forward, bias, fused relu', ({ xs, o, padding }) => {
+      const ws = [o, xs[1]!, 3, 3];
+      const x = rand(xs, 80), w = rand(ws, 81, -0.1, 0.1), b = rand([o], 82);
+      const g = conv2dGeometry('conv2d', xs, ws, { padding });
+      const want = ref.conv2d(x, w, b, { padding: [g.padTop, g.padBottom, g.padLeft, g.padRight] });
+      expectClose(runKernel(be, 'conv2d', { x, w, b }, { geometry: g }, { y: g.yShape })[0]!, want, 2e-5, 'conv2d');
+      const relu = f64(want.shape, want.data.map((v) => Math.max(v, 0)));
+      expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
+    });
+
+    it('Winograd layers whose input could overflow the transforms, or holds an infinity or NaN, take the direct sum', () => {
+      const xs = [1, 128, 6, 6], ws = [128, 128, 3, 3];
+      const w = rand(ws, 91, -0.1, 0.1);
+      const g = conv2dGeometry('conv2d', xs, ws, { padding: 1 });
+      const opts = { padding: [1, 1, 1, 1] as const };
+      // 3e35 · 0.1 · 128 · 9 stays finite in float32 as a direct sum; the transforms' bound (81·C·|x|·|w|) does not
+      const huge = rand(xs, 92, -3e35, 3e35);
+      expectClose(runKernel(be, 'conv2d', { x: huge, w }, { geometry: g }, { y: g.yShape })[0]!, ref.conv2d(huge, w, undefined, opts), 2e-5, 'huge');
+      for (const bad of [Infinity, NaN]) {
+        const x = rand(xs, 93);
+        x.data[5 * 36 + 14] = bad;
+        const got = runKernel(be, 'conv2d', { x, w }, { geometry: g }, { y: g.yShape })[0]!;
+        const want = ref.conv2d(x, w, undefined, opts);
+        for (let i = 0; i < want.data.length; i++) {
+          if (Number.isFinite(want.data[i])) expect(Math.abs(got.data[i]! - want.data[i]!)).toBeLessThan(1e-3);
+          else expect(got.data[i], `output ${i}`).toBe(want.data[i]);
+        }
+      }
     });
 
     it('reverseSpatial flips the last two axes', () => {

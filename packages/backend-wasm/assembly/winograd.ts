@@ -1,0 +1,162 @@
+// Winograd F(2×2, 3×3) for wide 3×3 stride-1 layers: each 2×2 block of outputs ("tile") comes from a
+// 4×4 input patch d as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, so the layer becomes 16 products U_ξ·V_ξ of
+// (out × in channels) by (in channels × tiles): 2.25× fewer multiply-adds than the direct sum. The
+// transforms only add, subtract and halve; the products run on the 1×1 row kernel (convRows).
+import { ldf, stf } from './common';
+import { convRows } from './conv';
+
+/** One row (a, b, d) of G g, times Gᵀ: the four ξ of that row, perXi bytes apart. */
+// @ts-ignore: decorator
+@inline function putRow(at: usize, perXi: usize, a: f32, b: f32, d: f32): void {
+  stf(at, a);
+  stf(at + perXi, 0.5 * (a + b + d));
+  stf(at + 2 * perXi, 0.5 * (a - b + d));
+  stf(at + 3 * perXi, d);
+}
+
+/**
+ * U_ξ = (G g Gᵀ)_ξ for every (o, c) of OIHW 3×3 weights w [O][C][3][3], packed for convRows as a 1×1
+ * layer in blocks of 4 output channels: u[ξ][o / 4][c][o % 4] (zero past O), then max|w| (+Inf if a
+ * weight is not finite), which bounds what the transforms may see.
+ */
+export function winogradWeights(w: usize, u: usize, O: i32, C: i32): void {
+  const blocks = (O + 3) >> 2;
+  const perXi = <usize>(blocks * 4 * C) << 2;
+  memory.fill(u, 0, perXi * 16);
+  let wMax: f32 = 0;
+  let poison: f32 = 0;
+  for (let o = 0; o < O; o++) {
+    for (let c = 0; c < C; c++) {
+      const k = w + (<usize>((o * C + c) * 9) << 2);
+      const k0 = ldf(k), k1 = ldf(k + 4), k2 = ldf(k + 8), k3 = ldf(k + 12), k4 = ldf(k + 16);
+      const k5 = ldf(k + 20), k6 = ldf(k + 24), k7 = ldf(k + 28), k8 = ldf(k + 32);
+      for (let i = 0; i < 9; i++) {
+        const a = Mathf.abs(ldf(k + (<usize>i << 2)));
+        wMax = Mathf.max(wMax, a);
+        poison += a - a;
+      }
+      // t = G g, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: rows g0, ½(g0 + g1 + g2), ½(g0 − g1 + g2), g2
+      // (g the kernel's rows); then u = t Gᵀ, the same combination of each row of t
+      const at = u + (<usize>(((o >> 2) * C + c) * 4 + (o & 3)) << 2);
+      putRow(at, perXi, k0, k1, k2);
+      putRow(at + 4 * perXi, perXi, 0.5 * (k0 + k3 + k6), 0.5 * (k1 + k4 + k7), 0.5 * (k2 + k5 + k8));
+      putRow(at + 8 * perXi, perXi, 0.5 * (k0 - k3 + k6), 0.5 * (k1 - k4 + k7), 0.5 * (k2 - k5 + k8));
+      putRow(at + 12 * perXi, perXi, k6, k7, k8);
+    }
+  }
+  stf(u + 16 * perXi, poison == 0 ? wMax : Infinity);
+}
+
+/** Largest |x| over n floats, +Inf if any is not finite. */
+export function maxMagnitude(x: usize, n: i32): f32 {
+  let m = f32x4.splat(0);
+  let poison = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = f32x4.abs(v128.load(x + (<usize>i << 2)));
+    m = f32x4.max(m, a);
+    poison = f32x4.add(poison, f32x4.sub(a, a));
+  }
+  let best = Mathf.max(Mathf.max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), Mathf.max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  let p = f32x4.extract_lane(poison, 0) + f32x4.extract_lane(poison, 1) + f32x4.extract_lane(poison, 2) + f32x4.extract_lane(poison, 3);
+  for (; i < n; i++) {
+    const a = Mathf.abs(ldf(x + (<usize>i << 2)));
+    best = Mathf.max(best, a);
+    p += a - a;
+  }
+  return p == 0 ? best : Infinity;
+}
+
+/** One row (u0…u3) of Bᵀ d times B: its four ξ, xiStride bytes apart from dst; returns the next row's dst. */
+// @ts-ignore: decorator
+@inline function putInputRow(dst: usize, xiStride: usize, u0: f32, u1: f32, u2: f32, u3: f32): usize {
+  stf(dst, u0 - u2);
+  stf(dst + xiStride, u1 + u2);
+  stf(dst + 2 * xiStride, u2 - u1);
+  stf(dst + 3 * xiStride, u1 - u3);
+  return dst + 4 * xiStride;
+}
+
+/**
+ * V[ξ][p][t] = (Bᵀ d B)_ξ of the 4×4 patch at rows 2ty…2ty+3, columns 2tx…2tx+3 of plane p of the
+ * zero-padded input xp [planes][Hw][Ww] (Hw = 2·TH + 2, Ww = 2·TW + 2), t = ty·TW + tx. Units: planes.
+ */
+export function winogradInput(xp: usize, v: usize, planes: i32, Hw: i32, Ww: i32, TH: i32, TW: i32, lo: i32, hi: i32): void {
+  const T = TH * TW;
+  const xiStride = <usize>(planes * T) << 2;
+  const rowBytes = <usize>Ww << 2;
+  for (let p = lo; p < hi; p++) {
+    const plane = xp + <usize>(p * Hw * Ww) * 4;
+    const out = v + (<usize>(p * T) << 2);
+    for (let ty = 0; ty < TH; ty++) {
+      const r0 = plane + <usize>(2 * ty) * rowBytes, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+      for (let tx = 0; tx < TW; tx++) {
+        const c = <usize>(2 * tx) << 2;
+        let dst = out + (<usize>(ty * TW + tx) << 2);
+        // u = Bᵀ d (rows d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the same along each row of u
+        const a0 = ldf(r0 + c), a1 = ldf(r0 + c + 4), a2 = ldf(r0 + c + 8), a3 = ldf(r0 + c + 12);
+        const b0 = ldf(r1 + c), b1 = ldf(r1 + c + 4), b2 = ldf(r1 + c + 8), b3 = ldf(r1 + c + 12);
+        const e0 = ldf(r2 + c), e1 = ldf(r2 + c + 4), e2 = ldf(r2 + c + 8), e3 = ldf(r2 + c + 12);
+        const f0 = ldf(r3 + c), f1 = ldf(r3 + c + 4), f2 = ldf(r3 + c + 8), f3 = ldf(r3 + c + 12);
+        dst = putInputRow(dst, xiStride, a0 - e0, a1 - e1, a2 - e2, a3 - e3);
+        dst = putInputRow(dst, xiStride, b0 + e0, b1 + e1, b2 + e2, b3 + e3);
+        dst = putInputRow(dst, xiStride, e0 - b0, e1 - b1, e2 - b2, e3 - b3);
+        putInputRow(dst, xiStride, b0 - f0, b1 - f1, b2 - f2, b3 - f3);
+      }
+    }
+  }
+}
+
+/**
+ * M_ξ = U_ξ · V_ξ on the 1×1 row kernel: units are (ξ, image, block of 4 output channels), ξ slowest;
+ * V [16][N][C][T], M [16][N][O][T], U as winogradWeights packs it.
+ */
+export function winogradProducts(v: usize, u: usize, m: usize, N: i32, C: i32, O: i32, T: i32, lo: i32, hi: i32): void {
+  const blocks = (O + 3) >> 2;
+  const perXi = N * blocks;
+  const uXi = <usize>(blocks * 4 * C) << 2, vXi = <usize>(N * C * T) << 2, mXi = <usize>(N * O * T) << 2;
+  for (let k = lo; k < hi; k++) {
+    const xi = k / perXi, r = k % perXi;
+    convRows(v + <usize>xi * vXi, 1, T, C, u + <usize>xi * uXi, 0, m + <usize>xi * mXi, O, 1, T, 1, C, O, 1, 1, 1, 1, 1, 0, 0, r, r + 1);
+  }
+}
+
+/**
+ * y = Aᵀ M A per tile (+ bias, ReLU), for planes (n, o) of y [N·O][OH][OW] from M [16][N·O][T]: each
+ * tile gives y rows 2ty, 2ty+1 and columns 2tx, 2tx+1 that fall inside. Units: planes.
+ */
+export function winogradOutput(m: usize, y: usize, bias: usize, relu: i32, planes: i32, O: i32, OH: i32, OW: i32, TH: i32, TW: i32, lo: i32, hi: i32): void {
+  const T = TH * TW;
+  const xiStride = <usize>(planes * T) << 2;
+  for (let p = lo; p < hi; p++) {
+    const bv: f32 = bias ? ldf(bias + (<usize>(p % O) << 2)) : 0;
+    const src = m + (<usize>(p * T) << 2);
+    const plane = y + (<usize>(p * OH * OW) << 2);
+    for (let t = 0; t < T; t++) {
+      let q = src + (<usize>t << 2);
+      const m0 = ldf(q); q += xiStride; const m1 = ldf(q); q += xiStride; const m2 = ldf(q); q += xiStride; const m3 = ldf(q); q += xiStride;
+      const m4 = ldf(q); q += xiStride; const m5 = ldf(q); q += xiStride; const m6 = ldf(q); q += xiStride; const m7 = ldf(q); q += xiStride;
+      const m8 = ldf(q); q += xiStride; const m9 = ldf(q); q += xiStride; const m10 = ldf(q); q += xiStride; const m11 = ldf(q); q += xiStride;
+      const m12 = ldf(q); q += xiStride; const m13 = ldf(q); q += xiStride; const m14 = ldf(q); q += xiStride; const m15 = ldf(q);
+      // r = Aᵀ m (rows m0 + m1 + m2 and m1 − m2 − m3 of the 4×4, by column), then the same by row
+      const r00 = m0 + m4 + m8, r01 = m1 + m5 + m9, r02 = m2 + m6 + m10, r03 = m3 + m7 + m11;
+      const r10 = m4 - m8 - m12, r11 = m5 - m9 - m13, r12 = m6 - m10 - m14, r13 = m7 - m11 - m15;
+      let y00 = r00 + r01 + r02 + bv, y01 = r01 - r02 - r03 + bv;
+      let y10 = r10 + r11 + r12 + bv, y11 = r11 - r12 - r13 + bv;
+      if (relu) {
+        // NaN stays NaN, as in the other kernels
+        y00 = y00 > 0 || y00 != y00 ? y00 : 0; y01 = y01 > 0 || y01 != y01 ? y01 : 0;
+        y10 = y10 > 0 || y10 != y10 ? y10 : 0; y11 = y11 > 0 || y11 != y11 ? y11 : 0;
+      }
+      const ty = t / TW, tx = t % TW;
+      const oy = 2 * ty, ox = 2 * tx;
+      const at = plane + (<usize>(oy * OW + ox) << 2);
+      stf(at, y00);
+      if (ox + 1 < OW) stf(at + 4, y01);
+      if (oy + 1 < OH) {
+        stf(at + (<usize>OW << 2), y10);
+        if (ox + 1 < OW) stf(at + (<usize>OW << 2) + 4, y11);
+      }
+    }
+  }
+}
