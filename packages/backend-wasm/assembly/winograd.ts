@@ -77,6 +77,16 @@ export function maxMagnitude(x: usize, n: i32): f32 {
   return dst + 4 * xiStride;
 }
 
+/** putInputRow for 4 neighbouring tiles (lane k: tile k), stored at dst … dst + 16 bytes per ξ. */
+// @ts-ignore: decorator
+@inline function putInputRow4(dst: usize, xiStride: usize, u0: v128, u1: v128, u2: v128, u3: v128): usize {
+  v128.store(dst, f32x4.sub(u0, u2));
+  v128.store(dst + xiStride, f32x4.add(u1, u2));
+  v128.store(dst + 2 * xiStride, f32x4.sub(u2, u1));
+  v128.store(dst + 3 * xiStride, f32x4.sub(u1, u3));
+  return dst + 4 * xiStride;
+}
+
 /**
  * V[ξ][p][t] = (Bᵀ d B)_ξ of the 4×4 patch at rows 2ty…2ty+3, columns 2tx…2tx+3 of plane p of the
  * zero-padded input xp [planes][Hw][Ww] (Hw = 2·TH + 2, Ww = 2·TW + 2), t = ty·TW + tx. Units: planes.
@@ -90,7 +100,31 @@ export function winogradInput(xp: usize, v: usize, planes: i32, Hw: i32, Ww: i32
     const out = v + (<usize>(p * T) << 2);
     for (let ty = 0; ty < TH; ty++) {
       const r0 = plane + <usize>(2 * ty) * rowBytes, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
-      for (let tx = 0; tx < TW; tx++) {
+      let tx = 0;
+      // 4 tiles at a time: columns 2tx + {0, 1, 2, 3} of 4 neighbouring tiles are the even and odd
+      // lanes of the 8 floats from 2tx and of the 8 from 2tx + 2
+      for (; tx + 4 <= TW; tx += 4) {
+        const c = <usize>(2 * tx) << 2;
+        let dst = out + (<usize>(ty * TW + tx) << 2);
+        // per patch row: vectors of the 8 floats from 2tx (v) and from 2tx + 2 (w), split even / odd
+        let v = v128.load(r0 + c), vv = v128.load(r0 + c, 16), w = v128.load(r0 + c, 8), ww = v128.load(r0 + c, 24);
+        const a0 = v128.shuffle<f32>(v, vv, 0, 2, 4, 6), a1 = v128.shuffle<f32>(v, vv, 1, 3, 5, 7);
+        const a2 = v128.shuffle<f32>(w, ww, 0, 2, 4, 6), a3 = v128.shuffle<f32>(w, ww, 1, 3, 5, 7);
+        v = v128.load(r1 + c), vv = v128.load(r1 + c, 16), w = v128.load(r1 + c, 8), ww = v128.load(r1 + c, 24);
+        const b0 = v128.shuffle<f32>(v, vv, 0, 2, 4, 6), b1 = v128.shuffle<f32>(v, vv, 1, 3, 5, 7);
+        const b2 = v128.shuffle<f32>(w, ww, 0, 2, 4, 6), b3 = v128.shuffle<f32>(w, ww, 1, 3, 5, 7);
+        v = v128.load(r2 + c), vv = v128.load(r2 + c, 16), w = v128.load(r2 + c, 8), ww = v128.load(r2 + c, 24);
+        const e0 = v128.shuffle<f32>(v, vv, 0, 2, 4, 6), e1 = v128.shuffle<f32>(v, vv, 1, 3, 5, 7);
+        const e2 = v128.shuffle<f32>(w, ww, 0, 2, 4, 6), e3 = v128.shuffle<f32>(w, ww, 1, 3, 5, 7);
+        v = v128.load(r3 + c), vv = v128.load(r3 + c, 16), w = v128.load(r3 + c, 8), ww = v128.load(r3 + c, 24);
+        const f0 = v128.shuffle<f32>(v, vv, 0, 2, 4, 6), f1 = v128.shuffle<f32>(v, vv, 1, 3, 5, 7);
+        const f2 = v128.shuffle<f32>(w, ww, 0, 2, 4, 6), f3 = v128.shuffle<f32>(w, ww, 1, 3, 5, 7);
+        dst = putInputRow4(dst, xiStride, f32x4.sub(a0, e0), f32x4.sub(a1, e1), f32x4.sub(a2, e2), f32x4.sub(a3, e3));
+        dst = putInputRow4(dst, xiStride, f32x4.add(b0, e0), f32x4.add(b1, e1), f32x4.add(b2, e2), f32x4.add(b3, e3));
+        dst = putInputRow4(dst, xiStride, f32x4.sub(e0, b0), f32x4.sub(e1, b1), f32x4.sub(e2, b2), f32x4.sub(e3, b3));
+        putInputRow4(dst, xiStride, f32x4.sub(b0, f0), f32x4.sub(b1, f1), f32x4.sub(b2, f2), f32x4.sub(b3, f3));
+      }
+      for (; tx < TW; tx++) {
         const c = <usize>(2 * tx) << 2;
         let dst = out + (<usize>(ty * TW + tx) << 2);
         // u = Bᵀ d (rows d0 − d2, d1 + d2, d2 − d1, d1 − d3), then the same along each row of u
@@ -121,6 +155,21 @@ export function winogradProducts(v: usize, u: usize, m: usize, N: i32, C: i32, O
   }
 }
 
+/** max(v, 0) lane by lane, NaN kept (as the other kernels' ReLU). */
+// @ts-ignore: decorator
+@inline function reluKeepNaN(v: v128): v128 {
+  const z = f32x4.splat(0);
+  return v128.bitselect(v, z, v128.or(f32x4.ne(v, v), f32x4.gt(v, z)));
+}
+
+/** Tiles of a tile row that winogradOutput writes 4 at a time: groups of 4 whose 8 output columns fit. */
+// @ts-ignore: decorator
+@inline function fullTiles(TW: i32, OW: i32): i32 {
+  let n = 0;
+  while (n + 4 <= TW && 2 * n + 7 < OW) n += 4;
+  return n;
+}
+
 /**
  * y = Aᵀ M A per tile (+ bias, ReLU), for planes (n, o) of y [N·O][OH][OW] from M [16][N·O][T]: each
  * tile gives y rows 2ty, 2ty+1 and columns 2tx, 2tx+1 that fall inside. Units: planes.
@@ -132,7 +181,38 @@ export function winogradOutput(m: usize, y: usize, bias: usize, relu: i32, plane
     const bv: f32 = bias ? ldf(bias + (<usize>(p % O) << 2)) : 0;
     const src = m + (<usize>(p * T) << 2);
     const plane = y + (<usize>(p * OH * OW) << 2);
-    for (let t = 0; t < T; t++) {
+    const vb = f32x4.splat(bv);
+    let t = 0;
+    // 4 neighbouring tiles of one tile row at a time, when all their outputs fall inside: their two
+    // output rows are the lanes of y00, y01 (and y10, y11) interleaved
+    for (let ty = 0; ty < TH; ty++) {
+      if (2 * ty + 1 >= OH) break;
+      for (let tx = 0; tx + 4 <= TW && 2 * tx + 7 < OW; tx += 4) {
+        let q = src + (<usize>(ty * TW + tx) << 2);
+        const m0 = v128.load(q); q += xiStride; const m1 = v128.load(q); q += xiStride; const m2 = v128.load(q); q += xiStride; const m3 = v128.load(q); q += xiStride;
+        const m4 = v128.load(q); q += xiStride; const m5 = v128.load(q); q += xiStride; const m6 = v128.load(q); q += xiStride; const m7 = v128.load(q); q += xiStride;
+        const m8 = v128.load(q); q += xiStride; const m9 = v128.load(q); q += xiStride; const m10 = v128.load(q); q += xiStride; const m11 = v128.load(q); q += xiStride;
+        const m12 = v128.load(q); q += xiStride; const m13 = v128.load(q); q += xiStride; const m14 = v128.load(q); q += xiStride; const m15 = v128.load(q);
+        const r00 = f32x4.add(f32x4.add(m0, m4), m8), r01 = f32x4.add(f32x4.add(m1, m5), m9);
+        const r02 = f32x4.add(f32x4.add(m2, m6), m10), r03 = f32x4.add(f32x4.add(m3, m7), m11);
+        const r10 = f32x4.sub(f32x4.sub(m4, m8), m12), r11 = f32x4.sub(f32x4.sub(m5, m9), m13);
+        const r12 = f32x4.sub(f32x4.sub(m6, m10), m14), r13 = f32x4.sub(f32x4.sub(m7, m11), m15);
+        let y00 = f32x4.add(f32x4.add(f32x4.add(r00, r01), r02), vb), y01 = f32x4.add(f32x4.sub(f32x4.sub(r01, r02), r03), vb);
+        let y10 = f32x4.add(f32x4.add(f32x4.add(r10, r11), r12), vb), y11 = f32x4.add(f32x4.sub(f32x4.sub(r11, r12), r13), vb);
+        if (relu) {
+          y00 = reluKeepNaN(y00); y01 = reluKeepNaN(y01); y10 = reluKeepNaN(y10); y11 = reluKeepNaN(y11);
+        }
+        const at = plane + (<usize>(2 * ty * OW + 2 * tx) << 2), below = at + (<usize>OW << 2);
+        v128.store(at, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5));
+        v128.store(at, v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), 16);
+        v128.store(below, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5));
+        v128.store(below, v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), 16);
+      }
+    }
+    for (; t < T; t++) {
+      const ty0 = t / TW, tx0 = t % TW;
+      // the tiles done 4 at a time above
+      if (2 * ty0 + 1 < OH && tx0 < fullTiles(TW, OW)) continue;
       let q = src + (<usize>t << 2);
       const m0 = ldf(q); q += xiStride; const m1 = ldf(q); q += xiStride; const m2 = ldf(q); q += xiStride; const m3 = ldf(q); q += xiStride;
       const m4 = ldf(q); q += xiStride; const m5 = ldf(q); q += xiStride; const m6 = ldf(q); q += xiStride; const m7 = ldf(q); q += xiStride;

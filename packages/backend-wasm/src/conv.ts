@@ -112,9 +112,10 @@ function paddedInput(b: WasmBackend, x: WasmBuffer, g: Conv2dGeometry): { xp: Wa
 }
 
 /**
- * Winograd F(2×2, 3×3) (assembly/winograd.ts) for 3×3 stride-1 layers of at least 128 input and
+ * Winograd F(2×2, 3×3) (assembly/winograd.ts) for 3×3 stride-1 layers of at least 64 input and
  * output channels, one group: 2.25× fewer multiply-adds, the products on the 1×1 row kernel, while the
- * two transforms (per tile and channel, not per channel pair) stay small beside them. Null (the caller
+ * two transforms (per tile and channel, not per channel pair) stay small beside them (at 32 channels
+ * they did not: faster on one thread, slower on two). Null (the caller
  * runs the direct kernels) for other layers, where work is queued (the bound below needs an answer
  * now), or where an input could overflow in the transforms where the direct sum does not (every
  * |output| of the layer stays under 81·C·max|x|·max|w|; a non-finite value makes Inf − Inf there).
@@ -123,7 +124,7 @@ function winogradForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: Was
   const { batch: N, inChannels: C, outChannels: O, outHeight: OH, outWidth: OW, inHeight: H, inWidth: W } = g;
   const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2), T = TH * TW;
   const fits = g.groups === 1 && g.kernelHeight === 3 && g.kernelWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 &&
-    g.dilationHeight === 1 && g.dilationWidth === 1 && C >= 128 && O >= 128 && T >= 8;
+    g.dilationHeight === 1 && g.dilationWidth === 1 && C >= 64 && O >= 64 && T >= 8;
   if (!fits) return null;
   const perXi = Math.ceil(O / 4) * 4 * C;
   const U = b.derived(w, `winogradWeights ${O} ${C}`, (16 * perXi + 1) * 4, (ptr) => b.call('winogradWeights', [w.ptr, ptr, O, C]));

@@ -86,11 +86,11 @@ for (const { label, options } of configs) {
     }
 
     it('conv2d with weights too large for the cache (rows-first work order), fused bias and relu', () => {
-      // 120 input channels: under Winograd's 128, so the direct kernel runs
-      const xs = [2, 120, 5, 10], ws = [132, 120, 3, 3];
+      // dilated columns: the direct kernel (Winograd takes undilated 3×3 layers this wide)
+      const xs = [2, 128, 5, 12], ws = [132, 128, 3, 3];
       const x = rand(xs, 70), w = rand(ws, 71, -0.1, 0.1), b = rand([132], 72);
-      const g = conv2dGeometry('conv2d', xs, ws, { padding: 1 });
-      const want = ref.conv2d(x, w, b, { padding: 1 });
+      const g = conv2dGeometry('conv2d', xs, ws, { padding: 1, dilation: [1, 2] });
+      const want = ref.conv2d(x, w, b, { padding: 1, dilation: [1, 2] });
       const relu = f64(want.shape, want.data.map((v) => Math.max(v, 0)));
       expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
     });
@@ -99,6 +99,7 @@ for (const { label, options } of configs) {
       { xs: [2, 128, 7, 9], o: 128, padding: 1 as ConvOptions2d['padding'] },
       { xs: [1, 130, 6, 11], o: 132, padding: [1, 0] as ConvOptions2d['padding'] },
       { xs: [1, 128, 9, 8], o: 136, padding: [0, 2, 1, 0] as ConvOptions2d['padding'] },
+      { xs: [3, 64, 10, 12], o: 64, padding: 'same' as ConvOptions2d['padding'] },
     ])('Winograd 3×3 layer $xs → $o (padding $padding): forward, bias, fused relu', ({ xs, o, padding }) => {
       const ws = [o, xs[1]!, 3, 3];
       const x = rand(xs, 80), w = rand(ws, 81, -0.1, 0.1), b = rand([o], 82);
