@@ -116,6 +116,15 @@ describe.skipIf(!gpu)('elementwise kernels on webgpu', () => {
       }
     });
   }
+  it('log keeps float32 relative accuracy near 1 (the built-in is bounded only absolutely there)', async () => {
+    const near1 = f64([9], [0.99722522497177124, 1.0000001192092896, 0.99999994039535522, 0.9, 1.2, 0.76, 1.249, 0.7501, 1.5]);
+    const [y] = await runKernel(gpu!, 'log', { x: near1 }, {}, { y: [9] });
+    for (let i = 0; i < 9; i++) {
+      const want = Math.log(near1.data[i]!);
+      expect(Math.abs(y![i]! - want), `log(${near1.data[i]})`).toBeLessThanOrEqual(3e-7 * Math.abs(want));
+    }
+  });
+
   it('sigmoid and tanh saturate without NaN', async () => {
     const big = f64([4], [100, -100, 50, -50]);
     const [s] = await runKernel(gpu!, 'sigmoid', { x: big }, {}, { y: [4] });

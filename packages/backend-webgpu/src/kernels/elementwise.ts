@@ -33,7 +33,7 @@ export const sqrt = unaryKernel('sqrt', 'select(sqrt(v), nanValue(), v < 0.0)');
 export const abs = unaryKernel('abs', 'abs(v)');
 export const exp = unaryKernel('exp', 'exp(v)');
 /** −Infinity at 0, NaN below 0 (WGSL leaves both indeterminate). */
-export const log = unaryKernel('log', 'select(select(log(v), negInfinity(), v == 0.0), nanValue(), v < 0.0)');
+export const log = unaryKernel('log', 'select(select(accurateLog(v), negInfinity(), v == 0.0), nanValue(), v < 0.0)');
 /** max(x, 0) with NaN propagated (torch.relu). */
 export const relu = unaryKernel('relu', 'select(0.0, v, v > 0.0 || isNan(v))');
 /** 1 / (1 + e^−x), written so that neither branch overflows. */
