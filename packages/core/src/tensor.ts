@@ -140,13 +140,7 @@ export class Tensor {
    */
   async data(options?: { copy?: boolean }): Promise<Float32Array> {
     const copy = checkBoolean('data', 'copy', checkOptions<{ copy: boolean }>('data', options, ['copy']).copy ?? true);
-    this.assertUsable('data', 'tensor');
-    if (this.currentStorage.isEmpty) return new Float32Array(0);
-    const backend = this.currentStorage.backend;
-    countRead(backend);
-    flushBackend(backend);
-    if (!copy && backend.view) return backend.view(this.currentStorage.data, this.size);
-    return backend.read(this.currentStorage.data, this.size);
+    return this.readOut('data', copy ? 'copy' : 'view');
   }
 
   /**
@@ -158,14 +152,19 @@ export class Tensor {
    * way; WebGPU copies.
    */
   async borrow(): Promise<Float32Array> {
-    this.assertUsable('borrow', 'tensor');
+    return this.readOut('borrow', 'borrow');
+  }
+
+  /** The asynchronous reads: `how` falls back from borrow to view to a copy where the backend lacks it. */
+  private async readOut(op: string, how: 'copy' | 'view' | 'borrow'): Promise<Float32Array> {
+    this.assertUsable(op, 'tensor');
     if (this.currentStorage.isEmpty) return new Float32Array(0);
     const backend = this.currentStorage.backend;
     countRead(backend);
     flushBackend(backend);
     const data = this.currentStorage.data;
-    if (backend.borrow) return backend.borrow(data, this.size);
-    if (backend.view) return backend.view(data, this.size);
+    if (how === 'borrow' && backend.borrow) return backend.borrow(data, this.size);
+    if (how !== 'copy' && backend.view) return backend.view(data, this.size);
     return backend.read(data, this.size);
   }
 
