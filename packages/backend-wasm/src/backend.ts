@@ -225,20 +225,7 @@ export class WasmBackend implements Backend<WasmBuffer> {
    */
   async read(data: WasmBuffer, size: number): Promise<Float32Array> {
     this.check(data, 'read', 'data');
-    if (!this.queue) {
-      this.throwQueueError();
-      return this.copyOut(data, size);
-    }
-    return new Promise((resolve, reject) => {
-      this.enqueue(() => {
-        try {
-          this.throwQueueError();
-          resolve(this.copyNow(data, size));
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
+    return this.atQueueTurn(() => this.copyNow(data, size));
   }
 
   /**
@@ -248,19 +235,29 @@ export class WasmBackend implements Backend<WasmBuffer> {
   async borrow(data: WasmBuffer, size: number): Promise<Float32Array> {
     this.check(data, 'read', 'data');
     if (size * 4 < BorrowedArrays.MIN_BYTES) return this.read(data, size);
-    const copy = () => {
-      this.throwQueueError();
+    return this.atQueueTurn(() => {
       const out = this.borrowedArrays.take(size);
       out.set(this.memoryView(data, size));
       // freed meanwhile (dispose before the await): the array is simply the caller's
       if (!data.freed) (data.borrowed ??= []).push(out);
       return out;
+    });
+  }
+
+  /**
+   * `f()` at the queue's turn, after the work queued before it and before any queued later (at once
+   * where nothing is queued); the first error of queued work rejects it instead.
+   */
+  private atQueueTurn<T>(f: () => T): Promise<T> {
+    const turn = () => {
+      this.throwQueueError();
+      return f();
     };
-    if (!this.queue) return copy();
+    if (!this.queue) return new Promise((resolve) => resolve(turn()));
     return new Promise((resolve, reject) => {
       this.enqueue(() => {
         try {
-          resolve(copy());
+          resolve(turn());
         } catch (e) {
           reject(e);
         }
@@ -382,7 +379,6 @@ export class WasmBackend implements Backend<WasmBuffer> {
     }
   }
 
-  /** A serial kernel call (no unit range). */
   /**
    * Runs an export at once on this thread and returns its result; undefined where work is queued (a
    * browser's main thread with threads), where a caller takes a path that needs no answer.
@@ -391,6 +387,7 @@ export class WasmBackend implements Backend<WasmBuffer> {
     return this.queue ? undefined : this.exports[fn]!(...args);
   }
 
+  /** A serial kernel call (no unit range). */
   call(fn: string, args: readonly number[]): void {
     const f = this.exports[fn]!;
     if (this.queue) this.enqueue(() => void f(...args));
