@@ -773,21 +773,35 @@ class Context : public Napi::ObjectWrap<Context> {
     if (!e->cls || !externalBuffers_ || (size_t)e->size * 4 < ReadbackPool::kMinBytes ||
         (!e->shared && buffers_->viewed + e->cls > kMaxViewed))
       return NewArray(env, e);
+    SharedBlock* block = ShareBlock(e);
+    napi_value ab;
+    if (External(env, e->data, (size_t)e->size * 4,
+                 [](napi_env, void*, void* hint) { SharedBlock::release(static_cast<SharedBlock*>(hint)); }, block, &ab))
+      return Napi::Float32Array::New(env, (size_t)e->size, Napi::ArrayBuffer(env, ab), 0);
+    SharedBlock::release(block);  // the tensor's own reference remains
+    return NewArray(env, e);
+  }
+
+  /** One more reference on e's block for an array lent to JS (the block is shared from now on). */
+  SharedBlock* ShareBlock(Entry* e) {
     if (!e->shared) {
       e->shared = new SharedBlock{buffers_, e->data, e->cls, 1};
       buffers_->viewed += e->cls;
     }
     e->shared->refs++;
-    napi_value ab;
-    const napi_status st = napi_create_external_arraybuffer(
-        env, e->data, (size_t)e->size * 4,
-        [](napi_env, void*, void* hint) { SharedBlock::release(static_cast<SharedBlock*>(hint)); }, e->shared, &ab);
-    if (st == napi_ok) return Napi::Float32Array::New(env, (size_t)e->size, Napi::ArrayBuffer(env, ab), 0);
-    SharedBlock::release(e->shared);  // the tensor's own reference remains
+    return e->shared;
+  }
+
+  /**
+   * An external ArrayBuffer over `bytes` at `data`, `finalize(hint)` run when it goes; false (and copies
+   * into V8's own memory from now on) where the runtime refuses external buffers (a V8 sandbox).
+   */
+  bool External(Napi::Env env, void* data, size_t bytes, napi_finalize finalize, void* hint, napi_value* ab) {
+    if (napi_create_external_arraybuffer(env, data, bytes, finalize, hint, ab) == napi_ok) return true;
     externalBuffers_ = false;
     napi_value ignored;
     napi_get_and_clear_last_exception(env, &ignored);
-    return NewArray(env, e);
+    return false;
   }
 
   /**
@@ -801,27 +815,18 @@ class Context : public Napi::ObjectWrap<Context> {
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "borrow expects an id");
     Entry* e = Ready(env, info[0].As<Napi::Number>().DoubleValue());
     if (!e->cls || !externalBuffers_ || (size_t)e->size * 4 < ReadbackPool::kMinBytes) return NewArray(env, e);
-    if (!e->shared) {
-      e->shared = new SharedBlock{buffers_, e->data, e->cls, 1};
-      buffers_->viewed += e->cls;
-    }
-    e->shared->refs++;
-    Borrowed* b = new Borrowed{e->shared};
+    Borrowed* b = new Borrowed{ShareBlock(e)};
     napi_value ab;
-    const napi_status st = napi_create_external_arraybuffer(
-        env, e->data, (size_t)e->size * 4,
-        [](napi_env, void*, void* hint) {
-          Borrowed* b = static_cast<Borrowed*>(hint);
-          b->release();
-          Borrowed::drop(b);
-        },
-        b, &ab);
-    if (st != napi_ok) {
-      SharedBlock::release(e->shared);  // the tensor's own reference remains
+    const bool lent = External(env, e->data, (size_t)e->size * 4,
+                               [](napi_env, void*, void* hint) {
+                                 Borrowed* b = static_cast<Borrowed*>(hint);
+                                 b->release();
+                                 Borrowed::drop(b);
+                               },
+                               b, &ab);
+    if (!lent) {
+      SharedBlock::release(b->block);  // the tensor's own reference remains
       delete b;
-      externalBuffers_ = false;
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
       return NewArray(env, e);
     }
     Napi::ArrayBuffer array(env, ab);
@@ -839,21 +844,16 @@ class Context : public Napi::ObjectWrap<Context> {
       CopyOut(block, e->data, bytes);
       Lent* lent = new Lent{readback_, region, blockBytes};
       napi_value ab;
-      const napi_status st = napi_create_external_arraybuffer(
-          env, block, bytes,
-          [](napi_env, void*, void* hint) {
-            Lent* l = static_cast<Lent*>(hint);
-            l->pool->give(l->region, l->bytes);
-            delete l;
-          },
-          lent, &ab);
-      if (st == napi_ok) return Napi::Float32Array::New(env, (size_t)e->size, Napi::ArrayBuffer(env, ab), 0);
-      // runtimes with a V8 sandbox refuse external buffers: copy into V8's own memory from now on
+      const bool lentOut = External(env, block, bytes,
+                                    [](napi_env, void*, void* hint) {
+                                      Lent* l = static_cast<Lent*>(hint);
+                                      l->pool->give(l->region, l->bytes);
+                                      delete l;
+                                    },
+                                    lent, &ab);
+      if (lentOut) return Napi::Float32Array::New(env, (size_t)e->size, Napi::ArrayBuffer(env, ab), 0);
       readback_->give(region, blockBytes);
       delete lent;
-      externalBuffers_ = false;
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
     }
     Napi::Float32Array out = Napi::Float32Array::New(env, (size_t)e->size);
     CopyOut(out.Data(), e->data, bytes);
