@@ -234,21 +234,12 @@ bool avgPool2dBackward(Call& c) { return avgCommon(c, "avgPool2dBackward", true)
 
 #if defined(__AVX512F__)
 /**
- * Means of 16 consecutive rows of length S (short rows: 7×7 maps): each row summed in one vector, then
- * the 16 partial vectors reduced together by a transpose-and-add tree (one horizontal reduction per row
- * cost more than reading it). Inputs are ordered so that lane r of the result is row r.
+ * The 16 partial vectors of 16 rows reduced together by a transpose-and-add tree (one horizontal
+ * reduction per row cost more than reading it); lane r of the result is row r's mean, given the rows
+ * in the order {0-3, 8-11, 4-7, 12-15} that `kRowOrder` says.
  */
-inline __m512 rowMeans16(const float* x, int64_t S) {
-  static constexpr int order[16] = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15};
-  __m512 v[16];
-  for (int k = 0; k < 16; k++) {
-    const float* row = x + order[k] * S;
-    V p = V::zero();
-    int64_t i = 0;
-    for (; i + 16 <= S; i += 16) p = V::add(p, V::load(row + i));
-    if (i < S) p = V::add(p, V::loadFirst(row + i, S - i));
-    v[k] = p.v;
-  }
+constexpr int kRowOrder[16] = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15};
+inline __m512 meansOfPartials(const __m512* v, int64_t S) {
   __m512 h[8], q[4];
   for (int i = 0; i < 8; i++)  // blocks: 8 partials of v[i] | 8 of v[i + 8]
     h[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[i], v[i + 8], 0x44), _mm512_shuffle_f32x4(v[i], v[i + 8], 0xEE));
@@ -258,6 +249,62 @@ inline __m512 rowMeans16(const float* x, int64_t S) {
   const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(q[2], q[3]), _mm512_unpackhi_ps(q[2], q[3]));
   const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(s01, s23, 0x44), _mm512_shuffle_ps(s01, s23, 0xEE));
   return _mm512_div_ps(sums, _mm512_set1_ps((float)S));
+}
+
+/**
+ * Means of 16 consecutive rows of length S ≤ 16·NV (7×7 maps: NV = 4), each row's vectors added as a
+ * tree in straight-line code: the loop over rows with an inner loop over a row ran 4 dependent adds
+ * per row one row after another (8×512×7²: 15.5 µs, here 10.2).
+ */
+template <int NV>
+__m512 shortRowMeans16(const float* x, int64_t S) {
+  const __mmask16 tail = (__mmask16)(0xFFFFu >> (16 * NV - S));
+  __m512 v[16];
+#pragma GCC unroll 16
+  for (int k = 0; k < 16; k++) {
+    const float* row = x + kRowOrder[k] * S;
+    __m512 a = _mm512_maskz_loadu_ps(tail, row + (NV - 1) * 16);
+    if (NV >= 2) a = _mm512_add_ps(a, _mm512_loadu_ps(row));
+    if (NV >= 3) {
+      __m512 b = _mm512_loadu_ps(row + 16);
+      if (NV >= 4) b = _mm512_add_ps(b, _mm512_loadu_ps(row + 32));
+      a = _mm512_add_ps(a, b);
+    }
+    v[k] = a;
+  }
+  return meansOfPartials(v, S);
+}
+
+/** Means of 16 consecutive rows of any length up to 256. */
+inline __m512 rowMeans16(const float* x, int64_t S) {
+  __m512 v[16];
+  for (int k = 0; k < 16; k++) {
+    const float* row = x + kRowOrder[k] * S;
+    V p = V::zero(), q = V::zero();
+    int64_t i = 0;
+    for (; i + 32 <= S; i += 32) {
+      p = V::add(p, V::load(row + i));
+      q = V::add(q, V::load(row + i + 16));
+    }
+    if (i + 16 <= S) {
+      p = V::add(p, V::load(row + i));
+      i += 16;
+    }
+    if (i < S) q = V::add(q, V::loadFirst(row + i, S - i));
+    v[k] = V::add(p, q).v;
+  }
+  return meansOfPartials(v, S);
+}
+
+using RowMeans16 = __m512 (*)(const float*, int64_t);
+inline RowMeans16 rowMeans16For(int64_t S) {
+  switch ((S + 15) / 16) {
+    case 1: return shortRowMeans16<1>;
+    case 2: return shortRowMeans16<2>;
+    case 3: return shortRowMeans16<3>;
+    case 4: return shortRowMeans16<4>;
+    default: return rowMeans16;
+  }
 }
 #endif
 
@@ -275,8 +322,9 @@ bool globalAvgPool(Call& c) {
 #if defined(__AVX512F__)
   if (S <= 256) {
     const int64_t blocks = N * C / 16;
+    const RowMeans16 means = rowMeans16For(S);
     par(c, blocks, std::max<int64_t>(1, kMinChunk / (16 * S)), [&](int64_t b, int64_t e, int) {
-      for (int64_t k = b; k < e; k++) _mm512_storeu_ps(y + k * 16, rowMeans16(x + k * 16 * S, S));
+      for (int64_t k = b; k < e; k++) _mm512_storeu_ps(y + k * 16, means(x + k * 16 * S, S));
     });
     for (int64_t p = blocks * 16; p < N * C; p++) y[p] = (float)(sumOf(x + p * S, S) / (double)S);
     return true;
