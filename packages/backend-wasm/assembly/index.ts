@@ -8,5 +8,6 @@ export {
   layerNormRows, layerNormGradRows, layerNormGradParams, tlu, tluGrad, tluGradTau,
 } from './norm';
 export { winogradWeights, maxMagnitude, winogradInput, winogradProducts, winogradOutput } from './winograd';
+export { winogradRowsWeights, winogradRowsInput, winogradRowsProducts } from './winograd_rows';
 export { gemm, transpose2d, softmax, softmaxGrad, argmax, crossEntropy } from './dense';
 export { unary, strided, reduceAdd, copyBlocks, scaledAdd, sgd, sgdMomentum, adam, agc } from './elementwise';

@@ -112,13 +112,24 @@ function paddedInput(b: WasmBackend, x: WasmBuffer, g: Conv2dGeometry): { xp: Wa
 }
 
 /**
+ * Whether the transforms of a Winograd layer see only finite values: every |output| stays under
+ * growth·max|x|·max|w| (max|w| stored after the transformed weights, +Inf if one is not finite), and
+ * a non-finite input would make Inf − Inf there. Undefined where work is queued (the bound needs
+ * max|x| now): the caller runs the direct kernels then, as it does on false.
+ */
+function transformsStayFinite(b: WasmBackend, x: WasmBuffer, count: number, U: WasmBuffer, transformed: number, growth: number): boolean {
+  const xMax = b.callNow('maxMagnitude', [x.ptr, count]);
+  if (xMax === undefined) return false;
+  const wMax = new Float32Array(b.wasmMemory.buffer, U.ptr + transformed * 4, 1)[0]!;
+  return growth * xMax * wMax < 1e37;
+}
+
+/**
  * Winograd F(2×2, 3×3) (assembly/winograd.ts) for 3×3 stride-1 layers of at least 64 input and
  * output channels, one group: 2.25× fewer multiply-adds, the products on the 1×1 row kernel, while the
  * two transforms (per tile and channel, not per channel pair) stay small beside them (at 32 channels
- * they did not: faster on one thread, slower on two). Null (the caller
- * runs the direct kernels) for other layers, where work is queued (the bound below needs an answer
- * now), or where an input could overflow in the transforms where the direct sum does not (every
- * |output| of the layer stays under 81·C·max|x|·max|w|; a non-finite value makes Inf − Inf there).
+ * they did not: faster on one thread, slower on two). Null (the caller runs the direct kernels) for
+ * other layers and where transformsStayFinite says no (|outputs| < 81·C·max|x|·max|w|).
  */
 function winogradForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: WasmBuffer | undefined, g: Conv2dGeometry, relu: boolean): WasmBuffer | null {
   const { batch: N, inChannels: C, outChannels: O, outHeight: OH, outWidth: OW, inHeight: H, inWidth: W } = g;
@@ -128,10 +139,7 @@ function winogradForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: Was
   if (!fits) return null;
   const perXi = Math.ceil(O / 4) * 4 * C;
   const U = b.derived(w, `winogradWeights ${O} ${C}`, (16 * perXi + 1) * 4, (ptr) => b.call('winogradWeights', [w.ptr, ptr, O, C]));
-  const xMax = b.callNow('maxMagnitude', [x.ptr, N * C * H * W]);
-  if (xMax === undefined) return null;
-  const wMax = new Float32Array(b.wasmMemory.buffer, U.ptr + 16 * perXi * 4, 1)[0]!;
-  if (!(81 * C * xMax * wMax < 1e37)) return null;
+  if (!transformsStayFinite(b, x, N * C * H * W, U, 16 * perXi, 81 * C)) return null;
   const Hw = 2 * TH + 2, Ww = 2 * TW + 2;
   const padded = b.scratch(N * C * Hw * Ww * 4);
   b.exec('padDilate', [x.ptr, padded.ptr, H, W, Hw, Ww, g.padTop, g.padLeft, 1, 1], N * C, Hw * Ww);
@@ -139,7 +147,7 @@ function winogradForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: Was
   b.exec('winogradInput', [padded.ptr, V.ptr, N * C, Hw, Ww, TH, TW], N * C, T * 64);
   b.release(padded);
   const M = b.scratch(16 * N * O * T * 4);
-  b.exec('winogradProducts', [V.ptr, U.ptr, M.ptr, N, C, O, T], 16 * N * Math.ceil(O / 4), T * 4 * C * 2);
+  b.exec('winogradProducts', [V.ptr, U.ptr, M.ptr, N, C, O, 1, T, 1, T], 16 * N * Math.ceil(O / 4), T * 4 * C * 2);
   b.release(V);
   const y = b.alloc(N * O * OH * OW);
   b.exec('winogradOutput', [M.ptr, y.ptr, bias?.ptr ?? 0, relu ? 1 : 0, N * O, O, OH, OW, TH, TW], N * O, T * 40);
@@ -147,8 +155,35 @@ function winogradForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: Was
   return y;
 }
 
+/**
+ * Winograd F(3, 3) along rows (assembly/winograd_rows.ts) for 1×k stride-1 layers, k a multiple of
+ * 3 (conv1d k9), of at least 64 input and output channels, one group, no padding above or below: 1.8×
+ * fewer multiply-adds, the products a 1×(k/3) layer on the row kernel. Null as winogradForward
+ * (|outputs| < 63·C·(k/3)·max|x|·max|w|).
+ */
+function winogradRowsForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: WasmBuffer | undefined, g: Conv2dGeometry, relu: boolean): WasmBuffer | null {
+  const { batch: N, inChannels: C, outChannels: O, outWidth: OW, inHeight: H, inWidth: W, kernelWidth: kw } = g;
+  const J = kw / 3, T = Math.ceil(OW / 3), S = T + J - 1;
+  const fits = g.groups === 1 && g.kernelHeight === 1 && kw % 3 === 0 && g.strideHeight === 1 && g.strideWidth === 1 &&
+    g.dilationWidth === 1 && g.padTop === 0 && g.padBottom === 0 && C >= 64 && O >= 64 && T >= 8;
+  if (!fits) return null;
+  const perXi = Math.ceil(O / 4) * 4 * C * J;
+  const U = b.derived(w, `winogradRowsWeights ${O} ${C} ${J}`, (5 * perXi + 1) * 4, (ptr) => b.call('winogradRowsWeights', [w.ptr, ptr, O, C, J]));
+  if (!transformsStayFinite(b, x, N * C * H * W, U, 5 * perXi, 63 * C * J)) return null;
+  const rows = N * C * H;
+  const V = b.scratch(5 * rows * S * 4);
+  b.exec('winogradRowsInput', [x.ptr, V.ptr, rows, W, g.padLeft, S], rows, S * 30);
+  const M = b.scratch(5 * N * O * H * T * 4);
+  const y = b.alloc(N * O * H * OW);
+  const blocks = Math.ceil(O / 4);
+  b.exec('winogradRowsProducts', [V.ptr, U.ptr, M.ptr, y.ptr, bias?.ptr ?? 0, relu ? 1 : 0, N, C, O, H, T, J, S, OW], N * H * blocks, 5 * T * 4 * C * J * 2);
+  b.release(V);
+  b.release(M);
+  return y;
+}
+
 export function convForward(b: WasmBackend, x: WasmBuffer, w: WasmBuffer, bias: WasmBuffer | undefined, g: Conv2dGeometry, relu: boolean): WasmBuffer {
-  const winograd = winogradForward(b, x, w, bias, g, relu);
+  const winograd = winogradForward(b, x, w, bias, g, relu) ?? winogradRowsForward(b, x, w, bias, g, relu);
   if (winograd) return winograd;
   const { xp, Hp, Wp, pad } = paddedInput(b, x, g);
   const y = b.alloc(g.batch * g.outChannels * g.outHeight * g.outWidth);

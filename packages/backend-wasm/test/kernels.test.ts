@@ -110,12 +110,31 @@ for (const { label, options } of configs) {
       expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
     });
 
-    it('Winograd layers whose input could overflow the transforms, or holds an infinity or NaN, take the direct sum', () => {
-      const xs = [1, 128, 6, 6], ws = [128, 128, 3, 3];
+    it.each([
+      { xs: [2, 64, 1, 100], o: 64, k: 9, padding: [0, 0, 4, 4] as ConvOptions2d['padding'] },
+      { xs: [1, 65, 1, 37], o: 70, k: 3, padding: [0, 0, 1, 1] as ConvOptions2d['padding'] },
+      { xs: [3, 64, 2, 50], o: 64, k: 6, padding: 0 as ConvOptions2d['padding'] },
+      { xs: [1, 130, 1, 64], o: 132, k: 9, padding: [0, 0, 2, 7] as ConvOptions2d['padding'] },
+      { xs: [1, 64, 3, 29], o: 68, k: 9, padding: 'same' as ConvOptions2d['padding'] },
+    ])('Winograd 1×$k layer $xs → $o (padding $padding): forward, bias, fused relu', ({ xs, o, k, padding }) => {
+      const ws = [o, xs[1]!, 1, k];
+      const x = rand(xs, 83), w = rand(ws, 84, -0.1, 0.1), b = rand([o], 85);
+      const g = conv2dGeometry('conv2d', xs, ws, { padding });
+      const want = ref.conv2d(x, w, b, { padding: [g.padTop, g.padBottom, g.padLeft, g.padRight] });
+      expectClose(runKernel(be, 'conv2d', { x, w, b }, { geometry: g }, { y: g.yShape })[0]!, want, 2e-5, 'conv2d');
+      const relu = f64(want.shape, want.data.map((v) => Math.max(v, 0)));
+      expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
+    });
+
+    it.each([
+      { xs: [1, 128, 6, 6], ws: [128, 128, 3, 3], padding: [1, 1, 1, 1] as const },
+      { xs: [1, 128, 1, 40], ws: [128, 128, 1, 9], padding: [0, 0, 4, 4] as const },
+    ])('Winograd layers $ws whose input could overflow the transforms, or holds an infinity or NaN, take the direct sum', ({ xs, ws, padding }) => {
       const w = rand(ws, 91, -0.1, 0.1);
-      const g = conv2dGeometry('conv2d', xs, ws, { padding: 1 });
-      const opts = { padding: [1, 1, 1, 1] as const };
-      // 3e35 · 0.1 · 128 · 9 stays finite in float32 as a direct sum; the transforms' bound (81·C·|x|·|w|) does not
+      const g = conv2dGeometry('conv2d', xs, ws, { padding: [...padding] });
+      const opts = { padding };
+      // 3e35 · 0.1 · 128 · 9 stays finite in float32 as a direct sum; the transforms' bounds
+      // (81·C·|x|·|w| for 3×3, 63·C·3·|x|·|w| for 1×9) do not
       const huge = rand(xs, 92, -3e35, 3e35);
       expectClose(runKernel(be, 'conv2d', { x: huge, w }, { geometry: g }, { y: g.yShape })[0]!, ref.conv2d(huge, w, undefined, opts), 2e-5, 'huge');
       for (const bad of [Infinity, NaN]) {
