@@ -100,6 +100,10 @@ function randomConvCases(count: number) {
     { x: [1, 64, 8, 21], w: [64, 32, 3, 3], opts: { groups: 2, padding: [0, 2, 1, 0] } },
     { x: [1, 40, 6, 40], w: [128, 40, 3, 3], opts: {} },
     { x: [1, 33, 7, 7], w: [80, 33, 3, 3], opts: { padding: 1 } },
+    // ≥ 72 tiles of a narrow layer: units of 36 tiles run all three stages on one core (runs of a
+    // tile row that wrap into the next row and the next image, a short last unit, groups)
+    { x: [2, 32, 13, 19], w: [48, 32, 3, 3], opts: { padding: 1 } },
+    { x: [1, 64, 16, 22], w: [64, 32, 3, 3], opts: { groups: 2, padding: [2, 0, 1, 1] } },
     // stride 2 over rows wide enough for the vector deinterleave of the phase planes, plus its tail
     // (conv B's 7×7/2 stem in miniature; an odd width and uneven pads shift the phases)
     { x: [2, 3, 9, 75], w: [10, 3, 7, 7], opts: { stride: 2, padding: 3 } },
