@@ -95,30 +95,20 @@ for (const { label, options } of configs) {
       expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
     });
 
+    // 3×3: F(2×2, 3×3); 1×k, k a multiple of 3: F(3, 3) along the rows
     it.each([
-      { xs: [2, 128, 7, 9], o: 128, padding: 1 as ConvOptions2d['padding'] },
-      { xs: [1, 130, 6, 11], o: 132, padding: [1, 0] as ConvOptions2d['padding'] },
-      { xs: [1, 128, 9, 8], o: 136, padding: [0, 2, 1, 0] as ConvOptions2d['padding'] },
-      { xs: [3, 64, 10, 12], o: 64, padding: 'same' as ConvOptions2d['padding'] },
-    ])('Winograd 3×3 layer $xs → $o (padding $padding): forward, bias, fused relu', ({ xs, o, padding }) => {
-      const ws = [o, xs[1]!, 3, 3];
+      { xs: [2, 128, 7, 9], o: 128, k: [3, 3], padding: 1 as ConvOptions2d['padding'] },
+      { xs: [1, 130, 6, 11], o: 132, k: [3, 3], padding: [1, 0] as ConvOptions2d['padding'] },
+      { xs: [1, 128, 9, 8], o: 136, k: [3, 3], padding: [0, 2, 1, 0] as ConvOptions2d['padding'] },
+      { xs: [3, 64, 10, 12], o: 64, k: [3, 3], padding: 'same' as ConvOptions2d['padding'] },
+      { xs: [2, 64, 1, 100], o: 64, k: [1, 9], padding: [0, 0, 4, 4] as ConvOptions2d['padding'] },
+      { xs: [1, 65, 1, 37], o: 70, k: [1, 3], padding: [0, 0, 1, 1] as ConvOptions2d['padding'] },
+      { xs: [3, 64, 2, 50], o: 64, k: [1, 6], padding: 0 as ConvOptions2d['padding'] },
+      { xs: [1, 130, 1, 64], o: 132, k: [1, 9], padding: [0, 0, 2, 7] as ConvOptions2d['padding'] },
+      { xs: [1, 64, 3, 29], o: 68, k: [1, 9], padding: 'same' as ConvOptions2d['padding'] },
+    ])('Winograd $k layer $xs → $o (padding $padding): forward, bias, fused relu', ({ xs, o, k, padding }) => {
+      const ws = [o, xs[1]!, ...k];
       const x = rand(xs, 80), w = rand(ws, 81, -0.1, 0.1), b = rand([o], 82);
-      const g = conv2dGeometry('conv2d', xs, ws, { padding });
-      const want = ref.conv2d(x, w, b, { padding: [g.padTop, g.padBottom, g.padLeft, g.padRight] });
-      expectClose(runKernel(be, 'conv2d', { x, w, b }, { geometry: g }, { y: g.yShape })[0]!, want, 2e-5, 'conv2d');
-      const relu = f64(want.shape, want.data.map((v) => Math.max(v, 0)));
-      expectClose(runKernel(be, 'conv2dFused', { x, w, b }, { geometry: g, activation: 'relu' }, { y: g.yShape })[0]!, relu, 2e-5, 'conv2dFused');
-    });
-
-    it.each([
-      { xs: [2, 64, 1, 100], o: 64, k: 9, padding: [0, 0, 4, 4] as ConvOptions2d['padding'] },
-      { xs: [1, 65, 1, 37], o: 70, k: 3, padding: [0, 0, 1, 1] as ConvOptions2d['padding'] },
-      { xs: [3, 64, 2, 50], o: 64, k: 6, padding: 0 as ConvOptions2d['padding'] },
-      { xs: [1, 130, 1, 64], o: 132, k: 9, padding: [0, 0, 2, 7] as ConvOptions2d['padding'] },
-      { xs: [1, 64, 3, 29], o: 68, k: 9, padding: 'same' as ConvOptions2d['padding'] },
-    ])('Winograd 1×$k layer $xs → $o (padding $padding): forward, bias, fused relu', ({ xs, o, k, padding }) => {
-      const ws = [o, xs[1]!, 1, k];
-      const x = rand(xs, 83), w = rand(ws, 84, -0.1, 0.1), b = rand([o], 85);
       const g = conv2dGeometry('conv2d', xs, ws, { padding });
       const want = ref.conv2d(x, w, b, { padding: [g.padTop, g.padBottom, g.padLeft, g.padRight] });
       expectClose(runKernel(be, 'conv2d', { x, w, b }, { geometry: g }, { y: g.yShape })[0]!, want, 2e-5, 'conv2d');
