@@ -104,6 +104,8 @@ function randomConvCases(count: number) {
     // tile row that wrap into the next row and the next image, a short last unit, groups)
     { x: [2, 32, 13, 19], w: [48, 32, 3, 3], opts: { padding: 1 } },
     { x: [1, 64, 16, 22], w: [64, 32, 3, 3], opts: { groups: 2, padding: [2, 0, 1, 1] } },
+    // conv A's 64 → 64 (the 6 × 64 tile)
+    { x: [1, 64, 18, 19], w: [64, 64, 3, 3], opts: { padding: 1 } },
     // stride 2 over rows wide enough for the vector deinterleave of the phase planes, plus its tail
     // (conv B's 7×7/2 stem in miniature; an odd width and uneven pads shift the phases)
     { x: [2, 3, 9, 75], w: [10, 3, 7, 7], opts: { stride: 2, padding: 3 } },
