@@ -8,6 +8,19 @@
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/** max(v, 0) lane by lane, NaN kept (f32x4.max would keep it too, but V8 spends eight instructions on its NaN and −0 rules). */
+// @ts-ignore: decorator
+@inline export function reluKeepNaN(v: v128): v128 {
+  const z = f32x4.splat(0);
+  return v128.bitselect(v, z, v128.or(f32x4.ne(v, v), f32x4.gt(v, z)));
+}
+
+/** max(v, 0), NaN kept. */
+// @ts-ignore: decorator
+@inline export function reluKeepNaNScalar(v: f32): f32 {
+  return v > 0 || v != v ? v : 0;
+}
+
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);

@@ -1,4 +1,4 @@
-import { fma, gather4, hsum, ldf, stf } from './common';
+import { fma, gather4, hsum, ldf, reluKeepNaN, reluKeepNaNScalar, stf } from './common';
 
 /**
  * Copies planes of src [planes, H, W] into dst [planes, Hd, Wd] at dst(u, v) = src(h, w) with
@@ -70,7 +70,7 @@ export function packWeights(
 // @ts-ignore: decorator
 @inline function finish(v: f32, bias: usize, co: i32, relu: i32): f32 {
   if (bias) v += ldf(bias + (<usize>co << 2));
-  if (relu && !(v > 0)) v = v != v ? v : 0; // relu keeps NaN
+  if (relu) v = reluKeepNaNScalar(v);
   return v;
 }
 
@@ -272,10 +272,7 @@ export function convPairs(
 // @ts-ignore: decorator
 @inline function storePair(a: v128, ya: usize, yb: usize, co: i32, bias: usize, relu: i32): void {
   if (bias) a = f32x4.add(a, v128.load32_splat(bias + (<usize>co << 2)));
-  if (relu) {
-    const z = f32x4.splat(0);
-    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
-  }
+  if (relu) a = reluKeepNaN(a);
   v128.store64_lane(ya, a, 0);
   v128.store64_lane(yb, a, 1);
 }
@@ -336,8 +333,8 @@ export function convPixels(
       }
       if (relu) {
         // keeps NaN: max with 0 would too, but pmax picks a on NaN in a
-        a0 = v128.bitselect(a0, zero, v128.or(f32x4.ne(a0, a0), f32x4.gt(a0, zero)));
-        a1 = v128.bitselect(a1, zero, v128.or(f32x4.ne(a1, a1), f32x4.gt(a1, zero)));
+        a0 = reluKeepNaN(a0);
+        a1 = reluKeepNaN(a1);
       }
       v128.store(yRow + (<usize>ox << 2), a0);
       v128.store(yRow + (<usize>ox << 2), a1, 16);
@@ -738,20 +735,14 @@ export function convRowsNarrow(
 // @ts-ignore: decorator
 @inline function storeVec(a: v128, y: usize, co: i32, bias: usize, relu: i32): void {
   if (bias) a = f32x4.add(a, v128.load32_splat(bias + (<usize>co << 2)));
-  if (relu) {
-    const z = f32x4.splat(0);
-    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
-  }
+  if (relu) a = reluKeepNaN(a);
   v128.store(y, a);
 }
 
 /** Stores 4 pixels (bias already added), relu applied if asked (NaN kept). */
 // @ts-ignore: decorator
 @inline function storeRelu(a: v128, y: usize, relu: i32): void {
-  if (relu) {
-    const z = f32x4.splat(0);
-    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
-  }
+  if (relu) a = reluKeepNaN(a);
   v128.store(y, a);
 }
 
@@ -764,9 +755,8 @@ export function convRowsNarrow(
     b = f32x4.add(b, bv);
   }
   if (relu) {
-    const z = f32x4.splat(0);
-    a = v128.bitselect(a, z, v128.or(f32x4.ne(a, a), f32x4.gt(a, z)));
-    b = v128.bitselect(b, z, v128.or(f32x4.ne(b, b), f32x4.gt(b, z)));
+    a = reluKeepNaN(a);
+    b = reluKeepNaN(b);
   }
   v128.store(y, a);
   v128.store(y, b, 16);

@@ -1,4 +1,4 @@
-import { fma, hsum, ldf, stf } from './common';
+import { fma, hsum, ldf, reluKeepNaN, reluKeepNaNScalar, stf } from './common';
 import { sumRange } from './pool';
 
 /** Elements per work unit of the flat kernels (a multiple of 4). */
@@ -12,7 +12,7 @@ const CHUNK = 256;
     case 2: return Mathf.abs(v);
     case 3: return Mathf.exp(v);
     case 4: return Mathf.log(v);
-    case 5: return v > 0 || v != v ? v : 0;
+    case 5: return reluKeepNaNScalar(v);
     case 6: return <f32>(1.0 / (1.0 + Math.exp(-<f64>v)));
     case 7: return <f32>Math.tanh(<f64>v);
     case 10: return v + s;
@@ -32,10 +32,7 @@ const CHUNK = 256;
     case 0: return f32x4.neg(v);
     case 1: return f32x4.sqrt(v);
     case 2: return f32x4.abs(v);
-    case 5: {
-      const z = f32x4.splat(0);
-      return v128.bitselect(v, z, v128.or(f32x4.ne(v, v), f32x4.gt(v, z)));
-    }
+    case 5: return reluKeepNaN(v);
     case 10: return f32x4.add(v, s);
     case 11: return f32x4.mul(v, s);
     case 12: return f32x4.div(s, v);

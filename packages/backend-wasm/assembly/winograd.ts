@@ -2,7 +2,7 @@
 // 4×4 input patch d as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, so the layer becomes 16 products U_ξ·V_ξ of
 // (out × in channels) by (in channels × tiles): 2.25× fewer multiply-adds than the direct sum. The
 // transforms only add, subtract and halve; the products run on the 1×1 row kernel (convRows).
-import { ldf, stf } from './common';
+import { ldf, reluKeepNaN, reluKeepNaNScalar, stf } from './common';
 import { convRows } from './conv';
 
 /** One row (a, b, d) of G g, times Gᵀ: the four ξ of that row, perXi bytes apart. */
@@ -158,13 +158,6 @@ export function winogradProducts(v: usize, u: usize, m: usize, N: i32, C: i32, O
   }
 }
 
-/** max(v, 0) lane by lane, NaN kept (as the other kernels' ReLU). */
-// @ts-ignore: decorator
-@inline function reluKeepNaN(v: v128): v128 {
-  const z = f32x4.splat(0);
-  return v128.bitselect(v, z, v128.or(f32x4.ne(v, v), f32x4.gt(v, z)));
-}
-
 /** Tiles of a tile row that winogradOutput writes 4 at a time: groups of 4 whose 8 output columns fit. */
 // @ts-ignore: decorator
 @inline function fullTiles(TW: i32, OW: i32): i32 {
@@ -227,9 +220,8 @@ export function winogradOutput(m: usize, y: usize, bias: usize, relu: i32, plane
       let y00 = r00 + r01 + r02 + bv, y01 = r01 - r02 - r03 + bv;
       let y10 = r10 + r11 + r12 + bv, y11 = r11 - r12 - r13 + bv;
       if (relu) {
-        // NaN stays NaN, as in the other kernels
-        y00 = y00 > 0 || y00 != y00 ? y00 : 0; y01 = y01 > 0 || y01 != y01 ? y01 : 0;
-        y10 = y10 > 0 || y10 != y10 ? y10 : 0; y11 = y11 > 0 || y11 != y11 ? y11 : 0;
+        y00 = reluKeepNaNScalar(y00); y01 = reluKeepNaNScalar(y01);
+        y10 = reluKeepNaNScalar(y10); y11 = reluKeepNaNScalar(y11);
       }
       const ty = t / TW, tx = t % TW;
       const oy = 2 * ty, ox = 2 * tx;

@@ -7,7 +7,7 @@
 //   Bᵀ = [2 −1 −2 1 0; 0 −2 −1 1 0; 0 2 −3 1 0; 0 −1 0 1 0; 0 2 −1 −2 1]
 //   G  = [½ 0 0; −½ −½ −½; −⅙ ⅙ −⅙; ⅙ ⅓ ⅔; 0 0 1]
 //   Aᵀ = [1 1 1 1 0; 0 1 −1 2 0; 0 1 1 4 1]
-import { ldf, stf } from './common';
+import { ldf, reluKeepNaN, reluKeepNaNScalar, stf } from './common';
 import { convRows } from './conv';
 
 /**
@@ -100,13 +100,6 @@ export function winogradRowsInput(x: usize, v: usize, rows: i32, W: i32, padLeft
   return <u32>c < <u32>W ? ldf(row + (<usize>c << 2)) : 0;
 }
 
-/** max(v, 0) lane by lane, NaN kept (as the other kernels' ReLU). */
-// @ts-ignore: decorator
-@inline function reluKeepNaN(v: v128): v128 {
-  const z = f32x4.splat(0);
-  return v128.bitselect(v, z, v128.or(f32x4.ne(v, v), f32x4.gt(v, z)));
-}
-
 /**
  * y = Aᵀ m per tile (+ bias, ReLU) for rows of y [N·O·OH][OW] from M [5][N·O·OH][T]: tile t gives
  * columns 3t, 3t + 1, 3t + 2 that fall inside. Units: rows; a row's channel is (row / OH) % O.
@@ -143,8 +136,7 @@ export function winogradRowsOutput(m: usize, y: usize, bias: usize, relu: i32, r
       let y1 = m1 - m2 + (m3 + m3) + bv;
       let y2 = (m1 + m2) + 4 * m3 + m4 + bv;
       if (relu) {
-        // NaN stays NaN, as in the other kernels
-        y0 = y0 > 0 || y0 != y0 ? y0 : 0; y1 = y1 > 0 || y1 != y1 ? y1 : 0; y2 = y2 > 0 || y2 != y2 ? y2 : 0;
+        y0 = reluKeepNaNScalar(y0); y1 = reluKeepNaNScalar(y1); y2 = reluKeepNaNScalar(y2);
       }
       const at = out + (<usize>(3 * t) << 2);
       stf(at, y0);
