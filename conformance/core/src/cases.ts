@@ -237,6 +237,8 @@ function fixedForward(): Case[] {
     C('training', 'batchRenorm', bn(4, 3, 4, 4), { training: true, rMax: 1.5, dMax: 0.5 }),
     C('training-unclipped', 'batchRenorm', bn(3, 2, 3, 3), { training: true, rMax: 100, dMax: 100 }),
     C('eval', 'batchRenorm', bn(2, 3, 4, 4), { rMax: 2, dMax: 1 }),
+    // σ_B and σ overflow float32 (both Inf) while their ratio is 1: the fuzzer once found NaN here
+    C('training-eps-past-float32', 'batchRenorm', bn(2, 2, 3, 3), { training: true, eps: 1e300, rMax: 3, dMax: 5 }),
 
     C('last-axis', 'layerNorm', { x: u(4, 10), weight: u(10), bias: u(10) }, { normalizedShape: [10] }),
     C('chw', 'layerNorm', { x: u(2, 3, 4, 5), weight: u(3, 4, 5), bias: u(3, 4, 5) }, { normalizedShape: [3, 4, 5] }),

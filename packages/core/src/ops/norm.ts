@@ -151,9 +151,12 @@ export const batchRenorm = guarded('batchRenorm', function batchRenorm(x: Tensor
   return scope(() => {
     const [normalized, mean, variance] = batchNormTraining(op, x, undefined, undefined, a.eps);
     const [r, d] = noGrad(() => {
-      const sigma = sqrt(add(runningVar, a.eps));
-      const r = maximum(minimum(div(sqrt(add(variance, a.eps)), sigma), rMax), 1 / rMax);
-      const d = maximum(minimum(div(sub(mean, runningMean), sigma), dMax), -dMax);
+      // σ_B/σ with both variances scaled by 1/eps when eps > 1: an eps past float32's range would
+      // make both σ Inf, and their quotient NaN, where the ratio itself is 1
+      const scale = Math.max(1, a.eps);
+      const scaledSigma = (v: Tensor) => sqrt(add(scale === 1 ? v : mul(v, 1 / scale), a.eps / scale));
+      const r = maximum(minimum(div(scaledSigma(variance), scaledSigma(runningVar)), rMax), 1 / rMax);
+      const d = maximum(minimum(div(sub(mean, runningMean), sqrt(add(runningVar, a.eps))), dMax), -dMax);
       return [perChannel(r, rank), perChannel(d, rank)];
     });
     let y = add(mul(normalized, r), d);
