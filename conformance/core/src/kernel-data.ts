@@ -52,3 +52,29 @@ export async function invalidLabelProblems(): Promise<string[]> {
   }
   return problems;
 }
+
+/**
+ * `div(x, v)` with a number v whose reciprocal leaves float32's normal range must still divide: as
+ * x·(1/v), 1/1e-45 was Infinity (−0 / 1e-45 came out NaN on native, found by the fuzzer) and 1/3e38
+ * subnormal. Expected: float32 division (exact in float64, then rounded), or, on a backend that
+ * flushes subnormals to zero, the division by 0 that a flushed divisor gives. Returns problems.
+ */
+export async function numberDivisorProblems(): Promise<string[]> {
+  const problems: string[] = [];
+  const tiny = hc.tensor(Float32Array.of(1e-45), [1]);
+  const probe = hc.mul(tiny, 1);
+  const flushes = (await probe.data())[0] === 0;
+  for (const t of [tiny, probe]) t.dispose();
+  const values = [-0, 0, 1.5, -2.5, 1e-10, 3e38, -1e38];
+  for (const divisor of [1e-45, -2e-40, 1e38, -3e38, 0.1]) {
+    const x = hc.tensor(Float32Array.from(values), [values.length]);
+    const y = hc.div(x, divisor);
+    const got = Array.from(await y.data());
+    for (const t of [x, y]) t.dispose();
+    const v = Math.fround(divisor);
+    const effective = flushes && Math.abs(v) < 2 ** -126 ? 0 * Math.sign(v) : v;
+    const expected = values.map((a) => Math.fround(Math.fround(a) / effective));
+    if (!got.every((g, i) => Object.is(g, expected[i]))) problems.push(`div(x, ${divisor}): [${got.join(', ')}], expected [${expected.join(', ')}]`);
+  }
+  return problems;
+}

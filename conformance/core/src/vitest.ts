@@ -14,7 +14,7 @@ import { buildCases, rowOf, type Case } from './cases.js';
 import { runConformance } from './runner.js';
 import type { CaseResult, ConformanceOptions } from './types.js';
 import { fuzz, type FuzzOptions } from './fuzz.js';
-import { invalidLabelProblems } from './kernel-data.js';
+import { invalidLabelProblems, numberDivisorProblems } from './kernel-data.js';
 import * as hc from '@hypercolumn/core';
 
 export interface SuiteOptions extends Pick<ConformanceOptions, 'quick' | 'seed' | 'ops' | 'filter' | 'oracle'> {
@@ -83,6 +83,12 @@ export function defineFuzzSuite(backend: string, options: Partial<Omit<FuzzOptio
       await hc.setBackend(backend);
       const before = hc.memory().numTensors;
       expect(await invalidLabelProblems()).toEqual([]);
+      expect(hc.memory().numTensors).toBe(before);
+    });
+    it('a number divisor whose reciprocal is not a normal float32 divides as float32 does (−0 / 1e-45 is −0, not NaN)', async () => {
+      await hc.setBackend(backend);
+      const before = hc.memory().numTensors;
+      expect(await numberDivisorProblems()).toEqual([]);
       expect(hc.memory().numTensors).toBe(before);
     });
   });

@@ -5,6 +5,9 @@ import { broadcastAxes, broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { publicOp } from '../guard.js';
 import { checkAllocation, checkTensor } from '../validate.js';
+import { constantLike } from './creation.js';
+
+const MIN_NORMAL_FLOAT32 = 2 ** -126;
 
 /** A tensor, or a number that becomes a constant on the other operand's backend. */
 export type Operand = Tensor | number;
@@ -54,7 +57,19 @@ function withNumber(kernel: BinaryKernel, x: Tensor, given: number, numberFirst:
         return y;
       }
     case 'div':
-      if (!numberFirst) return scalarOp(kernel, 'mulScalar', x, 1 / value, (dy) => [mul(dy, 1 / value)]);
+      if (!numberFirst) {
+        // x/v as x·(1/v) only where 1/v is a normal float32 (or v is 0, ±Inf or NaN, where the
+        // product keeps IEEE division's answers): past that, 1/1e-45 is Infinity and −0·Infinity
+        // NaN, and a subnormal 1/v loses digits, so the division runs as itself
+        const reciprocal = Math.fround(1 / value);
+        if (value === 0 || !Number.isFinite(value) || (Number.isFinite(reciprocal) && Math.abs(reciprocal) >= MIN_NORMAL_FLOAT32)) {
+          return scalarOp(kernel, 'mulScalar', x, reciprocal, (dy) => [mul(dy, reciprocal)]);
+        }
+        const divisor = constantLike(x, value);
+        const y = div(x, divisor);
+        divisor.dispose();
+        return y;
+      }
       // d(v/x)/dx = −v/x²
       return scalarOp(kernel, 'rdivScalar', x, value, (dy, [sx]) => [mul(dy, div(-value, mul(sx!, sx!)))], true);
     case 'maximum':
