@@ -128,6 +128,15 @@ function normOnnx(opType: string, v: Record<string, F64 | undefined>, attrs: Rec
 
 const bnInputs = ['x', 'runningMean', 'runningVar', 'weight', 'bias'];
 
+/**
+ * The fused parameters' magnitudes: |γ|·|W|/σ and |γ|(|b| + |μ|)/σ + |β| (μ enters as −|μ|, so the
+ * bias term adds what b − μ cancels: with b ≈ μ ≈ 1e6 float32 rounds at that scale, not at |b − μ|).
+ */
+function fusedMagnitude(v: Record<string, F64 | undefined>, a: Attrs): { w: F64; b: F64 } {
+  const negatedMean = R.map(v.runningMean!, (m) => -Math.abs(m));
+  return R.fuseConvBatchNorm(R.absOf(v.w!), v.b && R.absOf(v.b), negatedMean, v.runningVar!, v.gamma && R.absOf(v.gamma), v.beta && R.absOf(v.beta), a.eps ?? 1e-5);
+}
+
 export const OPS: Record<string, OpSpec> = {
   conv2d: {
     inputs: ['x', 'w', 'b'],
@@ -446,12 +455,12 @@ export const OPS: Record<string, OpSpec> = {
         // conv(|x|, |γ|·|W|/σ) + |γ|(|b| + |μ|)/σ + |β| (what float32 rounding acts on, fused or not)
         // run() builds an affine BatchNorm2d only with gamma: beta alone is not applied
         const y = R.batchNorm(R.conv2d(v.x, v.w!, v.b, a.conv ?? {}), v.runningMean!, v.runningVar!, v.gamma, v.gamma && v.beta, { eps: a.eps ?? 1e-5 }).y;
-        const abs = R.fuseConvBatchNorm(R.absOf(v.w!), v.b && R.absOf(v.b), R.absOf(v.runningMean!), v.runningVar!, v.gamma && R.absOf(v.gamma), v.beta && R.absOf(v.beta), a.eps ?? 1e-5);
+        const abs = fusedMagnitude(v, a);
         const m = R.conv2d(R.absOf(v.x), abs.w, abs.b, a.conv ?? {});
         return [{ ...y, magnitude: m }, { ...y, magnitude: m }];
       }
       const r = R.fuseConvBatchNorm(v.w!, v.b, v.runningMean!, v.runningVar!, v.gamma, v.beta, a.eps ?? 1e-5);
-      const abs = R.fuseConvBatchNorm(R.absOf(v.w!), v.b && R.absOf(v.b), R.absOf(v.runningMean!), v.runningVar!, v.gamma && R.absOf(v.gamma), v.beta && R.absOf(v.beta), a.eps ?? 1e-5);
+      const abs = fusedMagnitude(v, a);
       return [{ ...r.w, magnitude: abs.w }, { ...r.b, magnitude: abs.b }];
     },
     onnx: () => 'a parameter transform; ONNX has no such op',
