@@ -25,7 +25,7 @@ import type { Tensor } from '@hypercolumn/core';
 import { buildCases, type Case } from './cases.js';
 import { OPS } from './ops.js';
 import type { F64 } from './reference/index.js';
-import { caseValues } from './values.js';
+import { caseValues, FLOAT32_MIN_NORMAL } from './values.js';
 
 export type FuzzOutcome = 'ok' | 'rejected' | 'other-error' | 'wrong-result' | 'leak' | 'hang';
 export const BAD_OUTCOMES: readonly FuzzOutcome[] = ['other-error', 'wrong-result', 'leak', 'hang'];
@@ -452,7 +452,7 @@ function tableAttempt(draw: Draw, cases: Case[], backend: string, otherBackend: 
           }
           // read without a copy where the backend lends its storage (every other read here copies)
           const got = await Promise.all(outs.map(async (o) => ({ data: await o.data({ copy: false }), shape: o.shape })));
-          const denormalAttr = Object.values(attrs).some((v) => typeof v === 'number' && v !== 0 && Math.abs(v) < 1.1754943508222875e-38);
+          const denormalAttr = Object.values(attrs).some((v) => typeof v === 'number' && v !== 0 && Math.abs(v) < FLOAT32_MIN_NORMAL);
           const problem = compareWithReference(got, refs as never, nonFiniteInput, atFloat32Limits || denormalAttr);
           return problem && `${note}: ${problem}`;
         },

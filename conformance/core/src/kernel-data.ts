@@ -5,6 +5,7 @@
  * out-of-bounds read. Browser-safe; run by `defineFuzzSuite` on every backend.
  */
 import * as hc from '@hypercolumn/core';
+import { FLOAT32_MIN_NORMAL } from './values.js';
 
 /** Label values that are not class indices in [0, K) for K = 3. */
 export const INVALID_LABELS: readonly number[] = [3, -1, 1.5, NaN, Infinity, -Infinity, 2 ** 31, -0.5, 1e-45];
@@ -72,7 +73,7 @@ export async function numberDivisorProblems(): Promise<string[]> {
     const got = Array.from(await y.data());
     for (const t of [x, y]) t.dispose();
     const v = Math.fround(divisor);
-    const effective = flushes && Math.abs(v) < 2 ** -126 ? 0 * Math.sign(v) : v;
+    const effective = flushes && Math.abs(v) < FLOAT32_MIN_NORMAL ? 0 * Math.sign(v) : v;
     const expected = values.map((a) => Math.fround(Math.fround(a) / effective));
     if (!got.every((g, i) => Object.is(g, expected[i]))) problems.push(`div(x, ${divisor}): [${got.join(', ')}], expected [${expected.join(', ')}]`);
   }

@@ -4,6 +4,9 @@ import type { Case, Gen } from './cases.js';
 import { OPS } from './ops.js';
 import type { F64 } from './reference/index.js';
 
+/** The smallest normal float32, 2⁻¹²⁶: below it, values are subnormal (flushed to 0 on some GPUs). */
+export const FLOAT32_MIN_NORMAL = 2 ** -126;
+
 /** Seeded uniform values in [0, 1): hypercolumn's generator (not reference code, just input data). */
 export function rng(seed: number): () => number {
   const generator = new RandomGenerator(seed);
