@@ -103,6 +103,36 @@ describe('the runner itself', () => {
     }
   });
 
+  it('fails a gradient off by 1e-3 of itself and a gradient routed where its window has no input', async () => {
+    const { cpuKernels } = await import('@hypercolumn/backend-cpu');
+    const { registerBackend, removeBackend } = await import('@hypercolumn/core');
+    const gn = cpuKernels.groupNormBackward as (...args: unknown[]) => Float32Array[];
+    // dweight 0.1 % too large: a gradient's magnitude counts its terms, but not beyond what float32 needs
+    const dweightOff = (...args: unknown[]) => {
+      const [dx, dweight, dbias] = gn(...args);
+      return [dx, Float32Array.from(dweight!, (v) => v * 1.001), dbias];
+    };
+    // every dy also lands on x's first element: what routing an empty max-pool window there does
+    const mp = cpuKernels.maxPool2dBackward as (...args: unknown[]) => Float32Array;
+    const routesToFirst = (...args: unknown[]) => {
+      const dx = mp(...args);
+      const dy = (args[0] as { dy: { data: Float32Array } }).dy.data;
+      dx[0] += dy.reduce((a, b) => a + b, 0);
+      return dx;
+    };
+    const faulty = await cpuLike('faulty-grads', { extra: { groupNormBackward: dweightOff, maxPool2dBackward: routesToFirst } });
+    registerBackend('faulty-grads', () => faulty, 0);
+    try {
+      const r = await runConformance({ backends: ['faulty-grads'], ops: ['groupNormBackward', 'maxPool2dBackward'], quick: true });
+      expect(r.matrix['faulty-grads'].groupNormBackward.status).toBe('fail');
+      const affine = r.cases.filter((c) => c.op === 'groupNormBackward' && c.message?.includes('d/dweight'));
+      expect(affine.length).toBeGreaterThan(0);
+      expect(r.matrix['faulty-grads'].maxPool2dBackward.passed).toBe(0);
+    } finally {
+      removeBackend('faulty-grads');
+    }
+  });
+
   it('reports a kernel composed in core as composite, and one without any route (no kernel, no composition, no synchronous read) as missing (maxPool2d has no composition)', async () => {
     const { registerBackend, removeBackend } = await import('@hypercolumn/core');
     const noRead = await cpuLike('noread', { drop: ['relu', 'maxPool2d'], readSync: false });

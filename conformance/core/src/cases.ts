@@ -190,6 +190,8 @@ function fixedForward(): Case[] {
     C('stride-100-aligned', 'maxPool2d', { x: distinct(1, 1, 2, 304) }, { kernelSize: 2, stride: [1, 100] }),
     C('rect-kernel', 'maxPool2d', { x: distinct(2, 1, 6, 7) }, { kernelSize: [2, 3], stride: [1, 2], padding: [1, 1] }),
     C('1x1-map', 'maxPool2d', { x: distinct(2, 3, 1, 1) }, { kernelSize: 1 }),
+    // dilated taps −1 and 1 of a 1-row map both fall in padding: every window is empty, −Inf as PyTorch
+    C('dilated-windows-in-padding', 'maxPool2d', { x: distinct(2, 2, 1, 3) }, { kernelSize: 2, stride: 2, padding: 1, dilation: 2, ceilMode: true }),
     // ONNX node tests: test_maxpool_2d_same_upper / _same_lower (SAME_LOWER = the odd pixel before,
     // as 4-sided padding), test_averagepool_2d_same_upper (count_include_pad 0), _precomputed_same_upper
     C('onnx-same-upper', 'maxPool2d', { x: distinct(1, 3, 8, 8) }, { kernelSize: 2, stride: 1, padding: 'same' }),
@@ -444,7 +446,8 @@ function randomForward(count: number, seed: number): Case[] {
       mk({ id: `globalAvgPool2d/random#${i}`, op: 'globalAvgPool2d', inputs: { x }, attrs: {}, seed: s }),
       mk({ id: `batchNorm/random#${i}`, op: 'batchNorm', inputs: { x, runningMean: u(r.C), runningVar: pos(r.C), ...aff }, attrs: { eps: r.eps, training: training && i % 2 === 0 }, seed: s + 1 }),
       mk({ id: `layerNorm/random#${i}`, op: 'layerNorm', inputs: { x, ...(r.affine ? { weight: u(r.H, r.W), bias: u(r.H, r.W) } : {}) }, attrs: { normalizedShape: [r.H, r.W], eps: r.eps }, seed: s + 2 }),
-      mk({ id: `instanceNorm/random#${i}`, op: 'instanceNorm', inputs: { x, ...aff }, attrs: { eps: r.eps }, seed: s + 3 }),
+      // instance statistics need more than one spatial element (PyTorch refuses [N, C, 1, 1] too)
+      ...(r.H * r.W > 1 ? [mk({ id: `instanceNorm/random#${i}`, op: 'instanceNorm', inputs: { x, ...aff }, attrs: { eps: r.eps }, seed: s + 3 })] : []),
       mk({ id: `groupNorm/random#${i}`, op: 'groupNorm', inputs: { x, ...aff }, attrs: { numGroups: divisors[i % divisors.length], eps: r.eps }, seed: s + 4 }),
       mk({ id: `frn/random#${i}`, op: 'frn', inputs: { x, ...aff }, attrs: { eps: r.eps }, seed: s + 5 }),
       mk({ id: `relu/random#${i}`, op: 'relu', inputs: { x }, attrs: {}, seed: s + 12 }),
@@ -477,6 +480,8 @@ function backwardCases(randomCount: number, seed: number): Case[] {
     B('stride-100', 'conv2d', { x: u(1, 1, 2, 210), w: u(2, 1, 2, 3), b: u(2) }, { stride: [1, 100] }),
     B('3x3-s2-p1', 'maxPool2d', { x: distinct(2, 2, 7, 7) }, { kernelSize: 3, stride: 2, padding: 1 }),
     B('ceil-dilated', 'maxPool2d', { x: distinct(1, 2, 7, 6) }, { kernelSize: 2, stride: 2, dilation: 2, ceilMode: true }),
+    // empty windows route no gradient (PyTorch 1.13 writes theirs into the next plane's elements)
+    B('dilated-windows-in-padding', 'maxPool2d', { x: distinct(2, 2, 1, 3) }, { kernelSize: 2, stride: 2, padding: 1, dilation: 2, ceilMode: true }),
     B('ceil-include-pad', 'avgPool2d', { x: u(1, 2, 7, 7) }, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }),
     B('exclude-pad', 'avgPool2d', { x: u(2, 1, 6, 5) }, { kernelSize: [2, 3], stride: [2, 1], padding: [1, 1], countIncludePad: false }),
     B('same-stride2', 'maxPool2d', { x: distinct(1, 2, 7, 6) }, { kernelSize: 3, stride: 2, padding: 'same' }),

@@ -88,7 +88,13 @@ function convOnnx(v: Record<string, F64 | undefined>, a: Attrs, oneD: boolean): 
 }
 
 
-function poolOnnx(opType: 'MaxPool' | 'AveragePool', x: F64, a: Attrs, oneD: boolean): OnnxCall {
+function poolOnnx(opType: 'MaxPool' | 'AveragePool', x: F64, a: Attrs, oneD: boolean): OnnxCall | string {
+  if (opType === 'MaxPool') {
+    // a window entirely in padding (dilated taps past a short map): over zeros only such windows give −Inf
+    const zeros = { shape: x.shape, data: new Float64Array(x.data.length) };
+    const y = oneD ? R.maxPool1d(zeros, a as any) : R.maxPool2d(zeros, a as any);
+    if (y.data.some((e) => e === -Infinity)) return 'a window lies entirely in padding: ONNX Runtime answers −FLT_MAX there, PyTorch (and we) −Inf';
+  }
   const k = oneD ? [a.kernelSize] : pairOf(a.kernelSize, 1);
   const s = oneD ? [a.stride ?? a.kernelSize] : a.stride === undefined ? k : pairOf(a.stride, 1);
   const attrs: Record<string, number | number[] | string> = { kernel_shape: k, strides: s, ceil_mode: a.ceilMode ? 1 : 0 };

@@ -38,7 +38,7 @@ export function defineConformanceSuite(backend: string, options: SuiteOptions = 
   const selected = buildCases({ quick, seed: options.seed, ops: options.ops });
   const cases = options.filter ? selected.filter(options.filter) : selected;
   const rows = [...new Set(cases.map(rowOf))];
-  describe(`conformance on ${backend}`, () => {
+  describe(`conformance on ${backend}${options.seed !== undefined ? ` (case seed ${options.seed})` : ''}`, () => {
     it.each(rows)('%s', { timeout: options.timeout ?? 60_000 }, async (row) => {
       const result = await runConformance({
         ...options,
