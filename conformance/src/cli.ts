@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * hypercolumn-conformance [--backends cpu,wasm] [--require wasm] [--quick] [--report <dir>]
+ * hypercolumn-conformance [--backends cpu,wasm] [--require wasm] [--quick] [--seed n] [--report <dir>]
  *                         [--bench none|quick|full] [--ops conv2d,maxPool2d] [--json]
  *
  * Imports every installed backend package (a package that is not installed just registers nothing),
@@ -24,6 +24,7 @@ const USAGE = `usage: hypercolumn-conformance [options]
   --backends <a,b>           backends to test (default: every available backend); each must be available
   --require <a,b>            backends that must be available (added to the tested set); else the run fails
   --quick                    fewer randomised cases
+  --seed <n>                 seed of the randomised cases (default: the table's own); others draw new shapes
   --ops <a,b>                only these ops (conformance cases and benchmark workloads)
   --bench none|quick|full    also run the benchmark (default: none)
   --report <dir>             write report.json and report.html into <dir>
@@ -36,6 +37,7 @@ export interface CliOptions {
   backends?: string[];
   require?: string[];
   quick: boolean;
+  seed?: number;
   ops?: string[];
   bench: 'none' | 'quick' | 'full';
   report?: string;
@@ -62,6 +64,7 @@ export function parseCli(argv: string[]): CliOptions {
         backends: { type: 'string' },
         require: { type: 'string' },
         quick: { type: 'boolean' },
+        seed: { type: 'string' },
         ops: { type: 'string' },
         bench: { type: 'string' },
         report: { type: 'string' },
@@ -76,10 +79,14 @@ export function parseCli(argv: string[]): CliOptions {
   if (bench !== 'none' && bench !== 'quick' && bench !== 'full') throw new UsageError(`--bench expected none, quick or full, got ${JSON.stringify(bench)}`);
   const report = values.report as string | undefined;
   if (report !== undefined && !report.trim()) throw new UsageError('--report expected a directory');
+  const seedText = values.seed as string | undefined;
+  const seed = seedText === undefined ? undefined : Number(seedText);
+  if (seed !== undefined && (!/^\d+$/.test(seedText!.trim()) || !Number.isSafeInteger(seed))) throw new UsageError(`--seed expected a non-negative integer, got ${JSON.stringify(seedText)}`);
   return {
     backends: list('--backends', values.backends as string | undefined),
     require: list('--require', values.require as string | undefined),
     quick: values.quick === true,
+    ...(seed !== undefined ? { seed } : {}),
     ops: list('--ops', values.ops as string | undefined),
     bench,
     report,
@@ -144,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
   const bar = progressBar('conformance');
   const conformanceOptions: ConformanceOptions = {
     quick: opts.quick,
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.backends ? { backends: opts.backends } : {}),
     ...(opts.require ? { require: opts.require } : {}),
     ...(opts.ops ? { ops: opts.ops } : {}),

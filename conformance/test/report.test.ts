@@ -202,6 +202,12 @@ describe('command line', () => {
     expect(parseCli([])).toMatchObject({ bench: 'none', quick: false, json: false });
   });
 
+  it('parses --seed (a non-negative integer) and passes it to the table', () => {
+    expect(parseCli(['--seed', '103'])).toMatchObject({ seed: 103 });
+    expect(parseCli([])).not.toHaveProperty('seed');
+    for (const bad of ['', '-1', '1.5', 'x', '1e3', '99999999999999999']) expect(() => parseCli(['--seed', bad]), bad).toThrow(UsageError);
+  });
+
   it('parses --require', () => {
     expect(parseCli(['--require', 'wasm,native'])).toMatchObject({ require: ['wasm', 'native'] });
     expect(() => parseCli(['--require', ''])).toThrow(UsageError);
