@@ -339,9 +339,9 @@ export function maxPoolBackward(x: Float32Array, g: Pool2dGeometry, dy: Float32A
 
 /**
  * Index of the maximum of a dilation-1 window whose columns [w0, w0 + kw) are clipped to [0, W),
- * maxPoolScan's rule: first maximum in row-major order (strict >), a NaN taken as the maximum.
+ * maxPoolScan's rule: first maximum in row-major order (strict >), a NaN taken as the maximum; −1 for
+ * a window entirely in padding.
  */
-/** The argmax of a dilation-1 window clipped to [0, W), or −1 for a window entirely in padding. */
 function scanArgmax(x: Float32Array, rowBase: number, span: number, rowStep: number, w0: number, kw: number, W: number): number {
   const c0 = w0 < 0 ? 0 : w0, c1 = w0 + kw > W ? W : w0 + kw;
   if (span <= 0 || c1 <= c0) return -1;
