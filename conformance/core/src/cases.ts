@@ -482,6 +482,8 @@ function backwardCases(randomCount: number, seed: number): Case[] {
     B('ceil-dilated', 'maxPool2d', { x: distinct(1, 2, 7, 6) }, { kernelSize: 2, stride: 2, dilation: 2, ceilMode: true }),
     // empty windows route no gradient (PyTorch 1.13 writes theirs into the next plane's elements)
     B('dilated-windows-in-padding', 'maxPool2d', { x: distinct(2, 2, 1, 3) }, { kernelSize: 2, stride: 2, padding: 1, dilation: 2, ceilMode: true }),
+    // the same in rows only (dilation [2, 1]): cpu's dilation-1 column path
+    B('dilated-rows-in-padding', 'maxPool2d', { x: distinct(2, 2, 1, 5) }, { kernelSize: 2, stride: 2, padding: 1, dilation: [2, 1], ceilMode: true }),
     B('ceil-include-pad', 'avgPool2d', { x: u(1, 2, 7, 7) }, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }),
     B('exclude-pad', 'avgPool2d', { x: u(2, 1, 6, 5) }, { kernelSize: [2, 3], stride: [2, 1], padding: [1, 1], countIncludePad: false }),
     B('same-stride2', 'maxPool2d', { x: distinct(1, 2, 7, 6) }, { kernelSize: 3, stride: 2, padding: 'same' }),

@@ -271,11 +271,7 @@ export function maxPoolBackward(x: Float32Array, g: Pool2dGeometry, dy: Float32A
       if (i1 === i0) continue; // dilated rows that all fall in padding: −Inf outputs, nothing to route
       const rowBase = xo + (oh * sh - g.padTop + i0 * dh) * W;
       const span = (i1 - i0) * rowStep;
-      const border = (ow: number) => {
-        const best = scanArgmax(x, rowBase, span, rowStep, ow * sw - pl, kw, W);
-        if (best >= 0) dx[best]! += dy[o + ow]!; // −1: a window entirely in padding routes nothing
-      };
-      for (let ow = 0; ow < lo; ow++) border(ow);
+      for (let ow = 0; ow < lo; ow++) dx[scanArgmax(x, rowBase, span, rowStep, ow * sw - pl, kw, W)]! += dy[o + ow]!;
       let c = rowBase + lo * sw - pl;
       const kr = i1 - i0, r1 = rowStep, r2 = 2 * rowStep;
       if (kw === 2 && kr === 2) {
@@ -332,19 +328,19 @@ export function maxPoolBackward(x: Float32Array, g: Pool2dGeometry, dy: Float32A
           dx[best]! += dy[ow]!;
         }
       }
-      for (let ow = hi; ow < OW; ow++) border(ow);
+      for (let ow = hi; ow < OW; ow++) dx[scanArgmax(x, rowBase, span, rowStep, ow * sw - pl, kw, W)]! += dy[o + ow]!;
     }
   }
 }
 
 /**
  * Index of the maximum of a dilation-1 window whose columns [w0, w0 + kw) are clipped to [0, W),
- * maxPoolScan's rule: first maximum in row-major order (strict >), a NaN taken as the maximum; −1 for
- * a window entirely in padding.
+ * maxPoolScan's rule: first maximum in row-major order (strict >), a NaN taken as the maximum. Its
+ * rows are not empty (the caller skips those) and neither are its columns: with dilation 1 and padding
+ * at most half the kernel (core's rule), every window sees a column of the input.
  */
 function scanArgmax(x: Float32Array, rowBase: number, span: number, rowStep: number, w0: number, kw: number, W: number): number {
   const c0 = w0 < 0 ? 0 : w0, c1 = w0 + kw > W ? W : w0 + kw;
-  if (span <= 0 || c1 <= c0) return -1;
   let m = -Infinity, best = rowBase + c0;
   for (let r = rowBase, e = rowBase + span; r < e; r += rowStep) {
     for (let k = r + c0, ke = r + c1; k < ke; k++) {
