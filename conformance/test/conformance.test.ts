@@ -133,6 +133,32 @@ describe('the runner itself', () => {
     }
   });
 
+  it('layer-sized backward cases check a sample of each gradient, its last element always in it, and name that element', async () => {
+    const { cpuKernels } = await import('@hypercolumn/backend-cpu');
+    const { registerBackend, removeBackend } = await import('@hypercolumn/core');
+    const layer = buildCases({ quick: true }).find((c) => c.id === 'conv2dBackward/layer#0')!;
+    expect(layer.fdSample).toBeGreaterThan(0);
+    const wSize = layer.inputs.w!.shape.reduce((a, b) => a * b, 1);
+    expect(wSize).toBeGreaterThan(layer.fdSample! * 4);
+    // the filter gradient 1 % off in its last element only: a remainder a tiled kernel got wrong
+    const filterGrad = cpuKernels.conv2dBackpropFilter as (...args: unknown[]) => Float32Array;
+    const lastOff = (...args: unknown[]) => {
+      const dw = filterGrad(...args);
+      dw[dw.length - 1] += 0.01 * dw.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+      return dw;
+    };
+    const faulty = await cpuLike('faulty-last-element', { extra: { conv2dBackpropFilter: lastOff } });
+    registerBackend('faulty-last-element', () => faulty, 0);
+    try {
+      const r = await runConformance({ backends: ['faulty-last-element'], ops: ['conv2dBackward'], quick: true });
+      const got = r.cases.find((c) => c.id === layer.id)!;
+      expect(got.status).toBe('fail');
+      expect(got.message).toContain(`d/dw: element ${wSize - 1}:`);
+    } finally {
+      removeBackend('faulty-last-element');
+    }
+  });
+
   it('reports a kernel composed in core as composite, and one without any route (no kernel, no composition, no synchronous read) as missing (maxPool2d has no composition)', async () => {
     const { registerBackend, removeBackend } = await import('@hypercolumn/core');
     const noRead = await cpuLike('noread', { drop: ['relu', 'maxPool2d'], readSync: false });

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { type Attrs, OPS } from './ops.js';
+import { layerSizedCases } from './layer-cases.js';
 import { elementwiseCases, randomBackwardCases, trainingCases } from './training/cases.js';
 
 export type ReferenceKind = 'float64' | 'onnxruntime' | 'finite-difference';
@@ -33,6 +34,11 @@ export interface Case {
   references: ReferenceKind[];
   /** Why ONNX Runtime is not a reference for this case ('float64 only'). */
   float64Only?: string;
+  /**
+   * Backward cases: finite differences at this many seeded elements of each differentiable input
+   * (its first and last among them) instead of at all of them (layer-sized cases, layer-cases.ts).
+   */
+  fdSample?: number;
   /** A bound looser than DESIGN §3, with its reason. */
   tolerance?: { atolScale?: number; rtol?: number; reason: string };
   /** Hand-computed expectations (textbook cases), asserted exactly. */
@@ -544,7 +550,7 @@ export interface CaseOptions {
   ops?: string[];
 }
 
-/** The whole table: textbook + fixed + randomised forward cases, then backward cases. */
+/** The whole table: textbook + fixed + randomised forward cases, then backward cases, then layer-sized random cases. */
 export function buildCases(options: CaseOptions = {}): Case[] {
   seedCounter = 1;
   const seed = options.seed ?? 20240611;
@@ -553,6 +559,7 @@ export function buildCases(options: CaseOptions = {}): Case[] {
     ...textbookCases(), ...fixedForward(), ...randomForward(random, seed), ...backwardCases(options.quick ? 3 : 12, seed),
     // training issue: elementwise ops, random FD backward for every differentiable op, training checks (training/cases.ts)
     ...elementwiseCases(mk, options.quick ? 2 : 10, seed), ...randomBackwardCases(mk, options.quick ? 2 : 6, seed), ...trainingCases(mk, options.quick ?? false),
+    ...layerSizedCases(mk, options.quick ?? false, seed),
   ];
   const ids = new Set<string>();
   for (const c of all) {

@@ -9,7 +9,7 @@ import { OPS } from './ops.js';
 import type { Oracle } from './oracle.js';
 import type { F64, WithMagnitude } from './reference/index.js';
 import type { BackendSummary, CaseResult, CellStatus, ConformanceOptions, ConformanceResult, MatrixCell } from './types.js';
-import { caseValues, type CaseValues, lossWeights } from './values.js';
+import { caseValues, type CaseValues, lossWeights, rng } from './values.js';
 
 export const RTOL = 1e-4;
 export const ATOL_PER_MAGNITUDE = 1e-5;
@@ -70,11 +70,20 @@ interface Prepared {
   onnx?: Promise<{ data: Float32Array; shape: number[] }[]>;
   /** Backward: loss weights r and FD gradients per differentiable input. */
   r?: Float32Array;
-  grads?: Record<string, { g: Float64Array; magnitude: Float64Array; floor: number }>;
+  grads?: Record<string, { g: Float64Array; magnitude: Float64Array; floor: number; at?: Int32Array }>;
 }
 
 function plainInputs(c: Case, v: CaseValues): Record<string, number[]> {
   return Object.fromEntries((OPS[c.op].plainInputs ?? []).filter((n) => v.f32[n]).map((n) => [n, Array.from(v.f32[n])]));
+}
+
+/** `count` distinct element indices of [0, n) in ascending order, seeded: the first and the last, then random ones (all of them when n ≤ count). */
+function sampleIndices(n: number, count: number, seed: number): Int32Array {
+  if (n <= count) return Int32Array.from({ length: n }, (_, i) => i);
+  const rand = rng(seed);
+  const picked = new Set([0, n - 1]);
+  while (picked.size < count) picked.add(Math.floor(rand() * n));
+  return Int32Array.from([...picked].sort((a, b) => a - b));
 }
 
 /**
@@ -89,6 +98,9 @@ function plainInputs(c: Case, v: CaseValues): Record<string, number[]> {
  * is Σᵢ |rᵢ·∂yᵢ/∂θ|, at least the gradient's largest element: a float32 backend cannot resolve a
  * gradient that cancels to far below its terms (group norm's d/dweight summing dy·x̂ to 4e-4 from
  * terms of size 1, case seed 130) better than float32 resolves the terms.
+ *
+ * A case with `fdSample` (layer-sized) is differentiated at a seeded sample of each input's elements
+ * only; `at` lists them and the largest-element floor of m is then over the sample.
  */
 function finiteDifferences(c: Case, v: CaseValues, r: Float32Array): Prepared['grads'] {
   const spec = OPS[c.op];
@@ -98,19 +110,22 @@ function finiteDifferences(c: Case, v: CaseValues, r: Float32Array): Prepared['g
   const counted = Array.from(y0.data, (e) => Number.isFinite(e));
   let absLoss = 0;
   for (let i = 0; i < y0.data.length; i++) if (counted[i]) absLoss += Math.abs(y0.data[i] * r[i]);
-  for (const name of spec.differentiable ?? []) {
+  for (const [k, name] of (spec.differentiable ?? []).entries()) {
     const x = base[name];
     if (!x) continue;
-    const g = new Float64Array(x.data.length);
-    const m = new Float64Array(x.data.length);
+    const at = c.fdSample !== undefined ? sampleIndices(x.data.length, c.fdSample, c.seed + 7919 * (k + 1)) : undefined;
+    const count = at ? at.length : x.data.length;
+    const g = new Float64Array(count);
+    const m = new Float64Array(count);
     const outputAt = (j: number, by: number) => {
       const data = Float64Array.from(x.data);
       data[j] += by;
       return spec.reference({ ...base, [name]: { shape: x.shape, data } }, c.attrs, base)[0].data;
     };
     const h = FD_STEP;
-    for (let j = 0; j < x.data.length; j++) {
-      const [p1, m1, p2, m2] = [outputAt(j, h), outputAt(j, -h), outputAt(j, h / 2), outputAt(j, -h / 2)];
+    for (let j = 0; j < count; j++) {
+      const e = at ? at[j] : j;
+      const [p1, m1, p2, m2] = [outputAt(e, h), outputAt(e, -h), outputAt(e, h / 2), outputAt(e, -h / 2)];
       for (let i = 0; i < y0.data.length; i++) {
         if (!counted[i]) continue;
         const term = r[i] * (4 * (p2[i] - m2[i]) / h - (p1[i] - m1[i]) / (2 * h)) / 3;
@@ -122,7 +137,7 @@ function finiteDifferences(c: Case, v: CaseValues, r: Float32Array): Prepared['g
     for (const e of g) scale = Math.max(scale, Math.abs(e));
     for (let j = 0; j < m.length; j++) m[j] = Math.max(m[j], scale);
     // FD rounding noise: ~1e-16·Σ|y ⊙ r| / h, bounded generously
-    grads[name] = { g, magnitude: m, floor: 1e-9 * (1 + absLoss) };
+    grads[name] = { g, magnitude: m, floor: 1e-9 * (1 + absLoss), ...(at ? { at } : {}) };
   }
   return grads;
 }
@@ -249,7 +264,11 @@ function checkBackward(c: Case, p: Prepared, got: Got): Comparison {
       cmp = merge(cmp, { ok: false, worstRatio: Infinity, worstAbsError: Infinity, message: `grad shape [${g.shape}], expected [${p.values.shapes[name]}]` }, `d/d${name}`);
       continue;
     }
-    cmp = merge(cmp, compareArrays(g.data, fd.g, fd.magnitude, { rtol: c.tolerance?.rtol, atolScale: c.tolerance?.atolScale, floor: fd.floor }), `d/d${name}`);
+    const at = fd.at;
+    let one = compareArrays(at ? Float32Array.from(at, (e) => g.data[e]) : g.data, fd.g, fd.magnitude, { rtol: c.tolerance?.rtol, atolScale: c.tolerance?.atolScale, floor: fd.floor });
+    // a sampled gradient: report the element's own index, not its place in the sample
+    if (at && one.message) one = { ...one, message: one.message.replace(/^element (\d+)/, (_, k: string) => `element ${at[Number(k)]}`) };
+    cmp = merge(cmp, one, `d/d${name}`);
   }
   return cmp ?? { ok: true, worstRatio: 0, worstAbsError: 0 };
 }
