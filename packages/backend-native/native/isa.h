@@ -273,15 +273,18 @@ inline void weightedSums(const float* a, const float* w, const float* b, int64_t
  * Σ x, with the same rounding scheme as sums2 (float lanes per chunk, chunks in double) but one
  * accumulation per element and the tail in one partial load: global pooling sums many short rows
  * (7×7 = 49 floats), where a scalar tail and a second (squares) accumulator cost more than the loads.
+ * `Chunk`: floats summed in float lanes before a chunk goes into the double (longer chunks, fewer
+ * horizontal reductions, more rounding per lane).
  */
+template <int64_t Chunk = 1024>
 inline double sumOf(const float* x, int64_t n) {
   constexpr int L = V::L;
   // Four chains, and the lines 2 KiB ahead asked for early: a 6.4 MB mean (8×64×56² global pooling)
   // went from 67 to 60 µs on one core.
   constexpr int64_t kAhead = 512;
   double s = 0;
-  for (int64_t c0 = 0; c0 < n; c0 += 1024) {
-    const int64_t c1 = imin(n, c0 + 1024);
+  for (int64_t c0 = 0; c0 < n; c0 += Chunk) {
+    const int64_t c1 = imin(n, c0 + Chunk);
     V p0 = V::zero(), p1 = V::zero(), p2 = V::zero(), p3 = V::zero();
     int64_t i = c0;
     for (; i + 4 * L <= c1; i += 4 * L) {

@@ -297,9 +297,9 @@ describe.skipIf(skipReason !== undefined).each(all)('native kernels on $label', 
   });
 
   it('globalAvgPool matches the reference for every row length up to 70 and a row of several chunks', () => {
-    // row lengths cover each vector tail (1..L−1 floats) of every instruction set, and 2500 spans
-    // three of the kernel's 1024-float chunks
-    for (const S of [...Array.from({ length: 70 }, (_, i) => i + 1), 2500]) {
+    // row lengths cover each vector tail (1..L−1 floats) of every instruction set; 3136 (56×56) is
+    // one chunk of 64 floats per lane on AVX-512 and two or more elsewhere, 9000 several everywhere
+    for (const S of [...Array.from({ length: 70 }, (_, i) => i + 1), 2500, 3136, 9000]) {
       const shape = [2, 3, 1, S], x = randn(6 * S);
       const [y] = run(b, 'globalAvgPool', { x: { data: x, shape } }, {}, { y: [2, 3, 1, 1] });
       expectClose(y!, ref.globalAvgPool2d(f64(shape, x)).data, 4, `globalAvgPool over ${S}`);
