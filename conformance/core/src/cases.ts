@@ -5,6 +5,7 @@
  * with fast-check. One table runs on every backend.
  */
 import fc from 'fast-check';
+import { distinct, ints, pos, u } from './arbitraries.js';
 import { type Attrs, OPS } from './ops.js';
 import { layerSizedCases } from './layer-cases.js';
 import { elementwiseCases, randomBackwardCases, trainingCases } from './training/cases.js';
@@ -64,9 +65,6 @@ function mk(d: Draft): Case {
   return { ...d, kind, seed: d.seed ?? seedCounter++, references, ...(float64Only ? { float64Only } : {}) };
 }
 
-const u = (...shape: number[]): InputSpec => ({ shape });
-const pos = (...shape: number[]): InputSpec => ({ shape, gen: 'positive' });
-const distinct = (...shape: number[]): InputSpec => ({ shape, gen: 'distinct' });
 
 // ---------------------------------------------------------------------------------------------
 // textbook cases
@@ -319,18 +317,7 @@ const padArb = fc.oneof(
 );
 
 const convArb = fc.record({
-  N: fc.integer({ min: 1, max: 2 }),
-  groups: fc.integer({ min: 1, max: 3 }),
-  cPerGroup: fc.integer({ min: 1, max: 3 }),
-  oPerGroup: fc.integer({ min: 1, max: 3 }),
-  H: fc.integer({ min: 1, max: 9 }),
-  W: fc.integer({ min: 1, max: 9 }),
-  kh: fc.integer({ min: 1, max: 4 }),
-  kw: fc.integer({ min: 1, max: 4 }),
-  sh: fc.integer({ min: 1, max: 3 }),
-  sw: fc.integer({ min: 1, max: 3 }),
-  dh: fc.integer({ min: 1, max: 2 }),
-  dw: fc.integer({ min: 1, max: 2 }),
+  ...ints({ N: [1, 2], groups: [1, 3], cPerGroup: [1, 3], oPerGroup: [1, 3], H: [1, 9], W: [1, 9], kh: [1, 4], kw: [1, 4], sh: [1, 3], sw: [1, 3], dh: [1, 2], dw: [1, 2] }),
   padding: padArb,
   convolution: fc.boolean(),
   bias: fc.boolean(),
@@ -350,17 +337,7 @@ function convFits(r: any): boolean {
 }
 
 const poolArb = fc.record({
-  N: fc.integer({ min: 1, max: 2 }),
-  C: fc.integer({ min: 1, max: 3 }),
-  H: fc.integer({ min: 1, max: 9 }),
-  W: fc.integer({ min: 1, max: 9 }),
-  kh: fc.integer({ min: 1, max: 4 }),
-  kw: fc.integer({ min: 1, max: 4 }),
-  sh: fc.integer({ min: 1, max: 4 }),
-  sw: fc.integer({ min: 1, max: 4 }),
-  ph: fc.integer({ min: 0, max: 2 }),
-  pw: fc.integer({ min: 0, max: 2 }),
-  d: fc.integer({ min: 1, max: 2 }),
+  ...ints({ N: [1, 2], C: [1, 3], H: [1, 9], W: [1, 9], kh: [1, 4], kw: [1, 4], sh: [1, 4], sw: [1, 4], ph: [0, 2], pw: [0, 2], d: [1, 2] }),
   ceilMode: fc.boolean(),
   countIncludePad: fc.boolean(),
 });
@@ -369,10 +346,7 @@ const poolFits = (r: any, dilation: number) =>
   r.ph <= Math.floor(r.kh / 2) && r.pw <= Math.floor(r.kw / 2) && r.H + 2 * r.ph >= dilation * (r.kh - 1) + 1 && r.W + 2 * r.pw >= dilation * (r.kw - 1) + 1;
 
 const normArb = fc.record({
-  N: fc.integer({ min: 1, max: 3 }),
-  C: fc.integer({ min: 1, max: 6 }),
-  H: fc.integer({ min: 1, max: 6 }),
-  W: fc.integer({ min: 1, max: 6 }),
+  ...ints({ N: [1, 3], C: [1, 6], H: [1, 6], W: [1, 6] }),
   affine: fc.boolean(),
   eps: fc.constantFrom(1e-5, 1e-3),
 });

@@ -7,13 +7,11 @@
  * and last always among them.
  */
 import fc from 'fast-check';
+import { distinct, ints, normArb, pos, u } from './arbitraries.js';
 import type { Case, Draft, InputSpec } from './cases.js';
 
 type Mk = (d: Draft) => Case;
 
-const u = (...shape: number[]): InputSpec => ({ shape });
-const pos = (...shape: number[]): InputSpec => ({ shape, gen: 'positive' });
-const distinct = (...shape: number[]): InputSpec => ({ shape, gen: 'distinct' });
 
 /** Gradient elements checked per differentiable input of a layer-sized backward case. */
 export const LAYER_FD_SAMPLE = 12;
@@ -28,17 +26,7 @@ const convArb = fc
   .record({
     N: fc.integer({ min: 1, max: 2 }),
     layout: fc.constantFrom('dense', 'dense', 'grouped', 'depthwise'),
-    groups: fc.integer({ min: 2, max: 4 }),
-    cPerGroup: fc.integer({ min: 3, max: 24 }),
-    oPerGroup: fc.integer({ min: 3, max: 24 }),
-    H: fc.integer({ min: 6, max: 24 }),
-    W: fc.integer({ min: 6, max: 40 }),
-    kh: fc.integer({ min: 1, max: 5 }),
-    kw: fc.integer({ min: 1, max: 5 }),
-    sh: fc.integer({ min: 1, max: 2 }),
-    sw: fc.integer({ min: 1, max: 2 }),
-    dh: fc.integer({ min: 1, max: 2 }),
-    dw: fc.integer({ min: 1, max: 2 }),
+    ...ints({ groups: [2, 4], cPerGroup: [3, 24], oPerGroup: [3, 24], H: [6, 24], W: [6, 40], kh: [1, 5], kw: [1, 5], sh: [1, 2], sw: [1, 2], dh: [1, 2], dw: [1, 2] }),
     padding: padArb,
     convolution: fc.boolean(),
     bias: fc.boolean(),
@@ -62,31 +50,13 @@ const convWork = (r: { N: number; groups: number; cg: number; og: number; H: num
 
 const poolArb = fc
   .record({
-    N: fc.integer({ min: 1, max: 2 }),
-    C: fc.integer({ min: 3, max: 24 }),
-    H: fc.integer({ min: 8, max: 40 }),
-    W: fc.integer({ min: 8, max: 40 }),
-    kh: fc.integer({ min: 2, max: 5 }),
-    kw: fc.integer({ min: 2, max: 5 }),
-    sh: fc.integer({ min: 1, max: 3 }),
-    sw: fc.integer({ min: 1, max: 3 }),
-    ph: fc.integer({ min: 0, max: 2 }),
-    pw: fc.integer({ min: 0, max: 2 }),
-    d: fc.integer({ min: 1, max: 2 }),
+    ...ints({ N: [1, 2], C: [3, 24], H: [8, 40], W: [8, 40], kh: [2, 5], kw: [2, 5], sh: [1, 3], sw: [1, 3], ph: [0, 2], pw: [0, 2], d: [1, 2] }),
     ceilMode: fc.boolean(),
     countIncludePad: fc.boolean(),
   })
   .filter((r) => r.ph <= r.kh >> 1 && r.pw <= r.kw >> 1 && r.H + 2 * r.ph >= r.d * (r.kh - 1) + 1 && r.W + 2 * r.pw >= r.d * (r.kw - 1) + 1);
 
-const normArb = fc.record({
-  N: fc.integer({ min: 2, max: 4 }),
-  C: fc.integer({ min: 8, max: 48 }),
-  H: fc.integer({ min: 3, max: 16 }),
-  W: fc.integer({ min: 3, max: 20 }),
-  affine: fc.boolean(),
-  eps: fc.constantFrom(1e-5, 1e-3),
-  pick: fc.integer({ min: 0, max: 1000 }),
-});
+const norms = normArb({ N: [2, 4], C: [8, 48], H: [3, 16], W: [3, 20] });
 
 export function layerSizedCases(mk: Mk, quick: boolean, seed: number): Case[] {
   const cases: Case[] = [];
@@ -116,7 +86,7 @@ export function layerSizedCases(mk: Mk, quick: boolean, seed: number): Case[] {
       else add(op, kind, i, salt, { x: u(r.N, r.C, r.H, r.W) }, { ...common, countIncludePad: r.countIncludePad });
     });
   const normCases = (kind: Case['kind'], salt: number, count: number, maxSize: number) =>
-    sample(normArb.filter((r) => r.N * r.C * r.H * r.W <= maxSize), salt, count).forEach((r, i) => {
+    sample(norms.filter((r) => r.N * r.C * r.H * r.W <= maxSize), salt, count).forEach((r, i) => {
       const x = u(r.N, r.C, r.H, r.W);
       const aff: Record<string, InputSpec> = r.affine ? { weight: u(r.C), bias: u(r.C) } : {};
       const divisors = Array.from({ length: r.C }, (_, k) => k + 1).filter((g) => r.C % g === 0 && g > 1 && g < r.C);

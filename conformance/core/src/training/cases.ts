@@ -7,15 +7,13 @@
  *   training steps (SGD, SGD + AGC) against a float64 re-computation.
  */
 import fc from 'fast-check';
+import { distinct, ints, normArb, pos, u } from '../arbitraries.js';
 import type { Case, Draft, InputSpec } from '../cases.js';
 import { netParams } from '../reference/network.js';
 import { NETS } from './nets.js';
 
 type Mk = (d: Draft) => Case;
 
-const u = (...shape: number[]): InputSpec => ({ shape });
-const pos = (...shape: number[]): InputSpec => ({ shape, gen: 'positive' });
-const distinct = (...shape: number[]): InputSpec => ({ shape, gen: 'distinct' });
 const labels = (n: number, k: number): InputSpec => ({ shape: [n], gen: { labels: k } });
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -23,14 +21,7 @@ const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 const conv1dArb = fc
   .record({
-    N: fc.integer({ min: 1, max: 2 }),
-    groups: fc.integer({ min: 1, max: 3 }),
-    cg: fc.integer({ min: 1, max: 2 }),
-    og: fc.integer({ min: 1, max: 2 }),
-    L: fc.integer({ min: 1, max: 10 }),
-    k: fc.integer({ min: 1, max: 4 }),
-    s: fc.integer({ min: 1, max: 3 }),
-    d: fc.integer({ min: 1, max: 2 }),
+    ...ints({ N: [1, 2], groups: [1, 3], cg: [1, 2], og: [1, 2], L: [1, 10], k: [1, 4], s: [1, 3], d: [1, 2] }),
     padding: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), fc.constantFrom('same' as const, 'valid' as const)),
     convolution: fc.boolean(),
     bias: fc.boolean(),
@@ -42,32 +33,14 @@ const conv1dArb = fc
 
 const pool2dArb = fc
   .record({
-    N: fc.integer({ min: 1, max: 2 }),
-    C: fc.integer({ min: 1, max: 2 }),
-    H: fc.integer({ min: 1, max: 7 }),
-    W: fc.integer({ min: 1, max: 7 }),
-    kh: fc.integer({ min: 1, max: 3 }),
-    kw: fc.integer({ min: 1, max: 3 }),
-    sh: fc.integer({ min: 1, max: 3 }),
-    sw: fc.integer({ min: 1, max: 3 }),
-    ph: fc.integer({ min: 0, max: 1 }),
-    pw: fc.integer({ min: 0, max: 1 }),
-    d: fc.integer({ min: 1, max: 2 }),
+    ...ints({ N: [1, 2], C: [1, 2], H: [1, 7], W: [1, 7], kh: [1, 3], kw: [1, 3], sh: [1, 3], sw: [1, 3], ph: [0, 1], pw: [0, 1], d: [1, 2] }),
     ceilMode: fc.boolean(),
     countIncludePad: fc.boolean(),
   })
   .filter((r) => r.ph <= Math.floor(r.kh / 2) && r.pw <= Math.floor(r.kw / 2));
 const poolFits = (r: { H: number; W: number; kh: number; kw: number; ph: number; pw: number }, d: number) => r.H + 2 * r.ph >= d * (r.kh - 1) + 1 && r.W + 2 * r.pw >= d * (r.kw - 1) + 1;
 
-const normArb = fc.record({
-  N: fc.integer({ min: 1, max: 3 }),
-  C: fc.integer({ min: 1, max: 4 }),
-  H: fc.integer({ min: 1, max: 4 }),
-  W: fc.integer({ min: 1, max: 5 }),
-  affine: fc.boolean(),
-  eps: fc.constantFrom(1e-5, 1e-3),
-  pick: fc.integer({ min: 0, max: 1000 }),
-});
+const norms = normArb({ N: [1, 3], C: [1, 4], H: [1, 4], W: [1, 5] });
 // batch statistics over fewer than 3 values are ill-conditioned for a 1e-4 FD step; keep the blocks ≥ 3
 const bnFits = (r: { N: number; H: number; W: number }) => r.N * r.H * r.W >= 3;
 
@@ -128,7 +101,7 @@ export function randomBackwardCases(mk: Mk, count: number, seed: number): Case[]
     B(max ? 'maxPool1d' : 'avgPool1d', i, 4, { x: max ? distinct(r.N, r.C, r.W) : u(r.N, r.C, r.W) },
       max ? { kernelSize: r.kw, stride: r.sw, padding: r.pw, dilation: r.d, ceilMode: r.ceilMode } : { kernelSize: r.kw, stride: r.sw, padding: r.pw, ceilMode: r.ceilMode, countIncludePad: r.countIncludePad });
   });
-  sample(normArb, 5).forEach((r, i) => {
+  sample(norms, 5).forEach((r, i) => {
     const x = u(r.N, r.C, r.H, r.W);
     const aff: Record<string, InputSpec> = r.affine ? { weight: u(r.C), bias: u(r.C) } : {};
     const bnAff = { weight: u(r.C), bias: u(r.C) };

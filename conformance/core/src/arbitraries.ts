@@ -1,0 +1,24 @@
+/**
+ * The pieces every random case family builds on (cases.ts, training/cases.ts, layer-cases.ts): input
+ * specs and records of bounded integers. Each family keeps its own bounds: small where finite
+ * differences run over every element, layer-sized where they run over a sample.
+ */
+import fc from 'fast-check';
+import type { InputSpec } from './cases.js';
+
+/** Uniform values in [−1, 1). */
+export const u = (...shape: number[]): InputSpec => ({ shape });
+/** Values in [0.5, 1.5): variances, divisors. */
+export const pos = (...shape: number[]): InputSpec => ({ shape, gen: 'positive' });
+/** A shuffled ramp without ties (max pooling: gradients away from kinks). */
+export const distinct = (...shape: number[]): InputSpec => ({ shape, gen: 'distinct' });
+
+/** An arbitrary integer per key, each in its [min, max]; the keys keep their order (and so the draws). */
+export function ints<K extends string>(bounds: Record<K, readonly [number, number]>): Record<K, fc.Arbitrary<number>> {
+  return Object.fromEntries(Object.entries<readonly [number, number]>(bounds).map(([k, [min, max]]) => [k, fc.integer({ min, max })])) as Record<K, fc.Arbitrary<number>>;
+}
+
+/** A norm case: shape bounds, an affine flag, eps, and (`pick`) a free number for axes and group counts. */
+export function normArb(bounds: Record<'N' | 'C' | 'H' | 'W', readonly [number, number]>) {
+  return fc.record({ ...ints(bounds), affine: fc.boolean(), eps: fc.constantFrom(1e-5, 1e-3), pick: fc.integer({ min: 0, max: 1000 }) });
+}
