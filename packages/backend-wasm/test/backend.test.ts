@@ -119,12 +119,17 @@ describe('wasm backend storage', () => {
       expect(b.buffer).not.toBe(memory); // a new ArrayBuffer object ...
       expect(be.memory().borrowBytes).toBe(0); // ... over the kept memory
       expect(b[n - 1]).toBe(3);
-      // small results are plain copies, left alone by the free
+      // results under a page are plain copies, left alone by the free; from a page up they are recycled
       const small = be.write(Float32Array.of(1, 2));
       const c = await be.borrow(small, 2);
+      const page = be.write(new Float32Array(1024).fill(5));
+      const p = await be.borrow(page, 1024);
+      expect(p[1023]).toBe(5);
       be.free(small);
+      be.free(page);
       be.free(e);
       expect(Array.from(c)).toEqual([1, 2]);
+      expect(p.length).toBe(0);
       expect(b.length).toBe(0);
       be.dispose();
       expect(be.memory().borrowBytes).toBe(0);
