@@ -112,7 +112,10 @@ export function remainder(options: MeasureOptions, times: readonly number[]): Me
 }
 
 export const MEASURE: Record<'quick' | 'full', MeasureOptions> = {
-  quick: { warmup: 1, minRuns: 3, maxRuns: 7, minTimeMs: 250 },
+  // 20 ms of warm-up and up to 40 runs: with 1 warm-up run and 7 timed ones, a 20 µs pool's median was
+  // still its cold runs' (80 µs against 20 in the full benchmark), and so was PyTorch's. The settle as
+  // in full: PyTorch's 2-thread pool right after onnxruntime-web's took 8 ms a run instead of 0.035.
+  quick: { warmup: 1, warmupMinMs: 20, minRuns: 3, maxRuns: 40, minTimeMs: 100, settleMs: 100 },
   // maxRuns 200: a 0.3 ms workload's 40 runs lasted 12 ms, and one 70 ms burst of another process's
   // threads (a peer's spinning pool, V8's sweepers) on both cores set its median at a 4 ms scheduler tick
   full: { warmup: 3, warmupMinMs: 50, warmupMaxMs: 1000, minRuns: 10, maxRuns: 200, minTimeMs: 1500, budgetMs: 40_000, settleMs: 100, rounds: 3 },
