@@ -22,3 +22,22 @@ export function ints<K extends string>(bounds: Record<K, readonly [number, numbe
 export function normArb(bounds: Record<'N' | 'C' | 'H' | 'W', readonly [number, number]>) {
   return fc.record({ ...ints(bounds), affine: fc.boolean(), eps: fc.constantFrom(1e-5, 1e-3), pick: fc.integer({ min: 0, max: 1000 }) });
 }
+
+/** Explicit padding as [top, bottom, left, right] ('same' and 'valid': zeros). */
+function pads4(p: unknown): [number, number, number, number] {
+  if (typeof p === 'number') return [p, p, p, p];
+  if (Array.isArray(p) && p.length === 2) return [p[0], p[0], p[1], p[1]];
+  if (Array.isArray(p) && p.length === 4) return p as [number, number, number, number];
+  return [0, 0, 0, 0]; // 'same' always fits; 'valid' checked as zero padding
+}
+
+/** Whether a random convolution's dilated kernel fits its padded map. */
+export function convFits(r: { padding: unknown; H: number; W: number; kh: number; kw: number; dh: number; dw: number }): boolean {
+  if (r.padding === 'same') return true;
+  const [t, b, l, rr] = pads4(r.padding);
+  return r.H + t + b >= r.dh * (r.kh - 1) + 1 && r.W + l + rr >= r.dw * (r.kw - 1) + 1;
+}
+
+/** Whether a random pool is valid: padding at most half the kernel, the dilated kernel within the padded map. */
+export const poolFits = (r: { H: number; W: number; kh: number; kw: number; ph: number; pw: number }, dilation: number) =>
+  r.ph <= Math.floor(r.kh / 2) && r.pw <= Math.floor(r.kw / 2) && r.H + 2 * r.ph >= dilation * (r.kh - 1) + 1 && r.W + 2 * r.pw >= dilation * (r.kw - 1) + 1;

@@ -5,7 +5,7 @@
  * with fast-check. One table runs on every backend.
  */
 import fc from 'fast-check';
-import { distinct, ints, pos, u } from './arbitraries.js';
+import { convFits, distinct, ints, poolFits, pos, u } from './arbitraries.js';
 import { type Attrs, OPS } from './ops.js';
 import { layerSizedCases } from './layer-cases.js';
 import { elementwiseCases, randomBackwardCases, trainingCases } from './training/cases.js';
@@ -323,27 +323,11 @@ const convArb = fc.record({
   bias: fc.boolean(),
 });
 
-function pads4(p: unknown): [number, number, number, number] {
-  if (typeof p === 'number') return [p, p, p, p];
-  if (Array.isArray(p) && p.length === 2) return [p[0], p[0], p[1], p[1]];
-  if (Array.isArray(p) && p.length === 4) return p as [number, number, number, number];
-  return [0, 0, 0, 0]; // 'same' always fits; 'valid' checked as zero padding
-}
-
-function convFits(r: any): boolean {
-  if (r.padding === 'same') return true;
-  const [t, b, l, rr] = pads4(r.padding);
-  return r.H + t + b >= r.dh * (r.kh - 1) + 1 && r.W + l + rr >= r.dw * (r.kw - 1) + 1;
-}
-
 const poolArb = fc.record({
   ...ints({ N: [1, 2], C: [1, 3], H: [1, 9], W: [1, 9], kh: [1, 4], kw: [1, 4], sh: [1, 4], sw: [1, 4], ph: [0, 2], pw: [0, 2], d: [1, 2] }),
   ceilMode: fc.boolean(),
   countIncludePad: fc.boolean(),
 });
-
-const poolFits = (r: any, dilation: number) =>
-  r.ph <= Math.floor(r.kh / 2) && r.pw <= Math.floor(r.kw / 2) && r.H + 2 * r.ph >= dilation * (r.kh - 1) + 1 && r.W + 2 * r.pw >= dilation * (r.kw - 1) + 1;
 
 const normArb = fc.record({
   ...ints({ N: [1, 3], C: [1, 6], H: [1, 6], W: [1, 6] }),

@@ -7,11 +7,10 @@
  * and last always among them.
  */
 import fc from 'fast-check';
-import { distinct, ints, normArb, pos, u } from './arbitraries.js';
+import { convFits, distinct, ints, normArb, poolFits, pos, u } from './arbitraries.js';
 import type { Case, Draft, InputSpec } from './cases.js';
 
 type Mk = (d: Draft) => Case;
-
 
 /** Gradient elements checked per differentiable input of a layer-sized backward case. */
 export const LAYER_FD_SAMPLE = 12;
@@ -39,11 +38,7 @@ const convArb = fc
     const common = r.common ? { kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padding: 1 as const } : {};
     return { ...r, ...common, groups, cg, og };
   })
-  .filter((r) => {
-    if (r.padding === 'same') return true;
-    const [t, b, l, rr] = typeof r.padding === 'number' ? [r.padding, r.padding, r.padding, r.padding] : Array.isArray(r.padding) ? r.padding : [0, 0, 0, 0];
-    return r.H + t + b >= r.dh * (r.kh - 1) + 1 && r.W + l + rr >= r.dw * (r.kw - 1) + 1;
-  });
+  .filter(convFits);
 
 /** Multiply-adds of a convolution case at stride 1 (an upper bound): what one float64 reference call costs. */
 const convWork = (r: { N: number; groups: number; cg: number; og: number; H: number; W: number; kh: number; kw: number }) => r.N * r.groups * r.og * r.cg * r.H * r.W * r.kh * r.kw;
@@ -54,7 +49,7 @@ const poolArb = fc
     ceilMode: fc.boolean(),
     countIncludePad: fc.boolean(),
   })
-  .filter((r) => r.ph <= r.kh >> 1 && r.pw <= r.kw >> 1 && r.H + 2 * r.ph >= r.d * (r.kh - 1) + 1 && r.W + 2 * r.pw >= r.d * (r.kw - 1) + 1);
+  .filter((r) => poolFits(r, r.d));
 
 const norms = normArb({ N: [2, 4], C: [8, 48], H: [3, 16], W: [3, 20] });
 

@@ -23,20 +23,28 @@ export interface Comparison {
   message?: string;
 }
 
-/** One output: got vs ref with per-element magnitude m (or a scalar m); `slack` multiplies the bound. */
-export function compareArrays(got: ArrayLike<number>, ref: ArrayLike<number>, m: ArrayLike<number> | number, opts: { rtol?: number; atolScale?: number; slack?: number; floor?: number } = {}): Comparison {
+/**
+ * One output: got vs ref with per-element magnitude m (or a scalar m); `slack` multiplies the bound.
+ * `at`: ref holds the values of got's elements at[0], at[1], … only (a sampled gradient); failures
+ * name got's own element.
+ */
+export function compareArrays(got: ArrayLike<number>, ref: ArrayLike<number>, m: ArrayLike<number> | number, opts: { rtol?: number; atolScale?: number; slack?: number; floor?: number; at?: ArrayLike<number> } = {}): Comparison {
   const rtol = opts.rtol ?? RTOL;
   const atolScale = (opts.atolScale ?? 1) * ATOL_PER_MAGNITUDE;
   const slack = opts.slack ?? 1;
-  if (got.length !== ref.length) return { ok: false, worstRatio: Infinity, worstAbsError: Infinity, message: `${got.length} values, expected ${ref.length}` };
+  const at = opts.at;
+  const compared = at ? at.length : got.length;
+  if (compared !== ref.length) return { ok: false, worstRatio: Infinity, worstAbsError: Infinity, message: `${compared} values, expected ${ref.length}` };
+  const gotAt = (i: number) => got[at ? at[i] : i];
   let worstRatio = 0;
   let worstAbsError = 0;
   let worstAt = -1;
   for (let i = 0; i < ref.length; i++) {
     const mag = typeof m === 'number' ? m : m[i];
     // equal infinities (a max-pool window entirely in padding is −Inf) and NaN against NaN match
-    const same = got[i] === ref[i] || (Number.isNaN(got[i]) && Number.isNaN(ref[i]));
-    const err = same ? 0 : Math.abs(got[i] - ref[i]);
+    const g = gotAt(i);
+    const same = g === ref[i] || (Number.isNaN(g) && Number.isNaN(ref[i]));
+    const err = same ? 0 : Math.abs(g - ref[i]);
     const bound = slack * (atolScale * mag + rtol * Math.abs(ref[i])) + (opts.floor ?? 0);
     // past `same`, an infinity on either side is wrong (Inf − finite over an Inf bound would be NaN, not a failure)
     const ratio = Number.isNaN(err) || err === Infinity ? Infinity : err === 0 ? 0 : bound === 0 ? Infinity : err / bound;
@@ -47,7 +55,7 @@ export function compareArrays(got: ArrayLike<number>, ref: ArrayLike<number>, m:
     if (err > worstAbsError || Number.isNaN(err)) worstAbsError = Number.isNaN(err) ? Infinity : err;
   }
   const ok = worstRatio <= 1;
-  return { ok, worstRatio, worstAbsError, ...(ok ? {} : { message: `element ${worstAt}: got ${got[worstAt]}, expected ${ref[worstAt]} (ratio ${worstRatio.toExponential(2)})` }) };
+  return { ok, worstRatio, worstAbsError, ...(ok ? {} : { message: `element ${at ? at[worstAt] : worstAt}: got ${gotAt(worstAt)}, expected ${ref[worstAt]} (ratio ${worstRatio.toExponential(2)})` }) };
 }
 
 function merge(a: Comparison | undefined, b: Comparison, label: string): Comparison {
@@ -264,11 +272,7 @@ function checkBackward(c: Case, p: Prepared, got: Got): Comparison {
       cmp = merge(cmp, { ok: false, worstRatio: Infinity, worstAbsError: Infinity, message: `grad shape [${g.shape}], expected [${p.values.shapes[name]}]` }, `d/d${name}`);
       continue;
     }
-    const at = fd.at;
-    let one = compareArrays(at ? Float32Array.from(at, (e) => g.data[e]) : g.data, fd.g, fd.magnitude, { rtol: c.tolerance?.rtol, atolScale: c.tolerance?.atolScale, floor: fd.floor });
-    // a sampled gradient: report the element's own index, not its place in the sample
-    if (at && one.message) one = { ...one, message: one.message.replace(/^element (\d+)/, (_, k: string) => `element ${at[Number(k)]}`) };
-    cmp = merge(cmp, one, `d/d${name}`);
+    cmp = merge(cmp, compareArrays(g.data, fd.g, fd.magnitude, { rtol: c.tolerance?.rtol, atolScale: c.tolerance?.atolScale, floor: fd.floor, at: fd.at }), `d/d${name}`);
   }
   return cmp ?? { ok: true, worstRatio: 0, worstAbsError: 0 };
 }

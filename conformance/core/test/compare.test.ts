@@ -16,4 +16,10 @@ describe('compareArrays: the comparison rule of DESIGN §3', () => {
       expect(r.worstRatio).toBe(Infinity);
     }
   });
+  it('compares a sample (at): ref holds the elements of got at those indices, and a failure names the element of got', () => {
+    const got = [5, 1, 9, 2];
+    expect(compareArrays(got, [1, 2], 1, { at: [1, 3] }).ok).toBe(true);
+    expect(compareArrays(got, [1, 2.01], 1, { at: [1, 3] }).message).toMatch(/^element 3: got 2, expected 2\.01/);
+    expect(compareArrays(got, [1], 1, { at: [1, 3] }).ok).toBe(false);
+  });
 });
