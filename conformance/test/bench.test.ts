@@ -5,7 +5,7 @@ import {
   attachRatios, benchRunners, convFlops, filterFromHWIO, fromChannelsLast, hypercolumnRunner, measure, median, onnxruntimeNodeRunner, runBench, selectWorkloads, tfjsCpuRunner,
   WORKLOADS, workloadBytes, type BenchRunner, type MeasureOptions, type Workload,
 } from '../src/bench/index.js';
-import { SLOW_RUN_MS } from '../src/bench/runner.js';
+import { otherThreadsCpuNs, SETTLE_WINDOW_MS, settleThreads, SLOW_RUN_MS, type SettleProbe } from '../src/bench/runner.js';
 import type { ConvSpec } from '../src/bench/workloads.js';
 import type { BenchResult } from '../src/types.js';
 
@@ -274,6 +274,71 @@ describe('warm-up', () => {
     const times = await measure(prepared, { warmup: 3, warmupMaxMs: 1000, minRuns: 2, maxRuns: 2, minTimeMs: 0 }, () => clock);
     expect(calls).toBe(2 + 2);
     expect(times).toEqual([700, 700]);
+  });
+});
+
+describe('settling before a measurement', () => {
+  // a fake process: its other threads use `busy[i]` ms of CPU in the i-th 20 ms window, then none
+  const fakeProcess = (busy: number[], readable = true) => {
+    let clock = 0;
+    let cpuNs = 0;
+    let window = 0;
+    const probe: SettleProbe = {
+      now: () => clock,
+      cpuNs: () => (readable ? cpuNs : undefined),
+      runtimeCpuNs: () => undefined,
+      sleep: async (ms) => {
+        clock += ms;
+        if (ms === SETTLE_WINDOW_MS) cpuNs += (busy[window++] ?? 0) * 1e6;
+      },
+    };
+    return probe;
+  };
+
+  it('waits the fixed settle, then until the other threads use under a tenth of a core over a window', async () => {
+    expect(await settleThreads(100, 3000, fakeProcess([20, 20, 15, 1]))).toBe(100 + 4 * SETTLE_WINDOW_MS);
+    expect(await settleThreads(0, 3000, fakeProcess([]))).toBe(SETTLE_WINDOW_MS); // idle: one window
+    // 2 ms in 20 is a tenth: still busy
+    expect(await settleThreads(0, 3000, fakeProcess([2, 1.9]))).toBe(2 * SETTLE_WINDOW_MS);
+  });
+
+  it('gives up at maxMs when the threads never go idle, and waits only the fixed settle where they cannot be seen', async () => {
+    expect(await settleThreads(100, 500, fakeProcess(Array(1000).fill(20)))).toBe(500);
+    expect(await settleThreads(100, 3000, fakeProcess([20, 20], false))).toBe(100);
+  });
+
+  it("warms up until V8's own threads stay idle over a window (they compile the runner's code), at most warmupMaxMs more", async () => {
+    // runs of 5 ms; V8's threads work `busyMs` per 20 ms of runs for the first `busyWindows` windows
+    const warmUp = async (busyWindows: number, busyMs = 10) => {
+      let clock = 0;
+      let runs = 0;
+      const probe: SettleProbe = {
+        now: () => clock,
+        cpuNs: () => undefined,
+        runtimeCpuNs: () => Math.min(Math.floor(clock / SETTLE_WINDOW_MS), busyWindows) * busyMs * 1e6,
+        sleep: async (ms) => void (clock += ms),
+      };
+      const prepared = { run: () => void (runs++, (clock += 5)), dispose() {} };
+      const opts = { warmup: 2, warmupMaxMs: 1000, minRuns: 1, maxRuns: 1, minTimeMs: 0, settleMs: 0 };
+      await measure(prepared, opts, () => clock, probe);
+      return runs - 1; // warm-up runs
+    };
+    expect(await warmUp(0)).toBe(2 + 4); // the 2 runs, then one quiet window of 4 runs
+    expect(await warmUp(5)).toBe(2 + 4 * (5 + 1)); // five busy windows, then a quiet one
+    expect(await warmUp(1000)).toBe(2 + 200); // never quiet: 1000 ms more, then timed anyway
+    expect(await warmUp(1000, 1.9)).toBe(2 + 4); // under a tenth of a core is idle
+  });
+
+  it("reads this process's other threads here (Linux), and sees one that works", async () => {
+    const before = otherThreadsCpuNs();
+    if (before === undefined) return expect(process.platform).not.toBe('linux');
+    const { Worker } = await import('node:worker_threads');
+    // it stays alive after its work: an exited thread leaves the listing, and its time with it
+    const worker = new Worker("const t = Date.now(); while (Date.now() - t < 200); require('node:worker_threads').parentPort.postMessage(0); setInterval(() => {}, 1000);", { eval: true });
+    await new Promise((done) => worker.once('message', done));
+    const after = otherThreadsCpuNs()!;
+    await worker.terminate();
+    expect(after - before).toBeGreaterThan(100e6);
   });
 });
 

@@ -15,7 +15,7 @@ import { hypercolumnRunner } from './hypercolumn.js';
 import { onnxruntimeNodeRunner, onnxruntimeWebRunner } from './peers/onnxruntime.js';
 import { pytorchRunner } from './peers/pytorch.js';
 import { tfjsCpuRunner, tfjsWasmRunner, tfjsWebgpuRunner } from './peers/tfjs.js';
-import { collectGarbage, makeInputs, measure, MEASURE, remainder, roundShare, settleAllocator, SLOW_RUN_MS, type BenchRunner, type MeasureOptions, type PreparedRun } from './runner.js';
+import { collectGarbage, makeInputs, measure, MEASURE, remainder, roundShare, settleAllocator, settleThreads, SLOW_RUN_MS, type BenchRunner, type MeasureOptions, type PreparedRun } from './runner.js';
 import { attachRatios, gflopsPerSecond, gigabytesPerSecond, median } from './stats.js';
 import { selectWorkloads, type Workload } from './workloads.js';
 
@@ -120,12 +120,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const total = workloads.length * runners.length;
   let previousThreads = 1;
-  // one runner's timed runs, after a full collection (and a settle where threads may still spin)
+  // one runner's timed runs, after a full collection and once the process's other threads are idle
   const timed = async (runner: BenchRunner, prepared: PreparedRun, o: MeasureOptions): Promise<number[]> => {
     collectGarbage();
-    // after a multi-threaded runner too: its threads may still spin on both cores
-    const settle = (runner.threads > 1 || previousThreads > 1) && o.settleMs;
-    if (settle) await new Promise((done) => setTimeout(done, o.settleMs));
+    // a fixed settle after a multi-threaded runner too: its threads may still spin on both cores
+    const minMs = (runner.threads > 1 || previousThreads > 1) && o.settleMs ? o.settleMs : 0;
+    if (o.settleMs !== undefined) await settleThreads(minMs, o.settleMaxMs ?? 3000);
     previousThreads = runner.threads;
     return prepared.measure ? prepared.measure(o) : measure(prepared, o);
   };

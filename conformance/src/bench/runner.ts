@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Workload } from './workloads.js';
@@ -80,8 +81,12 @@ export interface MeasureOptions {
    * Idle milliseconds before a multi-threaded runner's measurement, and before any measurement right
    * after one: the previous runner's worker threads may still be spinning (onnxruntime-web's do for a while after a run) and would take the
    * cores from this one (conv1d at 2 threads measured 6.5 ms alone, 11 ms right after onnxruntime-web).
+   * Where Linux shows this process's threads, every measurement also waits, up to `settleMaxMs`, until
+   * they are idle (see `settleThreads`).
    */
   settleMs?: number;
+  /** The longest wait for this process's other threads to go idle before a measurement (default 3000). */
+  settleMaxMs?: number;
   /**
    * Rounds per workload: every runner is measured once per round, each time for its share of the
    * runs and time, and its runs are pooled. These VMs share their host: its load comes and goes over
@@ -158,16 +163,122 @@ export function settleAllocator(): void {
   collectGarbage();
 }
 
-/** Runs `warmup` untimed runs, then timed runs; returns every run's milliseconds. */
-export async function measure(prepared: PreparedRun, options: MeasureOptions, now: () => number = () => performance.now()): Promise<number[]> {
+/** This process's thread ids (Linux's /proc/self/task); undefined where they cannot be listed. */
+function threadIds(): string[] | undefined {
+  try {
+    return readdirSync('/proc/self/task');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Node's and V8's own threads (the optimizing compiler's and the collector's helpers), listed when this
+ * module loads, before any runner has started threads of its own.
+ */
+const runtimeThreads = new Set(threadIds() ?? []);
+
+/**
+ * CPU nanoseconds run so far by this process's threads other than the main one, or by those of them in
+ * `only` (Linux's /proc/self/task/<tid>/schedstat); undefined where that cannot be read.
+ */
+export function otherThreadsCpuNs(only?: ReadonlySet<string>): number | undefined {
+  const tasks = threadIds();
+  if (!tasks) return undefined;
+  const main = String(process.pid);
+  let ns = 0;
+  for (const tid of tasks) {
+    if (tid === main || (only && !only.has(tid))) continue;
+    try {
+      ns += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) || 0;
+    } catch {
+      // the thread exited since the listing
+    }
+  }
+  return ns;
+}
+
+/** What `settleThreads` and the warm-up watch, and how they wait: injectable for tests. */
+export interface SettleProbe {
+  /** CPU ns of the process's threads but the main one. */
+  cpuNs: () => number | undefined;
+  /** CPU ns of Node's and V8's own threads but the main one. */
+  runtimeCpuNs: () => number | undefined;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+}
+const realProbe: SettleProbe = {
+  cpuNs: () => otherThreadsCpuNs(),
+  runtimeCpuNs: () => otherThreadsCpuNs(runtimeThreads),
+  sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+  now: () => performance.now(),
+};
+
+/** Sampling window of `settleThreads`, and the share of one core its threads may use in it. */
+export const SETTLE_WINDOW_MS = 20;
+export const SETTLE_BUSY_SHARE = 0.1;
+
+/**
+ * Waits `minMs`, then until this process's other threads used under a tenth of a core over a 20 ms
+ * window, or until `maxMs` in all; returns the milliseconds waited. Those threads belong to the
+ * runners (V8 compiling onnxruntime-web's module in the background, a peer's pool spinning after its
+ * runs: one core's worth for over a second after onnxruntime-web's first workload, through PyTorch's
+ * and native's measurements) or to V8 (sweeping after the collection before each measurement), and
+ * whatever they take is taken from the runner being timed, whose own threads are idle between runs.
+ * Without the per-thread counts (not Linux) it waits `minMs` only.
+ */
+export async function settleThreads(minMs: number, maxMs: number, probe: SettleProbe = realProbe): Promise<number> {
+  const start = probe.now();
+  if (minMs > 0) await probe.sleep(minMs);
+  let before = probe.cpuNs();
+  if (before === undefined) return probe.now() - start;
+  while (probe.now() - start < maxMs) {
+    const t0 = probe.now();
+    await probe.sleep(SETTLE_WINDOW_MS);
+    const after = probe.cpuNs();
+    if (after === undefined) break;
+    const busyMs = (after - before) / 1e6;
+    before = after;
+    if (busyMs < SETTLE_BUSY_SHARE * (probe.now() - t0)) break;
+  }
+  return probe.now() - start;
+}
+
+/**
+ * Runs `warmup` untimed runs, then timed runs; returns every run's milliseconds. Where `settleMs` is
+ * set, the warm-up ends only once V8's background threads are idle.
+ */
+export async function measure(prepared: PreparedRun, options: MeasureOptions, now: () => number = () => performance.now(), probe: SettleProbe = realProbe): Promise<number[]> {
   const warmStart = now();
   let firstRunMs: number | undefined;
+  let lastRunMs = 0;
   for (let i = 0; i < options.warmup || (options.warmupMinMs !== undefined && now() - warmStart < options.warmupMinMs); i++) {
+    const t0 = now();
     await prepared.run();
+    lastRunMs = now() - t0;
     firstRunMs ??= now() - warmStart;
     if (options.warmupMaxMs !== undefined && now() - warmStart >= options.warmupMaxMs) break;
   }
   if (options.budgetMs !== undefined && firstRunMs !== undefined && firstRunMs * 3 > options.budgetMs) return [firstRunMs];
+  // The warm-up makes a runner's JavaScript hot, and V8 then optimizes it on a background thread: 30–50 ms
+  // for the hypercolumn runner's `run`, again in every round, as code optimized around the previous
+  // round's objects is dropped once the collection frees them. That compile took the second core from
+  // the 2-thread runs it overlapped (group norm backward: median 0.34 ms, best 0.15). So the warm-up
+  // goes on, up to warmupMaxMs more, until V8's threads stay under a tenth of a core over a window.
+  if (options.settleMs !== undefined && lastRunMs < SLOW_RUN_MS) {
+    const until = now() + (options.warmupMaxMs ?? 1000);
+    let before = probe.runtimeCpuNs();
+    let windowStart = now();
+    while (before !== undefined && now() < until) {
+      await prepared.run();
+      const elapsed = now() - windowStart;
+      if (elapsed < SETTLE_WINDOW_MS) continue;
+      const after = probe.runtimeCpuNs();
+      if (after === undefined || (after - before) / 1e6 < SETTLE_BUSY_SHARE * elapsed) break;
+      before = after;
+      windowStart = now();
+    }
+  }
   let minRuns = options.minRuns;
   if (options.budgetMs !== undefined && firstRunMs !== undefined && firstRunMs * minRuns > options.budgetMs) {
     minRuns = Math.min(minRuns, Math.max(3, Math.floor(options.budgetMs / firstRunMs)));
