@@ -47,26 +47,27 @@ bool shapeIs(Call& c, const char* op, const char* what, const Tensor& t, int64_t
 }
 
 /** Copies planes [planes][H][W] into [planes][Hp][Wp] with (possibly negative) padding pt, pl; zero tail. */
+/** One H×W plane into an Hp×Wp one, `pt` rows and `pl` columns of zeros before it and zeros after. */
+inline void padPlane(const float* src, float* d, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp, int64_t Wp) {
+  const int64_t a = imax(0, pl), z = imin(Wp, pl + W);
+  for (int64_t iy = 0; iy < Hp; iy++) {
+    float* row = d + iy * Wp;
+    const int64_t sy = iy - pt;
+    if (sy < 0 || sy >= H || a >= z) {
+      memset(row, 0, sizeof(float) * Wp);
+      continue;
+    }
+    if (a > 0) memset(row, 0, sizeof(float) * a);
+    memcpy(row + a, src + sy * W + (a - pl), sizeof(float) * (z - a));
+    if (z < Wp) memset(row + z, 0, sizeof(float) * (Wp - z));
+  }
+}
+
 void padPlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp,
                int64_t Wp, float* dst, int64_t tail) {
   const int64_t plane = Hp * Wp;
   par(c, planes, 4, [&](int64_t b, int64_t e, int) {
-    for (int64_t p = b; p < e; p++) {
-      const float* src = x + p * H * W;
-      float* d = dst + p * plane;
-      const int64_t a = imax(0, pl), z = imin(Wp, pl + W);
-      for (int64_t iy = 0; iy < Hp; iy++) {
-        float* row = d + iy * Wp;
-        const int64_t sy = iy - pt;
-        if (sy < 0 || sy >= H || a >= z) {
-          memset(row, 0, sizeof(float) * Wp);
-          continue;
-        }
-        if (a > 0) memset(row, 0, sizeof(float) * a);
-        memcpy(row + a, src + sy * W + (a - pl), sizeof(float) * (z - a));
-        if (z < Wp) memset(row + z, 0, sizeof(float) * (Wp - z));
-      }
-    }
+    for (int64_t p = b; p < e; p++) padPlane(x + p * H * W, dst + p * plane, H, W, pt, pl, Hp, Wp);
   });
   memset(dst + planes * plane, 0, sizeof(float) * tail);
 }
@@ -824,6 +825,48 @@ bool conv2dBackpropInput(Call& c) {
   return true;
 }
 
+/** One image's dy rows for the filter gradient: each of O rows laid out Q = OH·Wp long (zeros past OW), then zeros to Qp. */
+inline void filterGradDyRows(const ConvGeo& g, const float* s, float* a, int64_t rows, bool flat, int64_t Wp, int64_t Q, int64_t Qp) {
+  for (int64_t o = 0; o < rows; o++, s += g.P, a += Qp) {
+    if (flat) {
+      for (int64_t oy = 0; oy < g.OH; oy++) {
+        for (int64_t ox = 0; ox < g.OW; ox++) a[oy * Wp + ox] = s[oy * g.OW + ox];
+        for (int64_t ox = g.OW; ox < Wp; ox++) a[oy * Wp + ox] = 0.0f;
+      }
+    } else {
+      memcpy(a, s, sizeof(float) * g.P);
+    }
+    for (int64_t q = Q; q < Qp; q++) a[q] = 0.0f;
+  }
+}
+
+/**
+ * Dot tile (gi, ot, kt) of one image at stride 1: its kDotM dy rows (of `dyRows`, O rows Qp apart) and
+ * kDotK x taps, each a shifted window of a padded plane (of `planes`, C planes `plane` apart). Rows
+ * past the group's end repeat its last one; `storeFilterGradTile` drops them.
+ */
+inline void filterGradTileRows(const ConvGeo& g, const float* dyRows, const float* planes, int64_t Qp, int64_t Wp, int64_t plane,
+                               int64_t gi, int64_t ot, int64_t kt, const float** ap, const float** bp) {
+  const int64_t khw = g.kh * g.kw;
+  for (int r = 0; r < kDotM; r++) ap[r] = dyRows + (gi * g.og + imin(ot * kDotM + r, g.og - 1)) * Qp;
+  for (int s = 0; s < kDotK; s++) {
+    const int64_t k = imin(kt * kDotK + s, g.K - 1), ch = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
+    bp[s] = planes + (gi * g.cg + ch) * plane + ky * g.dh * Wp + kx * g.dw;
+  }
+}
+
+/** The valid part of dot tile (gi, ot, kt), sums `sum`, into dw (O×K): stored, or added where `accumulate`. */
+inline void storeFilterGradTile(const ConvGeo& g, const float* sum, float* dw, int64_t gi, int64_t ot, int64_t kt, bool accumulate) {
+  for (int r = 0; r < kDotM && ot * kDotM + r < g.og; r++)
+    for (int s = 0; s < kDotK && kt * kDotK + s < g.K; s++) {
+      float* d = dw + (gi * g.og + ot * kDotM + r) * g.K + kt * kDotK + s;
+      *d = accumulate ? *d + sum[r * kDotK + s] : sum[r * kDotK + s];
+    }
+}
+
+/** Most floats of one image's rows (dy rows and padded planes) the image-at-a-time filter gradient takes. */
+constexpr int64_t kFilterGradImageFloats = 12 * 1024;
+
 bool conv2dBackpropFilter(Call& c) {
   const char* op = "conv2dBackpropFilter";
   if (!arity(c, op, 2, 2, 1, kConvAttrs)) return false;
@@ -839,33 +882,56 @@ bool conv2dBackpropFilter(Call& c) {
   // Per image: a[o] rows (dy, zero beyond the valid pixels) and b(k) rows (x taps), both of length Qp.
   const int64_t Q = flat ? g.OH * Wp : g.P, Qp = roundUp(Q, V::L);
   const int64_t tail = kNR + (g.kw - 1) * g.dw + 2 * V::L;
+  const float* xd = x.data;
+  const float* dyd = dy.data;
+  float* dwd = dw.data;
+  const int64_t oTiles = (g.og + kDotM - 1) / kDotM, kTiles = (g.K + kDotK - 1) / kDotK, tiles = g.G * oTiles * kTiles;
+  if (flat && g.O * Qp + g.C * plane + tail <= kFilterGradImageFloats) {
+    // Small images (LeNet's): one image at a time, its rows built in the thread's scratch just before
+    // every tile reads them from L1, summed into the partial gradient of a fixed share of the batch;
+    // the shares are added in order after (the same sums at any thread count). With each batch's rows
+    // built first, conv E's 1.4 MB of them streamed from L3 once per tile, and 2 threads ran slower than 1.
+    const int64_t shares = imin(g.N, 16), OK = g.O * g.K;
+    float* partials = scratch(c, 0, 2, shares * OK);
+    par(c, shares, 1, [&](int64_t b, int64_t e, int t) {
+      float* a = scratch(c, t, 4, g.O * Qp);
+      float* planes = scratch(c, t, 5, g.C * plane + tail);
+      memset(planes + g.C * plane, 0, sizeof(float) * tail);
+      for (int64_t share = b; share < e; share++) {
+        float* part = partials + share * OK;
+        for (int64_t n = g.N * share / shares, first = n; n < g.N * (share + 1) / shares; n++) {
+          filterGradDyRows(g, dyd + n * g.O * g.P, a, g.O, true, Wp, Q, Qp);
+          for (int64_t ch = 0; ch < g.C; ch++) padPlane(xd + (n * g.C + ch) * g.H * g.W, planes + ch * plane, g.H, g.W, g.pt, g.pl, Hp, Wp);
+          for (int64_t it = 0; it < tiles; it++) {
+            const int64_t kt = it % kTiles, ot = (it / kTiles) % oTiles, gi = it / (kTiles * oTiles);
+            const float* ap[kDotM];
+            const float* bp[kDotK];
+            float sum[kDotM * kDotK];
+            filterGradTileRows(g, a, planes, Qp, Wp, plane, gi, ot, kt, ap, bp);
+            dotTile(Qp, ap, bp, sum, kDotK, false);
+            storeFilterGradTile(g, sum, part, gi, ot, kt, n > first);
+          }
+        }
+      }
+    });
+    for (int64_t i = 0; i < OK; i++) {
+      float v = partials[i];
+      for (int64_t share = 1; share < shares; share++) v += partials[share * OK + i];
+      dwd[i] = v;
+    }
+    return true;
+  }
   // Images in batches of nb: each batch's rows are built once, then every tile sums over the batch
   // (one parallel pass per batch, not per image: LeNet's 64 small images would be 64 pool wake-ups).
   const int64_t perImage = flat ? g.O * Qp + g.C * plane : g.O * Qp + g.G * g.K * Qp;
   const int64_t nb = flat ? imax(1, imin(g.N, (int64_t(1) << 24) / imax(1, perImage))) : 1;
   float* arows = scratch(c, 0, 2, nb * g.O * Qp);
   float* brows = flat ? scratch(c, 0, 3, nb * g.C * plane + tail) : scratch(c, 0, 3, g.G * g.K * Qp);
-  const float* xd = x.data;
-  const float* dyd = dy.data;
-  float* dwd = dw.data;
   const int64_t khw = g.kh * g.kw;
-  const int64_t oTiles = (g.og + kDotM - 1) / kDotM, kTiles = (g.K + kDotK - 1) / kDotK;
   for (int64_t n0 = 0; n0 < g.N; n0 += nb) {
     const int64_t cnt = imin(nb, g.N - n0);
     par(c, cnt * g.O, 4, [&](int64_t b, int64_t e, int) {
-      for (int64_t no = b; no < e; no++) {
-        float* a = arows + no * Qp;
-        const float* s = dyd + (n0 * g.O + no) * g.P;
-        if (flat) {
-          for (int64_t oy = 0; oy < g.OH; oy++) {
-            for (int64_t ox = 0; ox < g.OW; ox++) a[oy * Wp + ox] = s[oy * g.OW + ox];
-            for (int64_t ox = g.OW; ox < Wp; ox++) a[oy * Wp + ox] = 0.0f;
-          }
-        } else {
-          memcpy(a, s, sizeof(float) * g.P);
-        }
-        for (int64_t q = Q; q < Qp; q++) a[q] = 0.0f;
-      }
+      filterGradDyRows(g, dyd + (n0 * g.O + b) * g.P, arows + b * Qp, e - b, flat, Wp, Q, Qp);
     });
     if (flat) {
       padPlanes(c, xd + n0 * g.C * g.H * g.W, cnt * g.C, g.H, g.W, g.pt, g.pl, Hp, Wp, brows, tail);
@@ -888,30 +954,22 @@ bool conv2dBackpropFilter(Call& c) {
       });
     }
     const bool accumulate = n0 > 0;
-    par(c, g.G * oTiles * kTiles, 1, [&](int64_t b, int64_t e, int) {
+    par(c, tiles, 1, [&](int64_t b, int64_t e, int) {
       for (int64_t it = b; it < e; it++) {
         const int64_t kt = it % kTiles, ot = (it / kTiles) % oTiles, gi = it / (kTiles * oTiles);
         float sum[kDotM * kDotK];
         for (int64_t i = 0; i < cnt; i++) {
           const float* ap[kDotM];
           const float* bp[kDotK];
-          for (int r = 0; r < kDotM; r++) ap[r] = arows + (i * g.O + gi * g.og + imin(ot * kDotM + r, g.og - 1)) * Qp;
-          for (int s = 0; s < kDotK; s++) {
-            const int64_t k = imin(kt * kDotK + s, g.K - 1);
-            if (flat) {
-              const int64_t ch = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
-              bp[s] = brows + (i * g.C + gi * g.cg + ch) * plane + ky * g.dh * Wp + kx * g.dw;
-            } else {
-              bp[s] = brows + (gi * g.K + k) * Qp;
-            }
+          if (flat) {
+            filterGradTileRows(g, arows + i * g.O * Qp, brows + i * g.C * plane, Qp, Wp, plane, gi, ot, kt, ap, bp);
+          } else {
+            for (int r = 0; r < kDotM; r++) ap[r] = arows + (i * g.O + gi * g.og + imin(ot * kDotM + r, g.og - 1)) * Qp;
+            for (int s = 0; s < kDotK; s++) bp[s] = brows + (gi * g.K + imin(kt * kDotK + s, g.K - 1)) * Qp;
           }
           dotTile(Qp, ap, bp, sum, kDotK, i > 0);
         }
-        for (int r = 0; r < kDotM && ot * kDotM + r < g.og; r++)
-          for (int s = 0; s < kDotK && kt * kDotK + s < g.K; s++) {
-            float* d = dwd + (gi * g.og + ot * kDotM + r) * g.K + kt * kDotK + s;
-            *d = accumulate ? *d + sum[r * kDotK + s] : sum[r * kDotK + s];
-          }
+        storeFilterGradTile(g, sum, dwd, gi, ot, kt, accumulate);
       }
     });
   }

@@ -110,6 +110,10 @@ function randomConvCases(count: number) {
     // (conv B's 7×7/2 stem in miniature; an odd width and uneven pads shift the phases)
     { x: [2, 3, 9, 75], w: [10, 3, 7, 7], opts: { stride: 2, padding: 3 } },
     { x: [1, 2, 5, 70], w: [3, 2, 3, 4], opts: { stride: [1, 2], padding: [0, 1, 1, 2] } },
+    // batches of small images, whose filter gradient is summed image by image in 16 shares of the
+    // batch (LeNet's conv1 with 37 images: shares of 2 and 3; its conv2, grouped)
+    { x: [37, 2, 28, 28], w: [6, 2, 5, 5], opts: { padding: 2 } },
+    { x: [20, 6, 14, 14], w: [16, 3, 5, 5], opts: { groups: 2 } },
   ];
   for (let i = 0; i < count; i++) {
     const groups = uniform() < 0.3 ? 1 + Math.floor(uniform() * 3) : 1;
@@ -144,6 +148,17 @@ describe.skipIf(skipReason !== undefined).each(all)('native kernels on $label', 
       const [dw] = run(b, 'conv2dBackpropFilter', { x: { data: x, shape: c.x }, dy: { data: dy, shape: g.yShape } }, { geometry: g }, { dw: c.w });
       expectClose(dw!, r.dw, r.mw, `conv2dBackpropFilter ${what}`);
     }
+  });
+
+  it('sums a batch of small images\' filter gradient in the same order at 1 and 2 threads', () => {
+    const xs = [23, 1, 28, 28], ws = [6, 1, 5, 5];
+    const g = conv2dGeometry('conv2d', xs, ws, { padding: 2 });
+    const x = randn(numel(xs)), dy = randn(numel(g.yShape));
+    const sums = all
+      .filter((v) => v.label.startsWith(b.isa))
+      .map((v) => run(v.backend, 'conv2dBackpropFilter', { x: { data: x, shape: xs }, dy: { data: dy, shape: g.yShape } }, { geometry: g }, { dw: ws })[0]!);
+    expect(sums).toHaveLength(2);
+    expect(Array.from(sums[1]!)).toEqual(Array.from(sums[0]!));
   });
 
   it('3×3 layers that take Winograd (AVX-512, AVX2) keep the direct sum\'s Inf, NaN and huge values', () => {
