@@ -311,6 +311,26 @@ describe.skipIf(skipReason !== undefined).each(all)('native kernels on $label', 
     }
   });
 
+  it('stride-2 pools over rows wide enough for the vector split into even and odd columns, NaN and Inf included', () => {
+    for (const shape of [[1, 2, 5, 77], [2, 1, 4, 96]]) {
+      const x = randn(numel(shape));
+      // NaN and ±Inf at even and odd columns, inside the vector part of a row and in its scalar tail
+      for (const [i, v] of [[3, NaN], [40, Infinity], [shape[3]! + 17, -Infinity], [2 * shape[3]! - 2, NaN]] as const) x[i] = v;
+      for (const opts of [{ kernelSize: 3, stride: 2, padding: 1 }, { kernelSize: 2, stride: 2 }, { kernelSize: 3, stride: 2, dilation: 2, padding: 1 }, { kernelSize: [2, 4], stride: 2, padding: [1, 2] }]) {
+        const g = pool2dGeometry('maxPool2d', shape, opts as never);
+        const [y] = run(b, 'maxPool2d', { x: { data: x, shape } }, { geometry: g }, { y: g.yShape });
+        // a max is one of its inputs: exactly the reference's, NaN and Inf alike
+        expect(Array.from(y!), `maxPool2d ${JSON.stringify(opts)} ${shape}`).toEqual(Array.from(ref.maxPool2d(f64(shape, x), opts as never).data));
+        if ((opts as { dilation?: number }).dilation) continue;
+        const [ya] = run(b, 'avgPool2d', { x: { data: x, shape } }, { geometry: g, countIncludePad: false }, { y: g.yShape });
+        const wantAvg = ref.avgPool2d(f64(shape, x), { ...opts, countIncludePad: false } as never).data;
+        const finite = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? 0 : v));
+        expect(finite(ya!), `avgPool2d NaN and Inf ${JSON.stringify(opts)} ${shape}`).toEqual(finite(wantAvg));
+        expectClose(ya!.map((v, i) => (Number.isFinite(wantAvg[i]!) ? v : 0)), Array.from(wantAvg, (v) => (Number.isFinite(v) ? v : 0)), 4, `avgPool2d ${JSON.stringify(opts)} ${shape}`);
+      }
+    }
+  });
+
   it('globalAvgPool matches the reference for every row length up to 70 and a row of several chunks', () => {
     // row lengths cover each vector tail (1..L−1 floats) of every instruction set; 3136 (56×56) is
     // one chunk of 64 floats per lane on AVX-512 and two or more elsewhere, 9000 several everywhere
