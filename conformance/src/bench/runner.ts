@@ -221,9 +221,8 @@ export const SETTLE_BUSY_SHARE = 0.1;
 /**
  * Waits `minMs`, then until this process's other threads used under a tenth of a core over a 20 ms
  * window, or until `maxMs` in all; returns the milliseconds waited. Those threads belong to the
- * runners (V8 compiling onnxruntime-web's module in the background, a peer's pool spinning after its
- * runs: one core's worth for over a second after onnxruntime-web's first workload, through PyTorch's
- * and native's measurements) or to V8 (sweeping after the collection before each measurement), and
+ * runners (onnxruntime-web's background work took one core's worth for over a second after its first
+ * workload, through PyTorch's and native's measurements; a peer's pool may spin after its runs) or to V8 (sweeping after the collection before each measurement), and
  * whatever they take is taken from the runner being timed, whose own threads are idle between runs.
  * Without the per-thread counts (not Linux) it waits `minMs` only.
  */

@@ -46,7 +46,6 @@ bool shapeIs(Call& c, const char* op, const char* what, const Tensor& t, int64_t
   return true;
 }
 
-/** Copies planes [planes][H][W] into [planes][Hp][Wp] with (possibly negative) padding pt, pl; zero tail. */
 /** One H×W plane into an Hp×Wp one, `pt` rows and `pl` columns of zeros before it and zeros after. */
 inline void padPlane(const float* src, float* d, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp, int64_t Wp) {
   const int64_t a = imax(0, pl), z = imin(Wp, pl + W);
@@ -63,6 +62,7 @@ inline void padPlane(const float* src, float* d, int64_t H, int64_t W, int64_t p
   }
 }
 
+/** Copies planes [planes][H][W] into [planes][Hp][Wp] with (possibly negative) padding pt, pl; zero tail. */
 void padPlanes(Call& c, const float* x, int64_t planes, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp,
                int64_t Wp, float* dst, int64_t tail) {
   const int64_t plane = Hp * Wp;
@@ -840,15 +840,17 @@ inline void filterGradDyRows(const ConvGeo& g, const float* s, float* a, int64_t
   }
 }
 
-/**
- * Dot tile (gi, ot, kt) of one image at stride 1: its kDotM dy rows (of `dyRows`, O rows Qp apart) and
- * kDotK x taps, each a shifted window of a padded plane (of `planes`, C planes `plane` apart). Rows
- * past the group's end repeat its last one; `storeFilterGradTile` drops them.
- */
-inline void filterGradTileRows(const ConvGeo& g, const float* dyRows, const float* planes, int64_t Qp, int64_t Wp, int64_t plane,
-                               int64_t gi, int64_t ot, int64_t kt, const float** ap, const float** bp) {
-  const int64_t khw = g.kh * g.kw;
+/** Dot tile (gi, ot, ·)'s kDotM dy rows of one image (`dyRows`: O rows Qp apart); rows past the group's end repeat its last one. */
+inline void filterGradTileDyRows(const ConvGeo& g, const float* dyRows, int64_t Qp, int64_t gi, int64_t ot, const float** ap) {
   for (int r = 0; r < kDotM; r++) ap[r] = dyRows + (gi * g.og + imin(ot * kDotM + r, g.og - 1)) * Qp;
+}
+
+/**
+ * Dot tile (gi, ·, kt)'s kDotK x taps of one image at stride 1, each a shifted window of a padded plane
+ * (`planes`: C planes `plane` apart); taps past K repeat the last one. `storeFilterGradTile` drops the repeats.
+ */
+inline void filterGradTileTaps(const ConvGeo& g, const float* planes, int64_t Wp, int64_t plane, int64_t gi, int64_t kt, const float** bp) {
+  const int64_t khw = g.kh * g.kw;
   for (int s = 0; s < kDotK; s++) {
     const int64_t k = imin(kt * kDotK + s, g.K - 1), ch = k / khw, ky = (k / g.kw) % g.kh, kx = k % g.kw;
     bp[s] = planes + (gi * g.cg + ch) * plane + ky * g.dh * Wp + kx * g.dw;
@@ -907,7 +909,8 @@ bool conv2dBackpropFilter(Call& c) {
             const float* ap[kDotM];
             const float* bp[kDotK];
             float sum[kDotM * kDotK];
-            filterGradTileRows(g, a, planes, Qp, Wp, plane, gi, ot, kt, ap, bp);
+            filterGradTileDyRows(g, a, Qp, gi, ot, ap);
+            filterGradTileTaps(g, planes, Wp, plane, gi, kt, bp);
             dotTile(Qp, ap, bp, sum, kDotK, false);
             storeFilterGradTile(g, sum, part, gi, ot, kt, n > first);
           }
@@ -961,12 +964,11 @@ bool conv2dBackpropFilter(Call& c) {
         for (int64_t i = 0; i < cnt; i++) {
           const float* ap[kDotM];
           const float* bp[kDotK];
-          if (flat) {
-            filterGradTileRows(g, arows + i * g.O * Qp, brows + i * g.C * plane, Qp, Wp, plane, gi, ot, kt, ap, bp);
-          } else {
-            for (int r = 0; r < kDotM; r++) ap[r] = arows + (i * g.O + gi * g.og + imin(ot * kDotM + r, g.og - 1)) * Qp;
+          filterGradTileDyRows(g, arows + i * g.O * Qp, Qp, gi, ot, ap);
+          if (flat)
+            filterGradTileTaps(g, brows + i * g.C * plane, Wp, plane, gi, kt, bp);
+          else
             for (int s = 0; s < kDotK; s++) bp[s] = brows + (gi * g.K + imin(kt * kDotK + s, g.K - 1)) * Qp;
-          }
           dotTile(Qp, ap, bp, sum, kDotK, i > 0);
         }
         storeFilterGradTile(g, sum, dwd, gi, ot, kt, accumulate);
